@@ -1,0 +1,287 @@
+//! The consent state of every phone, in memory, for the send path.
+//!
+//! The store keeps the durable log; a random point lookup in SQLite costs several microseconds,
+//! and a Double-11 campaign asks millions of them. So the gateway folds the log once at start into
+//! this index and applies every committed event to it, and the policy engine reads only memory.
+//!
+//! Layout: per phone, one [`Mark`] per target (a sender, or the platform) holding only the latest
+//! event's action and second — 8 bytes — which is all [`crate::decide`] needs. The index is split
+//! into shards, each behind its own lock, so that an opt-out for one phone can hold its shard's
+//! write lock while it commits (see the gateway) without stopping decisions for other phones.
+
+use domain::{ConsentAction, Msisdn, Scope, SenderId, Timestamp};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use rustc_hash::FxHashMap;
+
+use crate::ConsentEvent;
+
+/// Seconds are counted from 2020-01-01T00:00:00Z so that 31 bits last until 2088.
+const EPOCH_BASE: i64 = 1_577_836_800;
+const OPT_OUT_BIT: u32 = 1 << 31;
+const PLATFORM: u32 = u32::MAX;
+const SHARDS: usize = 64;
+
+/// The latest event for one (phone, target): who it is for, what it said, and when (to the second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    target: u32,
+    stamp: u32,
+}
+
+impl Mark {
+    fn new(target: u32, action: ConsentAction, at: Timestamp) -> Self {
+        let secs = (at.as_second() - EPOCH_BASE).clamp(0, i64::from(!OPT_OUT_BIT));
+        let secs = u32::try_from(secs).unwrap_or(!OPT_OUT_BIT);
+        let bit = if action == ConsentAction::OptOut {
+            OPT_OUT_BIT
+        } else {
+            0
+        };
+        Mark {
+            target,
+            stamp: secs | bit,
+        }
+    }
+
+    fn action(self) -> ConsentAction {
+        if self.stamp & OPT_OUT_BIT == 0 {
+            ConsentAction::OptIn
+        } else {
+            ConsentAction::OptOut
+        }
+    }
+
+    fn secs(self) -> u32 {
+        self.stamp & !OPT_OUT_BIT
+    }
+
+    /// When the event happened, to the second.
+    #[must_use]
+    pub fn at(self) -> Timestamp {
+        Timestamp::from_second(i64::from(self.secs()) + EPOCH_BASE).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    /// Whether `self` supersedes `old` for the same target. Within one second the index cannot
+    /// order events, so a refusal wins, as everywhere in the ledger.
+    fn supersedes(self, old: Mark) -> bool {
+        self.secs() > old.secs()
+            || (self.secs() == old.secs() && self.action() == ConsentAction::OptOut)
+    }
+}
+
+/// The index's answer for one (phone, sender).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexAnswer {
+    /// Consent given (at this second) and not withdrawn since.
+    Consented(Timestamp),
+    /// Refused at this second, by the sender-scoped or the platform-wide event.
+    OptedOut {
+        /// When the refusal happened.
+        at: Timestamp,
+        /// Whether it was the platform-wide refusal.
+        platform: bool,
+    },
+    /// No consent was ever given.
+    NoConsent,
+}
+
+/// One shard: phones (as E.164 digits) to their marks.
+#[derive(Debug, Default)]
+pub struct Shard {
+    phones: FxHashMap<u64, Vec<Mark>>,
+}
+
+impl Shard {
+    /// Applies a committed event.
+    pub fn apply(&mut self, event: &ConsentEvent) {
+        let target = match (event.scope, event.sender) {
+            (Scope::Platform, _) => PLATFORM,
+            (Scope::Sender, Some(s)) => s.0,
+            (Scope::Sender, None) => return,
+        };
+        self.apply_mark(event.phone, Mark::new(target, event.action, event.at));
+    }
+
+    fn apply_mark(&mut self, phone: Msisdn, mark: Mark) {
+        let marks = self.phones.entry(phone.as_u64()).or_default();
+        match marks.iter_mut().find(|m| m.target == mark.target) {
+            Some(old) if mark.supersedes(*old) => *old = mark,
+            Some(_) => {}
+            None => marks.push(mark),
+        }
+    }
+
+    /// The answer for marketing from `sender` to `phone`.
+    #[must_use]
+    pub fn answer(&self, phone: Msisdn, sender: SenderId) -> IndexAnswer {
+        let Some(marks) = self.phones.get(&phone.as_u64()) else {
+            return IndexAnswer::NoConsent;
+        };
+        let mut own = None;
+        let mut platform = None;
+        for m in marks {
+            if m.target == sender.0 {
+                own = Some(*m);
+            } else if m.target == PLATFORM {
+                platform = Some(*m);
+            }
+        }
+        let parts = |m: Option<Mark>| m.map(|m| (m.action(), m.secs(), m));
+        match crate::decide(parts(own), parts(platform)) {
+            Some((ConsentAction::OptIn, m)) => IndexAnswer::Consented(m.at()),
+            Some((ConsentAction::OptOut, m)) => IndexAnswer::OptedOut {
+                at: m.at(),
+                platform: m.target == PLATFORM,
+            },
+            None => IndexAnswer::NoConsent,
+        }
+    }
+
+    fn shrink(&mut self) {
+        for marks in self.phones.values_mut() {
+            marks.shrink_to_fit();
+        }
+        self.phones.shrink_to_fit();
+    }
+}
+
+/// Every phone's consent state, sharded by phone.
+#[derive(Debug)]
+pub struct ConsentIndex {
+    shards: Box<[RwLock<Shard>]>,
+}
+
+impl Default for ConsentIndex {
+    fn default() -> Self {
+        ConsentIndex {
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
+        }
+    }
+}
+
+impl ConsentIndex {
+    fn shard_of(&self, phone: Msisdn) -> &RwLock<Shard> {
+        // Fibonacci hashing spreads consecutive numbers across shards.
+        let h = phone.as_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        &self.shards[usize::try_from(h).unwrap_or(0) % self.shards.len()]
+    }
+
+    /// Applies a committed event (takes the phone's shard lock for writing).
+    pub fn apply(&self, event: &ConsentEvent) {
+        self.shard_of(event.phone).write().apply(event);
+    }
+
+    /// Applies a raw (phone, scope, sender, action, at) tuple, as read from the store at start.
+    pub fn apply_raw(
+        &self,
+        phone: Msisdn,
+        sender: Option<SenderId>,
+        action: ConsentAction,
+        at: Timestamp,
+    ) {
+        let target = sender.map_or(PLATFORM, |s| s.0);
+        self.shard_of(phone)
+            .write()
+            .apply_mark(phone, Mark::new(target, action, at));
+    }
+
+    /// The answer for marketing from `sender` to `phone`.
+    #[must_use]
+    pub fn answer(&self, phone: Msisdn, sender: SenderId) -> IndexAnswer {
+        self.shard_of(phone).read().answer(phone, sender)
+    }
+
+    /// Holds `phone`'s shard for reading: while held, no consent event for that phone can be
+    /// applied. The dispatcher holds it while handing a message to the carrier.
+    pub fn read(&self, phone: Msisdn) -> RwLockReadGuard<'_, Shard> {
+        self.shard_of(phone).read()
+    }
+
+    /// Holds `phone`'s shard for writing: an opt-out holds it from before its commit until it is
+    /// applied, so no decision or hand-off for that phone interleaves with it.
+    pub fn write(&self, phone: Msisdn) -> RwLockWriteGuard<'_, Shard> {
+        self.shard_of(phone).write()
+    }
+
+    /// Releases memory left over from growth, after a bulk load.
+    pub fn shrink(&self) {
+        for s in &*self.shards {
+            s.write().shrink();
+        }
+    }
+
+    /// Number of phones with at least one event.
+    #[must_use]
+    pub fn phones(&self) -> usize {
+        self.shards.iter().map(|s| s.read().phones.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer_at;
+    use domain::Region;
+    use proptest::prelude::*;
+
+    fn phone() -> Msisdn {
+        Msisdn::parse("13800138000", Region::CN).unwrap()
+    }
+
+    fn event(seq: u64, sender: Option<u32>, opt_out: bool, minute: i64) -> ConsentEvent {
+        let at = Timestamp::from_second(1_762_819_200 + minute * 60).unwrap();
+        let action = if opt_out {
+            ConsentAction::OptOut
+        } else {
+            ConsentAction::OptIn
+        };
+        let scope = if sender.is_some() {
+            Scope::Sender
+        } else {
+            Scope::Platform
+        };
+        ConsentEvent::new(seq, phone(), scope, sender.map(SenderId), action, at)
+    }
+
+    #[test]
+    fn index_answers_like_the_fold() {
+        let idx = ConsentIndex::default();
+        let events = [
+            event(1, Some(1), false, 0),
+            event(2, None, true, 5),
+            event(3, Some(1), false, 9),
+        ];
+        for e in &events {
+            idx.apply(e);
+        }
+        assert!(matches!(
+            idx.answer(phone(), SenderId(1)),
+            IndexAnswer::Consented(_)
+        ));
+        assert!(matches!(
+            idx.answer(phone(), SenderId(2)),
+            IndexAnswer::OptedOut { platform: true, .. }
+        ));
+    }
+
+    proptest! {
+        /// Whatever order events arrive in, at minute resolution the index agrees with the fold.
+        #[test]
+        fn index_agrees_with_fold(raw in proptest::collection::vec((proptest::option::of(0u32..3), any::<bool>(), 0i64..20), 0..30)) {
+            let events: Vec<ConsentEvent> = raw.iter().enumerate()
+                .map(|(i, (s, out, m))| event(i as u64 + 1, *s, *out, *m)).collect();
+            let idx = ConsentIndex::default();
+            for e in &events { idx.apply(e); }
+            let far = Timestamp::from_second(2_000_000_000).unwrap();
+            for s in 0..3 {
+                let fold = answer_at(&events, SenderId(s), far);
+                // The fold breaks same-instant ties by commit order; the index by refusal. Only
+                // compare where no two events of one target share a minute.
+                let mut seen = std::collections::HashSet::new();
+                if !events.iter().all(|e| seen.insert((e.sender, e.at))) { continue; }
+                let index = idx.answer(phone(), SenderId(s));
+                prop_assert_eq!(fold.allows_marketing(), matches!(index, IndexAnswer::Consented(_)));
+            }
+        }
+    }
+}

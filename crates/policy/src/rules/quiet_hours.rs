@@ -1,0 +1,37 @@
+//! No marketing at night, in the recipient's own time zone.
+
+use domain::{Msisdn, Timestamp};
+
+use crate::{Policy, Reason, ReasonCode};
+
+/// Adds `quiet_hours` when `now` falls inside the recipient's local quiet window, and returns
+/// the instant the window ends (when a deferred message is decided again).
+pub fn check(
+    policy: &Policy,
+    to: Msisdn,
+    now: Timestamp,
+    out: &mut Vec<Reason>,
+) -> Option<Timestamp> {
+    let (start, end) = (policy.quiet_start.0, policy.quiet_end.0);
+    if start == end {
+        return None;
+    }
+    let t = policy.zones.local(to, now).time_of_day;
+    let inside = if start < end {
+        t >= start && t < end
+    } else {
+        t >= start || t < end
+    };
+    if !inside {
+        return None;
+    }
+    let release = policy.zones.next_local(to, now, policy.quiet_end);
+    out.push(Reason::new(
+        ReasonCode::QuietHours,
+        format!(
+            "{}–{} is quiet time for the recipient",
+            policy.config.quiet_hours_start, policy.config.quiet_hours_end
+        ),
+    ));
+    release
+}
