@@ -259,10 +259,10 @@ mod tests {
         );
         assert_eq!(segs[1].short_message[..2], [0x1B, 0x65]);
 
-        let text = format!("{}😀", "中".repeat(66));
+        let text = format!("{}😀{}", "中".repeat(66), "中".repeat(5));
         let segs = split_text(&text, Concat::Udh8, 1).expect("fits");
         assert_eq!(segs[0].short_message.len(), 6 + 66 * 2);
-        assert_eq!(ucs2::decode(&segs[1].short_message[6..]), "😀");
+        assert!(ucs2::decode(&segs[1].short_message[6..]).starts_with('😀'));
     }
 
     #[test]

@@ -61,9 +61,9 @@ pub use pdu::{
     Address, Bind, BindMode, BindResp, Body, DataSm, Header, Outbind, Pdu, QuerySm, QuerySmResp,
     ShortMessage, SmResp,
 };
-// pub use reassembly::Reassembler;
-//pub use receipt::Receipt;
-//session
+pub use reassembly::Reassembler;
+pub use receipt::{Receipt, format_receipt};
+pub use session::{Inbound, Role, Session, SessionError, SessionState};
 pub use status::CommandStatus;
 pub use tlv::{Tlv, Tlvs};
-//window
+pub use window::{SequenceNumbers, Window, WindowError};
