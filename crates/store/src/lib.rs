@@ -1,0 +1,140 @@
+//! Durable storage for the gateway.
+//!
+//! The store is the ledger's durable log and the record of every decision. It is split into
+//! *role traits* — [`ConsentLog`], [`SenderRegistry`], [`MessageLog`], [`KeyRing`] — that say what
+//! the gateway needs, and one [`Store`] enum that dispatches to a backend. SQLite (WAL, with
+//! `synchronous=FULL` by default, so that an acknowledged opt-out survives `kill -9` and power
+//! loss) is the embedded default; a PostgreSQL backend slots in as another variant with the same
+//! file shape, and must pass the same conformance suite (`tests/conformance.rs`).
+//!
+//! Business rules stay out of SQL: the store appends, reads and updates; the ledger folds and the
+//! policy decides.
+//!
+//! ```
+//! use store::{ConsentLog, Store};
+//! let store = Store::open_in_memory().unwrap();
+//! assert_eq!(store.consent_count().unwrap(), 0);
+//! ```
+
+mod error;
+mod records;
+mod roles;
+pub mod sqlite;
+
+pub use error::StoreError;
+pub use records::{
+    Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,
+};
+pub use roles::{ConsentLog, KeyRing, MessageLog, SenderRegistry};
+
+use std::path::Path;
+
+use domain::{Msisdn, SenderId, Timestamp};
+use ledger::ConsentEvent;
+
+/// How hard commits are pushed to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// fsync on every commit: an acknowledged event survives power loss.
+    #[default]
+    Full,
+    /// fsync at WAL checkpoints: survives a process crash (`kill -9`), not power loss.
+    Normal,
+}
+
+/// The one store type the gateway holds; each variant is a backend.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Store {
+    /// Embedded SQLite.
+    Sqlite(sqlite::SqliteStore),
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite store in `dir`.
+    pub fn open_sqlite(dir: &Path, durability: Durability) -> Result<Self, StoreError> {
+        Ok(Store::Sqlite(sqlite::SqliteStore::open(dir, durability)?))
+    }
+
+    /// A throw-away in-memory store, for tests and dry runs.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Ok(Store::Sqlite(sqlite::SqliteStore::open_in_memory()?))
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            Store::Sqlite($s) => $e,
+        }
+    };
+}
+
+impl ConsentLog for Store {
+    fn append_consents(&self, events: &[NewConsent]) -> Result<Vec<ConsentEvent>, StoreError> {
+        dispatch!(self, s => s.append_consents(events))
+    }
+    fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError> {
+        dispatch!(self, s => s.consent_history(phone))
+    }
+    fn scan_consents(
+        &self,
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp),
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.scan_consents(f))
+    }
+    fn consent_count(&self) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.consent_count())
+    }
+}
+
+impl SenderRegistry for Store {
+    fn create_sender(&self, new: &NewSender) -> Result<SenderRecord, StoreError> {
+        dispatch!(self, s => s.create_sender(new))
+    }
+    fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
+        dispatch!(self, s => s.senders())
+    }
+    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.set_suspended(id, suspended))
+    }
+}
+
+impl MessageLog for Store {
+    fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError> {
+        dispatch!(self, s => s.insert_messages(msgs))
+    }
+    fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
+        dispatch!(self, s => s.message(id))
+    }
+    fn redecide(
+        &self,
+        id: u64,
+        decision: &policy::Decision,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.redecide(id, decision, at))
+    }
+    fn set_delivery(&self, updates: &[(u64, Delivery, Timestamp)]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_delivery(updates))
+    }
+    fn inbox(&self, phone: Msisdn) -> Result<Vec<MessageRecord>, StoreError> {
+        dispatch!(self, s => s.inbox(phone))
+    }
+    fn pending(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        dispatch!(self, s => s.pending())
+    }
+    fn recent_sends(&self, since: Timestamp) -> Result<Vec<RecentSend>, StoreError> {
+        dispatch!(self, s => s.recent_sends(since))
+    }
+}
+
+impl KeyRing for Store {
+    fn put_key(&self, hash: &str, role: KeyRole) -> Result<(), StoreError> {
+        dispatch!(self, s => s.put_key(hash, role))
+    }
+    fn keys(&self) -> Result<Vec<(String, KeyRole)>, StoreError> {
+        dispatch!(self, s => s.keys())
+    }
+}

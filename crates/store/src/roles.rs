@@ -1,0 +1,65 @@
+//! What the gateway needs from storage, one trait per role.
+
+use domain::{ConsentAction, Msisdn, SenderId, Timestamp};
+use ledger::ConsentEvent;
+
+use crate::{
+    Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,
+    StoreError,
+};
+
+/// The durable consent ledger.
+pub trait ConsentLog {
+    /// Appends events in one transaction; when this returns they are durable. All or nothing.
+    fn append_consents(&self, events: &[NewConsent]) -> Result<Vec<ConsentEvent>, StoreError>;
+    /// Every event for one phone, in commit order.
+    fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError>;
+    /// Streams every event's fold-relevant fields in commit order (to rebuild the index).
+    fn scan_consents(
+        &self,
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+    ) -> Result<u64, StoreError>;
+    /// Number of events.
+    fn consent_count(&self) -> Result<u64, StoreError>;
+}
+
+/// Registered senders.
+pub trait SenderRegistry {
+    /// Registers a sender and its key in one transaction.
+    fn create_sender(&self, new: &NewSender) -> Result<SenderRecord, StoreError>;
+    /// Every sender, by id.
+    fn senders(&self) -> Result<Vec<SenderRecord>, StoreError>;
+    /// Suspends or reinstates; false if no such sender.
+    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError>;
+}
+
+/// Every message and its decision.
+pub trait MessageLog {
+    /// Records decided messages in one transaction; returns their ids in order.
+    fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError>;
+    /// One message.
+    fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError>;
+    /// Records a new decision for a message (a deferred one, released or cancelled).
+    fn redecide(
+        &self,
+        id: u64,
+        decision: &policy::Decision,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Records delivery state changes in one transaction.
+    fn set_delivery(&self, updates: &[(u64, Delivery, Timestamp)]) -> Result<(), StoreError>;
+    /// What a handset received (loopback carrier), oldest first.
+    fn inbox(&self, phone: Msisdn) -> Result<Vec<MessageRecord>, StoreError>;
+    /// Messages accepted or deferred but not yet handed to a carrier (to resume after a restart).
+    fn pending(&self) -> Result<Vec<MessageRecord>, StoreError>;
+    /// Accepted messages decided since `since`.
+    fn recent_sends(&self, since: Timestamp) -> Result<Vec<RecentSend>, StoreError>;
+}
+
+/// API keys, stored as hashes only.
+pub trait KeyRing {
+    /// Stores a key hash with its role.
+    fn put_key(&self, hash: &str, role: KeyRole) -> Result<(), StoreError>;
+    /// Every key hash.
+    fn keys(&self) -> Result<Vec<(String, KeyRole)>, StoreError>;
+}

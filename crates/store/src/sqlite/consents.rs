@@ -1,0 +1,130 @@
+//! The consent_events table.
+
+use domain::{ConsentAction, Msisdn, Scope, SenderId, Timestamp};
+use ledger::ConsentEvent;
+use rusqlite::params;
+
+use super::{SqliteStore, corrupt, from_micros, micros, truncate};
+use crate::{ConsentLog, NewConsent, StoreError};
+
+const T: &str = "consent_events";
+
+impl ConsentLog for SqliteStore {
+    fn append_consents(&self, events: &[NewConsent]) -> Result<Vec<ConsentEvent>, StoreError> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let recorded_at = truncate(Timestamp::now());
+        let mut out = Vec::with_capacity(events.len());
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO consent_events (phone, scope, sender_id, action, source, evidence, actor, at, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for e in events {
+                stmt.execute(params![
+                    i64::try_from(e.phone.as_u64()).unwrap_or(i64::MAX),
+                    e.scope.as_str(),
+                    e.sender.map(|s| s.0),
+                    e.action.as_str(),
+                    e.source.as_str(),
+                    e.evidence,
+                    e.actor,
+                    micros(e.at),
+                    micros(recorded_at),
+                ])?;
+                let seq = u64::try_from(tx.last_insert_rowid()).unwrap_or(0);
+                out.push(ConsentEvent {
+                    seq,
+                    phone: e.phone,
+                    scope: e.scope,
+                    sender: e.sender,
+                    action: e.action,
+                    source: e.source,
+                    evidence: e.evidence.clone(),
+                    actor: e.actor.clone(),
+                    at: truncate(e.at),
+                    recorded_at,
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, scope, sender_id, action, source, evidence, actor, at, recorded_at
+             FROM consent_events WHERE phone = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([i64::try_from(phone.as_u64()).unwrap_or(i64::MAX)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<u32>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, scope, sender, action, source, evidence, actor, at, rec) = row?;
+            out.push(ConsentEvent {
+                seq: u64::try_from(seq).unwrap_or(0),
+                phone,
+                scope: scope.parse().map_err(|e| corrupt(T, seq, e))?,
+                sender: sender.map(SenderId),
+                action: action.parse().map_err(|e| corrupt(T, seq, e))?,
+                source: source.parse().map_err(|e| corrupt(T, seq, e))?,
+                evidence,
+                actor,
+                at: from_micros(T, seq, at)?,
+                recorded_at: from_micros(T, seq, rec)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn scan_consents(
+        &self,
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+    ) -> Result<u64, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare(
+            "SELECT seq, phone, scope, sender_id, action, at FROM consent_events ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let phone = Msisdn::from_u64(
+                u64::try_from(r.get::<_, i64>(1)?).map_err(|e| corrupt(T, seq, e))?,
+            );
+            let platform =
+                r.get_ref(2)?.as_str().map_err(|e| corrupt(T, seq, e))? == Scope::Platform.as_str();
+            let sender = if platform {
+                None
+            } else {
+                r.get::<_, Option<u32>>(3)?.map(SenderId)
+            };
+            let action = match r.get_ref(4)?.as_str().map_err(|e| corrupt(T, seq, e))? {
+                "opt_in" => ConsentAction::OptIn,
+                "opt_out" => ConsentAction::OptOut,
+                other => return Err(corrupt(T, seq, format!("action {other:?}"))),
+            };
+            f(phone, sender, action, from_micros(T, seq, r.get(5)?)?);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn consent_count(&self) -> Result<u64, StoreError> {
+        let conn = self.reader.lock();
+        let n: i64 = conn.query_row("SELECT count(*) FROM consent_events", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

@@ -1,0 +1,215 @@
+//! The messages table: every decision, and where each accepted message is on its way.
+
+use domain::{Category, Msisdn, SenderId, Timestamp};
+use policy::{Decision, Reason, Verdict};
+use rusqlite::{Row, params};
+
+use super::{SqliteStore, corrupt, from_micros, micros};
+use crate::{Delivery, MessageLog, MessageRecord, NewMessage, RecentSend, StoreError};
+
+const T: &str = "messages";
+const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, status, reasons, submitted_at, \
+                       decided_at, release_at, delivery, delivery_at";
+
+fn verdict(s: &str) -> Option<Verdict> {
+    Some(match s {
+        "accepted" => Verdict::Accepted,
+        "deferred" => Verdict::Deferred,
+        "rejected" => Verdict::Rejected,
+        _ => return None,
+    })
+}
+
+fn phone_col(p: Option<Msisdn>) -> Option<i64> {
+    p.and_then(|p| i64::try_from(p.as_u64()).ok())
+}
+
+fn reasons_json(reasons: &[Reason]) -> String {
+    serde_json::to_string(reasons).unwrap_or_else(|_| "[]".into())
+}
+
+fn record(r: &Row<'_>) -> Result<MessageRecord, StoreError> {
+    let id: i64 = r.get(0)?;
+    let opt_time = |v: Option<i64>| v.map(|v| from_micros(T, id, v)).transpose();
+    let category: String = r.get(5)?;
+    let status: String = r.get(6)?;
+    let reasons: String = r.get(7)?;
+    let delivery: String = r.get(11)?;
+    Ok(MessageRecord {
+        id: u64::try_from(id).unwrap_or(0),
+        sender: SenderId(r.get(1)?),
+        to: r.get(2)?,
+        phone: r
+            .get::<_, Option<i64>>(3)?
+            .and_then(|p| u64::try_from(p).ok())
+            .map(Msisdn::from_u64),
+        text: r.get(4)?,
+        category: category
+            .parse::<Category>()
+            .map_err(|e| corrupt(T, id, e))?,
+        status: verdict(&status).ok_or_else(|| corrupt(T, id, format!("status {status:?}")))?,
+        reasons: serde_json::from_str(&reasons).map_err(|e| corrupt(T, id, e))?,
+        submitted_at: from_micros(T, id, r.get(8)?)?,
+        decided_at: from_micros(T, id, r.get(9)?)?,
+        release_at: opt_time(r.get(10)?)?,
+        delivery: Delivery::parse(&delivery)
+            .ok_or_else(|| corrupt(T, id, format!("delivery {delivery:?}")))?,
+        delivery_at: opt_time(r.get(12)?)?,
+    })
+}
+
+impl SqliteStore {
+    fn query_records(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(record(r)?);
+        }
+        Ok(out)
+    }
+}
+
+impl MessageLog for SqliteStore {
+    fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(msgs.len());
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO messages (sender_id, recipient, phone, text, category, status, reasons,
+                    submitted_at, decided_at, release_at, delivery, text_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)",
+            )?;
+            for m in msgs {
+                let delivery = match m.verdict {
+                    Verdict::Rejected => Delivery::NotSent,
+                    _ => Delivery::Pending,
+                };
+                stmt.execute(params![
+                    m.sender.0,
+                    m.to,
+                    phone_col(m.phone),
+                    m.text,
+                    m.category.as_str(),
+                    m.verdict.as_str(),
+                    reasons_json(m.reasons),
+                    micros(m.decided_at),
+                    m.release_at.map(micros),
+                    delivery.as_str(),
+                    // SQLite integers are signed; the hash's bits are kept as they are.
+                    i64::from_ne_bytes(m.text_hash.to_ne_bytes()),
+                ])?;
+                ids.push(u64::try_from(tx.last_insert_rowid()).unwrap_or(0));
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
+        let id = i64::try_from(id).unwrap_or(-1);
+        Ok(self
+            .query_records(
+                &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"),
+                [id],
+            )?
+            .pop())
+    }
+
+    fn redecide(&self, id: u64, decision: &Decision, at: Timestamp) -> Result<(), StoreError> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let reasons = reasons_json(&decision.reasons);
+        let id = i64::try_from(id).unwrap_or(-1);
+        let delivery = if decision.verdict == Verdict::Rejected {
+            Delivery::NotSent
+        } else {
+            Delivery::Pending
+        };
+        tx.execute(
+            "UPDATE messages SET status = ?2, reasons = ?3, decided_at = ?4, release_at = ?5, delivery = ?6,
+                delivery_at = CASE WHEN ?6 = 'not_sent' THEN ?4 ELSE delivery_at END
+             WHERE id = ?1",
+            params![
+                id,
+                decision.verdict.as_str(),
+                reasons,
+                micros(at),
+                decision.release_at.map(micros),
+                delivery.as_str()
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO redecisions (message_id, at, status, reasons) VALUES (?1, ?2, ?3, ?4)",
+            params![id, micros(at), decision.verdict.as_str(), reasons],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn set_delivery(&self, updates: &[(u64, Delivery, Timestamp)]) -> Result<(), StoreError> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE messages SET delivery = ?2, delivery_at = ?3 WHERE id = ?1",
+            )?;
+            for (id, state, at) in updates {
+                stmt.execute(params![
+                    i64::try_from(*id).unwrap_or(-1),
+                    state.as_str(),
+                    micros(*at)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn inbox(&self, phone: Msisdn) -> Result<Vec<MessageRecord>, StoreError> {
+        self.query_records(
+            &format!(
+                "SELECT {COLUMNS} FROM messages WHERE phone = ?1 AND delivery IN ('submitted', 'delivered')
+                 ORDER BY delivery_at, id"
+            ),
+            [phone_col(Some(phone))],
+        )
+    }
+
+    fn pending(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        self.query_records(
+            &format!("SELECT {COLUMNS} FROM messages WHERE delivery = 'pending' ORDER BY id"),
+            [],
+        )
+    }
+
+    fn recent_sends(&self, since: Timestamp) -> Result<Vec<RecentSend>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, sender_id, phone, category, decided_at, text_hash FROM messages
+             WHERE decided_at >= ?1 AND status = 'accepted' AND phone IS NOT NULL ORDER BY id",
+        )?;
+        let mut rows = stmt.query([micros(since)])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let category: String = r.get(3)?;
+            out.push(RecentSend {
+                sender: SenderId(r.get(1)?),
+                phone: Msisdn::from_u64(
+                    u64::try_from(r.get::<_, i64>(2)?).map_err(|e| corrupt(T, id, e))?,
+                ),
+                category: category.parse().map_err(|e| corrupt(T, id, e))?,
+                at: from_micros(T, id, r.get(4)?)?,
+                text_hash: u64::from_ne_bytes(r.get::<_, i64>(5)?.to_ne_bytes()),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,59 @@
+-- consentry embedded schema. Times are microseconds since the Unix epoch (UTC).
+
+CREATE TABLE IF NOT EXISTS consent_events (
+    seq          INTEGER PRIMARY KEY,
+    phone        INTEGER NOT NULL,          -- E.164 digits
+    scope        TEXT    NOT NULL,          -- sender | platform
+    sender_id    INTEGER,                   -- NULL for platform scope
+    action       TEXT    NOT NULL,          -- opt_in | opt_out
+    source       TEXT    NOT NULL,
+    evidence     TEXT    NOT NULL,
+    actor        TEXT    NOT NULL,
+    at           INTEGER NOT NULL,          -- when the consumer acted
+    recorded_at  INTEGER NOT NULL           -- when the gateway committed it
+);
+CREATE INDEX IF NOT EXISTS consent_events_phone ON consent_events (phone, seq);
+
+CREATE TABLE IF NOT EXISTS senders (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT    NOT NULL,
+    signature     TEXT    NOT NULL,
+    source_number TEXT    NOT NULL UNIQUE,
+    suspended     INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS api_keys (
+    hash       TEXT PRIMARY KEY,            -- SHA-256 of the key, hex
+    role       TEXT    NOT NULL,            -- admin | carrier | sender
+    sender_id  INTEGER,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS messages (
+    id           INTEGER PRIMARY KEY,
+    sender_id    INTEGER NOT NULL,
+    recipient    TEXT    NOT NULL,          -- as given
+    phone        INTEGER,                   -- E.164 digits; NULL when invalid
+    text         TEXT    NOT NULL,
+    category     TEXT    NOT NULL,
+    status       TEXT    NOT NULL,          -- accepted | deferred | rejected
+    reasons      TEXT    NOT NULL,          -- JSON array of {code, detail}
+    submitted_at INTEGER NOT NULL,
+    decided_at   INTEGER NOT NULL,
+    release_at   INTEGER,
+    delivery     TEXT    NOT NULL,          -- pending | submitted | delivered | failed | not_sent
+    delivery_at  INTEGER,
+    text_hash    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, delivery_at);
+CREATE INDEX IF NOT EXISTS messages_pending ON messages (delivery) WHERE delivery = 'pending';
+CREATE INDEX IF NOT EXISTS messages_decided ON messages (decided_at);
+
+-- Every decision after the first (deferred messages decided again at release, cancellations).
+CREATE TABLE IF NOT EXISTS redecisions (
+    message_id INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    status     TEXT    NOT NULL,
+    reasons    TEXT    NOT NULL
+);

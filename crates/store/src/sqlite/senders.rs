@@ -1,0 +1,80 @@
+//! The senders table.
+
+use domain::{SenderId, Timestamp};
+use rusqlite::params;
+
+use super::{SqliteStore, from_micros, micros};
+use crate::{NewSender, SenderRecord, SenderRegistry, StoreError};
+
+impl SenderRegistry for SqliteStore {
+    fn create_sender(&self, new: &NewSender) -> Result<SenderRecord, StoreError> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let now = Timestamp::now();
+        let inserted = tx.execute(
+            "INSERT INTO senders (name, signature, source_number, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![new.name, new.signature, new.source_number, micros(now)],
+        );
+        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted
+            && e.code == rusqlite::ErrorCode::ConstraintViolation
+        {
+            return Err(StoreError::Conflict(format!(
+                "source number {}",
+                new.source_number
+            )));
+        }
+        inserted?;
+        let id = SenderId(u32::try_from(tx.last_insert_rowid()).unwrap_or(0));
+        tx.execute(
+            "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES (?1, 'sender', ?2, ?3)",
+            params![new.api_key_hash, id.0, micros(now)],
+        )?;
+        tx.commit()?;
+        Ok(SenderRecord {
+            id,
+            name: new.name.clone(),
+            signature: new.signature.clone(),
+            source_number: new.source_number.clone(),
+            suspended: false,
+            created_at: now,
+        })
+    }
+
+    fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, signature, source_number, suspended, created_at FROM senders ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, name, signature, source_number, suspended, created) = row?;
+            Ok(SenderRecord {
+                id: SenderId(id),
+                name,
+                signature,
+                source_number,
+                suspended,
+                created_at: from_micros("senders", i64::from(id), created)?,
+            })
+        })
+        .collect()
+    }
+
+    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError> {
+        let conn = self.writer.lock();
+        let n = conn.execute(
+            "UPDATE senders SET suspended = ?1 WHERE id = ?2",
+            params![suspended, id.0],
+        )?;
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,196 @@
+//! The conformance suite every backend must pass. Each check takes a fresh `Store`; add a
+//! backend by adding a constructor to `backends()`.
+
+use domain::{Category, ConsentAction, ConsentSource, Msisdn, Region, Scope, SenderId, Timestamp};
+use policy::{Decision, Reason, ReasonCode, Verdict};
+use store::{
+    ConsentLog, Delivery, Durability, KeyRing, KeyRole, MessageLog, NewConsent, NewMessage,
+    NewSender, SenderRegistry, Store,
+};
+
+fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    vec![
+        ("sqlite-memory", Store::open_in_memory().unwrap(), None),
+        ("sqlite-file", file, Some(dir)),
+    ]
+}
+
+fn phone(n: &str) -> Msisdn {
+    Msisdn::parse(n, Region::CN).unwrap()
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn consent(p: Msisdn, sender: Option<u32>, action: ConsentAction, at: &str) -> NewConsent {
+    NewConsent {
+        phone: p,
+        scope: if sender.is_some() {
+            Scope::Sender
+        } else {
+            Scope::Platform
+        },
+        sender: sender.map(SenderId),
+        action,
+        source: ConsentSource::Web,
+        evidence: "form 17".into(),
+        actor: "admin".into(),
+        at: t(at),
+    }
+}
+
+#[test]
+fn consent_log_appends_in_order_and_reads_back_exactly() {
+    for (name, s, _dir) in backends() {
+        let a = phone("13800138000");
+        let b = phone("13900139000");
+        let ev = s
+            .append_consents(&[
+                consent(
+                    a,
+                    Some(1),
+                    ConsentAction::OptIn,
+                    "2026-11-01T00:00:00.123456Z",
+                ),
+                consent(b, None, ConsentAction::OptOut, "2026-11-02T00:00:00Z"),
+                consent(a, None, ConsentAction::OptOut, "2026-11-03T00:00:00Z"),
+            ])
+            .unwrap();
+        assert!(ev[0].seq < ev[1].seq && ev[1].seq < ev[2].seq, "{name}");
+        let hist = s.consent_history(a).unwrap();
+        assert_eq!(hist.len(), 2, "{name}");
+        assert_eq!(
+            hist[0], ev[0],
+            "{name}: round trip keeps microseconds and evidence"
+        );
+        assert_eq!(hist[1].scope, Scope::Platform);
+        let mut seen = Vec::new();
+        let n = s
+            .scan_consents(&mut |p, sender, action, _| seen.push((p, sender, action)))
+            .unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(seen[1], (b, None, ConsentAction::OptOut), "{name}");
+        assert_eq!(s.consent_count().unwrap(), 3);
+    }
+}
+
+#[test]
+fn senders_and_keys() {
+    for (name, s, _dir) in backends() {
+        let new = |n: &str, src: &str| NewSender {
+            name: n.into(),
+            signature: format!("【{n}】"),
+            source_number: src.into(),
+            api_key_hash: format!("hash-{n}"),
+        };
+        let a = s.create_sender(&new("A", "10690000120001")).unwrap();
+        let b = s.create_sender(&new("B", "10690000120002")).unwrap();
+        assert_ne!(a.id, b.id);
+        assert!(
+            matches!(
+                s.create_sender(&new("C", "10690000120001")),
+                Err(store::StoreError::Conflict(_))
+            ),
+            "{name}"
+        );
+        assert!(s.set_suspended(b.id, true).unwrap());
+        assert!(!s.set_suspended(SenderId(999), true).unwrap());
+        let all = s.senders().unwrap();
+        assert_eq!(
+            all.len(),
+            2,
+            "{name}: the conflicting insert left nothing behind"
+        );
+        assert!(all[1].suspended);
+        s.put_key("hash-admin", KeyRole::Admin).unwrap();
+        let keys = s.keys().unwrap();
+        assert!(keys.contains(&("hash-A".into(), KeyRole::Sender(a.id))));
+        assert!(keys.contains(&("hash-admin".into(), KeyRole::Admin)));
+    }
+}
+
+#[test]
+fn messages_decisions_delivery_and_inbox() {
+    for (name, s, _dir) in backends() {
+        let p = phone("13800138000");
+        let reasons = [Reason::new(ReasonCode::QuietHours, "night")];
+        let m = |verdict, reasons: &'static [Reason]| NewMessage {
+            sender: SenderId(1),
+            to: "13800138000",
+            phone: Some(p),
+            text: "【A】hi",
+            category: Category::Marketing,
+            verdict,
+            reasons,
+            decided_at: t("2026-11-11T03:00:00Z"),
+            release_at: None,
+            text_hash: u64::MAX - 1,
+        };
+        let ids = s
+            .insert_messages(&[m(Verdict::Accepted, &[]), m(Verdict::Rejected, &[])])
+            .unwrap();
+        let mut deferred = m(Verdict::Deferred, &[]);
+        deferred.reasons = &reasons;
+        deferred.release_at = Some(t("2026-11-12T00:00:00Z"));
+        let d = s.insert_messages(&[deferred]).unwrap()[0];
+        assert_eq!(
+            s.message(ids[1]).unwrap().unwrap().delivery,
+            Delivery::NotSent,
+            "{name}"
+        );
+        let rec = s.message(d).unwrap().unwrap();
+        assert_eq!(rec.reasons, reasons);
+        assert_eq!(rec.release_at, Some(t("2026-11-12T00:00:00Z")));
+        let pending: Vec<u64> = s.pending().unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(pending, vec![ids[0], d], "{name}");
+        s.set_delivery(&[(ids[0], Delivery::Delivered, t("2026-11-11T03:00:01Z"))])
+            .unwrap();
+        let inbox = s.inbox(p).unwrap();
+        assert_eq!(inbox.len(), 1);
+        assert_eq!(inbox[0].id, ids[0]);
+        let cancel = Decision::from_reasons(
+            vec![Reason::new(ReasonCode::OptedOut, "x")],
+            None,
+            true,
+            Category::Marketing,
+        );
+        s.redecide(d, &cancel, t("2026-11-11T04:00:00Z")).unwrap();
+        let rec = s.message(d).unwrap().unwrap();
+        assert_eq!(
+            (rec.status, rec.delivery),
+            (Verdict::Rejected, Delivery::NotSent),
+            "{name}"
+        );
+        assert_eq!(rec.submitted_at, t("2026-11-11T03:00:00Z"));
+        let recent = s.recent_sends(t("2026-11-11T00:00:00Z")).unwrap();
+        assert_eq!(recent.len(), 1);
+        assert_eq!(
+            recent[0].text_hash,
+            u64::MAX - 1,
+            "{name}: hash bits survive"
+        );
+        assert!(s.message(999_999).unwrap().is_none());
+    }
+}
+
+#[test]
+fn a_committed_event_is_in_the_file_for_the_next_process() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open_sqlite(dir.path(), Durability::Full).unwrap();
+        s.append_consents(&[consent(
+            phone("13800138000"),
+            None,
+            ConsentAction::OptOut,
+            "2026-11-11T00:00:00Z",
+        )])
+        .unwrap();
+        // Dropped without any shutdown step.
+        std::mem::forget(s);
+    }
+    let s = Store::open_sqlite(dir.path(), Durability::Full).unwrap();
+    assert_eq!(s.consent_count().unwrap(), 1);
+}
