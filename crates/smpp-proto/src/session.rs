@@ -49,7 +49,7 @@ pub enum Inbound {
     /// Allowed: hand it to the application.
     Accept,
     /// Not allowed: send this response instead of processing the request.
-    Reject(Pdu),
+    Reject(Box<Pdu>),
     /// A response or generic_nack that makes no sense now: log it and drop it (answering a
     /// response would only confuse the peer).
     Unexpected,
@@ -186,7 +186,7 @@ impl Session {
             return if pdu.command_id().is_response() {
                 Inbound::Unexpected
             } else {
-                Inbound::Reject(pdu.reject(status))
+                Inbound::Reject(Box::new(pdu.reject(status)))
             };
         }
         self.advance(pdu);

@@ -85,11 +85,11 @@ impl Tlv {
             tag::USER_MESSAGE_REFERENCE => Tlv::UserMessageReference(u16_value()?),
             tag::SC_INTERFACE_VERSION => Tlv::ScInterfaceVersion(u8_value()?),
             tag::RECEIPTED_MESSAGE_ID => {
-                if value.len() > RECEIPTED_ID_MAX {
-                    return Err(bad_len());
-                }
                 // Some SMSCs omit the NUL; accept both forms, stop at the first NUL.
                 let end = value.iter().position(|b| *b == 0).unwrap_or(value.len());
+                if value.len() > RECEIPTED_ID_MAX || end >= RECEIPTED_ID_MAX {
+                    return Err(bad_len());
+                }
                 Tlv::ReceiptedMessageId(value[..end].iter().map(|b| char::from(*b)).collect())
             }
             _ => Tlv::Other {
