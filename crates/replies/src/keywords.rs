@@ -109,7 +109,9 @@ impl KeywordSet {
     }
 
     /// Reads `text` (already normalised) as a keyword reply, or `None` when it is not one.
-    pub(crate) fn read(&self, text: &str) -> Option<Reading> {
+    /// With `bare` false, `bare_only` keywords never count (used for one clause of a longer
+    /// reply, where `Yes, what time?` must not subscribe).
+    pub(crate) fn read(&self, text: &str, bare: bool) -> Option<Reading> {
         let bytes = text.as_bytes();
         let mut at = 0;
         let mut pieces = 0usize;
@@ -142,7 +144,7 @@ impl KeywordSet {
             at = m.end();
         }
         let entry = decided?;
-        if bare_only && pieces > 1 {
+        if bare_only && (pieces > 1 || !bare) {
             return None;
         }
         let intent = entry.intent?;
@@ -189,7 +191,7 @@ mod tests {
     }
 
     fn intent(text: &str) -> Option<Intent> {
-        set().read(&normalise(text)).map(|r| r.intent)
+        set().read(&normalise(text), true).map(|r| r.intent)
     }
 
     #[test]
@@ -199,7 +201,8 @@ mod tests {
         assert_eq!(intent("回复T退订"), Some(Intent::OptOut));
         assert_eq!(intent("退订了"), Some(Intent::OptOut));
         assert_eq!(intent("取消订阅"), Some(Intent::OptOut));
-        assert!(set().read("全部退订").is_some_and(|r| r.all_senders));
+        assert!(set().read("全部退订", true).is_some_and(|r| r.all_senders));
+        assert!(set().read("yes", false).is_none());
     }
 
     #[test]

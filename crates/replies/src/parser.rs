@@ -1,15 +1,19 @@
 //! [`IntentParser`]: normalise, then keywords, then phrases, in that order.
 //!
 //! Keywords come first because a whole-reply keyword is the consumer's clearest statement and
-//! the cheapest check. Phrases run only when the reply is not a keyword reply. Anything that
-//! neither recognises is [`Intent::Other`]: the parser never guesses.
+//! the cheapest check. Phrases run only when the reply is not a keyword reply. Last, a reply
+//! with sentence punctuation is split into clauses and each is tried as a keyword reply, so
+//! `I'm not interested, stop` is an opt-out while `can you stop by?` is not (normalisation
+//! drops the punctuation, so this looks at the raw text). Clauses ignore `bare_only` keywords
+//! and never subscribe: opt-in needs the whole reply (`Start? When?` is a question). Anything that none recognises is [`Intent::Other`]:
+//! the parser never guesses.
 
 use std::cell::RefCell;
 use std::path::Path;
 
 use crate::config::{ConfigError, RepliesConfig};
 use crate::keywords::KeywordSet;
-use crate::normalise::{MAX_NORMALISED_CHARS, normalise_into, warm_up};
+use crate::normalise::{MAX_INPUT_BYTES, MAX_NORMALISED_CHARS, normalise_into, truncate, warm_up};
 use crate::phrases::PhraseSet;
 use crate::{Intent, Reading};
 
@@ -68,10 +72,42 @@ impl IntentParser {
         if buffer.is_empty() {
             return Reading::other();
         }
-        self.keywords
-            .read(buffer)
-            .or_else(|| self.phrases.read(buffer))
-            .unwrap_or_else(Reading::other)
+        if let Some(reading) = self.keywords.read(buffer, true) {
+            return reading;
+        }
+        let phrase = self.phrases.read(buffer);
+        if phrase.as_ref().is_some_and(|r| r.intent == Intent::OptOut) {
+            return phrase.unwrap_or_else(Reading::other);
+        }
+        // A weaker phrase reading (help, opt-in) still yields to an opt-out clause:
+        // `STOP. Who is this?` is an opt-out.
+        match (phrase, self.clauses(text, buffer)) {
+            (Some(p), Some(c)) if c.intent.rank() < p.intent.rank() => c,
+            (Some(p), _) => p,
+            (None, c) => c.unwrap_or_else(Reading::other),
+        }
+    }
+
+    /// The strongest opt-out or help keyword reading among the clauses of `text`, if any.
+    fn clauses(&self, text: &str, buffer: &mut String) -> Option<Reading> {
+        let text = truncate(text, MAX_INPUT_BYTES);
+        if !text.contains(is_clause_break) {
+            return None;
+        }
+        let mut best: Option<Reading> = None;
+        for clause in text.split(is_clause_break).take(MAX_CLAUSES) {
+            normalise_into(clause, buffer);
+            if let Some(mut reading) = self.keywords.read(buffer, false)
+                && reading.intent != Intent::OptIn
+                && best
+                    .as_ref()
+                    .is_none_or(|b| reading.intent.rank() < b.intent.rank())
+            {
+                reading.matched = reading.matched.map(|m| format!("clause:{m}"));
+                best = Some(reading);
+            }
+        }
+        best
     }
 
     /// Shorthand for `parse(text).intent`.
@@ -79,6 +115,30 @@ impl IntentParser {
     pub fn intent(&self, text: &str) -> Intent {
         self.parse(text).intent
     }
+}
+
+/// Clauses looked at in one reply; a real reply has a handful.
+const MAX_CLAUSES: usize = 16;
+
+/// Sentence punctuation, ASCII and full-width, that separates clauses.
+fn is_clause_break(c: char) -> bool {
+    matches!(
+        c,
+        ',' | '.'
+            | '!'
+            | '?'
+            | ';'
+            | ':'
+            | '\n'
+            | '，'
+            | '。'
+            | '！'
+            | '？'
+            | '；'
+            | '：'
+            | '、'
+            | '…'
+    )
 }
 
 impl Default for IntentParser {
@@ -118,6 +178,18 @@ mod tests {
         assert_eq!(parser.intent("BASTA!"), Intent::OptOut);
         assert_eq!(parser.intent("aiuto per favore"), Intent::Help);
         assert_eq!(parser.intent("STOP"), Intent::Other);
+    }
+
+    #[test]
+    fn clauses_find_set_off_keywords_but_never_subscribe() {
+        let parser = IntentParser::default();
+        let reading = parser.parse("I'm not interested, stop");
+        assert_eq!(reading.intent, Intent::OptOut);
+        assert_eq!(reading.matched.as_deref(), Some("clause:keyword:stop"));
+        assert_eq!(parser.intent("STOP. Who is this?"), Intent::OptOut);
+        assert_eq!(parser.intent("Start? When?"), Intent::Other);
+        assert_eq!(parser.intent("Yes, what time?"), Intent::Other);
+        assert_eq!(parser.intent("can you stop by?"), Intent::Other);
     }
 
     #[test]
