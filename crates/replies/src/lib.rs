@@ -12,7 +12,21 @@
 //! - [`IntentParser`] compiles them and [`IntentParser::parse`] returns a [`Reading`]: the
 //!   [`Intent`], the platform-wide (`all_senders`) and complaint (`report`) flags, and the
 //!   rule that decided, so every consent change can be explained.
-//! - [`bench`] measures throughput on a mixed set built from the test corpus.
+//! - [`corpus`] reads the labelled replies in `tests/corpus.tsv` and scores a parser on them;
+//!   [`bench`](mod@bench) measures throughput on a mixed set built from that corpus.
+//!
+//! How a reply is read, first match wins:
+//! 1. **Keyword reply**: the normalised text is, start to end, keywords and fillers
+//!    (`STOP`, `T退订`, `退订了谢谢您`). Some keywords (`YES`, `Y`, `N`, `R`) count only as
+//!    the whole reply.
+//! 2. **Phrase rules**: patterns found anywhere, vetoed by guard words
+//!    (`不要再*发` but not with `发货`; `拒收` but not with `快递`).
+//! 3. **Clauses**: a reply split on sentence punctuation, each clause tried as a keyword
+//!    reply for opt-out or help (`I'm not interested, stop`).
+//!
+//! Opt-out beats help beats opt-in when a reply holds several. Only the first
+//! [`MAX_NORMALISED_CHARS`] characters (of the first [`MAX_INPUT_BYTES`] bytes) are read: an
+//! SMS reply fits, and a 10 KB essay costs no more than a short one.
 //!
 //! ```
 //! use replies::{Intent, IntentParser};

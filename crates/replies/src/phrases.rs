@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::config::{ConfigError, PhraseRule};
 use crate::keywords::is_boundary;
@@ -18,7 +18,7 @@ use crate::normalise::{is_spaced_word, normalise};
 use crate::{Intent, Reading};
 
 /// Hits kept per reply; a normalised reply is short, so this only bounds pathological input.
-const MAX_HITS: usize = 128;
+const MAX_HITS: usize = 64;
 
 #[derive(Debug, Clone)]
 struct Rule {
@@ -37,15 +37,18 @@ pub(crate) struct PhraseSet {
     /// Per literal id: must its start (and end) sit on a word boundary?
     bounded: Vec<(bool, bool)>,
     rules: Vec<Rule>,
+    /// Per literal id: the (rule, pattern) pairs whose first part it is, so a reply only
+    /// costs work for the patterns it can start.
+    starts: Vec<Vec<(usize, usize)>>,
     guards: Vec<usize>,
     max_gap: usize,
 }
 
 #[derive(Clone, Copy, Default)]
 struct Hit {
-    id: usize,
-    start: usize,
-    end: usize,
+    id: u32,
+    start: u32,
+    end: u32,
 }
 
 /// Assigns one id per distinct normalised literal.
@@ -125,20 +128,36 @@ impl PhraseSet {
                 (first, last)
             })
             .collect();
+        let mut starts = vec![Vec::new(); literals.list.len()];
+        for (r, rule) in compiled.iter().enumerate() {
+            for (p, (parts, _)) in rule.patterns.iter().enumerate() {
+                if let Some(&first) = parts.first() {
+                    starts[first].push((r, p));
+                }
+            }
+        }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&literals.list)?;
         Ok(Self {
             automaton,
             bounded,
             rules: compiled,
+            starts,
             guards,
             max_gap,
         })
     }
 
     /// Reads `text` (already normalised) by phrase rules, or `None` when no rule matches.
+    ///
+    /// The first matching rule in priority order (then config order) names the decision; every
+    /// matching opt-out rule may add its all-senders or report flag.
     pub(crate) fn read(&self, text: &str) -> Option<Reading> {
+        if text.len() > u32::MAX as usize {
+            return None;
+        }
         let mut hits = [Hit::default(); MAX_HITS];
         let mut n = 0;
         for m in self.automaton.find_overlapping_iter(text) {
@@ -149,79 +168,72 @@ impl PhraseSet {
             {
                 continue;
             }
-            hits[n] = Hit {
-                id,
-                start: m.start(),
-                end: m.end(),
+            // Lengths fit: checked against u32::MAX above; ids are far fewer.
+            #[allow(clippy::cast_possible_truncation)]
+            let hit = Hit {
+                id: id as u32,
+                start: m.start() as u32,
+                end: m.end() as u32,
             };
+            hits[n] = hit;
             n += 1;
             if n == MAX_HITS {
                 break;
             }
         }
         let hits = &hits[..n];
-        if n == 0 || self.guards.iter().any(|&g| hits.iter().any(|h| h.id == g)) {
+        let present = |id: usize| hits.iter().any(|h| h.id as usize == id);
+        if n == 0 || self.guards.iter().any(|&g| present(g)) {
             return None;
         }
-        let mut reading: Option<Reading> = None;
-        for rule in &self.rules {
-            // Once decided, only rules that can add a flag are worth checking.
-            if reading.is_some() && !rule.all_senders && !rule.report {
-                continue;
-            }
-            if rule.guards.iter().any(|&g| hits.iter().any(|h| h.id == g)) {
-                continue;
-            }
-            let Some((_, name)) = rule
-                .patterns
-                .iter()
-                .find(|(parts, _)| self.found(text, hits, parts))
-            else {
-                continue;
-            };
-            match &mut reading {
-                None => {
-                    reading = Some(Reading {
-                        intent: rule.intent,
-                        all_senders: rule.all_senders,
-                        report: rule.report,
-                        matched: Some(name.clone()),
-                    });
+        let mut best: Option<(usize, usize)> = None;
+        let (mut all_senders, mut report) = (false, false);
+        for hit in hits {
+            for &(r, p) in &self.starts[hit.id as usize] {
+                let rule = &self.rules[r];
+                let improves = best.is_none_or(|b| (r, p) < b);
+                let flags = (rule.all_senders && !all_senders) || (rule.report && !report);
+                if !(improves || flags)
+                    || rule.guards.iter().any(|&g| present(g))
+                    || !self.found_after(text, hits, hit.end, &rule.patterns[p].0[1..])
+                {
+                    continue;
                 }
-                Some(r) => {
-                    // Only a weaker-or-equal rule gets here (rules are sorted); it may still add
-                    // the all-senders or report flag to an opt-out.
-                    if r.intent == Intent::OptOut && rule.intent == Intent::OptOut {
-                        r.all_senders |= rule.all_senders;
-                        r.report |= rule.report;
-                    }
+                all_senders |= rule.all_senders;
+                report |= rule.report;
+                if improves {
+                    best = Some((r, p));
                 }
             }
         }
-        reading
+        let (r, p) = best?;
+        let rule = &self.rules[r];
+        // Flags come only from opt-out rules, which sort first: if any matched, so did the
+        // decision's intent.
+        Some(Reading {
+            intent: rule.intent,
+            all_senders: all_senders && rule.intent == Intent::OptOut,
+            report: report && rule.intent == Intent::OptOut,
+            matched: Some(rule.patterns[p].1.clone()),
+        })
     }
 
-    /// True when the parts occur in order, each within `max_gap` characters of the previous.
-    /// Taking the earliest next occurrence is optimal: it leaves the most room for the rest.
-    fn found(&self, text: &str, hits: &[Hit], parts: &[usize]) -> bool {
-        let Some((&first, rest)) = parts.split_first() else {
-            return false;
-        };
-        hits.iter().filter(|h| h.id == first).any(|h| {
-            let mut end = h.end;
-            rest.iter().all(|&part| {
-                let next = hits
-                    .iter()
-                    .filter(|n| n.id == part && n.start >= end)
-                    .min_by_key(|n| n.start);
-                match next {
-                    Some(n) if text[end..n.start].chars().count() <= self.max_gap => {
-                        end = n.end;
-                        true
-                    }
-                    _ => false,
+    /// True when `rest` parts occur in order after byte `end`, each within `max_gap`
+    /// characters of the previous. Taking the earliest next occurrence is optimal: it leaves
+    /// the most room for the parts after it.
+    fn found_after(&self, text: &str, hits: &[Hit], mut end: u32, rest: &[usize]) -> bool {
+        rest.iter().all(|&part| {
+            let next = hits
+                .iter()
+                .filter(|n| n.id as usize == part && n.start >= end)
+                .min_by_key(|n| n.start);
+            match next {
+                Some(n) if text[end as usize..n.start as usize].chars().count() <= self.max_gap => {
+                    end = n.end;
+                    true
                 }
-            })
+                _ => false,
+            }
         })
     }
 }
