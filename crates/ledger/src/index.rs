@@ -162,8 +162,7 @@ impl Default for ConsentIndex {
 impl ConsentIndex {
     fn shard_of(&self, phone: Msisdn) -> &RwLock<Shard> {
         // Fibonacci hashing spreads consecutive numbers across shards.
-        let h = phone.as_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
-        &self.shards[usize::try_from(h).unwrap_or(0) % self.shards.len()]
+        &self.shards[self.shard_index(phone)]
     }
 
     /// Applies a committed event (takes the phone's shard lock for writing).
@@ -203,6 +202,26 @@ impl ConsentIndex {
         self.shard_of(phone).write()
     }
 
+    /// Holds the shards of all `phones` for writing, locked in shard order so that two callers
+    /// can never deadlock. A batch of consent events holds them across its commit.
+    pub fn write_many(&self, phones: impl IntoIterator<Item = Msisdn>) -> WriteSet<'_> {
+        let mut idx: Vec<usize> = phones
+            .into_iter()
+            .map(|p| self.shard_index(p))
+            .collect();
+        idx.sort_unstable();
+        idx.dedup();
+        WriteSet {
+            index: self,
+            guards: idx.into_iter().map(|i| (i, self.shards[i].write())).collect(),
+        }
+    }
+
+    fn shard_index(&self, phone: Msisdn) -> usize {
+        let h = phone.as_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        usize::try_from(h).unwrap_or(0) % self.shards.len()
+    }
+
     /// Releases memory left over from growth, after a bulk load.
     pub fn shrink(&self) {
         for s in &*self.shards {
@@ -214,6 +233,28 @@ impl ConsentIndex {
     #[must_use]
     pub fn phones(&self) -> usize {
         self.shards.iter().map(|s| s.read().phones.len()).sum()
+    }
+}
+
+/// Write locks on the shards of a set of phones; see [`ConsentIndex::write_many`].
+#[derive(Debug)]
+pub struct WriteSet<'a> {
+    index: &'a ConsentIndex,
+    guards: Vec<(usize, RwLockWriteGuard<'a, Shard>)>,
+}
+
+impl WriteSet<'_> {
+    /// Applies a committed event whose phone is in the set; returns false (and applies nothing)
+    /// for a phone outside it.
+    pub fn apply(&mut self, event: &ConsentEvent) -> bool {
+        let i = self.index.shard_index(event.phone);
+        match self.guards.iter_mut().find(|(j, _)| *j == i) {
+            Some((_, g)) => {
+                g.apply(event);
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -40,4 +40,4 @@ mod index;
 
 pub use event::ConsentEvent;
 pub use fold::{Answer, ConsentView, SenderState, answer_at, decide, view_at};
-pub use index::{ConsentIndex, IndexAnswer, Mark};
+pub use index::{ConsentIndex, IndexAnswer, Mark, Shard, WriteSet};

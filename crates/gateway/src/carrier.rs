@@ -1,0 +1,56 @@
+//! Carriers: where accepted messages go.
+
+use domain::{Category, Msisdn, SenderId};
+
+/// A message handed to a carrier.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    /// Gateway message id.
+    pub id: u64,
+    /// Sender.
+    pub sender: SenderId,
+    /// The sender's source number (the originating address the handset sees).
+    pub source_number: String,
+    /// Recipient.
+    pub phone: Msisdn,
+    /// Text.
+    pub text: String,
+    /// Category applied.
+    pub category: Category,
+}
+
+/// A hand-off that failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("carrier {carrier}: {why}")]
+pub struct CarrierError {
+    /// Which carrier.
+    pub carrier: String,
+    /// Why.
+    pub why: String,
+}
+
+/// What the gateway needs from a carrier connection: a non-blocking hand-off. The point of
+/// hand-off is the point of no return for the ordering promise; a carrier that queues internally
+/// must treat its queue as already sent.
+pub trait Carrier: Send + Sync {
+    /// A short name for logs and metrics.
+    fn name(&self) -> &str;
+    /// Hands one message over. `Ok(true)` means the carrier reports it delivered at once (the
+    /// loopback handset); `Ok(false)` means submitted, with delivery reported later.
+    fn hand_off(&self, msg: &Outbound) -> Result<bool, CarrierError>;
+}
+
+/// The built-in carrier: "delivers" to a simulated handset per number, so a new user sees end to
+/// end what a consumer would receive (`GET /v1/phones/{phone}/inbox` reads it back from the store).
+#[derive(Debug, Default)]
+pub struct LoopbackCarrier;
+
+impl Carrier for LoopbackCarrier {
+    fn name(&self) -> &str {
+        "loopback"
+    }
+
+    fn hand_off(&self, _msg: &Outbound) -> Result<bool, CarrierError> {
+        Ok(true)
+    }
+}

@@ -1,0 +1,189 @@
+//! Recording consent: validate, commit durably, apply to the index — under the phones' shard
+//! locks, so no decision or hand-off interleaves with the commit.
+
+use domain::{ConsentAction, ConsentSource, Msisdn, Scope, SenderId, Timestamp};
+use ledger::{Answer, ConsentEvent, view_at};
+use serde::Serialize;
+use store::{ConsentLog, NewConsent};
+
+use crate::{Gateway, GatewayError, Principal};
+
+/// Longest evidence text kept.
+const MAX_EVIDENCE: usize = 2000;
+
+/// One consent event to record.
+#[derive(Debug, Clone)]
+pub struct ConsentRequest {
+    /// The consumer's number as given.
+    pub phone: String,
+    /// Grant or refusal.
+    pub action: ConsentAction,
+    /// One sender or the platform.
+    pub scope: Scope,
+    /// The sender, for sender scope (a sender's own key implies itself).
+    pub sender: Option<SenderId>,
+    /// Channel.
+    pub source: ConsentSource,
+    /// Evidence text.
+    pub evidence: String,
+    /// When the consumer acted; now if absent.
+    pub at: Option<Timestamp>,
+}
+
+/// One sender's current line in a consent view.
+#[derive(Debug, Clone, Serialize)]
+pub struct SenderLine {
+    /// The sender.
+    pub sender_id: SenderId,
+    /// `consented`, `opted_out` or `no_consent`.
+    pub state: &'static str,
+    /// The event that decided it.
+    pub decided_by: Option<u64>,
+    /// When that event happened.
+    pub since: Option<Timestamp>,
+}
+
+/// A phone's consent state at an instant, with its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentsView {
+    /// The consumer.
+    pub phone: Msisdn,
+    /// The instant the state is for.
+    pub at: Timestamp,
+    /// Whether a platform-wide refusal is in force at `at`.
+    pub platform_opted_out: bool,
+    /// One line per sender with events (only the caller's own line for a sender).
+    pub senders: Vec<SenderLine>,
+    /// The events the caller may see, in commit order.
+    pub history: Vec<ConsentEvent>,
+}
+
+impl Gateway {
+    fn check_request(&self, by: Principal, r: &ConsentRequest, now: Timestamp) -> Result<NewConsent, GatewayError> {
+        let phone = Msisdn::parse(&r.phone, self.policy.region())?;
+        let sender = match (r.scope, by, r.sender) {
+            (Scope::Platform, _, Some(_)) => {
+                return Err(GatewayError::InvalidField("a platform-wide event names no sender_id".into()));
+            }
+            (Scope::Platform, Principal::Sender(_), None) if r.action == ConsentAction::OptIn => {
+                return Err(GatewayError::Forbidden(
+                    "a sender cannot record a platform-wide opt-in; record consent for itself".into(),
+                ));
+            }
+            (Scope::Platform, _, None) => None,
+            (Scope::Sender, Principal::Sender(own), None) => Some(own),
+            (Scope::Sender, Principal::Sender(own), Some(id)) if id == own => Some(own),
+            (Scope::Sender, Principal::Sender(_), Some(_)) => {
+                return Err(GatewayError::Forbidden("a sender records consent for itself only".into()));
+            }
+            (Scope::Sender, _, None) => {
+                return Err(GatewayError::InvalidField("sender_id is required for scope \"sender\"".into()));
+            }
+            (Scope::Sender, _, Some(id)) => Some(id),
+        };
+        if let Some(id) = sender
+            && self.access.sender(id).is_none()
+        {
+            return Err(GatewayError::UnknownSender(id.0));
+        }
+        let at = r.at.unwrap_or(now);
+        if at > now.saturating_add(jiff::SignedDuration::from_mins(5)).unwrap_or(now) {
+            return Err(GatewayError::InvalidField("`at` is in the future".into()));
+        }
+        if r.evidence.chars().count() > MAX_EVIDENCE {
+            return Err(GatewayError::InvalidField(format!("evidence is longer than {MAX_EVIDENCE} characters")));
+        }
+        Ok(NewConsent {
+            phone,
+            scope: r.scope,
+            sender,
+            action: r.action,
+            source: r.source,
+            evidence: r.evidence.clone(),
+            actor: by.actor(),
+            at,
+        })
+    }
+
+    /// Validates every request, then commits them all in one transaction (all or nothing) and
+    /// applies them to the index. When this returns, the events are durable and every later
+    /// decision sees them.
+    pub fn record_consents(&self, by: Principal, reqs: &[ConsentRequest]) -> Result<Vec<ConsentEvent>, GatewayError> {
+        if by == Principal::Carrier {
+            return Err(GatewayError::Forbidden("the carrier key records replies, not consents".into()));
+        }
+        let now = self.clock.now();
+        let news = reqs
+            .iter()
+            .map(|r| self.check_request(by, r, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.commit_consents(&news)
+    }
+
+    /// Commits already-validated events (import, replies).
+    pub fn commit_consents(&self, news: &[NewConsent]) -> Result<Vec<ConsentEvent>, GatewayError> {
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut locked = self.consent.write_many(news.iter().map(|n| n.phone));
+        let events = self.store.append_consents(news)?;
+        for e in &events {
+            locked.apply(e);
+        }
+        drop(locked);
+        self.consent_events
+            .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let outs = events.iter().filter(|e| e.action == ConsentAction::OptOut).count();
+        metrics::counter!("consentry_consent_events_total", "action" => "opt_out").increment(outs as u64);
+        metrics::counter!("consentry_consent_events_total", "action" => "opt_in")
+            .increment((events.len() - outs) as u64);
+        Ok(events)
+    }
+
+    /// `phone`'s consent state at `at` (now if absent) and its history, as `by` may see it.
+    pub fn consents(&self, by: Principal, phone: &str, at: Option<Timestamp>) -> Result<ConsentsView, GatewayError> {
+        let phone = Msisdn::parse(phone, self.policy.region())?;
+        let at = at.unwrap_or_else(|| self.clock.now());
+        let mut history = self.store.consent_history(phone)?;
+        if let Principal::Sender(own) = by {
+            history.retain(|e| e.scope == Scope::Platform || e.sender == Some(own));
+        } else if by == Principal::Carrier {
+            return Err(GatewayError::Forbidden("the carrier key cannot read the ledger".into()));
+        }
+        let view = view_at(&history, at);
+        let mut senders: Vec<SenderLine> = view
+            .senders
+            .iter()
+            .map(|s| line(s.sender, &s.answer))
+            .collect();
+        if let Principal::Sender(own) = by
+            && senders.is_empty()
+        {
+            senders.push(line(own, &ledger::answer_at(&history, own, at)));
+        }
+        let platform_opted_out = view
+            .platform
+            .is_some_and(|e| e.action == ConsentAction::OptOut);
+        Ok(ConsentsView {
+            phone,
+            at,
+            platform_opted_out,
+            senders,
+            history,
+        })
+    }
+}
+
+fn line(sender: SenderId, answer: &Answer<'_>) -> SenderLine {
+    let (state, event) = match answer {
+        Answer::Consented(e) => ("consented", Some(*e)),
+        Answer::OptedOut(e) => ("opted_out", Some(*e)),
+        Answer::NoConsent => ("no_consent", None),
+    };
+    SenderLine {
+        sender_id: sender,
+        state,
+        decided_by: event.map(|e| e.seq),
+        since: event.map(|e| e.at),
+    }
+}

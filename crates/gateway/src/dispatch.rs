@@ -1,0 +1,137 @@
+//! The dispatcher: hands accepted messages to the carrier, re-checking consent at the last moment.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use ledger::IndexAnswer;
+use policy::{Decision, Reason, ReasonCode};
+use store::{Delivery, MessageLog};
+
+use crate::{Gateway, Outbound};
+
+const BATCH: usize = 1024;
+
+enum Fate {
+    Handed(Delivery),
+    Cancelled(Reason),
+    Failed,
+}
+
+impl Gateway {
+    /// Queues an accepted message for hand-off. Blocks when the bounded queue is full, which
+    /// pushes back on the submitting request instead of growing memory.
+    pub(crate) fn enqueue(&self, msg: Outbound) {
+        if let Err(e) = self.queue.send(msg) {
+            // Only when the dispatcher is gone (shutdown): the message stays `pending` in the
+            // store and is resumed at the next start.
+            tracing::warn!(id = e.0.id, "dispatcher stopped; message left pending");
+        }
+    }
+
+    /// Decides the fate of one message while holding its phone's consent shard: a consent event
+    /// for that phone cannot commit between this check and the hand-off.
+    fn hand_off(&self, msg: &Outbound) -> (Fate, domain::Timestamp) {
+        let shard = self.consent.read(msg.phone);
+        let now = self.clock.now();
+        let suspended = self.access.sender(msg.sender).is_none_or(|s| s.suspended);
+        if suspended {
+            return (Fate::Cancelled(Reason::new(ReasonCode::SenderSuspended, "sender suspended before hand-off")), now);
+        }
+        if Self::is_marketing(msg.category) {
+            match shard.answer(msg.phone, msg.sender) {
+                IndexAnswer::Consented(_) => {}
+                IndexAnswer::OptedOut { at, .. } => {
+                    return (Fate::Cancelled(Reason::new(ReasonCode::OptedOut, format!("consent withdrawn at {at}, before hand-off"))), now);
+                }
+                IndexAnswer::NoConsent => {
+                    return (Fate::Cancelled(Reason::new(ReasonCode::NoConsent, "no consent at hand-off")), now);
+                }
+            }
+        }
+        let fate = match self.carrier.hand_off(msg) {
+            Ok(true) => Fate::Handed(Delivery::Delivered),
+            Ok(false) => Fate::Handed(Delivery::Submitted),
+            Err(e) => {
+                tracing::warn!(id = msg.id, error = %e, "carrier refused hand-off");
+                Fate::Failed
+            }
+        };
+        drop(shard);
+        (fate, now)
+    }
+
+    fn dispatch_batch(&self, batch: &[Outbound]) {
+        let mut updates = Vec::with_capacity(batch.len());
+        let mut cancels = Vec::new();
+        for msg in batch {
+            match self.hand_off(msg) {
+                (Fate::Handed(state), at) => updates.push((msg.id, state, at)),
+                (Fate::Failed, at) => updates.push((msg.id, Delivery::Failed, at)),
+                (Fate::Cancelled(reason), at) => cancels.push((msg.id, msg.category, reason, at)),
+            }
+        }
+        self.handed_off.fetch_add(updates.len() as u64, Ordering::Relaxed);
+        self.cancelled.fetch_add(cancels.len() as u64, Ordering::Relaxed);
+        metrics::counter!("consentry_handed_off_total").increment(updates.len() as u64);
+        if let Err(e) = self.store.set_delivery(&updates) {
+            tracing::error!(error = %e, "recording delivery state failed");
+        }
+        for (id, category, reason, at) in cancels {
+            let d = Decision::from_reasons(vec![reason], None, false, category);
+            if let Err(e) = self.store.redecide(id, &d, at) {
+                tracing::error!(id, error = %e, "recording a cancellation failed");
+            }
+        }
+    }
+
+    pub(crate) fn run_dispatcher(&self, rx: &Receiver<Outbound>) {
+        let resumed = std::mem::take(&mut *self.resume.lock());
+        for chunk in resumed.chunks(BATCH) {
+            self.dispatch_batch(chunk);
+        }
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(first) => batch.push(first),
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.stop.load(Ordering::Acquire) {
+                        return;
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(m) => batch.push(m),
+                    Err(_) => break,
+                }
+            }
+            self.dispatch_batch(&batch);
+            batch.clear();
+        }
+    }
+
+    /// Blocks until every queued message has been handed off (or `timeout` passes). For tests
+    /// and orderly shutdown.
+    pub fn drain(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            // The dispatcher records delivery right after hand-off; an empty pending set of
+            // accepted messages means the queue is drained.
+            let pending = self
+                .store
+                .pending()
+                .map(|p| p.iter().any(|m| m.status == policy::Verdict::Accepted))
+                .unwrap_or(false);
+            if !pending {
+                return true;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

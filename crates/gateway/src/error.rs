@@ -1,0 +1,72 @@
+//! What the send path refuses, with stable codes the API exposes.
+
+use store::StoreError;
+
+/// A request the gateway cannot carry out. Each variant has a stable [`GatewayError::code`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GatewayError {
+    /// Empty text.
+    #[error("text is empty")]
+    EmptyText,
+    /// Longer than the configured number of segments.
+    #[error("text needs {segments} SMS segments; at most {max} are allowed")]
+    TextTooLong {
+        /// Needed.
+        segments: u32,
+        /// Allowed.
+        max: u32,
+    },
+    /// No recipients.
+    #[error("no recipients")]
+    EmptyBatch,
+    /// Too many recipients.
+    #[error("{n} recipients in one batch; at most {max} are allowed")]
+    BatchTooLarge {
+        /// Given.
+        n: usize,
+        /// Allowed.
+        max: usize,
+    },
+    /// A number that cannot be parsed, where one is required.
+    #[error("{0}")]
+    InvalidNumber(#[from] domain::InvalidNumber),
+    /// A sender id that is not registered.
+    #[error("unknown sender {0}")]
+    UnknownSender(u32),
+    /// A field combination that makes no sense (named).
+    #[error("{0}")]
+    InvalidField(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such thing (or not the caller's to see).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The dispatch queue is full: the caller should retry later.
+    #[error("the dispatch queue is full; retry later")]
+    Busy,
+    /// Storage failed; nothing was acknowledged.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl GatewayError {
+    /// The stable error code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            GatewayError::EmptyText => "empty_text",
+            GatewayError::TextTooLong { .. } => "text_too_long",
+            GatewayError::EmptyBatch => "empty_batch",
+            GatewayError::BatchTooLarge { .. } => "batch_too_large",
+            GatewayError::InvalidNumber(_) => "invalid_number",
+            GatewayError::UnknownSender(_) => "unknown_sender",
+            GatewayError::InvalidField(_) => "invalid_field",
+            GatewayError::Forbidden(_) => "forbidden",
+            GatewayError::NotFound(_) => "not_found",
+            GatewayError::Busy => "busy",
+            GatewayError::Store(_) => "storage_error",
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! The gateway value: state, start-up rebuild, background workers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use domain::{Category, Clock, SenderId, Timestamp};
+use ledger::ConsentIndex;
+use parking_lot::Mutex;
+use policy::{Policy, Verdict};
+use store::{
+    ConsentLog, KeyRing, KeyRole, MessageLog, NewSender, SenderRecord, SenderRegistry, Store,
+};
+
+use crate::access::{Access, Principal, hash_key, new_key};
+use crate::deferred::Deferred;
+use crate::volume::{Query, Volume};
+use crate::{Carrier, GatewayConfig, GatewayError, Outbound, text_hash};
+
+/// Figures about the live state, for `/metrics` and logs.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Stats {
+    /// Consent events in the ledger at start plus those committed since.
+    pub consent_events: u64,
+    /// Phones with consent state in memory.
+    pub phones: usize,
+    /// Messages waiting for quiet hours to end.
+    pub deferred: usize,
+    /// Messages handed to the carrier since start.
+    pub handed_off: u64,
+    /// Marketing cancelled at hand-off because consent was withdrawn meanwhile.
+    pub cancelled: u64,
+}
+
+/// The send path. Share it as `Arc<Gateway>`; see the crate docs.
+pub struct Gateway {
+    pub(crate) config: GatewayConfig,
+    pub(crate) policy: Policy,
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) consent: ConsentIndex,
+    pub(crate) volume: Volume,
+    pub(crate) access: Access,
+    pub(crate) carrier: Arc<dyn Carrier>,
+    pub(crate) queue: SyncSender<Outbound>,
+    pub(crate) queue_rx: Mutex<Option<Receiver<Outbound>>>,
+    pub(crate) resume: Mutex<Vec<Outbound>>,
+    pub(crate) deferred: Mutex<Deferred>,
+    pub(crate) stop: AtomicBool,
+    pub(crate) consent_events: AtomicU64,
+    pub(crate) handed_off: AtomicU64,
+    pub(crate) cancelled: AtomicU64,
+    /// Serialises sender registration (source-number extensions are allocated in order).
+    registering: Mutex<()>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("stats", &self.stats()).finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Opens the gateway on `store`: rebuilds the consent index from the ledger, the volume
+    /// counters from the last two days of accepted messages, and the queues from messages not yet
+    /// handed off. Call [`Gateway::start`] to run the workers.
+    pub fn open(
+        store: Store,
+        config: GatewayConfig,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        carrier: Arc<dyn Carrier>,
+    ) -> Result<Arc<Self>, GatewayError> {
+        let consent = ConsentIndex::default();
+        let events = store.scan_consents(&mut |phone, sender, action, at| {
+            consent.apply_raw(phone, sender, action, at);
+        })?;
+        consent.shrink();
+        let (queue, rx) = sync_channel(config.dispatch_queue.max(1));
+        let gw = Gateway {
+            config,
+            policy,
+            store,
+            clock,
+            consent,
+            volume: Volume::default(),
+            access: Access::default(),
+            carrier,
+            queue,
+            queue_rx: Mutex::new(Some(rx)),
+            resume: Mutex::new(Vec::new()),
+            deferred: Mutex::new(Deferred::default()),
+            stop: AtomicBool::new(false),
+            consent_events: AtomicU64::new(events),
+            handed_off: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+            registering: Mutex::new(()),
+        };
+        gw.reload_access()?;
+        gw.rebuild_volume()?;
+        gw.rebuild_queues()?;
+        Ok(Arc::new(gw))
+    }
+
+    fn reload_access(&self) -> Result<(), GatewayError> {
+        let keys = self.store.keys()?;
+        *self.access.keys.write() = keys
+            .into_iter()
+            .map(|(h, r)| (h, Principal::from(r)))
+            .collect();
+        *self.access.senders.write() = self
+            .store
+            .senders()?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        Ok(())
+    }
+
+    fn rebuild_volume(&self) -> Result<(), GatewayError> {
+        let since = self
+            .clock
+            .now()
+            .saturating_sub(jiff::SignedDuration::from_hours(48))
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let window = i64::from(self.policy.config().duplicate_window_minutes) * 60;
+        for s in self.store.recent_sends(since)? {
+            let q = Query {
+                phone: s.phone,
+                sender: s.sender,
+                category: s.category,
+                now: s.at.as_second(),
+                day: self.policy.local(s.phone, s.at).day,
+                hash: s.text_hash,
+                dup_window: window,
+            };
+            self.volume.lock(s.phone).record(&q);
+        }
+        Ok(())
+    }
+
+    fn rebuild_queues(&self) -> Result<(), GatewayError> {
+        let mut resume = self.resume.lock();
+        let mut deferred = self.deferred.lock();
+        for m in self.store.pending()? {
+            let Some(phone) = m.phone else { continue };
+            match (m.status, m.release_at) {
+                (Verdict::Deferred, Some(at)) => deferred.insert(at, &m, phone),
+                (Verdict::Accepted, _) => resume.push(Outbound {
+                    id: m.id,
+                    sender: m.sender,
+                    source_number: self.source_number(m.sender),
+                    phone,
+                    text: m.text,
+                    category: m.category,
+                }),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn source_number(&self, sender: SenderId) -> String {
+        self.access
+            .sender(sender)
+            .map_or_else(|| self.config.platform_number.clone(), |s| s.source_number)
+    }
+
+    /// Starts the dispatcher and the deferred-release ticker; they stop when the returned
+    /// [`Workers`] is dropped.
+    pub fn start(self: &Arc<Self>) -> Workers {
+        let mut handles = Vec::new();
+        if let Some(rx) = self.queue_rx.lock().take() {
+            let gw = Arc::clone(self);
+            handles.push(std::thread::spawn(move || gw.run_dispatcher(&rx)));
+        }
+        let gw = Arc::clone(self);
+        handles.push(std::thread::spawn(move || {
+            let tick = Duration::from_millis(gw.config.tick_ms.max(10));
+            while !gw.stop.load(Ordering::Acquire) {
+                if let Err(e) = gw.tick() {
+                    tracing::error!(error = %e, "releasing deferred messages failed");
+                }
+                std::thread::sleep(tick);
+            }
+        }));
+        Workers {
+            gateway: Arc::clone(self),
+            handles,
+        }
+    }
+
+    /// The compiled policy.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock.
+    #[must_use]
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// The gateway settings.
+    #[must_use]
+    pub fn config(&self) -> &GatewayConfig {
+        &self.config
+    }
+
+    /// The live consent index.
+    #[must_use]
+    pub fn consent_index(&self) -> &ConsentIndex {
+        &self.consent
+    }
+
+    /// Live figures.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        Stats {
+            consent_events: self.consent_events.load(Ordering::Relaxed),
+            phones: self.consent.phones(),
+            deferred: self.deferred.lock().len(),
+            handed_off: self.handed_off.load(Ordering::Relaxed),
+            cancelled: self.cancelled.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Who a presented key belongs to.
+    #[must_use]
+    pub fn authenticate(&self, key: &str) -> Option<Principal> {
+        self.access.authenticate(key)
+    }
+
+    /// A registered sender.
+    #[must_use]
+    pub fn sender(&self, id: SenderId) -> Option<SenderRecord> {
+        self.access.sender(id)
+    }
+
+    /// The sender whose source number is `number`.
+    #[must_use]
+    pub fn sender_by_source(&self, number: &str) -> Option<SenderRecord> {
+        self.access.sender_by_source(number)
+    }
+
+    /// Every sender.
+    #[must_use]
+    pub fn senders(&self) -> Vec<SenderRecord> {
+        self.access.senders.read().values().cloned().collect()
+    }
+
+    /// Registers a sender; returns it with its API key (shown once, stored hashed).
+    pub fn create_sender(
+        &self,
+        name: &str,
+        signature: &str,
+    ) -> Result<(SenderRecord, String), GatewayError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(GatewayError::InvalidField(
+                "name must be 1–100 characters".into(),
+            ));
+        }
+        if signature.chars().count() > 40 {
+            return Err(GatewayError::InvalidField(
+                "signature must be at most 40 characters".into(),
+            ));
+        }
+        let _one_at_a_time = self.registering.lock();
+        let next = self
+            .access
+            .senders
+            .read()
+            .keys()
+            .next_back()
+            .map_or(1, |id| id.0 + 1);
+        let key = new_key("cs_live_");
+        let record = self.store.create_sender(&NewSender {
+            name: name.to_string(),
+            signature: signature.trim().to_string(),
+            source_number: format!("{}{next:04}", self.config.platform_number),
+            api_key_hash: hash_key(&key),
+        })?;
+        self.access
+            .keys
+            .write()
+            .insert(hash_key(&key), Principal::Sender(record.id));
+        self.access.senders.write().insert(record.id, record.clone());
+        Ok((record, key))
+    }
+
+    /// Suspends or reinstates a sender.
+    pub fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<(), GatewayError> {
+        if !self.store.set_suspended(id, suspended)? {
+            return Err(GatewayError::UnknownSender(id.0));
+        }
+        if let Some(s) = self.access.senders.write().get_mut(&id) {
+            s.suspended = suspended;
+        }
+        Ok(())
+    }
+
+    /// Makes sure a key of `role` exists. When none does, creates one, writes it to `file`
+    /// (mode 0600) and returns it so the caller can print it once.
+    pub fn ensure_key(
+        &self,
+        role: KeyRole,
+        prefix: &str,
+        file: &Path,
+    ) -> Result<Option<String>, GatewayError> {
+        let wanted = Principal::from(role);
+        if self.access.keys.read().values().any(|p| *p == wanted) {
+            return Ok(None);
+        }
+        let key = new_key(prefix);
+        write_secret(file, &key).map_err(|e| {
+            GatewayError::InvalidField(format!("cannot write {}: {e}", file.display()))
+        })?;
+        self.store.put_key(&hash_key(&key), role)?;
+        self.access.keys.write().insert(hash_key(&key), wanted);
+        Ok(Some(key))
+    }
+
+    /// The text hash and the category a message is decided under.
+    pub(crate) fn hash_of(text: &str) -> u64 {
+        text_hash(text)
+    }
+
+    pub(crate) fn is_marketing(c: Category) -> bool {
+        c == Category::Marketing
+    }
+}
+
+fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    writeln!(f, "{secret}")?;
+    f.sync_all()
+}
+
+/// The running background workers; dropping this stops and joins them.
+pub struct Workers {
+    gateway: Arc<Gateway>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.gateway.stop.store(true, Ordering::Release);
+        for h in self.handles.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Keeps `BTreeMap` in the public signature of `Deferred` tidy.
+pub(crate) type ByRelease<V> = BTreeMap<(Timestamp, u64), V>;

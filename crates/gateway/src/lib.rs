@@ -1,0 +1,40 @@
+//! The send path: every message from a sender to a carrier passes through a [`Gateway`].
+//!
+//! The gateway wires the domain crates together and owns the state they share:
+//! - the [`ledger::ConsentIndex`], rebuilt from the store's consent log at start and updated
+//!   under the phone's shard lock on every committed event ([`Gateway::record_consents`]);
+//! - [`volume::Volume`], the per-recipient counts behind the caps and the duplicate window,
+//!   rebuilt from the store's recent accepted messages at start;
+//! - the registry of senders and hashed API keys ([`access`]);
+//! - the deferred queue (quiet hours) and the dispatcher that hands accepted messages to a
+//!   [`carrier::Carrier`].
+//!
+//! The one ordering promise — *nothing marketing is handed to a carrier after an opt-out is
+//! acknowledged* — rests on the index's shard locks: an opt-out holds its phone's shard for
+//! writing from before its commit until it is applied; the dispatcher holds the same shard for
+//! reading while it re-checks consent and hands the message over. So every hand-off happens
+//! either entirely before the opt-out committed, or after it, and then sees it.
+//!
+//! All methods are synchronous; the HTTP layer calls them from blocking tasks.
+
+pub mod access;
+pub mod carrier;
+mod config;
+mod consents;
+mod deferred;
+mod dispatch;
+mod error;
+mod gateway;
+mod lookup;
+mod submit;
+mod texthash;
+pub mod volume;
+
+pub use access::Principal;
+pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
+pub use config::GatewayConfig;
+pub use consents::{ConsentRequest, ConsentsView};
+pub use error::GatewayError;
+pub use gateway::{Gateway, Stats};
+pub use submit::{Outcome, Submission};
+pub use texthash::text_hash;

@@ -1,0 +1,32 @@
+//! Reading messages back: a sender sees only its own.
+
+use domain::Msisdn;
+use store::{MessageLog, MessageRecord};
+
+use crate::{Gateway, GatewayError, Principal};
+
+impl Gateway {
+    /// One message, if `by` may see it (a sender: only its own; others' ids read as not found,
+    /// so ids leak nothing).
+    pub fn message(&self, by: Principal, id: u64) -> Result<MessageRecord, GatewayError> {
+        let not_found = || GatewayError::NotFound(format!("message {id}"));
+        let m = self.store.message(id)?.ok_or_else(not_found)?;
+        match by {
+            Principal::Admin => Ok(m),
+            Principal::Sender(own) if own == m.sender => Ok(m),
+            _ => Err(not_found()),
+        }
+    }
+
+    /// What the loopback handset of `phone` received, oldest first (admin only).
+    pub fn inbox(&self, by: Principal, phone: &str) -> Result<(Msisdn, Vec<MessageRecord>), GatewayError> {
+        if by != Principal::Admin {
+            return Err(GatewayError::Forbidden("only the admin key reads handset inboxes".into()));
+        }
+        if self.carrier.name() != "loopback" {
+            return Err(GatewayError::NotFound("inbox (the carrier is not the loopback carrier)".into()));
+        }
+        let phone = Msisdn::parse(phone, self.policy.region())?;
+        Ok((phone, self.store.inbox(phone)?))
+    }
+}

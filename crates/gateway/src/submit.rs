@@ -1,0 +1,299 @@
+//! Submissions: validate, decide each recipient, record every decision, queue what may go.
+
+use domain::{Category, Msisdn, Timestamp};
+use policy::{Context, Decision, Message, Reason, SenderFacts, Verdict};
+use serde::Serialize;
+use store::{MessageLog, NewMessage, SenderRecord};
+
+use crate::deferred::Held;
+use crate::volume::Query;
+use crate::{Gateway, GatewayError, Outbound, Principal};
+
+/// One request: the same text to one or more recipients.
+#[derive(Debug, Clone)]
+pub struct Submission<'a> {
+    /// Recipients as given.
+    pub to: &'a [String],
+    /// Text.
+    pub text: &'a str,
+    /// Declared category.
+    pub category: Category,
+}
+
+/// The decision for one recipient.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Message id (every decision is recorded, rejected ones too).
+    pub id: u64,
+    /// Recipient as given.
+    pub to: String,
+    /// The recipient in E.164, when valid.
+    pub phone: Option<Msisdn>,
+    /// Verdict.
+    pub status: Verdict,
+    /// Every rule it failed.
+    pub reasons: Vec<Reason>,
+    /// For deferred messages.
+    pub release_at: Option<Timestamp>,
+}
+
+pub(crate) struct Decided {
+    pub decision: Decision,
+}
+
+impl Gateway {
+    /// Checks the text: not empty, within the configured number of segments.
+    fn validate_text(&self, text: &str) -> Result<(), GatewayError> {
+        let max_segments = self.policy.config().max_segments;
+        if text.trim().is_empty() {
+            return Err(GatewayError::EmptyText);
+        }
+        // Cheap bound first, so a 10 MB text is refused without counting it.
+        if text.len() > policy::max_text_chars(max_segments) * 4 {
+            return Err(GatewayError::TextTooLong {
+                segments: u32::MAX,
+                max: max_segments,
+            });
+        }
+        let segments = policy::segments(text);
+        if segments > max_segments {
+            return Err(GatewayError::TextTooLong {
+                segments,
+                max: max_segments,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the text and the batch size.
+    fn validate(&self, sub: &Submission<'_>) -> Result<(), GatewayError> {
+        self.validate_text(sub.text)?;
+        if sub.to.is_empty() {
+            return Err(GatewayError::EmptyBatch);
+        }
+        if sub.to.len() > self.config.max_batch {
+            return Err(GatewayError::BatchTooLarge {
+                n: sub.to.len(),
+                max: self.config.max_batch,
+            });
+        }
+        Ok(())
+    }
+
+    /// Decides one recipient, counting the send if accepted. Holds the phone's volume shard from
+    /// counting to recording so concurrent sends cannot both slip under a cap.
+    pub(crate) fn decide_one(
+        &self,
+        sender: &SenderRecord,
+        phone: Option<Msisdn>,
+        text: &str,
+        category: Category,
+        hash: u64,
+        now: Timestamp,
+    ) -> Decided {
+        let facts = SenderFacts {
+            id: sender.id,
+            signature: &sender.signature,
+            suspended: sender.suspended,
+        };
+        let msg = Message {
+            to: phone,
+            text,
+            category,
+        };
+        let Some(phone) = phone else {
+            let ctx = Context {
+                sender: facts,
+                consent: ledger::IndexAnswer::NoConsent,
+                counts: policy::Counts::default(),
+                duplicate: false,
+                now,
+            };
+            return Decided {
+                decision: self.policy.decide(&msg, &ctx),
+            };
+        };
+        let consent = if Self::is_marketing(category) {
+            self.consent.answer(phone, sender.id)
+        } else {
+            ledger::IndexAnswer::NoConsent
+        };
+        let q = Query {
+            phone,
+            sender: sender.id,
+            category,
+            now: now.as_second(),
+            day: self.policy.local(phone, now).day,
+            hash,
+            dup_window: i64::from(self.policy.config().duplicate_window_minutes) * 60,
+        };
+        let mut volume = self.volume.lock(phone);
+        let seen = volume.seen(&q);
+        let ctx = Context {
+            sender: facts,
+            consent,
+            counts: seen.counts,
+            duplicate: seen.duplicate,
+            now,
+        };
+        let decision = self.policy.decide(&msg, &ctx);
+        if decision.verdict == Verdict::Accepted {
+            volume.record(&q);
+        }
+        Decided { decision }
+    }
+
+    /// Decides and records a submission from `by` (a sender; the admin may not send).
+    /// Every decision is durable when this returns; accepted messages are queued for dispatch.
+    pub fn submit(&self, by: Principal, sub: &Submission<'_>) -> Result<Vec<Outcome>, GatewayError> {
+        let Principal::Sender(sender_id) = by else {
+            return Err(GatewayError::Forbidden("only a sender's key can send messages".into()));
+        };
+        self.validate(sub)?;
+        let sender = self
+            .access
+            .sender(sender_id)
+            .ok_or(GatewayError::UnknownSender(sender_id.0))?;
+        let now = self.clock.now();
+        let hash = Self::hash_of(sub.text);
+        let region = self.policy.region();
+        let mut decided = Vec::with_capacity(sub.to.len());
+        for to in sub.to {
+            let phone = Msisdn::parse(to, region).ok();
+            let d = self.decide_one(&sender, phone, sub.text, sub.category, hash, now);
+            decided.push((to, phone, d.decision));
+        }
+        let rows: Vec<NewMessage<'_>> = decided
+            .iter()
+            .map(|(to, phone, d)| NewMessage {
+                sender: sender.id,
+                to,
+                phone: *phone,
+                text: sub.text,
+                category: d.category,
+                verdict: d.verdict,
+                reasons: &d.reasons,
+                decided_at: now,
+                release_at: d.release_at,
+                text_hash: hash,
+            })
+            .collect();
+        let ids = self.store.insert_messages(&rows)?;
+        let mut counts = [0u64; 3];
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, (to, phone, d)) in ids.into_iter().zip(decided) {
+            match (d.verdict, phone) {
+                (Verdict::Accepted, Some(phone)) => {
+                    counts[0] += 1;
+                    self.enqueue(Outbound {
+                        id,
+                        sender: sender.id,
+                        source_number: sender.source_number.clone(),
+                        phone,
+                        text: sub.text.to_string(),
+                        category: d.category,
+                    });
+                }
+                (Verdict::Deferred, Some(phone)) => {
+                    counts[1] += 1;
+                    if let Some(at) = d.release_at {
+                        self.deferred.lock().hold(
+                            at,
+                            id,
+                            Held {
+                                sender: sender.id,
+                                phone,
+                                text: sub.text.to_string(),
+                                category: d.category,
+                            },
+                        );
+                    }
+                }
+                _ => counts[2] += 1,
+            }
+            out.push(Outcome {
+                id,
+                to: to.clone(),
+                phone,
+                status: d.verdict,
+                reasons: d.reasons,
+                release_at: d.release_at,
+            });
+        }
+        for (status, n) in ["accepted", "deferred", "rejected"].into_iter().zip(counts) {
+            if n > 0 {
+                metrics::counter!("consentry_decisions_total", "status" => status).increment(n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Decides recipients for `sender` against the live state without recording or counting
+    /// anything outside this call (`consentry check`). Sends accepted earlier in the same call
+    /// count toward the caps, as they would in a real campaign.
+    pub fn dry_run(&self, sender: &SenderRecord, sub: &Submission<'_>) -> Result<Vec<(String, Decision)>, GatewayError> {
+        self.validate_text(sub.text)?;
+        let now = self.clock.now();
+        let region = self.policy.region();
+        let scratch = crate::volume::Volume::default();
+        let hash = Self::hash_of(sub.text);
+        let mut out = Vec::with_capacity(sub.to.len());
+        for to in sub.to {
+            let phone = Msisdn::parse(to, region).ok();
+            let decision = match phone {
+                None => self.decide_one(sender, None, sub.text, sub.category, hash, now).decision,
+                Some(phone) => {
+                    let q = Query {
+                        phone,
+                        sender: sender.id,
+                        category: sub.category,
+                        now: now.as_second(),
+                        day: self.policy.local(phone, now).day,
+                        hash,
+                        dup_window: i64::from(self.policy.config().duplicate_window_minutes) * 60,
+                    };
+                    let live = self.volume.lock(phone).seen(&q);
+                    let mut local = scratch.lock(phone);
+                    let extra = local.seen(&q);
+                    let mut counts = live.counts;
+                    counts.sender_marketing_today += extra.counts.sender_marketing_today;
+                    counts.recipient_marketing_today += extra.counts.recipient_marketing_today;
+                    counts.category_last_minute += extra.counts.category_last_minute;
+                    counts.category_last_hour += extra.counts.category_last_hour;
+                    counts.category_today += extra.counts.category_today;
+                    let ctx = Context {
+                        sender: SenderFacts { id: sender.id, signature: &sender.signature, suspended: sender.suspended },
+                        consent: if Self::is_marketing(sub.category) { self.consent.answer(phone, sender.id) } else { ledger::IndexAnswer::NoConsent },
+                        counts,
+                        duplicate: live.duplicate || extra.duplicate,
+                        now,
+                    };
+                    let d = self.policy.decide(&Message { to: Some(phone), text: sub.text, category: sub.category }, &ctx);
+                    if d.verdict == Verdict::Accepted {
+                        local.record(&q);
+                    }
+                    d
+                }
+            };
+            out.push((to.clone(), decision));
+        }
+        Ok(out)
+    }
+
+    /// Decides a whole campaign against the live state as fast as the engine allows, counting
+    /// accepted sends but recording nothing (the policy benchmark's measured path).
+    pub fn decide_campaign(&self, sender: &SenderRecord, phones: &[Msisdn], text: &str, category: Category) -> [u64; 3] {
+        let now = self.clock.now();
+        let hash = Self::hash_of(text);
+        let mut counts = [0u64; 3];
+        for &p in phones {
+            let d = self.decide_one(sender, Some(p), text, category, hash, now).decision;
+            counts[match d.verdict {
+                Verdict::Accepted => 0,
+                Verdict::Deferred => 1,
+                Verdict::Rejected => 2,
+            }] += 1;
+        }
+        counts
+    }
+}
