@@ -19,6 +19,12 @@ proptest! {
     }
 
     #[test]
+    fn keyword_alphabet_soup_never_panics(text in "[T退订恤回复 ,.！？a-z全部不要再发*\u{3000}Ｔ]{0,40}") {
+        let reading = parser().parse(&text);
+        prop_assert_eq!(reading.matched.is_some(), reading.intent != Intent::Other);
+    }
+
+    #[test]
     fn normalising_twice_changes_nothing(text in "\\PC{0,60}") {
         let once = normalise(&text);
         prop_assert_eq!(normalise(&once), once);
@@ -103,4 +109,36 @@ fn latin_keyword_next_to_chinese_has_a_boundary() {
 #[test]
 fn cancel_subscription_is_not_cancel_plus_subscribe() {
     assert_eq!(parser().intent("取消订阅"), Intent::OptOut);
+}
+
+#[test]
+fn shipped_file_loads_like_the_embedded_default() {
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/replies.toml"
+    ));
+    let parser = match IntentParser::from_path(path) {
+        Ok(parser) => parser,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(parser.parse("退订"), IntentParser::default().parse("退订"));
+}
+
+#[test]
+fn bad_configs_are_errors_not_panics() {
+    use replies::{ConfigError, RepliesConfig};
+    let compile =
+        |toml: &str| RepliesConfig::from_toml_str(toml).and_then(|c| IntentParser::new(&c));
+    let empty_part = "[keywords]\n[[phrase]]\nintent = \"opt_out\"\npatterns = [\"*x\"]\n";
+    assert!(matches!(compile(empty_part), Err(ConfigError::Invalid(_))));
+    let other_rule = "[keywords]\n[[phrase]]\nintent = \"other\"\npatterns = [\"x\"]\n";
+    assert!(matches!(compile(other_rule), Err(ConfigError::Invalid(_))));
+    let bare = "[keywords]\nbare_only = [\"yes\"]\n";
+    assert!(matches!(compile(bare), Err(ConfigError::Invalid(_))));
+    let emoji = "[keywords]\nopt_out = [\"🙏\"]\n";
+    assert!(matches!(compile(emoji), Err(ConfigError::Invalid(_))));
+    assert!(matches!(
+        compile("max_gap = \"x\""),
+        Err(ConfigError::Parse(_))
+    ));
 }
