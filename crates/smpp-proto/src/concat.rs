@@ -209,12 +209,13 @@ pub fn parse_udh(data: &[u8]) -> Option<(Option<ConcatInfo>, &[u8])> {
 #[must_use]
 pub fn segment_of(sm: &ShortMessage) -> (Option<ConcatInfo>, &[u8]) {
     let payload = sm.payload();
-    if sm.has_udh() {
-        if let Some((info, text)) = parse_udh(payload) {
-            return (info, text);
-        }
-    }
-    let sar = sm.tlvs.sar().and_then(|(reference, total, seq)| {
+    let (udh_info, text) = if sm.has_udh() {
+        parse_udh(payload).unwrap_or((None, payload))
+    } else {
+        (None, payload)
+    };
+    let info = udh_info.or_else(|| {
+        let (reference, total, seq) = sm.tlvs.sar()?;
         ConcatInfo {
             reference,
             total,
@@ -222,7 +223,7 @@ pub fn segment_of(sm: &ShortMessage) -> (Option<ConcatInfo>, &[u8]) {
         }
         .valid()
     });
-    (sar, payload)
+    (info, text)
 }
 
 #[cfg(test)]

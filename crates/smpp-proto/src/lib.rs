@@ -8,7 +8,7 @@
 //! - [`Decoder`]: splits an arbitrarily chunked stream into PDUs with bounded memory and tells
 //!   what to answer for each bad frame ([`FrameError::reply`]).
 //! - [`text`]: GSM 03.38, Latin-1 and UCS-2; [`text::encode_text`] picks the cheapest alphabet.
-//! - [`concat`]: splitting long text into UDH- or SAR-concatenated segments, and
+//! - [`concat`](mod@concat): splitting long text into UDH- or SAR-concatenated segments, and
 //!   [`Reassembler`] to join them on the way in.
 //! - [`receipt`]: the Appendix B delivery-receipt text, parsed tolerantly and formatted.
 //! - [`Session`]: which PDU is allowed in which bind state, for either side of the link;

@@ -13,6 +13,10 @@ use crate::pdu::{Address, ShortMessage};
 use crate::text::decode_text;
 
 /// Identifies one partial message.
+///
+/// Wider than "source + reference": references are only 8 bits on most handsets, so the
+/// destination (which short code was texted) and the part count are included to keep two
+/// concurrent messages from being spliced together.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PartialKey {
     pub source: Address,

@@ -5,10 +5,12 @@
 
 mod bind;
 mod data_sm;
+mod query_sm;
 mod short_message;
 
 pub use bind::{Bind, BindMode, BindResp, INTERFACE_VERSION, Outbind};
-pub use data_sm::{DataSm, QuerySm, QuerySmResp};
+pub use data_sm::DataSm;
+pub use query_sm::{QuerySm, QuerySmResp};
 pub use short_message::{
     ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_TYPE_MASK, ESM_CLASS_UDHI, ShortMessage, SmResp,
 };
