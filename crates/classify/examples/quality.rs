@@ -1,0 +1,67 @@
+//! Full quality protocol in release mode; with `--save` writes the combined model to
+//! `models/classify-v1.bin` (the committed default model).
+//!
+//! `cargo run -p classify --release --example quality -- [--save] [--no-cross] [--subsample N]`
+
+use classify::datasets::shared_data_dir;
+use classify::quality::{QualityConfig, run};
+use std::time::Instant;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(dir) = shared_data_dir() else {
+        eprintln!(
+            "shared data not found (../shared/data/sms or $CONSENTRY_DATA_DIR): nothing to do"
+        );
+        return Ok(());
+    };
+    let mut cfg = QualityConfig::default();
+    cfg.cross_source = !args.iter().any(|a| a == "--no-cross");
+    if let Some(i) = args.iter().position(|a| a == "--subsample") {
+        cfg.subsample = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(1);
+    }
+    for (flag, slot) in [
+        ("--l1", &mut cfg.train.l1),
+        ("--l2", &mut cfg.train.l2),
+        ("--alpha", &mut cfg.train.alpha),
+        ("--balance", &mut cfg.train.balance),
+        ("--corpus-weight", &mut cfg.corpus_weight),
+    ] {
+        if let Some(i) = args.iter().position(|a| a == flag) {
+            *slot = args
+                .get(i + 1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(*slot);
+        }
+    }
+    if let Some(i) = args.iter().position(|a| a == "--epochs") {
+        cfg.train.epochs = args
+            .get(i + 1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(cfg.train.epochs);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--bits") {
+        cfg.train.bits = args
+            .get(i + 1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(cfg.train.bits);
+    }
+    eprintln!("{:?} corpus_weight {}", cfg.train, cfg.corpus_weight);
+    let t = Instant::now();
+    let report = run(&dir, &cfg)?;
+    println!("{report}");
+    println!(
+        "non-zero buckets {} of 2^{}",
+        report.model.non_zero_buckets(),
+        report.model.bits()
+    );
+    println!("model bytes {}", report.model.to_bytes().len());
+    eprintln!("quality run took {:.1} s", t.elapsed().as_secs_f64());
+    if args.iter().any(|a| a == "--save") {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/classify-v1.bin");
+        report.model.save(&path)?;
+        println!("saved {}", path.display());
+    }
+    Ok(())
+}

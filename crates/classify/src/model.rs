@@ -1,0 +1,196 @@
+//! The linear model and scoring. Pure maths: no files here (see [`crate::store`]).
+//!
+//! One-vs-rest logistic regression over hashed features. For class `c` the logit is
+//! `bias[c] + (1/√n) · Σ w[f][c]` over the `n` feature ids `f` of the message; the `1/√n`
+//! keeps long messages from becoming over-confident just by having more n-grams.
+//!
+//! Scores are **per-class sigmoids** of those logits: each is the calibrated probability of
+//! "this class versus the rest" learnt by its own binary regression, so they need not sum to 1.
+//! We chose that over a softmax because a policy wants to ask "how sure that this is
+//! marketing?" with a threshold that means the same thing whatever the other classes are.
+//! The category is the arg-max.
+//!
+//! Weights are stored quantised to `i8` with one scale per model, bucket-major
+//! (`weights[bucket * k + class]`), so a message costs one cache line per feature and the
+//! default model stays a few megabytes in memory.
+
+use crate::features::extract;
+use crate::normalise::{Normalised, Normaliser};
+use std::cell::RefCell;
+
+/// Most classes a model may have (scoring uses a fixed-size stack array).
+pub const MAX_LABELS: usize = 16;
+
+/// A trained classifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub(crate) labels: Vec<String>,
+    pub(crate) bits: u32,
+    pub(crate) scale: f32,
+    pub(crate) bias: Vec<f32>,
+    pub(crate) weights: Vec<i8>,
+}
+
+/// The result of classifying one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores<'m> {
+    /// The most probable label.
+    pub category: &'m str,
+    /// Every label with its one-vs-rest probability, in the model's label order.
+    pub scores: Vec<(&'m str, f32)>,
+}
+
+impl Scores<'_> {
+    /// The probability of the chosen category.
+    #[must_use]
+    pub fn confidence(&self) -> f32 {
+        self.score(self.category).unwrap_or(0.0)
+    }
+
+    /// The probability of `label`, if the model has it.
+    #[must_use]
+    pub fn score(&self, label: &str) -> Option<f32> {
+        self.scores
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|&(_, s)| s)
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    normaliser: Normaliser,
+    normalised: Normalised,
+    ids: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Logistic function.
+#[inline]
+#[must_use]
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+impl Model {
+    /// Builds a model from real-valued weights (bucket-major, `2^bits × labels.len()`),
+    /// quantising them to `i8`. Weights too small to survive quantisation become zero,
+    /// which is what keeps the stored model sparse.
+    ///
+    /// # Panics
+    /// If `weights.len() != 2^bits × labels.len()` or `bias.len() != labels.len()`
+    /// (a programming error in the trainer, not an input error).
+    #[must_use]
+    pub fn from_weights(labels: Vec<String>, bits: u32, bias: Vec<f32>, weights: &[f32]) -> Self {
+        assert_eq!(
+            weights.len(),
+            labels.len() << bits,
+            "weights do not match bits × labels"
+        );
+        assert_eq!(bias.len(), labels.len(), "one bias per label");
+        let max = weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        #[allow(clippy::cast_possible_truncation)]
+        let weights = weights
+            .iter()
+            .map(|w| (w / scale).round().clamp(-127.0, 127.0) as i8)
+            .collect();
+        Self {
+            labels,
+            bits,
+            scale,
+            bias,
+            weights,
+        }
+    }
+
+    /// The labels, in score order.
+    #[must_use]
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Size of the hashed feature space, as a power of two.
+    #[must_use]
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// Number of hash buckets with at least one non-zero weight.
+    #[must_use]
+    pub fn non_zero_buckets(&self) -> usize {
+        self.weights
+            .chunks(self.labels.len())
+            .filter(|w| w.iter().any(|&x| x != 0))
+            .count()
+    }
+
+    /// Classifies one message. Never fails: any text, even empty, gets a category.
+    #[must_use]
+    pub fn classify(&self, text: &str) -> Scores<'_> {
+        let mut logits = [0f32; MAX_LABELS];
+        self.logits(text, &mut logits);
+        let k = self.labels.len();
+        let mut best = 0;
+        for c in 1..k {
+            if logits[c] > logits[best] {
+                best = c;
+            }
+        }
+        Scores {
+            category: &self.labels[best],
+            scores: self
+                .labels
+                .iter()
+                .zip(&logits[..k])
+                .map(|(l, &z)| (l.as_str(), sigmoid(z)))
+                .collect(),
+        }
+    }
+
+    /// Index of the most probable label (no allocation; used by evaluation and benchmarks).
+    #[must_use]
+    pub fn predict(&self, text: &str) -> usize {
+        let mut logits = [0f32; MAX_LABELS];
+        self.logits(text, &mut logits);
+        (1..self.labels.len()).fold(0, |best, c| if logits[c] > logits[best] { c } else { best })
+    }
+
+    /// Writes the raw logits of `text` into `out[..labels.len()]`.
+    pub fn logits(&self, text: &str, out: &mut [f32; MAX_LABELS]) {
+        SCRATCH.with(|s| {
+            let mut guard = s.borrow_mut();
+            let Scratch {
+                normaliser,
+                normalised,
+                ids,
+            } = &mut *guard;
+            normaliser.normalise_into(text, normalised);
+            extract(normalised, self.bits, ids);
+            self.logits_of_ids(ids, out);
+        });
+    }
+
+    /// Logits from already-extracted feature ids.
+    pub(crate) fn logits_of_ids(&self, ids: &[u32], out: &mut [f32; MAX_LABELS]) {
+        let k = self.labels.len();
+        let mut acc = [0i32; MAX_LABELS];
+        for &id in ids {
+            let base = id as usize * k;
+            if let Some(row) = self.weights.get(base..base + k) {
+                for (a, &w) in acc.iter_mut().zip(row) {
+                    *a += i32::from(w);
+                }
+            }
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let v = self.scale / (ids.len().max(1) as f32).sqrt();
+        #[allow(clippy::cast_precision_loss)]
+        for c in 0..k {
+            out[c] = self.bias[c] + acc[c] as f32 * v;
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Text normalisation: one canonical form for SMS from any source.
+//!
+//! The model must generalise from three public sets that were each mangled differently
+//! (pre-segmented words with `DIGIT`/`URL` placeholders, digits masked as `x`) to real
+//! traffic. So every surface form of a number, link or phone number is rewritten to one
+//! private-use placeholder character, and the structure the placeholder hides (code length,
+//! short link) is kept aside in [`Structure`] counters.
+//!
+//! Steps: NFKC (full-width `Ｔ` → `T`), lowercase, Traditional → Simplified (single-character
+//! OpenCC table from `hanconv`), control characters → space, placeholders, and spaces dropped
+//! unless they separate two Latin words (so `回 T 退订` and `回T退订` read alike).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// A number of 1–3 digits, or a number of unknown length (`DIGIT` in the fake-base-station set).
+pub const NUM: char = '\u{E001}';
+/// A run of 4–8 digits: the shape of a verification code (or a year).
+pub const CODE: char = '\u{E002}';
+/// Nine or more digits, or digit groups joined by `-`: a phone or account number.
+pub const PHONE: char = '\u{E003}';
+/// A web link or e-mail address.
+pub const URL: char = '\u{E004}';
+/// A redacted name or place (`NAME`, `PLACE` placeholders).
+pub const NAME: char = '\u{E005}';
+
+/// Counts of structure that the placeholders hide; read by the feature extractor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Structure {
+    /// Links of any kind.
+    pub urls: u16,
+    /// Links on a known shortener or a very short host (`t.cn/xyz`), typical of campaigns.
+    pub short_urls: u16,
+    /// Phone-shaped numbers.
+    pub phones: u16,
+    /// Runs of 4–8 real digits (not masked), the shape of a one-time code.
+    pub codes: u16,
+    /// Words of three or more capital Latin letters ("FREE", "URGENT"), which NFKC and
+    /// lowercasing would otherwise erase.
+    pub caps_words: u16,
+    /// Characters in the original text (for length and segment features).
+    pub chars: u32,
+}
+
+/// Normalised text plus the structure counts gathered while normalising.
+#[derive(Debug, Clone, Default)]
+pub struct Normalised {
+    /// The canonical text; see the module docs for the alphabet.
+    pub text: String,
+    /// Counts of links, phones and codes.
+    pub structure: Structure,
+}
+
+/// Reusable buffers so that classifying a message allocates nothing in the steady state.
+#[derive(Debug, Default)]
+pub struct Normaliser {
+    chars: Vec<char>,
+}
+
+const SHORTENERS: &[&str] = &[
+    "t.cn",
+    "dwz.cn",
+    "url.cn",
+    "3.cn",
+    "c.tb.cn",
+    "m.tb.cn",
+    "tb.cn",
+    "bit.ly",
+    "goo.gl",
+    "tinyurl.com",
+    "t.co",
+    "ow.ly",
+    "is.gd",
+    "u.jd.com",
+    "s.click",
+    "suo.im",
+    "j.mp",
+    "sina.lt",
+];
+const TLDS: &[&str] = &[
+    "com", "cn", "net", "org", "cc", "top", "me", "ly", "io", "vip", "xyz", "co", "uk", "tk",
+    "shop", "club", "info", "biz", "hk", "tw", "tv", "ws", "us", "de", "eu", "ru", "gl", "im",
+    "lt", "in", "mobi", "wang",
+];
+
+fn t2s_table() -> &'static HashMap<char, char> {
+    static TABLE: OnceLock<HashMap<char, char>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        hanconv::RawDictionary::TSCharacters
+            .iter()
+            .filter_map(|(from, to)| {
+                let mut f = from.chars();
+                let mut t = to.chars();
+                match (f.next(), f.next(), t.next()) {
+                    (Some(a), None, Some(b)) if a != b => Some((a, b)),
+                    _ => None,
+                }
+            })
+            .collect()
+    })
+}
+
+/// True for characters that make up Chinese text: ideographs, CJK punctuation, full-width
+/// forms and our placeholders. Spaces next to these carry no meaning.
+#[must_use]
+pub fn is_cjk_like(c: char) -> bool {
+    matches!(c as u32,
+        0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xE000..=0xE0FF | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
+}
+
+/// True for CJK ideographs only (used to decide where character trigrams are taken).
+#[must_use]
+pub fn is_ideograph(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+}
+
+fn is_urlish(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '.' | '-' | '/' | ':' | '?' | '=' | '&' | '%' | '_' | '#' | '~' | '+' | '@'
+        )
+}
+
+impl Normaliser {
+    /// A normaliser with empty buffers.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Normalises `text` into `out` (cleared first).
+    pub fn normalise_into(&mut self, text: &str, out: &mut Normalised) {
+        out.text.clear();
+        out.structure = Structure::default();
+        self.chars.clear();
+        if text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+            self.chars.extend(text.chars());
+        } else {
+            self.chars.extend(text.nfkc());
+        }
+        out.structure.chars = u32::try_from(self.chars.len()).unwrap_or(u32::MAX);
+        let table = t2s_table();
+        let chars = &self.chars;
+        let mut pending_space = false;
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let token_start = i == 0 || !is_urlish(chars[i - 1]);
+            if c.is_whitespace() || c.is_control() {
+                pending_space = true;
+                i += 1;
+                continue;
+            }
+            if c.is_ascii_alphanumeric() && token_start {
+                let end = i + chars[i..].iter().take_while(|&&c| is_urlish(c)).count();
+                if let Some(p) = placeholder(&chars[i..end]) {
+                    push(out, p, &mut pending_space);
+                    i = end;
+                    continue;
+                }
+                let word = chars[i..end]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .count();
+                if word >= 3 && chars[i..i + word].iter().all(char::is_ascii_uppercase) {
+                    out.structure.caps_words += 1;
+                }
+                if let Some(short) = url_kind(&chars[i..end]) {
+                    out.structure.urls += 1;
+                    out.structure.short_urls += u16::from(short);
+                    push(out, URL, &mut pending_space);
+                    i = end;
+                    continue;
+                }
+            }
+            if c.is_ascii_digit() || is_masked_digit(chars, i) {
+                i = self.number(i, out, &mut pending_space);
+                continue;
+            }
+            let lower = if c.is_ascii() {
+                c.to_ascii_lowercase()
+            } else {
+                let l = c.to_lowercase().next().unwrap_or(c);
+                table.get(&l).copied().unwrap_or(l)
+            };
+            push(out, lower, &mut pending_space);
+            i += 1;
+        }
+    }
+
+    /// Consumes a run of digits (real or masked as `x`, optionally joined by `-`) at `start`
+    /// and emits one placeholder by its length. Returns the index after the run.
+    fn number(&self, start: usize, out: &mut Normalised, pending_space: &mut bool) -> usize {
+        let chars = &self.chars;
+        let mut i = start;
+        let mut digits = 0usize;
+        let mut masked = false;
+        let mut joined = false;
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_ascii_digit() {
+                digits += 1;
+            } else if matches!(c, 'x' | 'X') && (digits > 0 || is_masked_digit(chars, i)) {
+                digits += 1;
+                masked = true;
+            } else if c == '-' && digits > 0 && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+                joined = true;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        // A letter glued to the run ("5g", "mp3") keeps it a word-ish number, still a NUM.
+        let p = if digits >= 9 || (joined && digits >= 7) {
+            out.structure.phones += 1;
+            PHONE
+        } else if digits >= 4 {
+            out.structure.codes += u16::from(!masked && !joined);
+            CODE
+        } else {
+            NUM
+        };
+        push(out, p, pending_space);
+        i.max(start + 1)
+    }
+}
+
+/// Emits `c`, first emitting a pending space only where it separates two Latin words.
+fn push(out: &mut Normalised, c: char, pending_space: &mut bool) {
+    if *pending_space {
+        let prev_latin = out
+            .text
+            .chars()
+            .next_back()
+            .is_some_and(|p| p.is_ascii_alphanumeric() || p == '\'');
+        if prev_latin && (c.is_ascii_alphanumeric() || c == '\'') {
+            out.text.push(' ');
+        }
+        *pending_space = false;
+    }
+    out.text.push(c);
+}
+
+/// `x` stands for a masked digit in the Chinese spam set: a run of `x` not glued to other
+/// Latin letters, and either long (`xxxx`) or next to Chinese or digits (`x月x日`).
+fn is_masked_digit(chars: &[char], i: usize) -> bool {
+    if !matches!(chars[i], 'x' | 'X') {
+        return false;
+    }
+    let start = chars[..i]
+        .iter()
+        .rposition(|c| !matches!(c, 'x' | 'X'))
+        .map_or(0, |p| p + 1);
+    let end = i + chars[i..]
+        .iter()
+        .take_while(|c| matches!(c, 'x' | 'X'))
+        .count();
+    let before = start.checked_sub(1).map(|p| chars[p]);
+    let after = chars.get(end).copied();
+    let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphabetic());
+    if glued(before) || glued(after) {
+        return false;
+    }
+    let context = |c: Option<char>| c.is_some_and(|c| is_cjk_like(c) || c.is_ascii_digit());
+    end - start >= 3 || context(before) || context(after)
+}
+
+fn placeholder(run: &[char]) -> Option<char> {
+    let word: String = run.iter().take_while(|c| c.is_ascii_uppercase()).collect();
+    if word.len() != run.len() {
+        return None;
+    }
+    match word.as_str() {
+        "DIGIT" => Some(NUM),
+        "CELLPHONE" => Some(PHONE),
+        "URL" => Some(URL),
+        "NAME" | "PLACE" => Some(NAME),
+        _ => None,
+    }
+}
+
+/// `Some(is_short)` when the run is a link or e-mail address.
+fn url_kind(run: &[char]) -> Option<bool> {
+    if run.len() < 4 || !run.contains(&'.') && !run.contains(&':') {
+        return None;
+    }
+    let s: String = run.iter().map(char::to_ascii_lowercase).collect();
+    let s = s.trim_end_matches(['.', '-', ':', '?']);
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .map(|r| (r, true))
+        .or_else(|| s.strip_prefix("www.").map(|r| (r, true)))
+        .unwrap_or((s, false));
+    let (body, explicit) = rest;
+    let host = body.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    let tld = host.rsplit('.').next().unwrap_or("");
+    let looks_like_host = host.contains('.')
+        && TLDS.contains(&tld)
+        && host
+            .split('.')
+            .all(|label| !label.is_empty() && !label.bytes().all(|b| b.is_ascii_digit()));
+    let shortener = SHORTENERS.contains(&host);
+    if !(explicit || looks_like_host || shortener) {
+        return None;
+    }
+    let has_path = body.len() > host.len() + 1;
+    let short = SHORTENERS
+        .iter()
+        .any(|s| host == *s || host.ends_with(&format!(".{s}")))
+        || (has_path && host.len() <= 8);
+    Some(short)
+}
+
+/// Normalises one message (convenience wrapper allocating fresh buffers).
+#[must_use]
+pub fn normalise(text: &str) -> Normalised {
+    let mut out = Normalised::default();
+    Normaliser::new().normalise_into(text, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segmented_placeholder_text_matches_real_text() {
+        let fbs = normalise("回 t 退订 详情 URL 满 DIGIT 元");
+        let real = normalise("回T退订 详情 https://t.cn/Ab12 满199元");
+        assert_eq!(fbs.text, real.text);
+        assert_eq!(real.structure.short_urls, 1);
+    }
+
+    #[test]
+    fn masked_digits_read_as_numbers() {
+        assert_eq!(normalise("x月x日xxx元").text, normalise("5月1日199元").text);
+        assert_eq!(
+            normalise("call xxxxxxxxxxx").text,
+            normalise("call 13800138000").text
+        );
+        assert_eq!(normalise("xbox").text, "xbox");
+    }
+
+    #[test]
+    fn traditional_fullwidth_and_codes() {
+        let n = normalise("【銀行】驗證碼：８３７２１５");
+        assert_eq!(n.text, format!("【银行】验证码:{CODE}"));
+        assert_eq!(n.structure.codes, 1);
+        assert_eq!(normalise("Reply  STOP to end").text, "reply stop to end");
+    }
+}

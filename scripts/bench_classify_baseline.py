@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Baseline for the `classify` crate: scikit-learn TF-IDF char n-grams + LinearSVC.
+
+Scores the baseline on exactly the split our Rust model is scored on, and times
+training and prediction, so docs/CLASSIFIER.md can state both figures and their ratio.
+
+    cargo run -p classify --release --example dump_split -- /tmp/consentry-split
+    python3 scripts/bench_classify_baseline.py /tmp/consentry-split
+
+Installs scikit-learn with pip if it is missing. Labels are our categories; "unwanted"
+is marketing + fraud, as in the Rust evaluation.
+"""
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def ensure_sklearn():
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "scikit-learn"])
+
+
+def read(path):
+    labels, texts = [], []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            label, _, text = line.rstrip("\n").partition("\t")
+            labels.append(label)
+            texts.append(text)
+    return labels, texts
+
+
+def main():
+    ensure_sklearn()
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import f1_score
+    from sklearn.svm import LinearSVC
+
+    split = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/consentry-split")
+    unwanted = {"marketing", "fraud"}
+    all_test = []
+    for source in ["uci", "zh", "fbs"]:
+        ytr, xtr = read(split / f"{source}.train.tsv")
+        yte, xte = read(split / f"{source}.test.tsv")
+        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
+        t = time.perf_counter()
+        clf = LinearSVC(C=1.0).fit(vec.fit_transform(xtr), ytr)
+        train_s = time.perf_counter() - t
+        t = time.perf_counter()
+        pred = clf.predict(vec.transform(xte))
+        pred_s = time.perf_counter() - t
+        if len(set(ytr)) == 2:
+            f1 = f1_score([y in unwanted for y in yte], [p in unwanted for p in pred])
+            name = "unwanted F1"
+        else:
+            f1 = f1_score(yte, pred, average="macro")
+            name = "macro-F1"
+        print(f"{source:<4} {name} {f1:.4f}  train {train_s:.2f} s on {len(xtr)}  "
+              f"predict {len(xte) / pred_s:,.0f} msg/s")
+        all_test += [(x, y) for x, y in zip(xtr + xte, ytr + yte)]
+    # Throughput and training time on all messages of the three sets, as in `bench`.
+    texts = [x for x, _ in all_test]
+    labels = [y for _, y in all_test]
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
+    t = time.perf_counter()
+    clf = LinearSVC(C=1.0).fit(vec.fit_transform(texts), labels)
+    train_s = time.perf_counter() - t
+    t = time.perf_counter()
+    clf.predict(vec.transform(texts))
+    pred_s = time.perf_counter() - t
+    print(f"all  {len(texts)} messages: train {train_s:.2f} s, predict {len(texts) / pred_s:,.0f} msg/s "
+          f"(1 thread)")
+
+
+if __name__ == "__main__":
+    main()
