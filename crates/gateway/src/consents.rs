@@ -59,25 +59,37 @@ pub struct ConsentsView {
 }
 
 impl Gateway {
-    fn check_request(&self, by: Principal, r: &ConsentRequest, now: Timestamp) -> Result<NewConsent, GatewayError> {
+    fn check_request(
+        &self,
+        by: Principal,
+        r: &ConsentRequest,
+        now: Timestamp,
+    ) -> Result<NewConsent, GatewayError> {
         let phone = Msisdn::parse(&r.phone, self.policy.region())?;
         let sender = match (r.scope, by, r.sender) {
             (Scope::Platform, _, Some(_)) => {
-                return Err(GatewayError::InvalidField("a platform-wide event names no sender_id".into()));
+                return Err(GatewayError::InvalidField(
+                    "a platform-wide event names no sender_id".into(),
+                ));
             }
             (Scope::Platform, Principal::Sender(_), None) if r.action == ConsentAction::OptIn => {
                 return Err(GatewayError::Forbidden(
-                    "a sender cannot record a platform-wide opt-in; record consent for itself".into(),
+                    "a sender cannot record a platform-wide opt-in; record consent for itself"
+                        .into(),
                 ));
             }
             (Scope::Platform, _, None) => None,
             (Scope::Sender, Principal::Sender(own), None) => Some(own),
             (Scope::Sender, Principal::Sender(own), Some(id)) if id == own => Some(own),
             (Scope::Sender, Principal::Sender(_), Some(_)) => {
-                return Err(GatewayError::Forbidden("a sender records consent for itself only".into()));
+                return Err(GatewayError::Forbidden(
+                    "a sender records consent for itself only".into(),
+                ));
             }
             (Scope::Sender, _, None) => {
-                return Err(GatewayError::InvalidField("sender_id is required for scope \"sender\"".into()));
+                return Err(GatewayError::InvalidField(
+                    "sender_id is required for scope \"sender\"".into(),
+                ));
             }
             (Scope::Sender, _, Some(id)) => Some(id),
         };
@@ -87,11 +99,17 @@ impl Gateway {
             return Err(GatewayError::UnknownSender(id.0));
         }
         let at = r.at.unwrap_or(now);
-        if at > now.saturating_add(jiff::SignedDuration::from_mins(5)).unwrap_or(now) {
+        if at
+            > now
+                .saturating_add(jiff::SignedDuration::from_mins(5))
+                .unwrap_or(now)
+        {
             return Err(GatewayError::InvalidField("`at` is in the future".into()));
         }
         if r.evidence.chars().count() > MAX_EVIDENCE {
-            return Err(GatewayError::InvalidField(format!("evidence is longer than {MAX_EVIDENCE} characters")));
+            return Err(GatewayError::InvalidField(format!(
+                "evidence is longer than {MAX_EVIDENCE} characters"
+            )));
         }
         Ok(NewConsent {
             phone,
@@ -108,9 +126,15 @@ impl Gateway {
     /// Validates every request, then commits them all in one transaction (all or nothing) and
     /// applies them to the index. When this returns, the events are durable and every later
     /// decision sees them.
-    pub fn record_consents(&self, by: Principal, reqs: &[ConsentRequest]) -> Result<Vec<ConsentEvent>, GatewayError> {
+    pub fn record_consents(
+        &self,
+        by: Principal,
+        reqs: &[ConsentRequest],
+    ) -> Result<Vec<ConsentEvent>, GatewayError> {
         if by == Principal::Carrier {
-            return Err(GatewayError::Forbidden("the carrier key records replies, not consents".into()));
+            return Err(GatewayError::Forbidden(
+                "the carrier key records replies, not consents".into(),
+            ));
         }
         let now = self.clock.now();
         let news = reqs
@@ -133,22 +157,33 @@ impl Gateway {
         drop(locked);
         self.consent_events
             .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        let outs = events.iter().filter(|e| e.action == ConsentAction::OptOut).count();
-        metrics::counter!("consentry_consent_events_total", "action" => "opt_out").increment(outs as u64);
+        let outs = events
+            .iter()
+            .filter(|e| e.action == ConsentAction::OptOut)
+            .count();
+        metrics::counter!("consentry_consent_events_total", "action" => "opt_out")
+            .increment(outs as u64);
         metrics::counter!("consentry_consent_events_total", "action" => "opt_in")
             .increment((events.len() - outs) as u64);
         Ok(events)
     }
 
     /// `phone`'s consent state at `at` (now if absent) and its history, as `by` may see it.
-    pub fn consents(&self, by: Principal, phone: &str, at: Option<Timestamp>) -> Result<ConsentsView, GatewayError> {
+    pub fn consents(
+        &self,
+        by: Principal,
+        phone: &str,
+        at: Option<Timestamp>,
+    ) -> Result<ConsentsView, GatewayError> {
         let phone = Msisdn::parse(phone, self.policy.region())?;
         let at = at.unwrap_or_else(|| self.clock.now());
         let mut history = self.store.consent_history(phone)?;
         if let Principal::Sender(own) = by {
             history.retain(|e| e.scope == Scope::Platform || e.sender == Some(own));
         } else if by == Principal::Carrier {
-            return Err(GatewayError::Forbidden("the carrier key cannot read the ledger".into()));
+            return Err(GatewayError::Forbidden(
+                "the carrier key cannot read the ledger".into(),
+            ));
         }
         let view = view_at(&history, at);
         let mut senders: Vec<SenderLine> = view

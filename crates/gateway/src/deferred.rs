@@ -71,8 +71,14 @@ impl Gateway {
             let Some(sender) = self.access.sender(held.sender) else {
                 continue;
             };
-            let Decided { decision, .. } =
-                self.decide_one(&sender, Some(held.phone), &held.text, held.category, Self::hash_of(&held.text), now);
+            let Decided { decision, .. } = self.decide_one(
+                &sender,
+                Some(held.phone),
+                &held.text,
+                held.category,
+                Self::hash_of(&held.text),
+                now,
+            );
             self.store.redecide(id, &decision, now)?;
             match decision.verdict {
                 Verdict::Accepted => self.enqueue(Outbound {

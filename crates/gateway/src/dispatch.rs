@@ -36,16 +36,34 @@ impl Gateway {
         let now = self.clock.now();
         let suspended = self.access.sender(msg.sender).is_none_or(|s| s.suspended);
         if suspended {
-            return (Fate::Cancelled(Reason::new(ReasonCode::SenderSuspended, "sender suspended before hand-off")), now);
+            return (
+                Fate::Cancelled(Reason::new(
+                    ReasonCode::SenderSuspended,
+                    "sender suspended before hand-off",
+                )),
+                now,
+            );
         }
         if Self::is_marketing(msg.category) {
             match shard.answer(msg.phone, msg.sender) {
                 IndexAnswer::Consented(_) => {}
                 IndexAnswer::OptedOut { at, .. } => {
-                    return (Fate::Cancelled(Reason::new(ReasonCode::OptedOut, format!("consent withdrawn at {at}, before hand-off"))), now);
+                    return (
+                        Fate::Cancelled(Reason::new(
+                            ReasonCode::OptedOut,
+                            format!("consent withdrawn at {at}, before hand-off"),
+                        )),
+                        now,
+                    );
                 }
                 IndexAnswer::NoConsent => {
-                    return (Fate::Cancelled(Reason::new(ReasonCode::NoConsent, "no consent at hand-off")), now);
+                    return (
+                        Fate::Cancelled(Reason::new(
+                            ReasonCode::NoConsent,
+                            "no consent at hand-off",
+                        )),
+                        now,
+                    );
                 }
             }
         }
@@ -71,8 +89,10 @@ impl Gateway {
                 (Fate::Cancelled(reason), at) => cancels.push((msg.id, msg.category, reason, at)),
             }
         }
-        self.handed_off.fetch_add(updates.len() as u64, Ordering::Relaxed);
-        self.cancelled.fetch_add(cancels.len() as u64, Ordering::Relaxed);
+        self.handed_off
+            .fetch_add(updates.len() as u64, Ordering::Relaxed);
+        self.cancelled
+            .fetch_add(cancels.len() as u64, Ordering::Relaxed);
         metrics::counter!("consentry_handed_off_total").increment(updates.len() as u64);
         if let Err(e) = self.store.set_delivery(&updates) {
             tracing::error!(error = %e, "recording delivery state failed");

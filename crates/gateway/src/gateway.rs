@@ -60,7 +60,9 @@ pub struct Gateway {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway").field("stats", &self.stats()).finish_non_exhaustive()
+        f.debug_struct("Gateway")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
     }
 }
 
@@ -296,7 +298,10 @@ impl Gateway {
             .keys
             .write()
             .insert(hash_key(&key), Principal::Sender(record.id));
-        self.access.senders.write().insert(record.id, record.clone());
+        self.access
+            .senders
+            .write()
+            .insert(record.id, record.clone());
         Ok((record, key))
     }
 

@@ -19,12 +19,20 @@ impl Gateway {
     }
 
     /// What the loopback handset of `phone` received, oldest first (admin only).
-    pub fn inbox(&self, by: Principal, phone: &str) -> Result<(Msisdn, Vec<MessageRecord>), GatewayError> {
+    pub fn inbox(
+        &self,
+        by: Principal,
+        phone: &str,
+    ) -> Result<(Msisdn, Vec<MessageRecord>), GatewayError> {
         if by != Principal::Admin {
-            return Err(GatewayError::Forbidden("only the admin key reads handset inboxes".into()));
+            return Err(GatewayError::Forbidden(
+                "only the admin key reads handset inboxes".into(),
+            ));
         }
         if self.carrier.name() != "loopback" {
-            return Err(GatewayError::NotFound("inbox (the carrier is not the loopback carrier)".into()));
+            return Err(GatewayError::NotFound(
+                "inbox (the carrier is not the loopback carrier)".into(),
+            ));
         }
         let phone = Msisdn::parse(phone, self.policy.region())?;
         Ok((phone, self.store.inbox(phone)?))

@@ -145,9 +145,15 @@ impl Gateway {
 
     /// Decides and records a submission from `by` (a sender; the admin may not send).
     /// Every decision is durable when this returns; accepted messages are queued for dispatch.
-    pub fn submit(&self, by: Principal, sub: &Submission<'_>) -> Result<Vec<Outcome>, GatewayError> {
+    pub fn submit(
+        &self,
+        by: Principal,
+        sub: &Submission<'_>,
+    ) -> Result<Vec<Outcome>, GatewayError> {
         let Principal::Sender(sender_id) = by else {
-            return Err(GatewayError::Forbidden("only a sender's key can send messages".into()));
+            return Err(GatewayError::Forbidden(
+                "only a sender's key can send messages".into(),
+            ));
         };
         self.validate(sub)?;
         let sender = self
@@ -231,7 +237,11 @@ impl Gateway {
     /// Decides recipients for `sender` against the live state without recording or counting
     /// anything outside this call (`consentry check`). Sends accepted earlier in the same call
     /// count toward the caps, as they would in a real campaign.
-    pub fn dry_run(&self, sender: &SenderRecord, sub: &Submission<'_>) -> Result<Vec<(String, Decision)>, GatewayError> {
+    pub fn dry_run(
+        &self,
+        sender: &SenderRecord,
+        sub: &Submission<'_>,
+    ) -> Result<Vec<(String, Decision)>, GatewayError> {
         self.validate_text(sub.text)?;
         let now = self.clock.now();
         let region = self.policy.region();
@@ -241,7 +251,10 @@ impl Gateway {
         for to in sub.to {
             let phone = Msisdn::parse(to, region).ok();
             let decision = match phone {
-                None => self.decide_one(sender, None, sub.text, sub.category, hash, now).decision,
+                None => {
+                    self.decide_one(sender, None, sub.text, sub.category, hash, now)
+                        .decision
+                }
                 Some(phone) => {
                     let q = Query {
                         phone,
@@ -262,13 +275,28 @@ impl Gateway {
                     counts.category_last_hour += extra.counts.category_last_hour;
                     counts.category_today += extra.counts.category_today;
                     let ctx = Context {
-                        sender: SenderFacts { id: sender.id, signature: &sender.signature, suspended: sender.suspended },
-                        consent: if Self::is_marketing(sub.category) { self.consent.answer(phone, sender.id) } else { ledger::IndexAnswer::NoConsent },
+                        sender: SenderFacts {
+                            id: sender.id,
+                            signature: &sender.signature,
+                            suspended: sender.suspended,
+                        },
+                        consent: if Self::is_marketing(sub.category) {
+                            self.consent.answer(phone, sender.id)
+                        } else {
+                            ledger::IndexAnswer::NoConsent
+                        },
                         counts,
                         duplicate: live.duplicate || extra.duplicate,
                         now,
                     };
-                    let d = self.policy.decide(&Message { to: Some(phone), text: sub.text, category: sub.category }, &ctx);
+                    let d = self.policy.decide(
+                        &Message {
+                            to: Some(phone),
+                            text: sub.text,
+                            category: sub.category,
+                        },
+                        &ctx,
+                    );
                     if d.verdict == Verdict::Accepted {
                         local.record(&q);
                     }
@@ -282,12 +310,20 @@ impl Gateway {
 
     /// Decides a whole campaign against the live state as fast as the engine allows, counting
     /// accepted sends but recording nothing (the policy benchmark's measured path).
-    pub fn decide_campaign(&self, sender: &SenderRecord, phones: &[Msisdn], text: &str, category: Category) -> [u64; 3] {
+    pub fn decide_campaign(
+        &self,
+        sender: &SenderRecord,
+        phones: &[Msisdn],
+        text: &str,
+        category: Category,
+    ) -> [u64; 3] {
         let now = self.clock.now();
         let hash = Self::hash_of(text);
         let mut counts = [0u64; 3];
         for &p in phones {
-            let d = self.decide_one(sender, Some(p), text, category, hash, now).decision;
+            let d = self
+                .decide_one(sender, Some(p), text, category, hash, now)
+                .decision;
             counts[match d.verdict {
                 Verdict::Accepted => 0,
                 Verdict::Deferred => 1,

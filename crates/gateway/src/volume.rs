@@ -133,7 +133,9 @@ pub struct Volume {
 impl Default for Volume {
     fn default() -> Self {
         Volume {
-            shards: (0..SHARDS).map(|_| Mutex::new(VolumeShard::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(VolumeShard::default()))
+                .collect(),
         }
     }
 }

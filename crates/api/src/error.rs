@@ -1,0 +1,93 @@
+//! The API's one error type.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gateway::GatewayError;
+use serde::Serialize;
+
+/// An error answer: `{"error": {"code": "...", "message": "..."}}`. Codes are stable; messages
+/// are for people and may change.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// Explanation.
+    pub message: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// Stable error code, e.g. `invalid_json`, `unauthorized`, `batch_too_large`.
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 401: no or unknown key.
+    #[must_use]
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send a valid key as `Authorization: Bearer <key>`",
+        )
+    }
+
+    /// 403: authenticated, but not allowed.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 500.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", message)
+    }
+}
+
+impl From<GatewayError> for ApiError {
+    fn from(e: GatewayError) -> Self {
+        let status = match &e {
+            GatewayError::Forbidden(_) => StatusCode::FORBIDDEN,
+            GatewayError::NotFound(_) => StatusCode::NOT_FOUND,
+            GatewayError::BatchTooLarge { .. } | GatewayError::TextTooLong { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            GatewayError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            GatewayError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e, "request failed");
+        }
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,106 @@
+//! `/v1/consents`: recording and reading the ledger.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use domain::{ConsentAction, ConsentSource, Scope, SenderId, Timestamp};
+use gateway::{ConsentRequest, ConsentsView};
+use ledger::ConsentEvent;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::json::ApiJson;
+
+/// A consent event to record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordConsent {
+    /// The consumer's number (national numbers are read in the default region).
+    pub phone: String,
+    /// `opt_in` or `opt_out`.
+    #[schema(value_type = String, example = "opt_out")]
+    pub action: ConsentAction,
+    /// `sender` (one merchant) or `platform` (every merchant's marketing).
+    #[schema(value_type = String, example = "sender")]
+    pub scope: Scope,
+    /// `web`, `reply`, `app`, `hotline`, `api`, `import` or `portal`.
+    #[schema(value_type = String, example = "web")]
+    pub source: ConsentSource,
+    /// Free-text evidence: form id, reply text, call reference (≤ 2000 characters).
+    #[serde(default)]
+    pub evidence: String,
+    /// For scope `sender` with the admin key: which sender. A sender's key implies itself.
+    #[serde(default)]
+    pub sender_id: Option<u32>,
+    /// When the consumer acted (RFC 3339); now if absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub at: Option<Timestamp>,
+}
+
+/// The recorded event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recorded {
+    /// The event as committed, with its sequence number.
+    #[schema(value_type = Object)]
+    pub event: ConsentEvent,
+}
+
+/// Records a consent event; durable when this answers.
+#[utoipa::path(post, path = "/v1/consents", request_body = RecordConsent,
+    responses((status = 201, body = Recorded), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn record(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    ApiJson(body): ApiJson<RecordConsent>,
+) -> Result<(StatusCode, Json<Recorded>), ApiError> {
+    let req = ConsentRequest {
+        phone: body.phone,
+        action: body.action,
+        scope: body.scope,
+        sender: body.sender_id.map(SenderId),
+        source: body.source,
+        evidence: body.evidence,
+        at: body.at,
+    };
+    let mut events = state.run(move |gw| gw.record_consents(by, &[req])).await?;
+    let event = events
+        .pop()
+        .ok_or_else(|| ApiError::internal("no event recorded"))?;
+    Ok((StatusCode::CREATED, Json(Recorded { event })))
+}
+
+/// Point-in-time query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AtQuery {
+    /// The instant to answer for (RFC 3339); now if absent.
+    #[param(value_type = Option<String>)]
+    pub at: Option<Timestamp>,
+}
+
+/// A phone's consent state per sender (at `?at=` if given) and its history. A sender sees its
+/// own line and the events that concern it (its own and platform-wide ones).
+#[utoipa::path(get, path = "/v1/consents/{phone}", params(("phone" = String, Path), AtQuery),
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn show(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    Path(phone): Path<String>,
+    query: Result<Query<AtQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ConsentsView>, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            e.body_text(),
+        )
+    })?;
+    Ok(Json(
+        state.run(move |gw| gw.consents(by, &phone, q.at)).await?,
+    ))
+}

@@ -1,0 +1,155 @@
+//! `/v1/messages`: submitting messages and reading their fate.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use domain::Category;
+use gateway::{Outcome, Submission};
+use policy::Verdict;
+use serde::{Deserialize, Serialize};
+use store::MessageRecord;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::json::ApiJson;
+
+/// One message to one recipient.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendOne {
+    /// Recipient.
+    pub to: String,
+    /// Text, at most `policy.max_segments` SMS segments.
+    pub text: String,
+    /// `marketing`, `transactional` or `verification`.
+    #[schema(value_type = String, example = "marketing")]
+    pub category: Category,
+}
+
+/// One text to many recipients.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBatch {
+    /// Recipients, at most `gateway.max_batch`.
+    pub to: Vec<String>,
+    /// Text.
+    pub text: String,
+    /// Category.
+    #[schema(value_type = String, example = "marketing")]
+    pub category: Category,
+}
+
+/// Per-verdict counts of a batch.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Counts {
+    /// Accepted.
+    pub accepted: usize,
+    /// Deferred.
+    pub deferred: usize,
+    /// Rejected.
+    pub rejected: usize,
+}
+
+/// The decisions of a batch, one per recipient in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    /// Decisions.
+    #[schema(value_type = Vec<Object>)]
+    pub results: Vec<Outcome>,
+    /// Counts.
+    pub counts: Counts,
+}
+
+/// Decides and records one message: `{id, status, reasons, ...}`.
+#[utoipa::path(post, path = "/v1/messages", request_body = SendOne,
+    responses((status = 200, body = Object, description = "the decision"), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn send(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    ApiJson(body): ApiJson<SendOne>,
+) -> Result<Json<Outcome>, ApiError> {
+    let mut out = state
+        .run(move |gw| {
+            let to = [body.to];
+            gw.submit(
+                by,
+                &Submission {
+                    to: &to,
+                    text: &body.text,
+                    category: body.category,
+                },
+            )
+        })
+        .await?;
+    out.pop()
+        .map(Json)
+        .ok_or_else(|| ApiError::internal("no decision"))
+}
+
+/// Decides and records one text to many recipients.
+#[utoipa::path(post, path = "/v1/messages/batch", request_body = SendBatch,
+    responses((status = 200, body = BatchResult), (status = 413, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn send_batch(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    ApiJson(body): ApiJson<SendBatch>,
+) -> Result<Json<BatchResult>, ApiError> {
+    let results = state
+        .run(move |gw| {
+            gw.submit(
+                by,
+                &Submission {
+                    to: &body.to,
+                    text: &body.text,
+                    category: body.category,
+                },
+            )
+        })
+        .await?;
+    let mut counts = Counts::default();
+    for r in &results {
+        match r.status {
+            Verdict::Accepted => counts.accepted += 1,
+            Verdict::Deferred => counts.deferred += 1,
+            Verdict::Rejected => counts.rejected += 1,
+        }
+    }
+    Ok(Json(BatchResult { results, counts }))
+}
+
+/// A message, its decision and its delivery state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    /// The stored message.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub message: MessageRecord,
+    /// The sender.
+    pub sender_id: u32,
+}
+
+/// A message's status, reasons and delivery state (a sender sees only its own).
+#[utoipa::path(get, path = "/v1/messages/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = MessageView), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn show(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<MessageView>, ApiError> {
+    let id: u64 = id.parse().map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("message {id:?} not found"),
+        )
+    })?;
+    let message = state.run(move |gw| gw.message(by, id)).await?;
+    Ok(Json(MessageView {
+        sender_id: message.sender.0,
+        message,
+    }))
+}

@@ -1,0 +1,7 @@
+//! One module per resource.
+
+pub mod consents;
+pub mod health;
+pub mod messages;
+pub mod phones;
+pub mod senders;

@@ -1,0 +1,110 @@
+//! `/v1/senders`: merchants registered by the operator.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use store::SenderRecord;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::json::ApiJson;
+
+/// A sender to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSender {
+    /// Display name, 1–100 characters.
+    pub name: String,
+    /// The signature its texts must carry, e.g. 【某某旗舰店】.
+    #[serde(default)]
+    pub signature: String,
+}
+
+/// A registered sender.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SenderView {
+    /// Id.
+    pub id: u32,
+    /// Display name.
+    pub name: String,
+    /// Signature.
+    pub signature: String,
+    /// The number replies to its messages come back to.
+    pub source_number: String,
+    /// Suspended by enforcement.
+    pub suspended: bool,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<SenderRecord> for SenderView {
+    fn from(s: SenderRecord) -> Self {
+        SenderView {
+            id: s.id.0,
+            name: s.name,
+            signature: s.signature,
+            source_number: s.source_number,
+            suspended: s.suspended,
+            created_at: s.created_at.to_string(),
+        }
+    }
+}
+
+/// A newly registered sender with its API key (shown only here).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SenderCreated {
+    /// The sender.
+    #[serde(flatten)]
+    pub sender: SenderView,
+    /// Its API key: `Authorization: Bearer <api_key>`. Stored hashed; not shown again.
+    pub api_key: String,
+}
+
+/// The list of senders.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SenderList {
+    /// By id.
+    pub senders: Vec<SenderView>,
+}
+
+/// Registers a sender (admin).
+#[utoipa::path(post, path = "/v1/senders", request_body = CreateSender,
+    responses((status = 201, body = SenderCreated), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateSender>,
+) -> Result<(StatusCode, Json<SenderCreated>), ApiError> {
+    caller.require_admin()?;
+    let (sender, api_key) = state
+        .run(move |gw| gw.create_sender(&body.name, &body.signature))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SenderCreated {
+            sender: sender.into(),
+            api_key,
+        }),
+    ))
+}
+
+/// Lists senders (admin).
+#[utoipa::path(get, path = "/v1/senders", responses((status = 200, body = SenderList)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<SenderList>, ApiError> {
+    caller.require_admin()?;
+    let senders = state
+        .gateway
+        .senders()
+        .into_iter()
+        .map(SenderView::from)
+        .collect();
+    Ok(Json(SenderList { senders }))
+}

@@ -1,0 +1,33 @@
+//! The HTTP API of the gateway.
+//!
+//! - [`router::app`] builds the whole API as one `Router` table, testable without a socket;
+//! - [`error::ApiError`] is the one error type: JSON `{"error": {"code", "message"}}` with a
+//!   stable code and the right status;
+//! - [`auth::Caller`] is the bearer-key extractor: a handler that takes it is authenticated;
+//! - [`json::ApiJson`] replaces axum's `Json` so that malformed bodies and unknown fields get our
+//!   error shape too;
+//! - `/openapi.json` is generated from the handlers ([`openapi::ApiDoc`]).
+//!
+//! Handlers are thin: parse, call the [`gateway::Gateway`] on a blocking thread, shape the reply.
+
+pub mod auth;
+pub mod error;
+pub mod handlers;
+pub mod json;
+pub mod openapi;
+pub mod router;
+mod state;
+
+pub use router::app;
+pub use state::AppState;
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

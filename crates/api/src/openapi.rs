@@ -1,0 +1,33 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::handlers::{consents, health, messages, phones, senders};
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API description served at `/openapi.json`.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "consentry", description = "Consent-enforcing SMS gateway"),
+    paths(
+        senders::create, senders::list,
+        consents::record, consents::show,
+        messages::send, messages::send_batch, messages::show,
+        phones::inbox,
+        health::healthz, health::metrics,
+    ),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;

@@ -1,0 +1,40 @@
+//! The one table of routes.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::handlers::{consents, health, messages, phones, senders};
+use crate::openapi::ApiDoc;
+
+/// The whole API. Usable without a socket (`tower::ServiceExt::oneshot`) or served.
+pub fn app(state: AppState) -> Router {
+    let limit = state.max_body_bytes;
+    Router::new()
+        .route("/v1/senders", post(senders::create).get(senders::list))
+        .route("/v1/consents", post(consents::record))
+        .route("/v1/consents/{phone}", get(consents::show))
+        .route("/v1/messages", post(messages::send))
+        .route("/v1/messages/batch", post(messages::send_batch))
+        .route("/v1/messages/{id}", get(messages::show))
+        .route("/v1/phones/{phone}/inbox", get(phones::inbox))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn openapi() -> impl IntoResponse {
+    axum::Json(ApiDoc::openapi())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}

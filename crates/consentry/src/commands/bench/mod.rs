@@ -1,0 +1,34 @@
+//! `consentry bench …`: figures as JSON, each against a baseline measured in the same run.
+
+mod policy;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+/// Which benchmark.
+#[derive(Debug, clap::Subcommand)]
+pub enum Bench {
+    /// Policy decisions per second over a synthetic ledger, against raw store point lookups.
+    Policy(policy::Args),
+}
+
+pub fn run(what: &Bench) -> Result<ExitCode> {
+    match what {
+        Bench::Policy(args) => policy::run(args),
+    }
+}
+
+/// Peak and current resident set size in MiB, from /proc (Linux); zeros elsewhere.
+pub fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}

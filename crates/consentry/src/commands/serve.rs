@@ -1,0 +1,85 @@
+//! `consentry serve`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use store::KeyRole;
+
+use super::{Common, lock_data_dir};
+
+/// Options of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    common: Common,
+    /// Address for the HTTP API (overrides `[http] listen`); port 0 picks a free port.
+    #[arg(long)]
+    http: Option<String>,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let config = args.common.load()?;
+    let _lock = lock_data_dir(&args.common.data, "serving")?;
+    let gateway = args.common.open_gateway(&config)?;
+    let data = &args.common.data;
+    for (role, prefix, file) in [
+        (KeyRole::Admin, "cs_admin_", "admin.token"),
+        (KeyRole::Carrier, "cs_carrier_", "carrier.token"),
+    ] {
+        let path = data.join(file);
+        if let Some(key) = gateway.ensure_key(role, prefix, &path)? {
+            println!(
+                "created {file}: {key}  (saved to {}, shown once)",
+                path.display()
+            );
+        }
+    }
+    let stats = gateway.stats();
+    tracing::info!(
+        events = stats.consent_events,
+        phones = stats.phones,
+        deferred = stats.deferred,
+        "ledger loaded"
+    );
+    let workers = gateway.start();
+    let listen = args.http.clone().unwrap_or(config.http.listen.clone());
+    let state = api::AppState::new(Arc::clone(&gateway), config.http.max_body_bytes);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        let addr = listener.local_addr()?;
+        // Tests and scripts read this line to find the port.
+        println!("consentry listening on http://{addr}");
+        api::serve(listener, state, shutdown_signal())
+            .await
+            .context("serving HTTP")
+    })?;
+    drop(workers);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,103 @@
+//! The configuration file: `config/default.toml` is compiled in and is the source of every
+//! default; a user's file is merged over it key by key, so it need only name what it changes.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use gateway::GatewayConfig;
+use policy::PolicyConfig;
+use serde::Deserialize;
+use store::Durability;
+
+const DEFAULT: &str = include_str!("../../../config/default.toml");
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: String,
+    pub max_body_bytes: usize,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    pub durability: Durability,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub store: StoreConfig,
+    pub gateway: GatewayConfig,
+    pub policy: PolicyConfig,
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+impl Config {
+    /// The defaults, merged with `file` if given.
+    pub fn load(file: Option<&Path>) -> Result<Self> {
+        let mut table: toml::Table = DEFAULT.parse().context("built-in config/default.toml")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config {}", path.display()))?;
+            let over: toml::Table = text
+                .parse()
+                .with_context(|| format!("parsing config {}", path.display()))?;
+            merge(&mut table, over);
+        }
+        let what = file.map_or_else(
+            || "built-in defaults".to_string(),
+            |p| p.display().to_string(),
+        );
+        toml::Value::Table(table)
+            .try_into()
+            .with_context(|| format!("invalid configuration in {what}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_match_the_types_defaults() {
+        let c = Config::load(None).unwrap();
+        assert_eq!(c.policy, PolicyConfig::default());
+        assert_eq!(c.gateway, GatewayConfig::default());
+    }
+
+    #[test]
+    fn a_partial_file_overrides_only_its_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[policy]\nmax_marketing_per_recipient_per_day = 5\n[policy.verification]\nper_day = 3\n").unwrap();
+        let c = Config::load(Some(&f)).unwrap();
+        assert_eq!(c.policy.max_marketing_per_recipient_per_day, 5);
+        assert_eq!(c.policy.verification.per_day, 3);
+        assert_eq!(c.policy.verification.per_hour, 5);
+        assert_eq!(c.policy.quiet_hours_start, "20:00");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[policy]\nquiet_hour_start = \"21:00\"\n").unwrap();
+        let e = format!("{:#}", Config::load(Some(&f)).unwrap_err());
+        assert!(e.contains("quiet_hour_start"), "{e}");
+    }
+}

@@ -1,0 +1,55 @@
+//! `consentry`: the consent-enforcing SMS gateway in one binary.
+//!
+//! Thin on purpose: parse the command line, load the configuration, call the domain crates.
+
+mod commands;
+mod config;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Consent-enforcing SMS gateway: every marketing message needs consent, every refusal is final.
+#[derive(Debug, Parser)]
+#[command(name = "consentry", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway (HTTP API, dispatcher) on the embedded store.
+    Serve(commands::serve::Args),
+    /// Bulk-load data into the store (run while the gateway is stopped).
+    #[command(subcommand)]
+    Import(commands::import::Import),
+    /// Dry-run a CSV of recipients through the policy and write the decisions as CSV.
+    Check(commands::check::Args),
+    /// Benchmarks that print JSON figures, each against a baseline measured in the same run.
+    #[command(subcommand)]
+    Bench(commands::bench::Bench),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(&args),
+        Command::Import(what) => commands::import::run(&what),
+        Command::Check(args) => commands::check::run(&args),
+        Command::Bench(what) => commands::bench::run(&what),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
