@@ -35,6 +35,6 @@ pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
 pub use config::GatewayConfig;
 pub use consents::{ConsentRequest, ConsentsView};
 pub use error::GatewayError;
-pub use gateway::{Gateway, Stats};
+pub use gateway::{Gateway, Stats, Workers};
 pub use submit::{Outcome, Submission};
 pub use texthash::text_hash;

@@ -153,7 +153,13 @@ impl Policy {
         if msg.category == Category::Marketing {
             rules::consent::check(ctx, &mut reasons);
             release_at = rules::quiet_hours::check(self, to, ctx.now, &mut reasons);
-            rules::caps::check(self, ctx, &mut reasons);
+            // A message deferred past quiet hours is decided again at release, on the day it
+            // would actually go; today's caps say nothing about tomorrow's.
+            let deferring =
+                release_at.is_some() && self.config.quiet_hours_action == QuietAction::Defer;
+            if !deferring {
+                rules::caps::check(self, ctx, &mut reasons);
+            }
             rules::content::check_optout_text(self, msg.text, &mut reasons);
         } else {
             rules::rates::check(self, msg.category, ctx, &mut reasons);

@@ -308,6 +308,22 @@ fn every_failed_rule_is_reported_and_quiet_hours_with_others_rejects() {
         vec![
             "no_consent",
             "quiet_hours",
+            "missing_optout_text",
+            "missing_signature",
+            "duplicate"
+        ],
+        "caps are left to the release-time decision of a deferrable message"
+    );
+    let reject = PolicyConfig {
+        quiet_hours_action: QuietAction::Reject,
+        ..PolicyConfig::default()
+    };
+    let d = decide_with(&reject, "sale", Category::Marketing, &c);
+    assert_eq!(
+        d.codes(),
+        vec![
+            "no_consent",
+            "quiet_hours",
             "cap_sender_daily",
             "cap_global_daily",
             "missing_optout_text",
@@ -315,6 +331,19 @@ fn every_failed_rule_is_reported_and_quiet_hours_with_others_rejects() {
             "duplicate"
         ]
     );
+}
+
+#[test]
+fn deferral_is_not_blocked_by_todays_caps() {
+    let mut c = ctx(consented());
+    c.now = "2026-11-11T13:00:00Z".parse().unwrap();
+    c.counts = Counts {
+        sender_marketing_today: 1,
+        recipient_marketing_today: 3,
+        ..Counts::default()
+    };
+    let d = decide(AD, Category::Marketing, &c);
+    assert_eq!(d.verdict, Verdict::Deferred, "{:?}", d.reasons);
 }
 
 #[test]
