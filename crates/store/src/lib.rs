@@ -18,6 +18,7 @@
 
 mod error;
 mod records;
+mod replies;
 mod roles;
 pub mod sqlite;
 
@@ -25,7 +26,8 @@ pub use error::StoreError;
 pub use records::{
     Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,
 };
-pub use roles::{ConsentLog, KeyRing, MessageLog, SenderRegistry};
+pub use replies::{LinkRecord, NewReply, ReplyLog, UnsubscribeLinks};
+pub use roles::{ConsentLog, KeyRing, MessageLog, SenderRegistry, SmppRegistry};
 
 use std::path::Path;
 
@@ -130,11 +132,69 @@ impl MessageLog for Store {
     }
 }
 
+impl SmppRegistry for Store {
+    fn put_smpp_credential(
+        &self,
+        system_id: &str,
+        sender: SenderId,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.put_smpp_credential(system_id, sender, password_hash))
+    }
+    fn smpp_credential(&self, system_id: &str) -> Result<Option<(SenderId, String)>, StoreError> {
+        dispatch!(self, s => s.smpp_credential(system_id))
+    }
+    fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.put_carrier_ids(carrier, ids))
+    }
+    fn message_by_carrier_id(
+        &self,
+        carrier: &str,
+        carrier_id: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        dispatch!(self, s => s.message_by_carrier_id(carrier, carrier_id))
+    }
+}
+
 impl KeyRing for Store {
     fn put_key(&self, hash: &str, role: KeyRole) -> Result<(), StoreError> {
         dispatch!(self, s => s.put_key(hash, role))
     }
     fn keys(&self) -> Result<Vec<(String, KeyRole)>, StoreError> {
         dispatch!(self, s => s.keys())
+    }
+}
+
+impl ReplyLog for Store {
+    fn reply_outcome(&self, key: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.reply_outcome(key))
+    }
+    fn record_reply(&self, reply: &NewReply<'_>) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.record_reply(reply))
+    }
+    fn claim_notice(
+        &self,
+        phone: Msisdn,
+        target: u32,
+        kind: &str,
+        day: i32,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.claim_notice(phone, target, kind, day))
+    }
+    fn marketing_senders(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+    ) -> Result<Vec<SenderId>, StoreError> {
+        dispatch!(self, s => s.marketing_senders(phone, since))
+    }
+}
+
+impl UnsubscribeLinks for Store {
+    fn put_links(&self, links: &[LinkRecord]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.put_links(links))
+    }
+    fn link(&self, token_hash: &str) -> Result<Option<LinkRecord>, StoreError> {
+        dispatch!(self, s => s.link(token_hash))
     }
 }

@@ -56,6 +56,28 @@ pub trait MessageLog {
     fn recent_sends(&self, since: Timestamp) -> Result<Vec<RecentSend>, StoreError>;
 }
 
+/// SMPP: senders' bind credentials and the message ids carriers gave our messages.
+pub trait SmppRegistry {
+    /// Sets a sender's SMPP credentials, replacing any it had; the password only as a hash.
+    fn put_smpp_credential(
+        &self,
+        system_id: &str,
+        sender: SenderId,
+        password_hash: &str,
+    ) -> Result<(), StoreError>;
+    /// The sender and password hash bound to `system_id`.
+    fn smpp_credential(&self, system_id: &str) -> Result<Option<(SenderId, String)>, StoreError>;
+    /// Records `(carrier message id, our message id)` pairs in one transaction. Carrier ids are
+    /// compared without case, because carriers write hex ids in either case.
+    fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError>;
+    /// Our message id for a carrier's message id.
+    fn message_by_carrier_id(
+        &self,
+        carrier: &str,
+        carrier_id: &str,
+    ) -> Result<Option<u64>, StoreError>;
+}
+
 /// API keys, stored as hashes only.
 pub trait KeyRing {
     /// Stores a key hash with its role.

@@ -194,3 +194,132 @@ fn a_committed_event_is_in_the_file_for_the_next_process() {
     let s = Store::open_sqlite(dir.path(), Durability::Full).unwrap();
     assert_eq!(s.consent_count().unwrap(), 1);
 }
+
+#[test]
+fn smpp_credentials_and_carrier_ids() {
+    use store::SmppRegistry;
+    for (name, s, _dir) in backends() {
+        assert_eq!(s.smpp_credential("cs1").unwrap(), None, "{name}");
+        s.put_smpp_credential("cs1", SenderId(1), "hash-a").unwrap();
+        assert_eq!(
+            s.smpp_credential("cs1").unwrap(),
+            Some((SenderId(1), "hash-a".into())),
+            "{name}"
+        );
+        // Re-issuing replaces the sender's old credential.
+        s.put_smpp_credential("cs1b", SenderId(1), "hash-b")
+            .unwrap();
+        assert_eq!(s.smpp_credential("cs1").unwrap(), None, "{name}");
+        assert_eq!(
+            s.smpp_credential("cs1b").unwrap(),
+            Some((SenderId(1), "hash-b".into())),
+            "{name}"
+        );
+
+        s.put_carrier_ids("c1", &[("AB12".into(), 7), ("99".into(), 8)])
+            .unwrap();
+        assert_eq!(
+            s.message_by_carrier_id("c1", "ab12").unwrap(),
+            Some(7),
+            "{name}"
+        );
+        assert_eq!(
+            s.message_by_carrier_id("c1", "99").unwrap(),
+            Some(8),
+            "{name}"
+        );
+        assert_eq!(s.message_by_carrier_id("c2", "99").unwrap(), None, "{name}");
+    }
+}
+
+#[test]
+fn replies_are_replayable_notices_claimed_once_and_links_found_by_hash() {
+    use store::{LinkRecord, NewReply, ReplyLog, UnsubscribeLinks};
+    for (name, s, _dir) in backends() {
+        let p = phone("13800138000");
+        let reply = NewReply {
+            key: Some("k1"),
+            phone: p,
+            to: "10690000123450001",
+            text: "T",
+            received_at: t("2026-11-11T03:00:00Z"),
+            intent: "opt_out",
+            outcome: r#"{"intent":"opt_out"}"#,
+        };
+        assert_eq!(s.reply_outcome("k1").unwrap(), None, "{name}");
+        let id = s.record_reply(&reply).unwrap();
+        assert!(id > 0);
+        assert_eq!(
+            s.reply_outcome("k1").unwrap().as_deref(),
+            Some(r#"{"intent":"opt_out"}"#),
+            "{name}"
+        );
+        assert!(
+            matches!(s.record_reply(&reply), Err(store::StoreError::Conflict(_))),
+            "{name}: a replay key is recorded once"
+        );
+        let unkeyed = NewReply { key: None, ..reply };
+        assert_ne!(s.record_reply(&unkeyed).unwrap(), s.record_reply(&unkeyed).unwrap());
+
+        assert!(s.claim_notice(p, 1, "opt_out", 20_000).unwrap(), "{name}");
+        assert!(!s.claim_notice(p, 1, "opt_out", 20_000).unwrap(), "{name}");
+        assert!(s.claim_notice(p, 1, "help", 20_000).unwrap());
+        assert!(s.claim_notice(p, 2, "opt_out", 20_000).unwrap());
+        assert!(s.claim_notice(p, 1, "opt_out", 20_001).unwrap());
+
+        let link = LinkRecord {
+            token_hash: "ab".repeat(32),
+            phone: p,
+            sender: SenderId(3),
+            created_at: t("2026-11-11T03:00:00Z"),
+        };
+        s.put_links(std::slice::from_ref(&link)).unwrap();
+        assert_eq!(s.link(&link.token_hash).unwrap(), Some(link), "{name}");
+        assert_eq!(s.link("cd").unwrap(), None);
+    }
+}
+
+#[test]
+fn marketing_senders_are_those_whose_marketing_was_not_refused_in_the_window() {
+    use store::ReplyLog;
+    for (name, s, _dir) in backends() {
+        let p = phone("13800138000");
+        let other = phone("13900139000");
+        let msg = |sender: u32, to: Msisdn, category, verdict, at: &str| NewMessage {
+            sender: SenderId(sender),
+            to: "x",
+            phone: Some(to),
+            text: "【A】hi",
+            category,
+            verdict,
+            reasons: &[],
+            decided_at: t(at),
+            release_at: None,
+            text_hash: 1,
+        };
+        let ids = s
+            .insert_messages(&[
+                msg(1, p, Category::Marketing, Verdict::Accepted, "2026-11-10T00:00:00Z"),
+                msg(2, p, Category::Marketing, Verdict::Rejected, "2026-11-10T00:00:00Z"),
+                msg(3, p, Category::Transactional, Verdict::Accepted, "2026-11-10T00:00:00Z"),
+                msg(4, p, Category::Marketing, Verdict::Accepted, "2026-09-01T00:00:00Z"),
+                msg(5, other, Category::Marketing, Verdict::Accepted, "2026-11-10T00:00:00Z"),
+                msg(6, p, Category::Marketing, Verdict::Deferred, "2026-11-10T00:00:00Z"),
+                msg(7, p, Category::Marketing, Verdict::Accepted, "2026-11-10T00:00:00Z"),
+            ])
+            .unwrap();
+        s.set_delivery(&[(ids[0], Delivery::Delivered, t("2026-11-10T00:00:01Z"))])
+            .unwrap();
+        let cancel = Decision::from_reasons(
+            vec![Reason::new(ReasonCode::OptedOut, "x")],
+            None,
+            true,
+            Category::Marketing,
+        );
+        s.redecide(ids[6], &cancel, t("2026-11-10T00:00:02Z")).unwrap();
+        let senders = s
+            .marketing_senders(p, t("2026-10-12T00:00:00Z"))
+            .unwrap();
+        assert_eq!(senders, vec![SenderId(1), SenderId(6)], "{name}");
+    }
+}

@@ -8,7 +8,9 @@
 mod consents;
 mod keys;
 mod messages;
+mod replies;
 mod senders;
+mod smpp;
 
 use std::path::Path;
 

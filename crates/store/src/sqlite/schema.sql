@@ -57,3 +57,52 @@ CREATE TABLE IF NOT EXISTS redecisions (
     status     TEXT    NOT NULL,
     reasons    TEXT    NOT NULL
 );
+
+-- SMPP bind credentials of senders (password as an argon2 PHC string, never in clear).
+CREATE TABLE IF NOT EXISTS smpp_credentials (
+    system_id     TEXT PRIMARY KEY,
+    sender_id     INTEGER NOT NULL UNIQUE,
+    password_hash TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+
+-- Which message id a carrier gave each message we submitted, so its delivery receipts (which
+-- name only the carrier's id) find our message after a restart too.
+CREATE TABLE IF NOT EXISTS carrier_ids (
+    carrier    TEXT    NOT NULL,
+    carrier_id TEXT    NOT NULL,           -- lower-cased as the carrier wrote it
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (carrier, carrier_id)
+) WITHOUT ROWID;
+
+-- Inbound replies (mobile-originated), kept for audit and so a replayed request gets the same
+-- answer without acting twice. replay_key is NULL when the carrier gave no receive time.
+CREATE TABLE IF NOT EXISTS inbound_replies (
+    id          INTEGER PRIMARY KEY,
+    replay_key  TEXT UNIQUE,
+    phone       INTEGER NOT NULL,
+    to_number   TEXT    NOT NULL,
+    text        TEXT    NOT NULL,
+    received_at INTEGER NOT NULL,
+    intent      TEXT    NOT NULL,
+    outcome     TEXT    NOT NULL,           -- the JSON answer given to the carrier
+    recorded_at INTEGER NOT NULL
+);
+
+-- Opt-out confirmations and help answers sent, at most one per (phone, target, kind) per local
+-- day; target is a sender id, 0 for the platform.
+CREATE TABLE IF NOT EXISTS reply_notices (
+    phone  INTEGER NOT NULL,
+    target INTEGER NOT NULL,
+    kind   TEXT    NOT NULL,
+    day    INTEGER NOT NULL,
+    PRIMARY KEY (phone, target, kind, day)
+) WITHOUT ROWID;
+
+-- One-click unsubscribe links: only the SHA-256 of each token is kept.
+CREATE TABLE IF NOT EXISTS unsubscribe_links (
+    token_hash TEXT PRIMARY KEY,
+    phone      INTEGER NOT NULL,
+    sender_id  INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);

@@ -1,0 +1,79 @@
+//! The smpp_credentials and carrier_ids tables.
+
+use domain::{SenderId, Timestamp};
+use rusqlite::{OptionalExtension, params};
+
+use super::{SqliteStore, micros};
+use crate::{SmppRegistry, StoreError};
+
+impl SmppRegistry for SqliteStore {
+    fn put_smpp_credential(
+        &self,
+        system_id: &str,
+        sender: SenderId,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM smpp_credentials WHERE sender_id = ?1 OR system_id = ?2",
+            params![sender.0, system_id],
+        )?;
+        tx.execute(
+            "INSERT INTO smpp_credentials (system_id, sender_id, password_hash, created_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+            params![system_id, sender.0, password_hash, micros(Timestamp::now())],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn smpp_credential(&self, system_id: &str) -> Result<Option<(SenderId, String)>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT sender_id, password_hash FROM smpp_credentials WHERE system_id = ?1",
+        )?;
+        Ok(stmt
+            .query_row([system_id], |r| {
+                Ok((SenderId(r.get::<_, u32>(0)?), r.get::<_, String>(1)?))
+            })
+            .optional()?)
+    }
+
+    fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO carrier_ids (carrier, carrier_id, message_id) \
+                 VALUES (?1, ?2, ?3)",
+            )?;
+            for (carrier_id, message_id) in ids {
+                let id = i64::try_from(*message_id).unwrap_or(i64::MAX);
+                stmt.execute(params![carrier, carrier_id.to_ascii_lowercase(), id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn message_by_carrier_id(
+        &self,
+        carrier: &str,
+        carrier_id: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT message_id FROM carrier_ids WHERE carrier = ?1 AND carrier_id = ?2",
+        )?;
+        let id: Option<i64> = stmt
+            .query_row(params![carrier, carrier_id.to_ascii_lowercase()], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(id.and_then(|i| u64::try_from(i).ok()))
+    }
+}
