@@ -15,8 +15,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         return Ok(());
     };
-    let mut cfg = QualityConfig::default();
-    cfg.cross_source = !args.iter().any(|a| a == "--no-cross");
+    let mut cfg = QualityConfig {
+        cross_source: !args.iter().any(|a| a == "--no-cross"),
+        ..QualityConfig::default()
+    };
     if let Some(i) = args.iter().position(|a| a == "--subsample") {
         cfg.subsample = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(1);
     }

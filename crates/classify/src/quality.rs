@@ -38,7 +38,7 @@ impl Default for QualityConfig {
     fn default() -> Self {
         Self {
             train: TrainConfig::default(),
-            corpus_weight: 8.0,
+            corpus_weight: 3.0,
             subsample: 1,
             cross_source: true,
         }
@@ -60,6 +60,8 @@ pub struct QualityReport {
     pub notices_as_marketing: u64,
     /// Held-out disguised-marketing rows, and how many were classified marketing or fraud.
     pub disguised: (u64, u64),
+    /// Held-out corpus rows the combined model got wrong: (label, predicted, text).
+    pub corpus_mistakes: Vec<(String, String, String)>,
     /// The combined model.
     pub model: Model,
 }
@@ -74,11 +76,22 @@ fn is_disguised(path: &Path) -> bool {
         .is_some_and(|n| n.starts_with("disguised"))
 }
 
-/// Loads the corpus split into (train, test, disguised test).
+/// Our corpus split by [`crate::datasets::part_of`].
+#[derive(Debug, Clone, Default)]
+pub struct CorpusParts {
+    /// Rows to train on.
+    pub train: Vec<Example>,
+    /// Held-out rows.
+    pub test: Vec<Example>,
+    /// The held-out rows that come from `disguised*.tsv` (also in `test`).
+    pub disguised: Vec<Example>,
+}
+
+/// Loads the corpus split into train, test and disguised test rows.
 ///
 /// # Errors
 /// [`Error::ReadData`] for an unreadable corpus file.
-pub fn corpus_parts() -> Result<(Vec<Example>, Vec<Example>, Vec<Example>), Error> {
+pub fn corpus_parts() -> Result<CorpusParts, Error> {
     let dir = corpus_dir();
     let entries = std::fs::read_dir(&dir).map_err(|source| Error::ReadData {
         path: dir.clone(),
@@ -97,7 +110,11 @@ pub fn corpus_parts() -> Result<(Vec<Example>, Vec<Example>, Vec<Example>), Erro
         }
         te.extend(b);
     }
-    Ok((tr, te, dis))
+    Ok(CorpusParts {
+        train: tr,
+        test: te,
+        disguised: dis,
+    })
 }
 
 /// Runs the whole protocol on the shared `sms` directory `data_dir`.
@@ -117,7 +134,11 @@ pub fn run(data_dir: &Path, cfg: &QualityConfig) -> Result<QualityReport, Error>
         train_parts.push(tr);
         test_parts.push(te);
     }
-    let (mut corpus_train, corpus_test, disguised) = corpus_parts()?;
+    let CorpusParts {
+        train: mut corpus_train,
+        test: corpus_test,
+        disguised,
+    } = corpus_parts()?;
     for e in &mut corpus_train {
         e.weight = cfg.corpus_weight;
     }
@@ -150,6 +171,13 @@ pub fn run(data_dir: &Path, cfg: &QualityConfig) -> Result<QualityReport, Error>
     let (fbs_train, fbs_test) = split(fbs);
     let fbs_groups = eval(&train(&fbs_train, &cfg.train)?, &fbs_test);
     let corpus = eval(&model, &corpus_test);
+    let corpus_mistakes = corpus_test
+        .iter()
+        .filter_map(|e| {
+            let got = model.classify(&e.text).category;
+            (got != e.label).then(|| (e.label.clone(), got.to_owned(), e.text.clone()))
+        })
+        .collect();
     let notices_as_marketing =
         corpus.count("verification", "marketing") + corpus.count("transactional", "marketing");
     let caught = disguised
@@ -169,6 +197,7 @@ pub fn run(data_dir: &Path, cfg: &QualityConfig) -> Result<QualityReport, Error>
         corpus,
         notices_as_marketing,
         disguised: (disguised.len() as u64, caught),
+        corpus_mistakes,
         model,
     })
 }
@@ -245,6 +274,9 @@ impl fmt::Display for QualityReport {
         }
         writeln!(f, "== own corpus (held-out part)")?;
         write!(f, "{}", self.corpus)?;
+        for (label, got, text) in &self.corpus_mistakes {
+            writeln!(f, "  {label} -> {got}: {text}")?;
+        }
         writeln!(
             f,
             "notices (verification/transactional) classified marketing: {}",
