@@ -166,7 +166,7 @@ impl KeyRing for Store {
 }
 
 impl ReplyLog for Store {
-    fn reply_outcome(&self, key: &str) -> Result<Option<String>, StoreError> {
+    fn reply_outcome(&self, key: &str) -> Result<Option<(u64, String)>, StoreError> {
         dispatch!(self, s => s.reply_outcome(key))
     }
     fn record_reply(&self, reply: &NewReply<'_>) -> Result<u64, StoreError> {

@@ -250,8 +250,8 @@ fn replies_are_replayable_notices_claimed_once_and_links_found_by_hash() {
         let id = s.record_reply(&reply).unwrap();
         assert!(id > 0);
         assert_eq!(
-            s.reply_outcome("k1").unwrap().as_deref(),
-            Some(r#"{"intent":"opt_out"}"#),
+            s.reply_outcome("k1").unwrap(),
+            Some((id, r#"{"intent":"opt_out"}"#.to_string())),
             "{name}"
         );
         assert!(
@@ -259,7 +259,10 @@ fn replies_are_replayable_notices_claimed_once_and_links_found_by_hash() {
             "{name}: a replay key is recorded once"
         );
         let unkeyed = NewReply { key: None, ..reply };
-        assert_ne!(s.record_reply(&unkeyed).unwrap(), s.record_reply(&unkeyed).unwrap());
+        assert_ne!(
+            s.record_reply(&unkeyed).unwrap(),
+            s.record_reply(&unkeyed).unwrap()
+        );
 
         assert!(s.claim_notice(p, 1, "opt_out", 20_000).unwrap(), "{name}");
         assert!(!s.claim_notice(p, 1, "opt_out", 20_000).unwrap(), "{name}");
@@ -299,13 +302,55 @@ fn marketing_senders_are_those_whose_marketing_was_not_refused_in_the_window() {
         };
         let ids = s
             .insert_messages(&[
-                msg(1, p, Category::Marketing, Verdict::Accepted, "2026-11-10T00:00:00Z"),
-                msg(2, p, Category::Marketing, Verdict::Rejected, "2026-11-10T00:00:00Z"),
-                msg(3, p, Category::Transactional, Verdict::Accepted, "2026-11-10T00:00:00Z"),
-                msg(4, p, Category::Marketing, Verdict::Accepted, "2026-09-01T00:00:00Z"),
-                msg(5, other, Category::Marketing, Verdict::Accepted, "2026-11-10T00:00:00Z"),
-                msg(6, p, Category::Marketing, Verdict::Deferred, "2026-11-10T00:00:00Z"),
-                msg(7, p, Category::Marketing, Verdict::Accepted, "2026-11-10T00:00:00Z"),
+                msg(
+                    1,
+                    p,
+                    Category::Marketing,
+                    Verdict::Accepted,
+                    "2026-11-10T00:00:00Z",
+                ),
+                msg(
+                    2,
+                    p,
+                    Category::Marketing,
+                    Verdict::Rejected,
+                    "2026-11-10T00:00:00Z",
+                ),
+                msg(
+                    3,
+                    p,
+                    Category::Transactional,
+                    Verdict::Accepted,
+                    "2026-11-10T00:00:00Z",
+                ),
+                msg(
+                    4,
+                    p,
+                    Category::Marketing,
+                    Verdict::Accepted,
+                    "2026-09-01T00:00:00Z",
+                ),
+                msg(
+                    5,
+                    other,
+                    Category::Marketing,
+                    Verdict::Accepted,
+                    "2026-11-10T00:00:00Z",
+                ),
+                msg(
+                    6,
+                    p,
+                    Category::Marketing,
+                    Verdict::Deferred,
+                    "2026-11-10T00:00:00Z",
+                ),
+                msg(
+                    7,
+                    p,
+                    Category::Marketing,
+                    Verdict::Accepted,
+                    "2026-11-10T00:00:00Z",
+                ),
             ])
             .unwrap();
         s.set_delivery(&[(ids[0], Delivery::Delivered, t("2026-11-10T00:00:01Z"))])
@@ -316,10 +361,9 @@ fn marketing_senders_are_those_whose_marketing_was_not_refused_in_the_window() {
             true,
             Category::Marketing,
         );
-        s.redecide(ids[6], &cancel, t("2026-11-10T00:00:02Z")).unwrap();
-        let senders = s
-            .marketing_senders(p, t("2026-10-12T00:00:00Z"))
+        s.redecide(ids[6], &cancel, t("2026-11-10T00:00:02Z"))
             .unwrap();
+        let senders = s.marketing_senders(p, t("2026-10-12T00:00:00Z")).unwrap();
         assert_eq!(senders, vec![SenderId(1), SenderId(6)], "{name}");
     }
 }
