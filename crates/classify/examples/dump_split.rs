@@ -4,7 +4,7 @@
 //!
 //! `cargo run -p classify --release --example dump_split -- /tmp/consentry-split`
 
-use classify::datasets::{Source, load, shared_data_dir, split};
+use classify::datasets::{FBS_GROUPS, Source, load, load_mapped, shared_data_dir, split};
 use std::io::Write;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,10 +16,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     };
     std::fs::create_dir_all(&out)?;
-    for s in [Source::Uci, Source::ZhSpam, Source::Fbs] {
-        let (tr, te) = split(load(&dir, s)?);
+    let sets = [
+        ("uci", load(&dir, Source::Uci)?),
+        ("zh", load(&dir, Source::ZhSpam)?),
+        ("fbs", load(&dir, Source::Fbs)?),
+        ("fbs3", load_mapped(&dir, Source::Fbs, FBS_GROUPS)?),
+    ];
+    for (name, rows) in sets {
+        let (tr, te) = split(rows);
         for (part, rows) in [("train", tr), ("test", te)] {
-            let path = std::path::Path::new(&out).join(format!("{}.{part}.tsv", s.name()));
+            let path = std::path::Path::new(&out).join(format!("{name}.{part}.tsv"));
             let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
             for e in rows {
                 writeln!(f, "{}\t{}", e.label, e.text.replace(['\t', '\n'], " "))?;
