@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::{consents, health, messages, phones, senders};
+use crate::handlers::{consents, health, inbound, messages, phones, senders, unsubscribe};
 
 struct Bearer;
 
@@ -26,6 +26,7 @@ impl Modify for Bearer {
         consents::record, consents::show,
         messages::send, messages::send_batch, messages::show,
         phones::inbox,
+        inbound::receive, unsubscribe::show, unsubscribe::confirm,
         health::healthz, health::metrics,
     ),
     modifiers(&Bearer)

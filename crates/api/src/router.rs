@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::handlers::{consents, health, messages, phones, senders};
+use crate::handlers::{consents, health, inbound, messages, phones, senders, unsubscribe};
 use crate::openapi::ApiDoc;
 
 /// The whole API. Usable without a socket (`tower::ServiceExt::oneshot`) or served.
@@ -23,6 +23,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/messages/batch", post(messages::send_batch))
         .route("/v1/messages/{id}", get(messages::show))
         .route("/v1/phones/{phone}/inbox", get(phones::inbox))
+        .route("/v1/inbound", post(inbound::receive))
+        .route("/u/{token}", get(unsubscribe::show).post(unsubscribe::confirm))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi))

@@ -14,6 +14,12 @@ pub struct GatewayConfig {
     pub dispatch_queue: usize,
     /// How often deferred messages are checked for release, in milliseconds.
     pub tick_ms: u64,
+    /// Where consumers reach this gateway's pages: one-click unsubscribe links are
+    /// `{public_url}/u/{token}`.
+    pub public_url: String,
+    /// A reply to the platform's base number (or to no sender's number) opts out of every
+    /// sender whose marketing reached the phone in this many days.
+    pub reply_attribution_days: u32,
 }
 
 impl Default for GatewayConfig {
@@ -23,6 +29,8 @@ impl Default for GatewayConfig {
             max_batch: 10_000,
             dispatch_queue: 100_000,
             tick_ms: 500,
+            public_url: "http://127.0.0.1:8080".into(),
+            reply_attribution_days: 30,
         }
     }
 }

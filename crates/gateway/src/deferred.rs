@@ -45,6 +45,23 @@ impl Deferred {
         self.by_release.len()
     }
 
+    /// Removes the held marketing to `phone` from any of `senders` (from every sender when
+    /// `senders` is empty) and returns the message ids. A scan of the whole queue: opt-outs are
+    /// rare next to sends, and the queue holds at most one night's marketing.
+    pub fn take_marketing(&mut self, phone: Msisdn, senders: &[SenderId]) -> Vec<u64> {
+        let mut out = Vec::new();
+        self.by_release.retain(|&(_, id), held| {
+            let hit = held.phone == phone
+                && held.category == Category::Marketing
+                && (senders.is_empty() || senders.contains(&held.sender));
+            if hit {
+                out.push(id);
+            }
+            !hit
+        });
+        out
+    }
+
     /// Removes and returns everything due at `now`.
     fn due(&mut self, now: Timestamp) -> Vec<(u64, Held)> {
         let mut out = Vec::new();

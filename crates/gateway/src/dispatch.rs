@@ -34,7 +34,9 @@ impl Gateway {
     fn hand_off(&self, msg: &Outbound) -> (Fate, domain::Timestamp) {
         let shard = self.consent.read(msg.phone);
         let now = self.clock.now();
-        let suspended = self.access.sender(msg.sender).is_none_or(|s| s.suspended);
+        // The platform's own notices (opt-out confirmations) have no registered sender.
+        let suspended = msg.sender != crate::PLATFORM_SENDER
+            && self.access.sender(msg.sender).is_none_or(|s| s.suspended);
         if suspended {
             return (
                 Fate::Cancelled(Reason::new(

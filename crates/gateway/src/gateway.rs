@@ -56,6 +56,8 @@ pub struct Gateway {
     pub(crate) cancelled: AtomicU64,
     /// Serialises sender registration (source-number extensions are allocated in order).
     registering: Mutex<()>,
+    /// The reply parser and replay locks.
+    pub(crate) replies: crate::inbound::Replies,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -101,6 +103,7 @@ impl Gateway {
             handed_off: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
             registering: Mutex::new(()),
+            replies: crate::inbound::Replies::default(),
         };
         gw.reload_access()?;
         gw.rebuild_volume()?;

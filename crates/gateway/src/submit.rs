@@ -66,7 +66,7 @@ impl Gateway {
     }
 
     /// Checks the text and the batch size.
-    fn validate(&self, sub: &Submission<'_>) -> Result<(), GatewayError> {
+    pub(crate) fn validate(&self, sub: &Submission<'_>) -> Result<(), GatewayError> {
         self.validate_text(sub.text)?;
         if sub.to.is_empty() {
             return Err(GatewayError::EmptyBatch);
@@ -155,6 +155,13 @@ impl Gateway {
                 "only a sender's key can send messages".into(),
             ));
         };
+        // `{unsubscribe}`: decide on a stand-in link of the real length (see `unsubscribe`).
+        let template = sub.text;
+        let preview = self.link_preview(sub.text);
+        let sub = &Submission {
+            text: preview.as_deref().unwrap_or(sub.text),
+            ..sub.clone()
+        };
         self.validate(sub)?;
         let sender = self
             .access
@@ -169,13 +176,21 @@ impl Gateway {
             let d = self.decide_one(&sender, phone, sub.text, sub.category, hash, now);
             decided.push((to, phone, d.decision));
         }
+        let texts = self.link_texts(
+            sender.id,
+            template,
+            decided.iter().map(|(_, p, d)| (*p, d.verdict)),
+            now,
+        )?;
+        let text_of = |i: usize| texts.get(i).and_then(Option::as_deref).unwrap_or(sub.text);
         let rows: Vec<NewMessage<'_>> = decided
             .iter()
-            .map(|(to, phone, d)| NewMessage {
+            .enumerate()
+            .map(|(i, (to, phone, d))| NewMessage {
                 sender: sender.id,
                 to,
                 phone: *phone,
-                text: sub.text,
+                text: text_of(i),
                 category: d.category,
                 verdict: d.verdict,
                 reasons: &d.reasons,
@@ -187,7 +202,7 @@ impl Gateway {
         let ids = self.store.insert_messages(&rows)?;
         let mut counts = [0u64; 3];
         let mut out = Vec::with_capacity(ids.len());
-        for (id, (to, phone, d)) in ids.into_iter().zip(decided) {
+        for (i, (id, (to, phone, d))) in ids.into_iter().zip(decided).enumerate() {
             match (d.verdict, phone) {
                 (Verdict::Accepted, Some(phone)) => {
                     counts[0] += 1;
@@ -196,7 +211,7 @@ impl Gateway {
                         sender: sender.id,
                         source_number: sender.source_number.clone(),
                         phone,
-                        text: sub.text.to_string(),
+                        text: text_of(i).to_string(),
                         category: d.category,
                     });
                 }
@@ -209,7 +224,7 @@ impl Gateway {
                             Held {
                                 sender: sender.id,
                                 phone,
-                                text: sub.text.to_string(),
+                                text: text_of(i).to_string(),
                                 category: d.category,
                             },
                         );
