@@ -63,22 +63,43 @@ impl Msisdn {
     }
 
     /// The country calling code (`86` for China), found by the E.164 prefix.
+    ///
+    /// Called for every decision (quiet hours and local days depend on the recipient's zone),
+    /// so it works on the integer with a table of assigned codes instead of formatting.
     #[must_use]
     pub fn country_code(self) -> u16 {
-        let digits = self.0.to_string();
+        let digits = self.0.checked_ilog10().map_or(1, |d| d + 1);
+        let table = calling_codes();
         // Calling codes are prefix-free and 1–3 digits long; try the shortest first.
-        for len in 1..=3 {
-            if let Some(prefix) = digits.get(..len)
-                && let Ok(code) = prefix.parse::<u16>()
-                && phonenumber::metadata::DATABASE
-                    .by_code(&code)
-                    .is_some_and(|m| !m.is_empty())
+        for len in 1..=3u32 {
+            if len > digits {
+                break;
+            }
+            let prefix = self.0 / 10u64.pow(digits - len);
+            if let Ok(code) = u16::try_from(prefix)
+                && table.get(usize::from(code)).copied().unwrap_or(false)
             {
                 return code;
             }
         }
         0
     }
+}
+
+/// Which of 0..1000 are assigned country calling codes, from libphonenumber's metadata.
+fn calling_codes() -> &'static [bool; 1000] {
+    static TABLE: std::sync::OnceLock<[bool; 1000]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [false; 1000];
+        for (code, slot) in t.iter_mut().enumerate().skip(1) {
+            if let Ok(c) = u16::try_from(code) {
+                *slot = phonenumber::metadata::DATABASE
+                    .by_code(&c)
+                    .is_some_and(|m| !m.is_empty());
+            }
+        }
+        t
+    })
 }
 
 impl fmt::Display for Msisdn {

@@ -1,7 +1,7 @@
 //! Submissions: validate, decide each recipient, record every decision, queue what may go.
 
 use domain::{Category, Msisdn, Timestamp};
-use policy::{Context, Decision, Message, Reason, SenderFacts, Verdict};
+use policy::{Context, Decision, Message, Prepared, Reason, SenderFacts, Verdict};
 use serde::Serialize;
 use store::{MessageLog, NewMessage, SenderRecord};
 
@@ -80,8 +80,7 @@ impl Gateway {
         Ok(())
     }
 
-    /// Decides one recipient, counting the send if accepted. Holds the phone's volume shard from
-    /// counting to recording so concurrent sends cannot both slip under a cap.
+    /// Decides one recipient, counting the send if accepted. See [`Gateway::decide_prepared`].
     pub(crate) fn decide_one(
         &self,
         sender: &SenderRecord,
@@ -91,26 +90,32 @@ impl Gateway {
         hash: u64,
         now: Timestamp,
     ) -> Decided {
-        let facts = SenderFacts {
-            id: sender.id,
-            signature: &sender.signature,
-            suspended: sender.suspended,
-        };
-        let msg = Message {
-            to: phone,
-            text,
-            category,
-        };
+        let prepared = self.policy.prepare(text, category, &facts(sender));
+        self.decide_prepared(sender, &prepared, phone, hash, now)
+    }
+
+    /// Decides one recipient of a prepared text, counting the send if accepted. Holds the
+    /// phone's volume shard from counting to recording so concurrent sends cannot both slip
+    /// under a cap. This is the hot path of a campaign: no allocation unless rejected.
+    pub(crate) fn decide_prepared(
+        &self,
+        sender: &SenderRecord,
+        prepared: &Prepared,
+        phone: Option<Msisdn>,
+        hash: u64,
+        now: Timestamp,
+    ) -> Decided {
+        let category = prepared.category();
         let Some(phone) = phone else {
             let ctx = Context {
-                sender: facts,
+                sender: facts(sender),
                 consent: ledger::IndexAnswer::NoConsent,
                 counts: policy::Counts::default(),
                 duplicate: false,
                 now,
             };
             return Decided {
-                decision: self.policy.decide(&msg, &ctx),
+                decision: self.policy.decide_prepared(prepared, None, &ctx, None),
             };
         };
         let consent = if Self::is_marketing(category) {
@@ -118,25 +123,28 @@ impl Gateway {
         } else {
             ledger::IndexAnswer::NoConsent
         };
+        let local = self.policy.local(phone, now);
         let q = Query {
             phone,
             sender: sender.id,
             category,
             now: now.as_second(),
-            day: self.policy.local(phone, now).day,
+            day: local.day,
             hash,
             dup_window: i64::from(self.policy.config().duplicate_window_minutes) * 60,
         };
         let mut volume = self.volume.lock(phone);
         let seen = volume.seen(&q);
         let ctx = Context {
-            sender: facts,
+            sender: facts(sender),
             consent,
             counts: seen.counts,
             duplicate: seen.duplicate,
             now,
         };
-        let decision = self.policy.decide(&msg, &ctx);
+        let decision = self
+            .policy
+            .decide_prepared(prepared, Some(phone), &ctx, Some(local));
         if decision.verdict == Verdict::Accepted {
             volume.record(&q);
         }
@@ -170,10 +178,11 @@ impl Gateway {
         let now = self.clock.now();
         let hash = Self::hash_of(sub.text);
         let region = self.policy.region();
+        let prepared = self.policy.prepare(sub.text, sub.category, &facts(&sender));
         let mut decided = Vec::with_capacity(sub.to.len());
         for to in sub.to {
             let phone = Msisdn::parse(to, region).ok();
-            let d = self.decide_one(&sender, phone, sub.text, sub.category, hash, now);
+            let d = self.decide_prepared(&sender, &prepared, phone, hash, now);
             decided.push((to, phone, d.decision));
         }
         let texts = self.link_texts(
@@ -334,10 +343,11 @@ impl Gateway {
     ) -> [u64; 3] {
         let now = self.clock.now();
         let hash = Self::hash_of(text);
+        let prepared = self.policy.prepare(text, category, &facts(sender));
         let mut counts = [0u64; 3];
         for &p in phones {
             let d = self
-                .decide_one(sender, Some(p), text, category, hash, now)
+                .decide_prepared(sender, &prepared, Some(p), hash, now)
                 .decision;
             counts[match d.verdict {
                 Verdict::Accepted => 0,
@@ -346,5 +356,14 @@ impl Gateway {
             }] += 1;
         }
         counts
+    }
+}
+
+/// What the policy needs to know about a sender.
+fn facts(sender: &SenderRecord) -> SenderFacts<'_> {
+    SenderFacts {
+        id: sender.id,
+        signature: &sender.signature,
+        suspended: sender.suspended,
     }
 }

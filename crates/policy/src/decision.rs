@@ -1,5 +1,7 @@
 //! Decisions and their reasons.
 
+use std::borrow::Cow;
+
 use domain::{Category, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -88,13 +90,13 @@ pub struct Reason {
     /// Stable code.
     pub code: ReasonCode,
     /// What exactly was wrong, for the sender's support team.
-    pub detail: String,
+    pub detail: Cow<'static, str>,
 }
 
 impl Reason {
     /// A reason with its detail.
     #[must_use]
-    pub fn new(code: ReasonCode, detail: impl Into<String>) -> Self {
+    pub fn new(code: ReasonCode, detail: impl Into<Cow<'static, str>>) -> Self {
         Reason {
             code,
             detail: detail.into(),

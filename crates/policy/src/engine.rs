@@ -61,6 +61,21 @@ pub struct Context<'a> {
     pub now: Timestamp,
 }
 
+/// The recipient-independent part of a decision; see [`Policy::prepare`].
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    category: Category,
+    content: Vec<Reason>,
+}
+
+impl Prepared {
+    /// The category the text was prepared for.
+    #[must_use]
+    pub fn category(&self) -> Category {
+        self.category
+    }
+}
+
 /// A [`PolicyConfig`] compiled for fast decisions.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -143,16 +158,44 @@ impl Policy {
     /// Decides one message. Pure: same inputs, same decision.
     #[must_use]
     pub fn decide(&self, msg: &Message<'_>, ctx: &Context<'_>) -> Decision {
+        let prepared = self.prepare(msg.text, msg.category, &ctx.sender);
+        self.decide_prepared(&prepared, msg.to, ctx, None)
+    }
+
+    /// Runs the rules that depend only on the text, the category and the sender (signature,
+    /// refusal instruction). A campaign sends one text to many recipients: it prepares once.
+    #[must_use]
+    pub fn prepare(&self, text: &str, category: Category, sender: &SenderFacts<'_>) -> Prepared {
+        let mut content = Vec::new();
+        if category == Category::Marketing {
+            rules::content::check_optout_text(self, text, &mut content);
+        }
+        rules::content::check_signature(self, text, category, sender, &mut content);
+        Prepared { category, content }
+    }
+
+    /// Decides one recipient of a prepared text. `local` is the recipient's local clock at
+    /// `ctx.now` if the caller already computed it (it needs the local day for the counts).
+    #[must_use]
+    pub fn decide_prepared(
+        &self,
+        prepared: &Prepared,
+        to: Option<Msisdn>,
+        ctx: &Context<'_>,
+        local: Option<LocalClock>,
+    ) -> Decision {
+        let category = prepared.category;
         let mut reasons: Vec<Reason> = Vec::new();
         let mut release_at = None;
-        let Some(to) = msg.to else {
+        let Some(to) = to else {
             rules::number::check(&mut reasons);
-            return Decision::from_reasons(reasons, None, false, msg.category);
+            return Decision::from_reasons(reasons, None, false, category);
         };
         rules::suspension::check(ctx, &mut reasons);
-        if msg.category == Category::Marketing {
+        if category == Category::Marketing {
             rules::consent::check(ctx, &mut reasons);
-            release_at = rules::quiet_hours::check(self, to, ctx.now, &mut reasons);
+            let local = local.unwrap_or_else(|| self.zones.local(to, ctx.now));
+            release_at = rules::quiet_hours::check(self, to, ctx.now, local, &mut reasons);
             // A message deferred past quiet hours is decided again at release, on the day it
             // would actually go; today's caps say nothing about tomorrow's.
             let deferring =
@@ -160,13 +203,12 @@ impl Policy {
             if !deferring {
                 rules::caps::check(self, ctx, &mut reasons);
             }
-            rules::content::check_optout_text(self, msg.text, &mut reasons);
         } else {
-            rules::rates::check(self, msg.category, ctx, &mut reasons);
+            rules::rates::check(self, category, ctx, &mut reasons);
         }
-        rules::content::check_signature(self, msg, ctx, &mut reasons);
+        reasons.extend(prepared.content.iter().cloned());
         rules::duplicate::check(ctx, &mut reasons);
         let defer = self.config.quiet_hours_action == QuietAction::Defer;
-        Decision::from_reasons(reasons, release_at, defer, msg.category)
+        Decision::from_reasons(reasons, release_at, defer, category)
     }
 }

@@ -36,6 +36,6 @@ mod zones;
 
 pub use config::{ConfigError, PolicyConfig, QuietAction, RateCaps};
 pub use decision::{Decision, Reason, ReasonCode, Verdict};
-pub use engine::{Context, Counts, Message, Policy, SenderFacts};
+pub use engine::{Context, Counts, Message, Policy, Prepared, SenderFacts};
 pub use rules::content::{max_text_chars, segments};
-pub use zones::LocalTime;
+pub use zones::{LocalClock, LocalTime};

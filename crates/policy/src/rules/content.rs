@@ -1,8 +1,10 @@
 //! What the text itself must carry: the sender's signature, and for marketing a refusal
 //! instruction. Also the segment arithmetic used to bound text length.
 
+use domain::Category;
+
 use crate::engine::category_slot;
-use crate::{Context, Message, Policy, Reason, ReasonCode};
+use crate::{Policy, Reason, ReasonCode, SenderFacts};
 
 /// Lower-cases and removes whitespace, so "Reply STOP" matches "reply stop" and "回T 退订".
 #[must_use]
@@ -17,28 +19,27 @@ pub fn squash(text: &str) -> String {
 /// lacks it. A sender registered without a signature must still use some 【…】 signature.
 pub fn check_signature(
     policy: &Policy,
-    msg: &Message<'_>,
-    ctx: &Context<'_>,
+    text: &str,
+    category: Category,
+    sender: &SenderFacts<'_>,
     out: &mut Vec<Reason>,
 ) {
-    if !policy.signature_for[category_slot(msg.category)] {
+    if !policy.signature_for[category_slot(category)] {
         return;
     }
-    let sig = ctx.sender.signature.trim();
+    let sig = sender.signature.trim();
     let ok = if sig.is_empty() {
-        msg.text
-            .find('【')
-            .is_some_and(|i| msg.text[i..].contains('】'))
+        text.find('【').is_some_and(|i| text[i..].contains('】'))
     } else {
-        msg.text.contains(sig)
+        text.contains(sig)
     };
     if !ok {
         out.push(Reason::new(
             ReasonCode::MissingSignature,
             if sig.is_empty() {
-                "the text carries no 【signature】".to_string()
+                std::borrow::Cow::Borrowed("the text carries no 【signature】")
             } else {
-                format!("the text does not carry the sender's signature {sig}")
+                format!("the text does not carry the sender's signature {sig}").into()
             },
         ));
     }

@@ -2,6 +2,7 @@
 
 use domain::{Msisdn, Timestamp};
 
+use crate::zones::LocalClock;
 use crate::{Policy, Reason, ReasonCode};
 
 /// Adds `quiet_hours` when `now` falls inside the recipient's local quiet window, and returns
@@ -10,13 +11,14 @@ pub fn check(
     policy: &Policy,
     to: Msisdn,
     now: Timestamp,
+    local: LocalClock,
     out: &mut Vec<Reason>,
 ) -> Option<Timestamp> {
     let (start, end) = (policy.quiet_start.0, policy.quiet_end.0);
     if start == end {
         return None;
     }
-    let t = policy.zones.local(to, now).time_of_day;
+    let t = local.time_of_day;
     let inside = if start < end {
         t >= start && t < end
     } else {
