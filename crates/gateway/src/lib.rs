@@ -18,6 +18,7 @@
 //! All methods are synchronous; the HTTP layer calls them from blocking tasks.
 
 pub mod access;
+mod batch;
 pub mod carrier;
 mod config;
 mod consents;
@@ -28,6 +29,7 @@ mod gateway;
 mod inbound;
 mod lookup;
 mod notices;
+mod smpp_access;
 mod submit;
 mod texthash;
 mod unsubscribe;
@@ -41,6 +43,7 @@ pub use error::GatewayError;
 pub use gateway::{Gateway, Stats, Workers};
 pub use inbound::{Attribution, Effect, ReplyOutcome};
 pub use notices::PLATFORM_SENDER;
+pub use smpp_access::{SMPP_PASSWORD_MAX, SMPP_SYSTEM_ID_MAX, SmppCredentials};
 pub use submit::{Outcome, Submission};
 pub use texthash::text_hash;
 pub use unsubscribe::{LinkView, UNSUBSCRIBE_PLACEHOLDER};

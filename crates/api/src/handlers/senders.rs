@@ -61,6 +61,10 @@ pub struct SenderCreated {
     pub sender: SenderView,
     /// Its API key: `Authorization: Bearer <api_key>`. Stored hashed; not shown again.
     pub api_key: String,
+    /// The system_id its SMPP software binds with (at most 15 characters).
+    pub smpp_system_id: String,
+    /// The SMPP bind password (8 characters, SMPP's limit). Stored hashed; not shown again.
+    pub smpp_password: String,
 }
 
 /// The list of senders.
@@ -80,14 +84,20 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateSender>,
 ) -> Result<(StatusCode, Json<SenderCreated>), ApiError> {
     caller.require_admin()?;
-    let (sender, api_key) = state
-        .run(move |gw| gw.create_sender(&body.name, &body.signature))
+    let (sender, api_key, smpp) = state
+        .run(move |gw| {
+            let (sender, api_key) = gw.create_sender(&body.name, &body.signature)?;
+            let smpp = gw.issue_smpp_credentials(sender.id)?;
+            Ok((sender, api_key, smpp))
+        })
         .await?;
     Ok((
         StatusCode::CREATED,
         Json(SenderCreated {
             sender: sender.into(),
             api_key,
+            smpp_system_id: smpp.system_id,
+            smpp_password: smpp.password,
         }),
     ))
 }

@@ -1,0 +1,250 @@
+//! The carrier link's blocking side: everything that touches the store or the reply handler runs
+//! on one thread per carrier, in the order the link saw it, so a receipt is always looked up
+//! after the mapping from its submit_sm_resp was recorded.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use domain::Timestamp;
+use gateway::Gateway;
+use smpp_proto::{CommandStatus, MessageState, Receipt};
+use store::{Delivery, MessageLog, SmppRegistry};
+use tokio::sync::mpsc;
+
+use crate::{Hub, MobileOriginated, ReplyHandler};
+
+/// What the link hands over.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// The carrier accepted one segment of message `id` under `carrier_id`.
+    Mapped { carrier_id: String, id: u64 },
+    /// The carrier refused message `id` for good.
+    Refused { id: u64, status: CommandStatus },
+    /// A delivery receipt, to be answered with `seq` on connection `conn`.
+    Receipt {
+        receipt: Receipt,
+        seq: u32,
+        conn: u64,
+    },
+    /// A reply from a handset, to be answered with `seq` on connection `conn`.
+    Reply {
+        mo: MobileOriginated,
+        seq: u32,
+        conn: u64,
+    },
+}
+
+/// The deliver_sm_resp to send for a receipt or reply.
+#[derive(Debug)]
+pub(crate) struct Ack {
+    /// The connection the request came on; an ack for an older connection is dropped.
+    pub conn: u64,
+    pub seq: u32,
+    pub status: CommandStatus,
+}
+
+/// Mappings kept in memory for receipts that arrive soon after the response (most do); older
+/// ones come from the store.
+const RECENT: usize = 200_000;
+
+pub(crate) struct Recorder {
+    pub carrier: String,
+    pub gateway: Arc<Gateway>,
+    pub hub: Option<Arc<Hub>>,
+    pub replies: Arc<dyn ReplyHandler>,
+    recent: HashMap<String, u64>,
+    order: VecDeque<String>,
+}
+
+/// Ways the same id may be written: carriers answer in hex and report in decimal, or back.
+fn candidates(id: &str) -> Vec<String> {
+    let id = id.trim().to_ascii_lowercase();
+    let mut out = vec![id.clone()];
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(n) = id.parse::<u128>() {
+            out.push(format!("{n:x}"));
+        }
+    }
+    if let Ok(n) = u128::from_str_radix(&id, 16) {
+        out.push(n.to_string());
+    }
+    let trimmed = id.trim_start_matches('0');
+    if !trimmed.is_empty() && trimmed != id {
+        out.push(trimmed.to_string());
+    }
+    out
+}
+
+fn delivery_of(state: MessageState) -> Option<Delivery> {
+    match state {
+        MessageState::Delivered => Some(Delivery::Delivered),
+        MessageState::Expired
+        | MessageState::Deleted
+        | MessageState::Undeliverable
+        | MessageState::Rejected => Some(Delivery::Failed),
+        _ => None,
+    }
+}
+
+impl Recorder {
+    pub fn new(
+        carrier: String,
+        gateway: Arc<Gateway>,
+        hub: Option<Arc<Hub>>,
+        replies: Arc<dyn ReplyHandler>,
+    ) -> Self {
+        Recorder {
+            carrier,
+            gateway,
+            hub,
+            replies,
+            recent: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    fn remember(&mut self, carrier_id: &str, id: u64) {
+        let key = carrier_id.trim().to_ascii_lowercase();
+        if self.recent.insert(key.clone(), id).is_none() {
+            self.order.push_back(key);
+        }
+        while self.recent.len() > RECENT {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            self.recent.remove(&old);
+        }
+    }
+
+    fn lookup(&self, carrier_id: &str) -> Option<u64> {
+        let keys = candidates(carrier_id);
+        if let Some(id) = keys.iter().find_map(|k| self.recent.get(k).copied()) {
+            return Some(id);
+        }
+        let store = self.gateway.store();
+        keys.iter()
+            .find_map(|k| store.message_by_carrier_id(&self.carrier, k).ok().flatten())
+    }
+
+    /// Processes one batch; returns the acknowledgements to send, in order.
+    pub fn process(&mut self, events: Vec<Event>) -> Vec<Ack> {
+        let gateway = Arc::clone(&self.gateway);
+        let store = gateway.store();
+        let now = Timestamp::now();
+        let mut mapped = Vec::new();
+        let mut deliveries = Vec::new();
+        let mut acks = Vec::new();
+        let mut reports = Vec::new();
+        for e in events {
+            match e {
+                Event::Mapped { carrier_id, id } => {
+                    self.remember(&carrier_id, id);
+                    mapped.push((carrier_id, id));
+                }
+                Event::Refused { id, status } => {
+                    tracing::warn!(carrier = %self.carrier, id, status = %status.0, "carrier refused a message");
+                    deliveries.push((id, Delivery::Failed, now));
+                    reports.push((
+                        id,
+                        MessageState::Undeliverable,
+                        format!("{:03}", status.0 & 0xFFF),
+                    ));
+                }
+                Event::Receipt { receipt, seq, conn } => {
+                    // The mapping may be in this very batch: write it first.
+                    if let Err(e) = store.put_carrier_ids(&self.carrier, &mapped) {
+                        tracing::error!(error = %e, "recording carrier ids failed");
+                    }
+                    mapped.clear();
+                    match (self.lookup(&receipt.id), receipt.state) {
+                        (Some(id), Some(state)) => {
+                            if let Some(d) = delivery_of(state) {
+                                deliveries.push((id, d, now));
+                            }
+                            reports.push((id, state, receipt.error.clone().unwrap_or_default()));
+                        }
+                        (None, _) => {
+                            tracing::warn!(carrier = %self.carrier, carrier_id = %receipt.id, "receipt for an unknown message");
+                        }
+                        (Some(_), None) => {}
+                    }
+                    acks.push(Ack {
+                        conn,
+                        seq,
+                        status: CommandStatus::ROK,
+                    });
+                }
+                Event::Reply { mo, seq, conn } => {
+                    let status = match self.replies.on_reply(&mo) {
+                        Ok(()) => {
+                            if let (Some(hub), Some(sender)) =
+                                (&self.hub, self.gateway.sender_by_source(&mo.to))
+                            {
+                                hub.deliver_reply(sender.id, &mo.from, &mo.to, &mo.text);
+                            }
+                            CommandStatus::ROK
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "reply handling failed; the carrier will redeliver");
+                            CommandStatus::RX_T_APPN
+                        }
+                    };
+                    acks.push(Ack { conn, seq, status });
+                }
+            }
+        }
+        if let Err(e) = store.put_carrier_ids(&self.carrier, &mapped) {
+            tracing::error!(error = %e, "recording carrier ids failed");
+        }
+        if let Err(e) = store.set_delivery(&deliveries) {
+            tracing::error!(error = %e, "recording delivery receipts failed");
+        }
+        if let Some(hub) = &self.hub {
+            for (id, state, err) in reports {
+                let err = (!err.is_empty()).then_some(err.as_str());
+                hub.report(id, state, err, now);
+            }
+        }
+        acks
+    }
+}
+
+/// Runs the recorder until the link drops its sender.
+pub(crate) fn spawn(
+    mut recorder: Recorder,
+    mut rx: mpsc::Receiver<Event>,
+    acks: mpsc::Sender<Ack>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("carrier-{}", recorder.carrier))
+        .spawn(move || {
+            let mut batch = Vec::new();
+            while let Some(first) = rx.blocking_recv() {
+                batch.push(first);
+                while batch.len() < 4096 {
+                    match rx.try_recv() {
+                        Ok(e) => batch.push(e),
+                        Err(_) => break,
+                    }
+                }
+                for ack in recorder.process(std::mem::take(&mut batch)) {
+                    if acks.blocking_send(ack).is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_match_across_hex_and_decimal() {
+        let c = super::candidates("255");
+        assert!(c.contains(&"ff".to_string()));
+        let c = super::candidates("FF");
+        assert!(c.contains(&"255".to_string()));
+        let c = super::candidates("00ab");
+        assert!(c.contains(&"ab".to_string()));
+    }
+}

@@ -1,0 +1,265 @@
+//! Where deliveries to merchants go: the registry of bound merchant sessions, the receipts they
+//! asked for, and routing of mobile-originated replies to the sender whose number was texted.
+//!
+//! Everything here is non-blocking (`try_send` into each session's bounded queue) because
+//! receipts are produced under the gateway's consent shard lock (loopback hand-off) and by the
+//! carrier client's I/O tasks. A session whose queue is full is not reading: it is told to close
+//! rather than allowed to hold memory or delay the others.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use domain::{SenderId, Timestamp};
+use parking_lot::Mutex;
+use smpp_proto::receipt::ReceiptTime;
+use smpp_proto::{Address, MessageState, Receipt, ShortMessage, text};
+use tokio::sync::{Notify, mpsc};
+
+/// What a session's writer is asked to send on the hub's behalf.
+#[derive(Debug)]
+pub enum Push {
+    /// A deliver_sm (receipt or reply); the session assigns the sequence number.
+    Deliver(ShortMessage),
+}
+
+/// Identifies one connection.
+pub type SessionId = u64;
+
+struct Bound {
+    sender: SenderId,
+    receives: bool,
+    tx: mpsc::Sender<Push>,
+    close: Arc<Notify>,
+}
+
+/// A merchant's request for a receipt of one accepted message.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub sender: SenderId,
+    /// The merchant's source address (the receipt's destination).
+    pub source: Address,
+    /// The recipient (the receipt's source).
+    pub destination: Address,
+    /// registered_delivery & 0x03: 1 = every final state, 2 = failures only.
+    pub mode: u8,
+    pub submitted_at: Timestamp,
+    /// First 20 characters, for the receipt's `text:`.
+    pub text: String,
+}
+
+#[derive(Default)]
+struct Receipts {
+    by_id: HashMap<u64, Subscription>,
+    order: VecDeque<u64>,
+    /// Final states reported before anyone subscribed: the dispatcher can hand a message off
+    /// (and the loopback handset deliver it) before its submit_sm_resp reaches the session
+    /// that subscribes. Bounded; only the last moments matter.
+    early: HashMap<u64, (MessageState, Option<String>, Timestamp)>,
+    early_order: VecDeque<u64>,
+}
+
+/// Early reports remembered.
+const EARLY: usize = 65_536;
+
+/// Shared between the listener's sessions, the carrier client and the loopback reporter.
+pub struct Hub {
+    sessions: Mutex<HashMap<SessionId, Bound>>,
+    receipts: Mutex<Receipts>,
+    capacity: usize,
+    next_id: AtomicU64,
+    /// Messages for merchants that had no receiver bind, or whose session was full.
+    pub undeliverable: AtomicU64,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("sessions", &self.sessions.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Appendix B timestamps (YYMMDDhhmm, UTC).
+pub(crate) fn receipt_time(t: Timestamp) -> Option<ReceiptTime> {
+    let dt = jiff::tz::TimeZone::UTC.to_datetime(t);
+    Some(ReceiptTime {
+        year: u8::try_from(dt.year().rem_euclid(100)).ok()?,
+        month: u8::try_from(dt.month()).ok()?,
+        day: u8::try_from(dt.day()).ok()?,
+        hour: u8::try_from(dt.hour()).ok()?,
+        minute: u8::try_from(dt.minute()).ok()?,
+        second: None,
+    })
+}
+
+impl Hub {
+    /// A hub remembering at most `receipt_capacity` receipt subscriptions.
+    #[must_use]
+    pub fn new(receipt_capacity: usize) -> Arc<Self> {
+        Arc::new(Hub {
+            sessions: Mutex::new(HashMap::new()),
+            receipts: Mutex::new(Receipts::default()),
+            capacity: receipt_capacity.max(1),
+            next_id: AtomicU64::new(1),
+            undeliverable: AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn session_id(&self) -> SessionId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn register(
+        &self,
+        id: SessionId,
+        sender: SenderId,
+        receives: bool,
+        tx: mpsc::Sender<Push>,
+        close: Arc<Notify>,
+    ) {
+        self.sessions.lock().insert(
+            id,
+            Bound {
+                sender,
+                receives,
+                tx,
+                close,
+            },
+        );
+    }
+
+    pub(crate) fn unregister(&self, id: SessionId) {
+        self.sessions.lock().remove(&id);
+    }
+
+    /// Bound sessions of `system_id`'s sender.
+    pub(crate) fn binds_of(&self, sender: SenderId) -> usize {
+        self.sessions
+            .lock()
+            .values()
+            .filter(|b| b.sender == sender)
+            .count()
+    }
+
+    /// Sends `sm` to one receiving session of `sender`, trying each until one has room.
+    fn push_to(&self, sender: SenderId, sm: ShortMessage) -> bool {
+        let sessions = self.sessions.lock();
+        let mut push = Push::Deliver(sm);
+        for b in sessions
+            .values()
+            .filter(|b| b.sender == sender && b.receives)
+        {
+            match b.tx.try_send(push) {
+                Ok(()) => return true,
+                Err(mpsc::error::TrySendError::Full(p)) => {
+                    // Not reading: close it, so it cannot hold deliveries hostage.
+                    b.close.notify_one();
+                    push = p;
+                }
+                Err(mpsc::error::TrySendError::Closed(p)) => push = p,
+            }
+        }
+        self.undeliverable.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("consentry_smpp_undeliverable_total").increment(1);
+        false
+    }
+
+    /// Remembers that the merchant wants a receipt for message `id`.
+    pub fn subscribe(&self, id: u64, sub: Subscription) {
+        let mut r = self.receipts.lock();
+        if let Some((state, err, at)) = r.early.remove(&id) {
+            drop(r);
+            self.send_receipt(id, &sub, state, err.as_deref(), at);
+            return;
+        }
+        if r.by_id.insert(id, sub).is_none() {
+            r.order.push_back(id);
+        }
+        while r.by_id.len() > self.capacity {
+            let Some(old) = r.order.pop_front() else {
+                break;
+            };
+            r.by_id.remove(&old);
+        }
+    }
+
+    /// Reports a final delivery state of message `id`; sends the merchant its receipt if it
+    /// asked for one. Non-final states (ENROUTE, ACCEPTD) are not forwarded.
+    pub fn report(&self, id: u64, state: MessageState, err: Option<&str>, at: Timestamp) {
+        if !state.is_final() {
+            return;
+        }
+        let sub = {
+            let mut r = self.receipts.lock();
+            match r.by_id.remove(&id) {
+                Some(sub) => sub,
+                None => {
+                    if r.early
+                        .insert(id, (state, err.map(str::to_string), at))
+                        .is_none()
+                    {
+                        r.early_order.push_back(id);
+                    }
+                    while r.early.len() > EARLY {
+                        let Some(old) = r.early_order.pop_front() else {
+                            break;
+                        };
+                        r.early.remove(&old);
+                    }
+                    return;
+                }
+            }
+        };
+        self.send_receipt(id, &sub, state, err, at);
+    }
+
+    fn send_receipt(
+        &self,
+        id: u64,
+        sub: &Subscription,
+        state: MessageState,
+        err: Option<&str>,
+        at: Timestamp,
+    ) {
+        let delivered = state == MessageState::Delivered;
+        if sub.mode == 2 && delivered {
+            return;
+        }
+        let receipt = Receipt {
+            id: id.to_string(),
+            submitted: Some(1),
+            delivered: Some(u32::from(delivered)),
+            submit_date: receipt_time(sub.submitted_at),
+            done_date: receipt_time(at),
+            state: Some(state),
+            error: Some(err.unwrap_or("000").to_string()),
+            text: Some(sub.text.clone()),
+        };
+        let sm = receipt.to_deliver_sm(sub.destination.clone(), sub.source.clone());
+        self.push_to(sub.sender, sm);
+    }
+
+    /// Sends a receipt built by the caller (rejections) to `sender`.
+    pub(crate) fn push_receipt(&self, sender: SenderId, sm: ShortMessage) -> bool {
+        self.push_to(sender, sm)
+    }
+
+    /// Forwards a mobile-originated reply from `from` to the merchant `sender` (whose source
+    /// number `to` was texted). Returns false when no receiver bind of that sender could take it.
+    pub fn deliver_reply(&self, sender: SenderId, from: &str, to: &str, body: &str) -> bool {
+        let (data_coding, bytes) = text::encode_text(body);
+        let mut sm = ShortMessage {
+            source: Address::international(from.trim_start_matches('+')),
+            destination: Address::new(0, 1, to),
+            data_coding,
+            ..ShortMessage::default()
+        };
+        if bytes.len() <= 254 {
+            sm.short_message = bytes;
+        } else {
+            sm.tlvs.push(smpp_proto::Tlv::MessagePayload(bytes));
+        }
+        self.push_to(sender, sm)
+    }
+}

@@ -1,0 +1,121 @@
+//! The SMPP listener merchants bind to: their existing SMS software submits through the same
+//! policy engine and durable decision record as the HTTP API.
+
+mod commit;
+pub mod reasons;
+mod session;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use gateway::Gateway;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::{Hub, ServerConfig, SmppError};
+
+/// Binds being verified at once: argon2 costs memory and CPU per bind, so a flood of binds
+/// queues here instead of exhausting either.
+const CONCURRENT_AUTH: usize = 2;
+
+/// What every session of one listener shares.
+pub(crate) struct Shared {
+    pub gateway: Arc<Gateway>,
+    pub hub: Arc<Hub>,
+    pub config: ServerConfig,
+    pub commits: tokio::sync::mpsc::Sender<commit::Job>,
+    pub auth: Semaphore,
+}
+
+/// The listener's state; [`SmppServer::serve`] runs it on a socket.
+pub struct SmppServer {
+    shared: Arc<Shared>,
+    sessions: Arc<Semaphore>,
+    committer: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SmppServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmppServer")
+            .field("listen", &self.shared.config.listen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmppServer {
+    /// Starts the group committer thread for `gateway`.
+    pub fn new(
+        gateway: Arc<Gateway>,
+        hub: Arc<Hub>,
+        config: ServerConfig,
+    ) -> Result<Self, SmppError> {
+        let (commits, handle) = commit::spawn(Arc::clone(&gateway), config.commit_batch)
+            .map_err(|e| SmppError::Io(e.to_string()))?;
+        let sessions = Arc::new(Semaphore::new(config.max_sessions.max(1)));
+        Ok(SmppServer {
+            shared: Arc::new(Shared {
+                gateway,
+                hub,
+                config,
+                commits,
+                auth: Semaphore::new(CONCURRENT_AUTH),
+            }),
+            sessions,
+            committer: Some(handle),
+        })
+    }
+
+    /// Binds the configured address.
+    pub async fn bind(&self) -> Result<TcpListener, SmppError> {
+        TcpListener::bind(&self.shared.config.listen)
+            .await
+            .map_err(|e| SmppError::Io(format!("binding {}: {e}", self.shared.config.listen)))
+    }
+
+    /// Accepts connections until `shutdown` completes. Connections over `max_sessions` are
+    /// closed at once: a bind flood costs a socket accept each, never a session.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), SmppError> {
+        tokio::pin!(shutdown);
+        loop {
+            let accepted = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                a = listener.accept() => a,
+            };
+            let (stream, peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off briefly rather than spin.
+                    tracing::warn!(error = %e, "accepting an SMPP connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = Arc::clone(&self.sessions).try_acquire_owned() else {
+                metrics::counter!("consentry_smpp_refused_connections_total").increment(1);
+                tracing::debug!(%peer, "SMPP session limit reached; closing");
+                drop(stream);
+                continue;
+            };
+            tokio::spawn(session::run(stream, Arc::clone(&self.shared), permit));
+        }
+    }
+
+    /// Sessions currently open.
+    #[must_use]
+    pub fn open_sessions(&self) -> usize {
+        self.shared.config.max_sessions.max(1) - self.sessions.available_permits()
+    }
+}
+
+impl Drop for SmppServer {
+    fn drop(&mut self) {
+        // The committer ends when the last session drops its sender; do not join here (sessions
+        // may outlive the server value on the runtime).
+        drop(self.committer.take());
+    }
+}
