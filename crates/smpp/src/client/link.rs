@@ -466,8 +466,14 @@ impl Link {
         match reasm.accept(sm, Instant::now()) {
             Reassembly::Pending => ok,
             Reassembly::Complete(r) => {
+                // An international number is written without its `+` on the wire.
+                let from = if r.source.ton == 1 && !r.source.addr.starts_with('+') {
+                    format!("+{}", r.source.addr)
+                } else {
+                    r.source.addr.clone()
+                };
                 let mo = MobileOriginated {
-                    from: r.source.addr.clone(),
+                    from,
                     to: r.destination.addr.clone(),
                     text: r.text(),
                     received_at: Timestamp::now(),
