@@ -2,6 +2,7 @@
 //! `models/classify-v1.bin` (the committed default model).
 //!
 //! `cargo run -p classify --release --example quality -- [--save] [--no-cross] [--subsample N]`
+//! `[--validation]` scores on the validation part instead (for tuning; never with `--save`).
 
 use classify::datasets::shared_data_dir;
 use classify::quality::{QualityConfig, run};
@@ -17,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut cfg = QualityConfig {
         cross_source: !args.iter().any(|a| a == "--no-cross"),
+        validation: args.iter().any(|a| a == "--validation"),
         ..QualityConfig::default()
     };
     if let Some(i) = args.iter().position(|a| a == "--subsample") {
@@ -28,6 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("--alpha", &mut cfg.train.alpha),
         ("--balance", &mut cfg.train.balance),
         ("--corpus-weight", &mut cfg.corpus_weight),
+        ("--source-balance", &mut cfg.source_balance),
     ] {
         if let Some(i) = args.iter().position(|a| a == flag) {
             *slot = args
@@ -59,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("model bytes {}", report.model.to_bytes().len());
     eprintln!("quality run took {:.1} s", t.elapsed().as_secs_f64());
-    if args.iter().any(|a| a == "--save") {
+    if args.iter().any(|a| a == "--save") && !cfg.validation {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/classify-v1.bin");
         report.model.save(&path)?;

@@ -150,3 +150,11 @@ pub fn split(examples: Vec<Example>) -> (Vec<Example>, Vec<Example>) {
         .into_iter()
         .partition(|e| part_of(&e.text) != Part::Test)
 }
+
+/// For choosing hyper-parameters: (train, validation), the test part left out entirely.
+#[must_use]
+pub fn split_validation(examples: Vec<Example>) -> (Vec<Example>, Vec<Example>) {
+    let (rest, _test) = split(examples);
+    rest.into_iter()
+        .partition(|e| part_of(&e.text) == Part::Train)
+}

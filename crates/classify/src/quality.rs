@@ -12,7 +12,7 @@
 //!    marketing (`corpus/classify/disguised*.tsv`) must be caught.
 
 use crate::Category;
-use crate::datasets::{FBS_GROUPS, Source, corpus_dir, load, load_mapped, split};
+use crate::datasets::{FBS_GROUPS, Source, corpus_dir, load, load_mapped, split, split_validation};
 use crate::error::Error;
 use crate::eval::{EvalReport, Prf, eval};
 use crate::io::{LabelMap, read_tsv_file};
@@ -32,15 +32,23 @@ pub struct QualityConfig {
     pub subsample: usize,
     /// Skip the cross-source models (the slowest part).
     pub cross_source: bool,
+    /// Source re-weighting exponent: each public source's rows weigh `(largest source size /
+    /// its size)^source_balance`, so the 3.5k English rows are not drowned by 32k Chinese ones.
+    pub source_balance: f32,
+    /// Tune mode: train on the train part only and score on the validation part, never
+    /// looking at the test part. Hyper-parameters are chosen in this mode.
+    pub validation: bool,
 }
 
 impl Default for QualityConfig {
     fn default() -> Self {
         Self {
             train: TrainConfig::default(),
-            corpus_weight: 3.0,
+            corpus_weight: 8.0,
             subsample: 1,
             cross_source: true,
+            source_balance: 1.0,
+            validation: false,
         }
     }
 }
@@ -92,6 +100,10 @@ pub struct CorpusParts {
 /// # Errors
 /// [`Error::ReadData`] for an unreadable corpus file.
 pub fn corpus_parts() -> Result<CorpusParts, Error> {
+    corpus_parts_for(false)
+}
+
+fn corpus_parts_for(validation: bool) -> Result<CorpusParts, Error> {
     let dir = corpus_dir();
     let entries = std::fs::read_dir(&dir).map_err(|source| Error::ReadData {
         path: dir.clone(),
@@ -103,7 +115,11 @@ pub fn corpus_parts() -> Result<CorpusParts, Error> {
     let (mut tr, mut te, mut dis) = (Vec::new(), Vec::new(), Vec::new());
     for f in files {
         let (rows, _) = read_tsv_file(&f, &LabelMap::default())?;
-        let (a, b) = split(rows);
+        let (a, b) = if validation {
+            split_validation(rows)
+        } else {
+            split(rows)
+        };
         tr.extend(a);
         if is_disguised(&f) {
             dis.extend(b.iter().cloned());
@@ -130,15 +146,28 @@ pub fn run(data_dir: &Path, cfg: &QualityConfig) -> Result<QualityReport, Error>
             .into_iter()
             .step_by(cfg.subsample.max(1))
             .collect();
-        let (tr, te) = split(rows);
+        let (tr, te) = if cfg.validation {
+            split_validation(rows)
+        } else {
+            split(rows)
+        };
         train_parts.push(tr);
         test_parts.push(te);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let largest = train_parts.iter().map(Vec::len).max().unwrap_or(1) as f32;
+    for part in &mut train_parts {
+        #[allow(clippy::cast_precision_loss)]
+        let w = (largest / part.len().max(1) as f32).powf(cfg.source_balance);
+        for e in part.iter_mut() {
+            e.weight *= w;
+        }
     }
     let CorpusParts {
         train: mut corpus_train,
         test: corpus_test,
         disguised,
-    } = corpus_parts()?;
+    } = corpus_parts_for(cfg.validation)?;
     for e in &mut corpus_train {
         e.weight = cfg.corpus_weight;
     }
@@ -168,7 +197,11 @@ pub fn run(data_dir: &Path, cfg: &QualityConfig) -> Result<QualityReport, Error>
         .into_iter()
         .step_by(cfg.subsample.max(1))
         .collect();
-    let (fbs_train, fbs_test) = split(fbs);
+    let (fbs_train, fbs_test) = if cfg.validation {
+        split_validation(fbs)
+    } else {
+        split(fbs)
+    };
     let fbs_groups = eval(&train(&fbs_train, &cfg.train)?, &fbs_test);
     let corpus = eval(&model, &corpus_test);
     let corpus_mistakes = corpus_test
