@@ -34,6 +34,10 @@ pub struct Config {
     pub store: StoreConfig,
     pub gateway: GatewayConfig,
     pub policy: PolicyConfig,
+    pub smpp: smpp::ServerConfig,
+    /// Carriers reached over SMPP; none means the loopback handset.
+    #[serde(default)]
+    pub carrier: Vec<smpp::CarrierConfig>,
 }
 
 fn merge(base: &mut toml::Table, over: toml::Table) {

@@ -19,7 +19,14 @@ struct Acked {
 
 async fn spawn(data: &Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["serve", "--http", "127.0.0.1:0", "--data"])
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--smpp",
+            "127.0.0.1:0",
+            "--data",
+        ])
         .arg(data)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

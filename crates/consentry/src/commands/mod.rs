@@ -4,6 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod import;
 pub mod serve;
+pub mod smpp_link;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -40,17 +41,20 @@ impl Common {
 
     /// Opens the gateway on the store with the system clock and the loopback carrier.
     pub fn open_gateway(&self, config: &Config) -> Result<Arc<Gateway>> {
+        self.open_gateway_with(config, Arc::new(LoopbackCarrier))
+    }
+
+    /// Opens the gateway handing off to `carrier`.
+    pub fn open_gateway_with(
+        &self,
+        config: &Config,
+        carrier: Arc<dyn gateway::Carrier>,
+    ) -> Result<Arc<Gateway>> {
         let store = self.open_store(config)?;
         let policy = Policy::new(&config.policy).context("invalid [policy]")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        Gateway::open(
-            store,
-            config.gateway.clone(),
-            policy,
-            clock,
-            Arc::new(LoopbackCarrier),
-        )
-        .context("opening the gateway")
+        Gateway::open(store, config.gateway.clone(), policy, clock, carrier)
+            .context("opening the gateway")
     }
 }
 

@@ -16,12 +16,18 @@ pub struct Args {
     /// Address for the HTTP API (overrides `[http] listen`); port 0 picks a free port.
     #[arg(long)]
     http: Option<String>,
+    /// Address for the SMPP listener (overrides `[smpp] listen`); port 0 picks a free port.
+    #[arg(long)]
+    smpp: Option<String>,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let config = args.common.load()?;
     let _lock = lock_data_dir(&args.common.data, "serving")?;
-    let gateway = args.common.open_gateway(&config)?;
+    let smpp_parts = super::smpp_link::prepare(&config)?;
+    let gateway = args
+        .common
+        .open_gateway_with(&config, Arc::clone(&smpp_parts.carrier))?;
     let data = &args.common.data;
     for (role, prefix, file) in [
         (KeyRole::Admin, "cs_admin_", "admin.token"),
@@ -50,6 +56,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
+        smpp_parts
+            .start(&gateway, &config, args.smpp.clone(), shutdown_signal())
+            .await?;
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("binding {listen}"))?;

@@ -1,0 +1,159 @@
+//! End to end through the real binary: a sender registered over HTTP binds over SMPP with the
+//! credentials it was given, submits, gets a receipt, and HTTP shows the delivery.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::Client;
+use serde_json::{Value, json};
+use smpp_proto::{
+    Address, Bind, BindMode, Body, CommandStatus, Decoder, Pdu, Receipt, ShortMessage,
+};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// Starts `serve` on free ports; returns the child, the HTTP base and the SMPP address.
+async fn spawn(data: &Path) -> (Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--smpp",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start consentry");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let (http, smpp) = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut smpp = None;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(a) = line.strip_prefix("consentry smpp listening on ") {
+                smpp = Some(a.trim().to_string());
+            }
+            if let Some(a) = line.strip_prefix("consentry listening on ") {
+                return (a.trim().to_string(), smpp.expect("SMPP starts before HTTP"));
+            }
+        }
+        panic!("consentry exited before listening");
+    })
+    .await
+    .expect("consentry did not start in time");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, http, smpp)
+}
+
+async fn next_pdu(stream: &mut TcpStream, decoder: &mut Decoder) -> Pdu {
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(p) = decoder.next_pdu().expect("valid PDU") {
+            return p;
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("a PDU within 10 s")
+            .expect("read");
+        assert!(n > 0, "server closed the SMPP connection");
+        decoder.extend(&buf[..n]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_registered_over_http_submits_over_smpp_and_sees_the_receipt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_child, base, smpp) = spawn(dir.path()).await;
+    let admin = std::fs::read_to_string(dir.path().join("admin.token")).expect("admin token");
+    let http = Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let created: Value = http
+        .post(format!("{base}/v1/senders"))
+        .bearer_auth(admin.trim())
+        .json(&json!({"name": "Good Shop", "signature": "【好店】"}))
+        .send()
+        .await
+        .expect("POST /v1/senders")
+        .json()
+        .await
+        .expect("json");
+    let system_id = created["smpp_system_id"].as_str().expect("smpp_system_id");
+    let password = created["smpp_password"].as_str().expect("smpp_password");
+    let api_key = created["api_key"].as_str().expect("api_key");
+    assert!(system_id.len() <= 15 && password.len() == 8, "{created}");
+
+    let mut stream = TcpStream::connect(&smpp).await.expect("connect SMPP");
+    let mut decoder = Decoder::new();
+    let bind = Pdu::request(
+        1,
+        Body::Bind(Bind::new(BindMode::Transceiver, system_id, password)),
+    );
+    stream
+        .write_all(&bind.encode().expect("encode"))
+        .await
+        .expect("write");
+    let resp = next_pdu(&mut stream, &mut decoder).await;
+    assert_eq!(resp.command_status, CommandStatus::ROK, "{resp:?}");
+
+    let (data_coding, short_message) = smpp_proto::text::encode_text("【好店】您的订单已发货");
+    let submit = Pdu::request(
+        2,
+        Body::SubmitSm(ShortMessage {
+            service_type: "TXN".into(),
+            destination: Address::international("8613800138000"),
+            registered_delivery: 1,
+            data_coding,
+            short_message,
+            ..ShortMessage::default()
+        }),
+    );
+    stream
+        .write_all(&submit.encode().expect("encode"))
+        .await
+        .expect("write");
+    let mut id = None;
+    let mut receipt = None;
+    while id.is_none() || receipt.is_none() {
+        let p = next_pdu(&mut stream, &mut decoder).await;
+        match p.body {
+            Body::SubmitSmResp(r) => {
+                assert_eq!(p.command_status, CommandStatus::ROK);
+                id = Some(r.message_id);
+            }
+            Body::DeliverSm(sm) => receipt = Some(Receipt::from_deliver_sm(&sm).expect("receipt")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let id = id.expect("id");
+    assert_eq!(receipt.expect("receipt").id, id);
+
+    // The loopback handset reports delivery at hand-off; the dispatcher records it in the same
+    // batch a moment later.
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        shown = http
+            .get(format!("{base}/v1/messages/{id}"))
+            .bearer_auth(api_key)
+            .send()
+            .await
+            .expect("GET message")
+            .json()
+            .await
+            .expect("json");
+        if shown["delivery"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(shown["delivery"], "delivered", "{shown}");
+    assert_eq!(shown["text"], "【好店】您的订单已发货", "{shown}");
+}
