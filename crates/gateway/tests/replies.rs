@@ -1,0 +1,110 @@
+//! `Gateway::handle_reply` without HTTP: the ordering promise for messages already queued, and
+//! attribution of the numbers carriers really write.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::{Category, Clock, ConsentAction, ConsentSource, ManualClock, Scope};
+use gateway::{
+    Attribution, ConsentRequest, Effect, Gateway, GatewayConfig, LoopbackCarrier, Principal,
+    Submission,
+};
+use policy::{Policy, PolicyConfig, Verdict};
+use store::{Delivery, MessageLog, Store};
+
+const PHONE: &str = "13800138000";
+
+fn gateway() -> Arc<Gateway> {
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new("2026-11-11T02:00:00Z".parse().unwrap()));
+    Gateway::open(
+        Store::open_in_memory().unwrap(),
+        GatewayConfig::default(),
+        Policy::new(&PolicyConfig::default()).unwrap(),
+        clock,
+        Arc::new(LoopbackCarrier),
+    )
+    .unwrap()
+}
+
+fn opt_in(gw: &Gateway, sender: domain::SenderId) {
+    gw.record_consents(
+        Principal::Admin,
+        &[ConsentRequest {
+            phone: PHONE.into(),
+            action: ConsentAction::OptIn,
+            scope: Scope::Sender,
+            sender: Some(sender),
+            source: ConsentSource::Web,
+            evidence: "form".into(),
+            at: None,
+        }],
+    )
+    .unwrap();
+}
+
+/// A message accepted and queued before the opt-out, but not yet handed to the carrier, is
+/// cancelled at hand-off with reason `opted_out`; the confirmation goes out.
+#[test]
+fn queued_marketing_is_cancelled_at_hand_off() {
+    let gw = gateway();
+    let (shop, _) = gw.create_sender("甲店", "【甲店】").unwrap();
+    opt_in(&gw, shop.id);
+    let to = [PHONE.to_string()];
+    let out = gw
+        .submit(
+            Principal::Sender(shop.id),
+            &Submission {
+                to: &to,
+                text: "【甲店】双11全场5折，回T退订",
+                category: Category::Marketing,
+            },
+        )
+        .unwrap();
+    assert_eq!(out[0].status, Verdict::Accepted);
+    // The dispatcher is not running yet: the message waits in the queue.
+    let r = gw
+        .handle_reply(PHONE, &shop.source_number, "T", None)
+        .unwrap();
+    assert_eq!(r.effect, Effect::OptedOut);
+    assert!(r.cancelled.is_empty(), "nothing was deferred");
+    let workers = gw.start();
+    assert!(gw.drain(Duration::from_secs(10)));
+    let m = gw.store().message(out[0].id).unwrap().unwrap();
+    assert_eq!(
+        (m.status, m.delivery),
+        (Verdict::Rejected, Delivery::NotSent)
+    );
+    assert_eq!(m.reasons[0].code.as_str(), "opted_out");
+    let inbox = gw.store().inbox(m.phone.unwrap()).unwrap();
+    assert_eq!(inbox.len(), 1, "only the confirmation");
+    assert_eq!(Some(inbox[0].id), r.notice);
+    assert_eq!(gw.stats().cancelled, 1);
+    drop(workers);
+}
+
+/// Carriers write service numbers with a country prefix, and may append a sub-extension to the
+/// number dialled; both still name the sender.
+#[test]
+fn sender_numbers_are_found_with_prefixes_and_sub_extensions() {
+    let gw = gateway();
+    let (_a, _) = gw.create_sender("甲店", "【甲店】").unwrap();
+    let (b, _) = gw.create_sender("乙店", "【乙店】").unwrap();
+    opt_in(&gw, b.id);
+    for to in [
+        b.source_number.clone(),
+        format!("+86{}", b.source_number),
+        format!("0086 {}", b.source_number),
+        format!("{}77", b.source_number),
+    ] {
+        let r = gw.handle_reply(PHONE, &to, "帮助", None).unwrap();
+        assert_eq!(r.attribution, Attribution::Sender, "{to}");
+        assert_eq!(r.senders, vec![b.id], "{to}");
+    }
+    let base = gw.config().platform_number.clone();
+    let r = gw.handle_reply(PHONE, &base, "帮助", None).unwrap();
+    assert_eq!(r.attribution, Attribution::PlatformNumber);
+    let r = gw.handle_reply(PHONE, "95555", "帮助", None).unwrap();
+    assert_eq!(r.attribution, Attribution::Unattributed);
+}
