@@ -77,6 +77,7 @@ enum Shape {
     Bias,
     Shouting,
     ManyCaps,
+    SuspiciousUrl,
 }
 
 /// Appends the feature ids of `n` to `out` (cleared first). `bits` is the hash space size.
@@ -184,6 +185,7 @@ pub fn extract(n: &Normalised, bits: u32, out: &mut Vec<u32>) {
         (Shape::Bias, true),
         (Shape::Shouting, s.caps_words > 0),
         (Shape::ManyCaps, s.caps_words >= 3),
+        (Shape::SuspiciousUrl, s.suspicious_urls > 0),
     ];
     // Each structure feature also goes in once more, conjoined with the script: a link or a
     // long message means different things in English chat and in Chinese SMS, and one shared

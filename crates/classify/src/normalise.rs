@@ -32,6 +32,8 @@ pub struct Structure {
     pub urls: u16,
     /// Links on a known shortener or a very short host (`t.cn/xyz`), typical of campaigns.
     pub short_urls: u16,
+    /// Links on a hyphenated host or a cheap top-level domain (`.top`, `.vip`, `.xyz`…).
+    pub suspicious_urls: u16,
     /// Phone-shaped numbers.
     pub phones: u16,
     /// Runs of 4–8 real digits (not masked), the shape of a one-time code.
@@ -78,10 +80,13 @@ const SHORTENERS: &[&str] = &[
     "j.mp",
     "sina.lt",
 ];
+const CHEAP_TLDS: &[&str] = &[
+    "top", "vip", "xyz", "cc", "tk", "info", "help", "club", "shop", "wang", "icu", "buzz", "live",
+];
 const TLDS: &[&str] = &[
-    "com", "cn", "net", "org", "cc", "top", "me", "ly", "io", "vip", "xyz", "co", "uk", "tk",
-    "shop", "club", "info", "biz", "hk", "tw", "tv", "ws", "us", "de", "eu", "ru", "gl", "im",
-    "lt", "in", "mobi", "wang",
+    "help", "icu", "buzz", "live", "com", "cn", "net", "org", "cc", "top", "me", "ly", "io", "vip",
+    "xyz", "co", "uk", "tk", "shop", "club", "info", "biz", "hk", "tw", "tv", "ws", "us", "de",
+    "eu", "ru", "gl", "im", "lt", "in", "mobi", "wang",
 ];
 
 /// Traditional → Simplified for single characters. The hot range (CJK ideographs in the BMP)
@@ -209,9 +214,10 @@ impl Normaliser {
                 if word >= 3 && chars[i..i + word].iter().all(char::is_ascii_uppercase) {
                     out.structure.caps_words += 1;
                 }
-                if let Some(short) = url_kind(&chars[i..end]) {
+                if let Some(kind) = url_kind(&chars[i..end]) {
                     out.structure.urls += 1;
-                    out.structure.short_urls += u16::from(short);
+                    out.structure.short_urls += u16::from(kind.short);
+                    out.structure.suspicious_urls += u16::from(kind.suspicious);
                     push(out, URL, &mut pending_space);
                     i = end;
                     continue;
@@ -328,8 +334,8 @@ fn placeholder(run: &[char]) -> Option<char> {
     }
 }
 
-/// `Some(is_short)` when the run is a link or e-mail address.
-fn url_kind(run: &[char]) -> Option<bool> {
+/// `Some(kind)` when the run is a link or e-mail address.
+fn url_kind(run: &[char]) -> Option<UrlKind> {
     if run.len() < 4 || !run.contains(&'.') && !run.contains(&':') {
         return None;
     }
@@ -359,7 +365,17 @@ fn url_kind(run: &[char]) -> Option<bool> {
         .iter()
         .any(|s| host == *s || host.ends_with(&format!(".{s}")))
         || (has_path && host.len() <= 8);
-    Some(short)
+    // Phishing hosts imitate a brand with a hyphen ("icbc-verify", "royalmail-redelivery")
+    // on cheap top-level domains; real senders' notices link to their own plain domains.
+    let suspicious = host.contains('-') || CHEAP_TLDS.contains(&tld);
+    Some(UrlKind { short, suspicious })
+}
+
+/// What a link looks like.
+#[derive(Debug, Clone, Copy)]
+struct UrlKind {
+    short: bool,
+    suspicious: bool,
 }
 
 /// Normalises one message (convenience wrapper allocating fresh buffers).

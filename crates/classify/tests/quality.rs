@@ -76,7 +76,7 @@ fn full_protocol_meets_documented_floors() {
         return;
     };
     let report = run(&dir, &QualityConfig::default()).expect("quality run");
-    check(&report, [0.93, 0.97, 0.98, 0.97], 0.90);
+    check(&report, [0.92, 0.97, 0.98, 0.97], 0.90);
     for (source, prf) in &report.cross {
         println!("cross-source {}: F1 {:.4}", source.name(), prf.f1);
     }
