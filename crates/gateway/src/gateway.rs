@@ -80,6 +80,7 @@ impl Gateway {
         carrier: Arc<dyn Carrier>,
     ) -> Result<Arc<Self>, GatewayError> {
         let consent = ConsentIndex::default();
+        store.consent_counts_by_phone(&mut |phone, n| consent.reserve(phone, n))?;
         let events = store.scan_consents(&mut |phone, sender, action, at| {
             consent.apply_raw(phone, sender, action, at);
         })?;

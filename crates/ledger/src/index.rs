@@ -190,6 +190,17 @@ impl ConsentIndex {
         self.shard_of(phone).read().answer(phone, sender)
     }
 
+    /// Sizes `phone`'s entry for `events` events before a bulk load, so that loading does not
+    /// grow (and fragment) it event by event. Over-reservation is given back by [`Self::shrink`].
+    pub fn reserve(&self, phone: Msisdn, events: u32) {
+        let n = usize::try_from(events.min(1024)).unwrap_or(16);
+        self.shard_of(phone)
+            .write()
+            .phones
+            .entry(phone.as_u64())
+            .or_insert_with(|| Vec::with_capacity(n));
+    }
+
     /// Holds `phone`'s shard for reading: while held, no consent event for that phone can be
     /// applied. The dispatcher holds it while handing a message to the carrier.
     pub fn read(&self, phone: Msisdn) -> RwLockReadGuard<'_, Shard> {
@@ -205,15 +216,15 @@ impl ConsentIndex {
     /// Holds the shards of all `phones` for writing, locked in shard order so that two callers
     /// can never deadlock. A batch of consent events holds them across its commit.
     pub fn write_many(&self, phones: impl IntoIterator<Item = Msisdn>) -> WriteSet<'_> {
-        let mut idx: Vec<usize> = phones
-            .into_iter()
-            .map(|p| self.shard_index(p))
-            .collect();
+        let mut idx: Vec<usize> = phones.into_iter().map(|p| self.shard_index(p)).collect();
         idx.sort_unstable();
         idx.dedup();
         WriteSet {
             index: self,
-            guards: idx.into_iter().map(|i| (i, self.shards[i].write())).collect(),
+            guards: idx
+                .into_iter()
+                .map(|i| (i, self.shards[i].write()))
+                .collect(),
         }
     }
 

@@ -89,6 +89,9 @@ impl ConsentLog for Store {
     fn consent_count(&self) -> Result<u64, StoreError> {
         dispatch!(self, s => s.consent_count())
     }
+    fn consent_counts_by_phone(&self, f: &mut dyn FnMut(Msisdn, u32)) -> Result<(), StoreError> {
+        dispatch!(self, s => s.consent_counts_by_phone(f))
+    }
 }
 
 impl SenderRegistry for Store {

@@ -21,6 +21,8 @@ pub trait ConsentLog {
     ) -> Result<u64, StoreError>;
     /// Number of events.
     fn consent_count(&self) -> Result<u64, StoreError>;
+    /// Number of events per phone (lets the index size each phone's entry once before a scan).
+    fn consent_counts_by_phone(&self, f: &mut dyn FnMut(Msisdn, u32)) -> Result<(), StoreError>;
 }
 
 /// Registered senders.

@@ -122,6 +122,23 @@ impl ConsentLog for SqliteStore {
         Ok(n)
     }
 
+    fn consent_counts_by_phone(&self, f: &mut dyn FnMut(Msisdn, u32)) -> Result<(), StoreError> {
+        let conn = self.reader.lock();
+        // Walks the (phone, seq) index only; no table rows are read.
+        let mut stmt = conn.prepare("SELECT phone, count(*) FROM consent_events GROUP BY phone")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let phone: i64 = r.get(0)?;
+            let n: i64 = r.get(1)?;
+            let phone = u64::try_from(phone).map_err(|e| corrupt(T, 0, e))?;
+            f(
+                Msisdn::from_u64(phone),
+                u32::try_from(n).unwrap_or(u32::MAX),
+            );
+        }
+        Ok(())
+    }
+
     fn consent_count(&self) -> Result<u64, StoreError> {
         let conn = self.reader.lock();
         let n: i64 = conn.query_row("SELECT count(*) FROM consent_events", [], |r| r.get(0))?;
