@@ -41,6 +41,7 @@ mod error;
 pub mod eval;
 pub mod features;
 pub mod io;
+mod links;
 pub mod model;
 pub mod normalise;
 pub mod quality;

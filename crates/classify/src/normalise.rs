@@ -10,6 +10,7 @@
 //! OpenCC table from `hanconv`), control characters → space, placeholders, and spaces dropped
 //! unless they separate two Latin words (so `回 T 退订` and `回T退订` read alike).
 
+use crate::links::{is_urlish, url_kind};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
@@ -59,35 +60,6 @@ pub struct Normalised {
 pub struct Normaliser {
     chars: Vec<char>,
 }
-
-const SHORTENERS: &[&str] = &[
-    "t.cn",
-    "dwz.cn",
-    "url.cn",
-    "3.cn",
-    "c.tb.cn",
-    "m.tb.cn",
-    "tb.cn",
-    "bit.ly",
-    "goo.gl",
-    "tinyurl.com",
-    "t.co",
-    "ow.ly",
-    "is.gd",
-    "u.jd.com",
-    "s.click",
-    "suo.im",
-    "j.mp",
-    "sina.lt",
-];
-const CHEAP_TLDS: &[&str] = &[
-    "top", "vip", "xyz", "cc", "tk", "info", "help", "club", "shop", "wang", "icu", "buzz", "live",
-];
-const TLDS: &[&str] = &[
-    "help", "icu", "buzz", "live", "com", "cn", "net", "org", "cc", "top", "me", "ly", "io", "vip",
-    "xyz", "co", "uk", "tk", "shop", "club", "info", "biz", "hk", "tw", "tv", "ws", "us", "de",
-    "eu", "ru", "gl", "im", "lt", "in", "mobi", "wang",
-];
 
 /// Traditional → Simplified for single characters. The hot range (CJK ideographs in the BMP)
 /// is a dense `u16` table, because a hash-map lookup per character cost a fifth of the time
@@ -160,14 +132,6 @@ pub fn is_cjk_like(c: char) -> bool {
 #[must_use]
 pub fn is_ideograph(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
-}
-
-fn is_urlish(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            '.' | '-' | '/' | ':' | '?' | '=' | '&' | '%' | '_' | '#' | '~' | '+' | '@'
-        )
 }
 
 impl Normaliser {
@@ -332,50 +296,6 @@ fn placeholder(run: &[char]) -> Option<char> {
         "NAME" | "PLACE" => Some(NAME),
         _ => None,
     }
-}
-
-/// `Some(kind)` when the run is a link or e-mail address.
-fn url_kind(run: &[char]) -> Option<UrlKind> {
-    if run.len() < 4 || !run.contains(&'.') && !run.contains(&':') {
-        return None;
-    }
-    let s: String = run.iter().map(char::to_ascii_lowercase).collect();
-    let s = s.trim_end_matches(['.', '-', ':', '?']);
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .map(|r| (r, true))
-        .or_else(|| s.strip_prefix("www.").map(|r| (r, true)))
-        .unwrap_or((s, false));
-    let (body, explicit) = rest;
-    let host = body.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or(host);
-    let tld = host.rsplit('.').next().unwrap_or("");
-    let looks_like_host = host.contains('.')
-        && TLDS.contains(&tld)
-        && host
-            .split('.')
-            .all(|label| !label.is_empty() && !label.bytes().all(|b| b.is_ascii_digit()));
-    let shortener = SHORTENERS.contains(&host);
-    if !(explicit || looks_like_host || shortener) {
-        return None;
-    }
-    let has_path = body.len() > host.len() + 1;
-    let short = SHORTENERS
-        .iter()
-        .any(|s| host == *s || host.ends_with(&format!(".{s}")))
-        || (has_path && host.len() <= 8);
-    // Phishing hosts imitate a brand with a hyphen ("icbc-verify", "royalmail-redelivery")
-    // on cheap top-level domains; real senders' notices link to their own plain domains.
-    let suspicious = host.contains('-') || CHEAP_TLDS.contains(&tld);
-    Some(UrlKind { short, suspicious })
-}
-
-/// What a link looks like.
-#[derive(Debug, Clone, Copy)]
-struct UrlKind {
-    short: bool,
-    suspicious: bool,
 }
 
 /// Normalises one message (convenience wrapper allocating fresh buffers).
