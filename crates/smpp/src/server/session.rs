@@ -343,7 +343,7 @@ impl Conn {
                     Arc::clone(&self.close),
                 );
             }
-            tracing::info!(session = self.id, system_id = %bind.system_id, mode = ?bind.mode, "SMPP bind");
+            tracing::debug!(session = self.id, system_id = %bind.system_id, mode = ?bind.mode, "SMPP bind");
         } else {
             self.bind_failures += 1;
             metrics::counter!("consentry_smpp_bind_failures_total").increment(1);

@@ -1,6 +1,8 @@
 //! `consentry bench …`: figures as JSON, each against a baseline measured in the same run.
 
 mod policy;
+mod replies;
+mod smpp;
 
 use std::process::ExitCode;
 
@@ -11,11 +13,18 @@ use anyhow::Result;
 pub enum Bench {
     /// Policy decisions per second over a synthetic ledger, against raw store point lookups.
     Policy(policy::Args),
+    /// Reply parsing (intents/s against a naive baseline) and opt-out-to-enforcement latency
+    /// under a concurrent campaign.
+    Replies(replies::Args),
+    /// submit_sm throughput through our SMPP listener with policy on, against the npm smpp SMSC.
+    Smpp(smpp::Args),
 }
 
 pub fn run(what: &Bench) -> Result<ExitCode> {
     match what {
         Bench::Policy(args) => policy::run(args),
+        Bench::Replies(args) => replies::run(args),
+        Bench::Smpp(args) => smpp::run(args),
     }
 }
 
