@@ -1,0 +1,114 @@
+//! The CLI through the real binary: import (all or nothing) and check (dry run).
+
+use std::path::Path;
+use std::process::Command;
+
+fn consentry(args: &[&str], data: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run consentry")
+}
+
+/// Registers a sender directly in the store, as `POST /v1/senders` would.
+fn register_sender(data: &Path) -> u32 {
+    let store = store::Store::open_sqlite(data, store::Durability::Normal).unwrap();
+    use store::SenderRegistry;
+    store
+        .create_sender(&store::NewSender {
+            name: "好店".into(),
+            signature: "【好店】".into(),
+            source_number: "10690000123450001".into(),
+            api_key_hash: "test".into(),
+        })
+        .unwrap()
+        .id
+        .0
+}
+
+#[test]
+fn import_applies_nothing_when_a_row_is_bad_and_everything_when_all_are_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sender = register_sender(&data);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "phone,action,scope,sender_id,source,evidence,at\n\
+             13800138000,opt_in,sender,{sender},web,form 1,2026-11-01T00:00:00Z\n\
+             12345,opt_in,sender,{sender},web,form 2,\n\
+             13800138001,opt_in,sender,999,web,form 3,\n\
+             13800138002,maybe,platform,,web,,\n"
+        ),
+    )
+    .unwrap();
+    let out = consentry(&["import", "consents", bad.to_str().unwrap()], &data);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 3") && stderr.contains("line 4") && stderr.contains("line 5"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    let report = std::fs::read_to_string(dir.path().join("bad.errors.csv")).unwrap();
+    assert_eq!(report.lines().count(), 4, "{report}");
+    let store = store::Store::open_sqlite(&data, store::Durability::Normal).unwrap();
+    use store::ConsentLog;
+    assert_eq!(store.consent_count().unwrap(), 0, "all or nothing");
+    drop(store);
+
+    let good = dir.path().join("good.csv");
+    let mut csv = String::from("phone,action,scope,sender_id,source,evidence,at\n");
+    for i in 0..1000 {
+        csv.push_str(&format!("1380013{i:04},opt_in,sender,{sender},web,form {i},2026-11-01T00:00:00Z\n"));
+    }
+    csv.push_str("13800130000,opt_out,platform,,hotline,call 7,2026-11-02T00:00:00Z\n");
+    std::fs::write(&good, csv).unwrap();
+    let out = consentry(&["import", "consents", good.to_str().unwrap()], &data);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1001 consent events"));
+
+    // check: the first number refused platform-wide, the others consented, one invalid.
+    let recipients = dir.path().join("to.csv");
+    std::fs::write(&recipients, "phone\n13800130000\n13800130001\n13800130002\nnot-a-number\n").unwrap();
+    let decisions = dir.path().join("decisions.csv");
+    let out = consentry(
+        &[
+            "check",
+            recipients.to_str().unwrap(),
+            "--sender",
+            &sender.to_string(),
+            "--text",
+            "【好店】双11全场5折，回T退订",
+            "--out",
+            decisions.to_str().unwrap(),
+        ],
+        &data,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&decisions).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "to,status,reasons");
+    assert!(rows[1].starts_with("13800130000,rejected,opted_out"), "{text}");
+    // Accepted or deferred depending on the hour the test runs (quiet hours are real time here).
+    assert!(rows[2].contains(",accepted,") || rows[2].contains(",deferred,quiet_hours"), "{text}");
+    assert!(rows[4].contains("invalid_number"), "{text}");
+    // A dry run records nothing.
+    let store = store::Store::open_sqlite(&data, store::Durability::Normal).unwrap();
+    use store::MessageLog;
+    assert!(store.message(1).unwrap().is_none());
+}
+
+#[test]
+fn import_refuses_while_the_gateway_holds_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let lock = std::fs::File::create(dir.path().join("serve.lock")).unwrap();
+    lock.lock().unwrap();
+    let csv = dir.path().join("x.csv");
+    std::fs::write(&csv, "phone,action,scope,sender_id,source,evidence,at\n").unwrap();
+    let out = consentry(&["import", "consents", csv.to_str().unwrap()], dir.path());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use by a running gateway"));
+}
