@@ -38,6 +38,26 @@ pub struct TrainOutcome {
     pub elapsed: Duration,
 }
 
+impl std::fmt::Display for TrainOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "trained on {} examples in {:.2} s; labels {}; {} non-zero buckets of 2^{}",
+            self.examples,
+            self.elapsed.as_secs_f64(),
+            self.model.labels().join(","),
+            self.model.non_zero_buckets(),
+            self.model.bits()
+        )?;
+        let s = &self.stats;
+        write!(
+            f,
+            "read {} lines: {} empty, {} malformed, {} dropped by the label map, {} not UTF-8",
+            s.lines, s.empty, s.malformed, s.dropped, s.lossy
+        )
+    }
+}
+
 /// `consentry eval [--model FILE] --map ... data.tsv...`
 #[derive(Debug, Clone, Default)]
 pub struct EvalArgs {

@@ -44,6 +44,7 @@ fn train_eval_and_cli_helpers_round_trip_through_files() {
     };
     let outcome = run_train(&args).expect("train");
     assert_eq!(outcome.examples, 60);
+    assert!(outcome.to_string().contains("trained on 60 examples"));
     let report = run_eval(&EvalArgs {
         model: Some(out.clone()),
         data: vec![data],
