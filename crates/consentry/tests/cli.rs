@@ -1,4 +1,6 @@
 //! The CLI through the real binary: import (all or nothing) and check (dry run).
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 
 use std::path::Path;
 use std::process::Command;

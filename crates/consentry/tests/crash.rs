@@ -1,4 +1,6 @@
 //! kill -9 the real gateway mid-traffic; after a restart, nothing it acknowledged is lost.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 
 use std::path::Path;
 use std::process::Stdio;

@@ -1,5 +1,7 @@
 //! The send path end to end through HTTP: the Double-11 story, every rule's effect, and what
 //! each caller may see.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The conformance suite every backend must pass. Each check takes a fresh `Store`; add a
 //! backend by adding a constructor to `backends()`.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 
 use domain::{Category, ConsentAction, ConsentSource, Msisdn, Region, Scope, SenderId, Timestamp};
 use policy::{Decision, Reason, ReasonCode, Verdict};

@@ -1,6 +1,6 @@
 //! A gateway served over real HTTP on a free port, with a manual clock, for end-to-end tests.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::Arc;
 
