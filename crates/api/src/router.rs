@@ -24,7 +24,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/messages/{id}", get(messages::show))
         .route("/v1/phones/{phone}/inbox", get(phones::inbox))
         .route("/v1/inbound", post(inbound::receive))
-        .route("/u/{token}", get(unsubscribe::show).post(unsubscribe::confirm))
+        .route(
+            "/u/{token}",
+            get(unsubscribe::show).post(unsubscribe::confirm),
+        )
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi))

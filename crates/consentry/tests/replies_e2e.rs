@@ -554,3 +554,22 @@ async fn one_click_links_are_per_message_and_only_post_opts_out() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{bad}");
     }
 }
+
+/// The new routes are described in the OpenAPI document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_and_unsubscribe_routes_are_in_openapi() {
+    let srv = start(MORNING).await;
+    let doc: Value = srv
+        .http
+        .get(format!("{}/openapi.json", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = &doc["paths"];
+    assert!(paths["/v1/inbound"]["post"].is_object(), "{paths}");
+    assert!(paths["/u/{token}"]["get"].is_object(), "{paths}");
+    assert!(paths["/u/{token}"]["post"].is_object(), "{paths}");
+}
