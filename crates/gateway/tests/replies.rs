@@ -108,3 +108,38 @@ fn sender_numbers_are_found_with_prefixes_and_sub_extensions() {
     let r = gw.handle_reply(PHONE, "95555", "帮助", None).unwrap();
     assert_eq!(r.attribution, Attribution::Unattributed);
 }
+
+/// However a carrier writes the consumer's number, the refusal lands on that phone, and a
+/// number that is not valid lands nowhere.
+#[test]
+fn from_numbers_land_on_the_phone_that_wrote_or_nowhere() {
+    let gw = gateway();
+    let (a, _) = gw.create_sender("甲店", "【甲店】").unwrap();
+    for from in [
+        "13800138000",
+        "+8613800138000",
+        "8613800138000",
+        "008613800138000",
+        "+86 138-0013-8000",
+    ] {
+        let r = gw.handle_reply(from, &a.source_number, "T", None).unwrap();
+        assert_eq!(r.effect, Effect::OptedOut, "{from}");
+        let view = gw
+            .consents(Principal::Admin, "+8613800138000", None)
+            .unwrap();
+        assert_eq!(view.history.last().unwrap().seq, r.events[0], "{from}");
+    }
+    for from in [
+        "1380013800",
+        "+861380013800000",
+        "138001380001",
+        "+0",
+        "T",
+        "１３８",
+    ] {
+        assert!(
+            gw.handle_reply(from, &a.source_number, "T", None).is_err(),
+            "{from}"
+        );
+    }
+}
