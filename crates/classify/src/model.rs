@@ -47,6 +47,12 @@ impl Scores<'_> {
         self.score(self.category).unwrap_or(0.0)
     }
 
+    /// The category as the typed enum, for models trained on the five standard labels.
+    #[must_use]
+    pub fn as_category(&self) -> Option<crate::Category> {
+        self.category.parse().ok()
+    }
+
     /// The probability of `label`, if the model has it.
     #[must_use]
     pub fn score(&self, label: &str) -> Option<f32> {
