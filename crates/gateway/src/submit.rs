@@ -266,6 +266,12 @@ impl Gateway {
         sender: &SenderRecord,
         sub: &Submission<'_>,
     ) -> Result<Vec<(String, Decision)>, GatewayError> {
+        // Decided on the text as sent: `{unsubscribe}` as a link of the real length.
+        let preview = self.link_preview(sub.text);
+        let sub = &Submission {
+            text: preview.as_deref().unwrap_or(sub.text),
+            ..sub.clone()
+        };
         self.validate_text(sub.text)?;
         let now = self.clock.now();
         let region = self.policy.region();

@@ -143,3 +143,31 @@ fn from_numbers_land_on_the_phone_that_wrote_or_nowhere() {
         );
     }
 }
+
+/// Policy decides on the text as the handset gets it: a link's real length counts toward the
+/// segment limit, in `submit` and in the dry run alike.
+#[test]
+fn the_unsubscribe_link_counts_toward_the_segment_limit() {
+    let gw = gateway();
+    let (a, _) = gw.create_sender("甲店", "【甲店】").unwrap();
+    opt_in(&gw, a.id);
+    let max = usize::try_from(PolicyConfig::default().max_segments).unwrap() * 67;
+    let tail = "回T退订 {unsubscribe}";
+    let head = "【甲店】";
+    let fill = max - head.chars().count() - tail.chars().count() - 2;
+    let text = format!("{head}{}{tail}", "好".repeat(fill));
+    assert!(text.chars().count() <= max, "the template alone fits");
+    let to = [PHONE.to_string()];
+    let sub = Submission {
+        to: &to,
+        text: &text,
+        category: Category::Marketing,
+    };
+    let err = gw.submit(Principal::Sender(a.id), &sub).unwrap_err();
+    assert_eq!(err.code(), "text_too_long", "{err}");
+    let err = gw.dry_run(&a, &sub).unwrap_err();
+    assert_eq!(err.code(), "text_too_long", "{err}");
+    let short = "【甲店】双11全场5折，回T退订 {unsubscribe}";
+    let ok = gw.dry_run(&a, &Submission { text: short, ..sub }).unwrap();
+    assert_eq!(ok[0].1.verdict, Verdict::Accepted);
+}
