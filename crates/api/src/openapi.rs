@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::{consents, health, inbound, messages, phones, senders, unsubscribe};
+use crate::handlers::{audit, consents, health, inbound, messages, phones, senders, unsubscribe};
 
 struct Bearer;
 
@@ -27,6 +27,7 @@ impl Modify for Bearer {
         messages::send, messages::send_batch, messages::show,
         phones::inbox,
         inbound::receive, unsubscribe::show, unsubscribe::confirm,
+        audit::head,
         health::healthz, health::metrics,
     ),
     modifiers(&Bearer)

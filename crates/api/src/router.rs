@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::handlers::{consents, health, inbound, messages, phones, senders, unsubscribe};
+use crate::handlers::{audit, consents, health, inbound, messages, phones, senders, unsubscribe};
 use crate::openapi::ApiDoc;
 
 /// The whole API. Usable without a socket (`tower::ServiceExt::oneshot`) or served.
@@ -28,6 +28,7 @@ pub fn app(state: AppState) -> Router {
             "/u/{token}",
             get(unsubscribe::show).post(unsubscribe::confirm),
         )
+        .route("/v1/audit/head", get(audit::head))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi))

@@ -24,6 +24,7 @@ pub struct HttpConfig {
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     pub durability: Durability,
+    pub audit: bool,
 }
 
 /// The whole file.

@@ -29,6 +29,9 @@ enum Command {
     /// Benchmarks that print JSON figures, each against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(commands::bench::Bench),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(commands::audit::Audit),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Import(what) => commands::import::run(&what),
         Command::Check(args) => commands::check::run(&args),
         Command::Bench(what) => commands::bench::run(&what),
+        Command::Audit(what) => commands::audit::run(&what),
     };
     match result {
         Ok(code) => code,

@@ -16,18 +16,20 @@
 //! assert_eq!(store.consent_count().unwrap(), 0);
 //! ```
 
+pub mod audit;
 mod error;
 mod records;
 mod replies;
 mod roles;
 pub mod sqlite;
 
+pub use audit::{AuditHead, AuditKind, AuditProof, AuditReport, Broken};
 pub use error::StoreError;
 pub use records::{
     Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,
 };
 pub use replies::{LinkRecord, NewReply, ReplyLog, UnsubscribeLinks};
-pub use roles::{ConsentLog, KeyRing, MessageLog, SenderRegistry, SmppRegistry};
+pub use roles::{AuditLog, ConsentLog, KeyRing, MessageLog, SenderRegistry, SmppRegistry};
 
 use std::path::Path;
 
@@ -57,6 +59,18 @@ impl Store {
     /// Opens (creating if needed) the SQLite store in `dir`.
     pub fn open_sqlite(dir: &Path, durability: Durability) -> Result<Self, StoreError> {
         Ok(Store::Sqlite(sqlite::SqliteStore::open(dir, durability)?))
+    }
+
+    /// Opens the SQLite store in `dir`; `audit` says whether evidence records are chained
+    /// (off only to measure what the chain costs).
+    pub fn open_sqlite_with(
+        dir: &Path,
+        durability: Durability,
+        audit: bool,
+    ) -> Result<Self, StoreError> {
+        Ok(Store::Sqlite(sqlite::SqliteStore::open_with(
+            dir, durability, audit,
+        )?))
     }
 
     /// A throw-away in-memory store, for tests and dry runs.
@@ -199,5 +213,17 @@ impl UnsubscribeLinks for Store {
     }
     fn link(&self, token_hash: &str) -> Result<Option<LinkRecord>, StoreError> {
         dispatch!(self, s => s.link(token_hash))
+    }
+}
+
+impl AuditLog for Store {
+    fn audit_head(&self) -> Result<AuditHead, StoreError> {
+        dispatch!(self, s => s.audit_head())
+    }
+    fn verify_audit(&self) -> Result<AuditReport, StoreError> {
+        dispatch!(self, s => s.verify_audit())
+    }
+    fn audit_proof(&self, kind: AuditKind, row: i64) -> Result<Option<AuditProof>, StoreError> {
+        dispatch!(self, s => s.audit_proof(kind, row))
     }
 }

@@ -87,3 +87,17 @@ pub trait KeyRing {
     /// Every key hash.
     fn keys(&self) -> Result<Vec<(String, KeyRole)>, StoreError>;
 }
+
+/// The tamper-evident audit chain (see [`crate::audit`]).
+pub trait AuditLog {
+    /// The newest block's hash, to anchor elsewhere.
+    fn audit_head(&self) -> Result<crate::AuditHead, StoreError>;
+    /// Recomputes every record digest and block hash; names the first mismatch.
+    fn verify_audit(&self) -> Result<crate::AuditReport, StoreError>;
+    /// Where a record sits in the chain, for evidence bundles.
+    fn audit_proof(
+        &self,
+        kind: crate::AuditKind,
+        row: i64,
+    ) -> Result<Option<crate::AuditProof>, StoreError>;
+}

@@ -2,7 +2,6 @@
 //! backend by adding a constructor to `backends()`.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-
 use domain::{Category, ConsentAction, ConsentSource, Msisdn, Region, Scope, SenderId, Timestamp};
 use policy::{Decision, Reason, ReasonCode, Verdict};
 use store::{
@@ -368,4 +367,126 @@ fn marketing_senders_are_those_whose_marketing_was_not_refused_in_the_window() {
         let senders = s.marketing_senders(p, t("2026-10-12T00:00:00Z")).unwrap();
         assert_eq!(senders, vec![SenderId(1), SenderId(6)], "{name}");
     }
+}
+
+#[test]
+fn a_late_submitted_does_not_undo_a_receipt() {
+    for (name, s, _dir) in backends() {
+        let ids = s
+            .insert_messages(&[NewMessage {
+                sender: SenderId(1),
+                to: "13800138000",
+                phone: Some(phone("13800138000")),
+                text: "hi",
+                category: Category::Transactional,
+                verdict: Verdict::Accepted,
+                reasons: &[],
+                decided_at: t("2026-11-01T00:00:00Z"),
+                release_at: None,
+                text_hash: 1,
+            }])
+            .expect("insert");
+        let at = t("2026-11-01T00:00:01Z");
+        s.set_delivery(&[(ids[0], Delivery::Delivered, at)])
+            .expect("receipt");
+        s.set_delivery(&[(ids[0], Delivery::Submitted, at)])
+            .expect("hand-off recorded late");
+        let m = s.message(ids[0]).expect("read").expect("row");
+        assert_eq!(m.delivery, Delivery::Delivered, "{name}");
+        s.set_delivery(&[(ids[0], Delivery::Failed, at)])
+            .expect("later receipt");
+        let m = s.message(ids[0]).expect("read").expect("row");
+        assert_eq!(m.delivery, Delivery::Failed, "{name}");
+    }
+}
+
+#[test]
+fn audit_chain_names_the_row_changed_behind_its_back() {
+    use store::{AuditKind, AuditLog};
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    let p = phone("13800138000");
+    assert_eq!(s.audit_head().unwrap().records, 0);
+    s.append_consents(&[
+        consent(p, Some(1), ConsentAction::OptIn, "2026-11-01T00:00:00Z"),
+        consent(p, None, ConsentAction::OptOut, "2026-11-02T00:00:00Z"),
+        consent(p, Some(2), ConsentAction::OptIn, "2026-11-03T00:00:00Z"),
+    ])
+    .unwrap();
+    let msg = NewMessage {
+        sender: SenderId(1),
+        to: "13800138000",
+        phone: Some(p),
+        text: "【A】hi",
+        category: Category::Transactional,
+        verdict: Verdict::Accepted,
+        reasons: &[],
+        decided_at: t("2026-11-11T03:00:00Z"),
+        release_at: None,
+        text_hash: 7,
+    };
+    let ids = s.insert_messages(&[msg.clone(), msg]).unwrap();
+    let cancel = Decision::from_reasons(
+        vec![Reason::new(ReasonCode::OptedOut, "x")],
+        None,
+        true,
+        Category::Marketing,
+    );
+    s.redecide(ids[1], &cancel, t("2026-11-11T04:00:00Z"))
+        .unwrap();
+    let head = s.audit_head().unwrap();
+    assert_eq!((head.blocks, head.records), (3, 6));
+    let report = s.verify_audit().unwrap();
+    assert_eq!(report.broken, None);
+    assert_eq!(
+        report.head, head.hash,
+        "the recomputed head equals the live one"
+    );
+    // The re-decision did not disturb the chained first decision; the current status moved on.
+    assert_eq!(
+        s.message(ids[1]).unwrap().unwrap().status,
+        Verdict::Rejected
+    );
+    let proof = s.audit_proof(AuditKind::ConsentEvent, 2).unwrap().unwrap();
+    assert_eq!((proof.block, proof.count, proof.digests.len()), (1, 3, 3));
+    drop(s);
+
+    // The chain survives a restart and goes on from its head.
+    let s = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    assert_eq!(s.audit_head().unwrap(), head);
+
+    // Someone turns an opt-out into an opt-in with plain SQL.
+    let Store::Sqlite(sq) = &s else {
+        unreachable!()
+    };
+    sq.with_writer(|c| {
+        Ok(c.execute(
+            "UPDATE consent_events SET action = 'opt_in' WHERE seq = 2",
+            [],
+        )?)
+    })
+    .unwrap();
+    let broken = s.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(
+        (broken.table, broken.row, broken.block),
+        (Some("consent_events"), Some(2), 1),
+        "{broken}"
+    );
+    sq.with_writer(|c| {
+        Ok(c.execute(
+            "UPDATE consent_events SET action = 'opt_out' WHERE seq = 2",
+            [],
+        )?)
+    })
+    .unwrap();
+    assert_eq!(s.verify_audit().unwrap().broken, None);
+    // A deleted decision is named too.
+    sq.with_writer(|c| Ok(c.execute("DELETE FROM messages WHERE id = ?1", [ids[0] as i64])?))
+        .unwrap();
+    let broken = s.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(
+        (broken.table, broken.row),
+        (Some("messages"), Some(ids[0] as i64)),
+        "{broken}"
+    );
 }

@@ -1,5 +1,6 @@
 //! One module per resource.
 
+pub mod audit;
 pub mod consents;
 pub mod health;
 pub mod inbound;

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod import;
@@ -35,7 +36,7 @@ impl Common {
     }
 
     pub fn open_store(&self, config: &Config) -> Result<Store> {
-        Store::open_sqlite(&self.data, config.store.durability)
+        Store::open_sqlite_with(&self.data, config.store.durability, config.store.audit)
             .with_context(|| format!("opening the store in {}", self.data.display()))
     }
 

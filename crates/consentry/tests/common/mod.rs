@@ -67,6 +67,11 @@ pub async fn start_with(at: &str, policy: PolicyConfig, config: GatewayConfig) -
 }
 
 impl Server {
+    /// The data directory of the server's store.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub async fn call(
         &self,
         method: Method,

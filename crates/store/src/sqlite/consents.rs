@@ -4,7 +4,9 @@ use domain::{ConsentAction, Msisdn, Scope, SenderId, Timestamp};
 use ledger::ConsentEvent;
 use rusqlite::params;
 
+use super::audit::consent_digest;
 use super::{SqliteStore, corrupt, from_micros, micros, truncate};
+use crate::AuditKind;
 use crate::{ConsentLog, NewConsent, StoreError};
 
 const T: &str = "consent_events";
@@ -15,16 +17,19 @@ impl ConsentLog for SqliteStore {
         let tx = conn.transaction()?;
         let recorded_at = truncate(Timestamp::now());
         let mut out = Vec::with_capacity(events.len());
+        let mut digests = Vec::with_capacity(if self.audit { events.len() } else { 0 });
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO consent_events (phone, scope, sender_id, action, source, evidence, actor, at, recorded_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for e in events {
+                let phone = i64::try_from(e.phone.as_u64()).unwrap_or(i64::MAX);
+                let sender = e.sender.map(|s| i64::from(s.0));
                 stmt.execute(params![
-                    i64::try_from(e.phone.as_u64()).unwrap_or(i64::MAX),
+                    phone,
                     e.scope.as_str(),
-                    e.sender.map(|s| s.0),
+                    sender,
                     e.action.as_str(),
                     e.source.as_str(),
                     e.evidence,
@@ -32,7 +37,24 @@ impl ConsentLog for SqliteStore {
                     micros(e.at),
                     micros(recorded_at),
                 ])?;
-                let seq = u64::try_from(tx.last_insert_rowid()).unwrap_or(0);
+                let rowid = tx.last_insert_rowid();
+                if self.audit {
+                    digests.push((
+                        rowid,
+                        consent_digest(
+                            phone,
+                            e.scope.as_str(),
+                            sender,
+                            e.action.as_str(),
+                            e.source.as_str(),
+                            &e.evidence,
+                            &e.actor,
+                            micros(e.at),
+                            micros(recorded_at),
+                        ),
+                    ));
+                }
+                let seq = u64::try_from(rowid).unwrap_or(0);
                 out.push(ConsentEvent {
                     seq,
                     phone: e.phone,
@@ -47,7 +69,9 @@ impl ConsentLog for SqliteStore {
                 });
             }
         }
+        let chain = self.chain_records(&tx, AuditKind::ConsentEvent, &digests, recorded_at)?;
         tx.commit()?;
+        self.install_chain(chain);
         Ok(out)
     }
 

@@ -4,12 +4,18 @@ use domain::{Category, Msisdn, SenderId, Timestamp};
 use policy::{Decision, Reason, Verdict};
 use rusqlite::{Row, params};
 
+use super::audit::{decision_digest, redecision_digest};
 use super::{SqliteStore, corrupt, from_micros, micros};
+use crate::AuditKind;
 use crate::{Delivery, MessageLog, MessageRecord, NewMessage, RecentSend, StoreError};
 
 const T: &str = "messages";
-const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, status, reasons, submitted_at, \
-                       decided_at, release_at, delivery, delivery_at";
+/// The current decision is the latest re-decision if any, else the first (which never changes).
+const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, \
+    coalesce(current_status, status), coalesce(current_reasons, reasons), submitted_at, \
+    coalesce(current_decided_at, decided_at), \
+    CASE WHEN current_status IS NULL THEN release_at ELSE current_release_at END, \
+    delivery, delivery_at";
 
 fn verdict(s: &str) -> Option<Verdict> {
     Some(match s {
@@ -80,6 +86,7 @@ impl MessageLog for SqliteStore {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(msgs.len());
+        let mut digests = Vec::with_capacity(if self.audit { msgs.len() } else { 0 });
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO messages (sender_id, recipient, phone, text, category, status, reasons,
@@ -91,6 +98,9 @@ impl MessageLog for SqliteStore {
                     Verdict::Rejected => Delivery::NotSent,
                     _ => Delivery::Pending,
                 };
+                let reasons = reasons_json(m.reasons);
+                // SQLite integers are signed; the hash's bits are kept as they are.
+                let text_hash = i64::from_ne_bytes(m.text_hash.to_ne_bytes());
                 stmt.execute(params![
                     m.sender.0,
                     m.to,
@@ -98,17 +108,37 @@ impl MessageLog for SqliteStore {
                     m.text,
                     m.category.as_str(),
                     m.verdict.as_str(),
-                    reasons_json(m.reasons),
+                    reasons,
                     micros(m.decided_at),
                     m.release_at.map(micros),
                     delivery.as_str(),
-                    // SQLite integers are signed; the hash's bits are kept as they are.
-                    i64::from_ne_bytes(m.text_hash.to_ne_bytes()),
+                    text_hash,
                 ])?;
-                ids.push(u64::try_from(tx.last_insert_rowid()).unwrap_or(0));
+                let id = tx.last_insert_rowid();
+                if self.audit {
+                    digests.push((
+                        id,
+                        decision_digest(
+                            i64::from(m.sender.0),
+                            m.to,
+                            phone_col(m.phone),
+                            m.text,
+                            m.category.as_str(),
+                            m.verdict.as_str(),
+                            &reasons,
+                            micros(m.decided_at),
+                            m.release_at.map(micros),
+                            text_hash,
+                        ),
+                    ));
+                }
+                ids.push(u64::try_from(id).unwrap_or(0));
             }
         }
+        let at = msgs.first().map_or_else(Timestamp::now, |m| m.decided_at);
+        let chain = self.chain_records(&tx, AuditKind::Decision, &digests, at)?;
         tx.commit()?;
+        self.install_chain(chain);
         Ok(ids)
     }
 
@@ -133,7 +163,8 @@ impl MessageLog for SqliteStore {
             Delivery::Pending
         };
         tx.execute(
-            "UPDATE messages SET status = ?2, reasons = ?3, decided_at = ?4, release_at = ?5, delivery = ?6,
+            "UPDATE messages SET current_status = ?2, current_reasons = ?3, current_decided_at = ?4,
+                current_release_at = ?5, delivery = ?6,
                 delivery_at = CASE WHEN ?6 = 'not_sent' THEN ?4 ELSE delivery_at END
              WHERE id = ?1",
             params![
@@ -149,7 +180,15 @@ impl MessageLog for SqliteStore {
             "INSERT INTO redecisions (message_id, at, status, reasons) VALUES (?1, ?2, ?3, ?4)",
             params![id, micros(at), decision.verdict.as_str(), reasons],
         )?;
+        let digest = redecision_digest(id, micros(at), decision.verdict.as_str(), &reasons);
+        let chain = self.chain_records(
+            &tx,
+            AuditKind::Redecision,
+            &[(tx.last_insert_rowid(), digest)],
+            at,
+        )?;
         tx.commit()?;
+        self.install_chain(chain);
         Ok(())
     }
 
@@ -157,8 +196,11 @@ impl MessageLog for SqliteStore {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
         {
+            // A carrier's receipt can be recorded before the dispatcher records the hand-off
+            // that preceded it; `submitted` never replaces a final state.
             let mut stmt = tx.prepare_cached(
-                "UPDATE messages SET delivery = ?2, delivery_at = ?3 WHERE id = ?1",
+                "UPDATE messages SET delivery = ?2, delivery_at = ?3 WHERE id = ?1 \
+                 AND NOT (?2 = 'submitted' AND delivery IN ('delivered', 'failed'))",
             )?;
             for (id, state, at) in updates {
                 stmt.execute(params![
@@ -193,7 +235,8 @@ impl MessageLog for SqliteStore {
         let conn = self.reader.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT id, sender_id, phone, category, decided_at, text_hash FROM messages
-             WHERE decided_at >= ?1 AND status = 'accepted' AND phone IS NOT NULL ORDER BY id",
+             WHERE decided_at >= ?1 AND coalesce(current_status, status) = 'accepted'
+               AND phone IS NOT NULL ORDER BY id",
         )?;
         let mut rows = stmt.query([micros(since)])?;
         let mut out = Vec::new();

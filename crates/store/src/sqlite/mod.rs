@@ -5,6 +5,7 @@
 //! callers (a campaign batch is one transaction), which is what makes `synchronous=FULL`
 //! affordable.
 
+pub(crate) mod audit;
 mod consents;
 mod keys;
 mod messages;
@@ -27,6 +28,10 @@ const SCHEMA: &str = include_str!("schema.sql");
 pub struct SqliteStore {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    /// The audit chain's head; locked only while holding `writer`, advanced after commits.
+    chain: Mutex<audit::Chain>,
+    /// Whether evidence records are chained (`[store] audit`; off only to measure its cost).
+    audit: bool,
 }
 
 pub(crate) fn micros(t: Timestamp) -> i64 {
@@ -66,9 +71,33 @@ fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError
     Ok(())
 }
 
+/// Brings a database written by an earlier version up to this schema.
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let has_current: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('messages') WHERE name = 'current_status'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_current {
+        conn.execute_batch(
+            "ALTER TABLE messages ADD COLUMN current_status TEXT;
+             ALTER TABLE messages ADD COLUMN current_reasons TEXT;
+             ALTER TABLE messages ADD COLUMN current_decided_at INTEGER;
+             ALTER TABLE messages ADD COLUMN current_release_at INTEGER;",
+        )?;
+    }
+    Ok(())
+}
+
 impl SqliteStore {
-    /// Opens `dir/consentry.db`, creating the directory and schema if needed.
+    /// Opens `dir/consentry.db`, creating the directory and schema if needed, with the audit
+    /// chain on.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self, StoreError> {
+        Self::open_with(dir, durability, true)
+    }
+
+    /// Opens `dir/consentry.db`; `audit` says whether evidence records are chained.
+    pub fn open_with(dir: &Path, durability: Durability, audit: bool) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
             path: dir.display().to_string(),
             source,
@@ -77,11 +106,14 @@ impl SqliteStore {
         let writer = Connection::open(&path)?;
         configure(&writer, durability)?;
         writer.execute_batch(SCHEMA)?;
+        migrate(&writer)?;
         let reader = Connection::open(&path)?;
         configure(&reader, durability)?;
         Ok(SqliteStore {
+            chain: Mutex::new(audit::Chain::load(&writer)?),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            audit,
         })
     }
 
@@ -100,8 +132,10 @@ impl SqliteStore {
         writer.execute_batch(SCHEMA)?;
         let reader = Connection::open_with_flags(&uri, flags)?;
         Ok(SqliteStore {
+            chain: Mutex::new(audit::Chain::load(&writer)?),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            audit: true,
         })
     }
 

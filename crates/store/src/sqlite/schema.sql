@@ -44,7 +44,14 @@ CREATE TABLE IF NOT EXISTS messages (
     release_at   INTEGER,
     delivery     TEXT    NOT NULL,          -- pending | submitted | delivered | failed | not_sent
     delivery_at  INTEGER,
-    text_hash    INTEGER NOT NULL
+    text_hash    INTEGER NOT NULL,
+    -- The first decision above is evidence and never changes (it is chained in audit_blocks);
+    -- a later decision (release of a deferred message, cancellation) is kept here and in
+    -- redecisions.
+    current_status      TEXT,
+    current_reasons     TEXT,
+    current_decided_at  INTEGER,
+    current_release_at  INTEGER
 );
 CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, delivery_at);
 CREATE INDEX IF NOT EXISTS messages_pending ON messages (delivery) WHERE delivery = 'pending';
@@ -106,3 +113,17 @@ CREATE TABLE IF NOT EXISTS unsubscribe_links (
     sender_id  INTEGER NOT NULL,
     created_at INTEGER NOT NULL
 );
+
+-- The tamper-evident audit chain: one block per transaction of evidence records (see
+-- store::audit). digests holds each record's SHA-256 in row order (32 bytes each).
+CREATE TABLE IF NOT EXISTS audit_blocks (
+    seq       INTEGER PRIMARY KEY,
+    kind      TEXT    NOT NULL,
+    first_ref INTEGER NOT NULL,
+    count     INTEGER NOT NULL,
+    digests   BLOB    NOT NULL,
+    prev      BLOB    NOT NULL,
+    hash      BLOB    NOT NULL,
+    at        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_blocks_ref ON audit_blocks (kind, first_ref);

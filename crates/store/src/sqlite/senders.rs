@@ -3,7 +3,9 @@
 use domain::{SenderId, Timestamp};
 use rusqlite::params;
 
+use super::audit::sender_digest;
 use super::{SqliteStore, from_micros, micros};
+use crate::AuditKind;
 use crate::{NewSender, SenderRecord, SenderRegistry, StoreError};
 
 impl SenderRegistry for SqliteStore {
@@ -24,12 +26,16 @@ impl SenderRegistry for SqliteStore {
             )));
         }
         inserted?;
-        let id = SenderId(u32::try_from(tx.last_insert_rowid()).unwrap_or(0));
+        let rowid = tx.last_insert_rowid();
+        let id = SenderId(u32::try_from(rowid).unwrap_or(0));
         tx.execute(
             "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES (?1, 'sender', ?2, ?3)",
             params![new.api_key_hash, id.0, micros(now)],
         )?;
+        let digest = sender_digest(&new.name, &new.signature, &new.source_number, micros(now));
+        let chain = self.chain_records(&tx, AuditKind::Sender, &[(rowid, digest)], now)?;
         tx.commit()?;
+        self.install_chain(chain);
         Ok(SenderRecord {
             id,
             name: new.name.clone(),

@@ -1,0 +1,15 @@
+//! `/v1/audit/head`: the audit chain's head, for anchoring elsewhere.
+
+use axum::Json;
+use axum::extract::State;
+use store::{AuditHead, AuditLog};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The newest audit block's hash and the number of records chained. Open to anyone: the hash
+/// reveals nothing, and a regulator anchoring it needs no account.
+#[utoipa::path(get, path = "/v1/audit/head", responses((status = 200, body = Object)))]
+pub async fn head(State(state): State<AppState>) -> Result<Json<AuditHead>, ApiError> {
+    Ok(Json(state.run(|gw| Ok(gw.store().audit_head()?)).await?))
+}

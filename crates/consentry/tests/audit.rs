@@ -1,0 +1,68 @@
+//! The audit chain through its real interfaces: the head over HTTP, `consentry audit verify` on
+//! the data directory, and a row changed with plain SQL named by the verifier.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn verify(dir: &std::path::Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", "verify", "--data"])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_the_tampered_row_and_the_head_matches_the_api() {
+    let srv = common::start("2026-11-11T02:00:00Z").await;
+    let (_, key) = srv.shop("好店").await;
+    srv.consent(&key, "13800138000", "opt_in", "sender").await;
+    srv.consent(&key, "13800138001", "opt_out", "sender").await;
+    srv.send(
+        &key,
+        "13800138000",
+        "【好店】双11全场5折，回T退订",
+        "marketing",
+    )
+    .await;
+    let (s, head) = srv
+        .call(reqwest::Method::GET, "/v1/audit/head", None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        head["records"],
+        json!(4),
+        "sender, two consents, one decision: {head}"
+    );
+    let hash = head["hash"].as_str().unwrap().to_string();
+
+    let (code, out) = verify(srv.data_dir());
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&hash),
+        "verify recomputes the head the API published: {out}"
+    );
+
+    // The opt-out is quietly rewritten as an opt-in, straight in SQLite.
+    let conn = rusqlite::Connection::open(srv.data_dir().join("consentry.db")).unwrap();
+    let n = conn
+        .execute(
+            "UPDATE consent_events SET action = 'opt_in' WHERE action = 'opt_out'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let (code, out) = verify(srv.data_dir());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("consent_events row 2"), "{out}");
+}

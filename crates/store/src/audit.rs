@@ -1,0 +1,143 @@
+//! The tamper-evident audit log: what a regulator can check without trusting the operator.
+//!
+//! Every record that matters as evidence — consent events, decisions, re-decisions, senders
+//! (and, through [`AuditKind`], complaints, verdicts and suspensions) — is digested (SHA-256
+//! over a canonical, length-prefixed encoding of its stored fields) when it is written, in the
+//! same transaction. The digests of one transaction form a *block*:
+//!
+//! ```text
+//! block.hash = SHA-256(prev_hash ‖ seq ‖ kind ‖ first_ref ‖ count ‖ SHA-256(d₁ ‖ … ‖ dₙ))
+//! ```
+//!
+//! so each record commits to every record before it. Blocks rather than one chain link per
+//! record keep the cost on the send path to one hash per record and one extra row per
+//! transaction; the block keeps every record's digest, so a verifier still names the exact row
+//! that was changed. Publishing the head hash (`GET /v1/audit/head`) elsewhere anchors it: a
+//! rewrite of history after that would have to produce the same head.
+//!
+//! Mutable state that is not evidence — delivery progress, the current status of a message after
+//! re-decisions (themselves chained) — is kept in columns the digests leave out.
+
+use serde::Serialize;
+
+/// What kind of record a block holds; each kind lives in one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditKind {
+    /// `consent_events`, by `seq`.
+    ConsentEvent,
+    /// The first decision of a message (`messages`, by `id`).
+    Decision,
+    /// A later decision (`redecisions`, by rowid).
+    Redecision,
+    /// A sender's registration (`senders`, by `id`).
+    Sender,
+}
+
+impl AuditKind {
+    /// Stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::ConsentEvent => "consent_event",
+            AuditKind::Decision => "decision",
+            AuditKind::Redecision => "redecision",
+            AuditKind::Sender => "sender",
+        }
+    }
+
+    /// The table the records live in.
+    #[must_use]
+    pub fn table(self) -> &'static str {
+        match self {
+            AuditKind::ConsentEvent => "consent_events",
+            AuditKind::Decision => "messages",
+            AuditKind::Redecision => "redecisions",
+            AuditKind::Sender => "senders",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "consent_event" => AuditKind::ConsentEvent,
+            "decision" => AuditKind::Decision,
+            "redecision" => AuditKind::Redecision,
+            "sender" => AuditKind::Sender,
+            _ => return None,
+        })
+    }
+}
+
+/// The newest block: anchor this hash somewhere the operator cannot rewrite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditHead {
+    /// Number of blocks.
+    pub blocks: u64,
+    /// Number of records chained.
+    pub records: u64,
+    /// Hex SHA-256 of the newest block (64 zeros when empty).
+    pub hash: String,
+}
+
+/// Where one record sits in the chain, with what a third party needs to check it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditProof {
+    /// Kind of record.
+    pub kind: AuditKind,
+    /// Its row id.
+    pub row: i64,
+    /// Its digest (hex).
+    pub digest: String,
+    /// The block holding it.
+    pub block: u64,
+    /// The block's previous hash (hex).
+    pub prev: String,
+    /// The block's first row id and number of records.
+    pub first_row: i64,
+    /// Number of records in the block.
+    pub count: u64,
+    /// Every digest in the block, in order (hex).
+    pub digests: Vec<String>,
+    /// The block's hash (hex).
+    pub hash: String,
+}
+
+/// The outcome of `audit verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    /// Blocks checked.
+    pub blocks: u64,
+    /// Records checked.
+    pub records: u64,
+    /// The head hash recomputed from the data (hex).
+    pub head: String,
+    /// The first problem found, if any.
+    pub broken: Option<Broken>,
+}
+
+/// The first record or block that does not match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Broken {
+    /// Block number.
+    pub block: u64,
+    /// Kind of record (when a record is at fault).
+    pub kind: Option<AuditKind>,
+    /// Table and row id (when a record is at fault).
+    pub table: Option<&'static str>,
+    /// Row id.
+    pub row: Option<i64>,
+    /// What is wrong.
+    pub why: String,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.table, self.row) {
+            (Some(t), Some(r)) => {
+                write!(f, "{t} row {r} (audit block {}): {}", self.block, self.why)
+            }
+            _ => write!(f, "audit block {}: {}", self.block, self.why),
+        }
+    }
+}
