@@ -18,6 +18,20 @@ struct Planned {
     sender: SenderRecord,
     hash: u64,
     decided: Vec<(Option<Msisdn>, Decision)>,
+    /// The text decided on (with a stand-in `{unsubscribe}` link), when it differs.
+    preview: Option<String>,
+    /// Each recipient's own text (its unsubscribe link), where it has one.
+    texts: Vec<Option<String>>,
+}
+
+impl Planned {
+    fn text_of<'a>(&'a self, i: usize, sub: &'a Submission<'_>) -> &'a str {
+        self.texts
+            .get(i)
+            .and_then(Option::as_deref)
+            .or(self.preview.as_deref())
+            .unwrap_or(sub.text)
+    }
 }
 
 impl Gateway {
@@ -37,12 +51,12 @@ impl Gateway {
         let mut rows = Vec::new();
         for ((_, sub), plan) in items.iter().zip(&plans) {
             let Ok(p) = plan else { continue };
-            for (to, (phone, d)) in sub.to.iter().zip(&p.decided) {
+            for (i, (to, (phone, d))) in sub.to.iter().zip(&p.decided).enumerate() {
                 rows.push(NewMessage {
                     sender: p.sender.id,
                     to,
                     phone: *phone,
-                    text: sub.text,
+                    text: p.text_of(i, sub),
                     category: d.category,
                     verdict: d.verdict,
                     reasons: &d.reasons,
@@ -57,21 +71,23 @@ impl Gateway {
         let mut counts = [0u64; 3];
         let mut out = Vec::with_capacity(items.len());
         for ((_, sub), plan) in items.iter().zip(plans) {
-            let p = match plan {
+            let mut p = match plan {
                 Ok(p) => p,
                 Err(e) => {
                     out.push(Err(e));
                     continue;
                 }
             };
-            let mut outcomes = Vec::with_capacity(p.decided.len());
-            for (to, (phone, d)) in sub.to.iter().zip(p.decided) {
+            let decided = std::mem::take(&mut p.decided);
+            let mut outcomes = Vec::with_capacity(decided.len());
+            for (i, (to, (phone, d))) in sub.to.iter().zip(decided).enumerate() {
                 let Some(id) = ids.next() else {
                     return Err(GatewayError::InvalidField(
                         "the store returned fewer ids than messages".into(),
                     ));
                 };
-                outcomes.push(self.settle(&p.sender, sub, id, to, phone, d, &mut counts));
+                let text = p.text_of(i, sub);
+                outcomes.push(self.settle(&p.sender, text, id, to, phone, d, &mut counts));
             }
             out.push(Ok(outcomes));
         }
@@ -95,25 +111,39 @@ impl Gateway {
                 "only a sender's key can send messages".into(),
             ));
         };
-        self.validate(sub)?;
+        // `{unsubscribe}`: decide on a stand-in link of the real length, as `submit` does.
+        let preview = self.link_preview(sub.text);
+        let text = preview.as_deref().unwrap_or(sub.text);
+        self.validate(&Submission {
+            text,
+            ..sub.clone()
+        })?;
         let sender = self
             .access
             .sender(sender_id)
             .ok_or(GatewayError::UnknownSender(sender_id.0))?;
-        let hash = Self::hash_of(sub.text);
-        let decided = sub
+        let hash = Self::hash_of(text);
+        let decided: Vec<(Option<Msisdn>, Decision)> = sub
             .to
             .iter()
             .map(|to| {
                 let phone = Msisdn::parse(to, region).ok();
-                let d = self.decide_one(&sender, phone, sub.text, sub.category, hash, now);
+                let d = self.decide_one(&sender, phone, text, sub.category, hash, now);
                 (phone, d.decision)
             })
             .collect();
+        let texts = self.link_texts(
+            sender.id,
+            sub.text,
+            decided.iter().map(|(p, d)| (*p, d.verdict)),
+            now,
+        )?;
         Ok(Planned {
             sender,
             hash,
             decided,
+            preview,
+            texts,
         })
     }
 
@@ -122,7 +152,7 @@ impl Gateway {
     fn settle(
         &self,
         sender: &SenderRecord,
-        sub: &Submission<'_>,
+        text: &str,
         id: u64,
         to: &str,
         phone: Option<Msisdn>,
@@ -137,7 +167,7 @@ impl Gateway {
                     sender: sender.id,
                     source_number: sender.source_number.clone(),
                     phone,
-                    text: sub.text.to_string(),
+                    text: text.to_string(),
                     category: d.category,
                 });
             }
@@ -150,7 +180,7 @@ impl Gateway {
                         Held {
                             sender: sender.id,
                             phone,
-                            text: sub.text.to_string(),
+                            text: text.to_string(),
                             category: d.category,
                         },
                     );

@@ -1,0 +1,268 @@
+//! The carrier client against a scripted SMSC: window cap, throttling, a dropped connection,
+//! and receipts mapped back to our messages, without losing or duplicating acknowledged
+//! messages.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{SIGNATURE, open_gateway};
+use gateway::{Principal, Submission};
+use parking_lot::Mutex;
+use smpp::{BindType, CarrierConfig, CarrierKind, MobileOriginated, SmppCarrier};
+use smpp_proto::{BindResp, Body, CommandStatus, Decoder, MessageState, Pdu, Receipt, SmResp};
+use store::{Delivery, MessageLog, SmppRegistry};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+#[derive(Default)]
+struct Seen {
+    /// Text of every submit_sm answered with ROK, with the id given.
+    accepted: Vec<(String, String)>,
+    /// Most submit_sm received and not yet answered at once.
+    max_outstanding: usize,
+    connections: usize,
+}
+
+/// A scripted SMSC: holds responses for 300 ms on the first connection (to see the window),
+/// throttles the first submit_sm of the second connection, closes the first connection after
+/// its 5th acknowledgement, and sends a receipt for every accepted message.
+async fn smsc(listener: TcpListener, seen: Arc<Mutex<Seen>>) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            return;
+        };
+        let conn = {
+            let mut s = seen.lock();
+            s.connections += 1;
+            s.connections
+        };
+        let seen = Arc::clone(&seen);
+        tokio::spawn(async move {
+            let mut decoder = Decoder::new();
+            let mut buf = vec![0u8; 8192];
+            let mut held: Vec<Pdu> = Vec::new();
+            let start = tokio::time::Instant::now();
+            let mut acked = 0;
+            let mut throttled = false;
+            let mut seq = 1000;
+            loop {
+                let n = match tokio::time::timeout(Duration::from_millis(50), stream.read(&mut buf))
+                    .await
+                {
+                    Ok(Ok(0) | Err(_)) => return,
+                    Ok(Ok(n)) => n,
+                    Err(_) => 0,
+                };
+                decoder.extend(&buf[..n]);
+                let mut out = Vec::new();
+                while let Ok(Some(pdu)) = decoder.next_pdu() {
+                    match &pdu.body {
+                        Body::Bind(b) => {
+                            let r = Pdu::response(
+                                pdu.sequence_number,
+                                CommandStatus::ROK,
+                                Body::BindResp(BindResp::new(b.mode, "mock")),
+                            );
+                            r.encode_into(&mut out).expect("encode");
+                        }
+                        Body::EnquireLink => {
+                            Pdu::response(
+                                pdu.sequence_number,
+                                CommandStatus::ROK,
+                                Body::EnquireLinkResp,
+                            )
+                            .encode_into(&mut out)
+                            .expect("encode");
+                        }
+                        Body::SubmitSm(_) => held.push(pdu),
+                        _ => {}
+                    }
+                }
+                {
+                    let mut s = seen.lock();
+                    s.max_outstanding = s.max_outstanding.max(held.len());
+                }
+                if conn == 1 && start.elapsed() < Duration::from_millis(300) {
+                    stream.write_all(&out).await.expect("write");
+                    continue;
+                }
+                for pdu in held.drain(..) {
+                    let Body::SubmitSm(sm) = &pdu.body else {
+                        continue;
+                    };
+                    if conn == 2 && !throttled {
+                        throttled = true;
+                        Pdu::response(
+                            pdu.sequence_number,
+                            CommandStatus::RTHROTTLED,
+                            Body::SubmitSmResp(SmResp::default()),
+                        )
+                        .encode_into(&mut out)
+                        .expect("encode");
+                        continue;
+                    }
+                    let text = smpp_proto::text::decode_text(sm.data_coding, sm.payload());
+                    let id = {
+                        let mut s = seen.lock();
+                        let id = format!("{:X}", 0xC000 + s.accepted.len());
+                        s.accepted.push((text, id.clone()));
+                        id
+                    };
+                    Pdu::response(
+                        pdu.sequence_number,
+                        CommandStatus::ROK,
+                        Body::SubmitSmResp(SmResp::new(&id)),
+                    )
+                    .encode_into(&mut out)
+                    .expect("encode");
+                    // The receipt names the id in decimal; we answered in hex.
+                    let receipt = Receipt {
+                        id: u64::from_str_radix(&id, 16).expect("hex").to_string(),
+                        state: Some(MessageState::Delivered),
+                        ..Receipt::default()
+                    };
+                    seq += 1;
+                    Pdu::request(
+                        seq,
+                        Body::DeliverSm(
+                            receipt.to_deliver_sm(sm.destination.clone(), sm.source.clone()),
+                        ),
+                    )
+                    .encode_into(&mut out)
+                    .expect("encode");
+                    acked += 1;
+                    if conn == 1 && acked == 5 {
+                        // Close without a reset (which could discard what we just wrote):
+                        // shut our side, then drain the client's until it closes too.
+                        let _ = stream.write_all(&out).await;
+                        let _ = stream.shutdown().await;
+                        while let Ok(Ok(n)) =
+                            tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
+                                .await
+                        {
+                            if n == 0 {
+                                break;
+                            }
+                        }
+                        return;
+                    }
+                }
+                stream.write_all(&out).await.expect("write");
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_and_a_dropped_link_lose_and_duplicate_nothing_acknowledged() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    tokio::spawn(smsc(listener, Arc::clone(&seen)));
+
+    let (carrier, link) = SmppCarrier::new(CarrierConfig {
+        name: "mock".into(),
+        kind: CarrierKind::Smpp,
+        host: "127.0.0.1".into(),
+        port,
+        system_id: "consentry".into(),
+        password: "pw".into(),
+        system_type: String::new(),
+        bind: BindType::Transceiver,
+        window: 3,
+        max_tps: 0,
+        response_timeout_secs: 5,
+        enquire_link_secs: 30,
+        reconnect_max_secs: 1,
+        queue: 100,
+    })
+    .expect("carrier");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gateway = open_gateway(dir.path(), carrier);
+    let (sender, _) = gateway.create_sender("Shop", SIGNATURE).expect("sender");
+    let _workers = gateway.start();
+    let no_replies = |_: &MobileOriginated| Ok(());
+    link.start(Arc::clone(&gateway), None, Arc::new(no_replies))
+        .expect("link");
+
+    let mut ids = HashMap::new();
+    for i in 0..20 {
+        let to = [format!("+86138001380{i:02}")];
+        let text = format!("{SIGNATURE}取件码 {i}");
+        let out = gateway
+            .submit(
+                Principal::Sender(sender.id),
+                &Submission {
+                    to: &to,
+                    text: &text,
+                    category: domain::Category::Verification,
+                },
+            )
+            .expect("submit");
+        assert_eq!(
+            out[0].status,
+            policy::Verdict::Accepted,
+            "{:?}",
+            out[0].reasons
+        );
+        ids.insert(text, out[0].id);
+    }
+    let mut done = false;
+    for _ in 0..200 {
+        done = ids.values().all(|id| {
+            gateway
+                .store()
+                .message(*id)
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.delivery == Delivery::Delivered)
+        });
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let s = seen.lock();
+    let states: Vec<_> = ids
+        .values()
+        .map(|id| {
+            gateway
+                .store()
+                .message(*id)
+                .ok()
+                .flatten()
+                .map(|m| m.delivery)
+        })
+        .collect();
+    assert!(
+        done,
+        "not all delivered; SMSC accepted {}: {states:?}",
+        s.accepted.len()
+    );
+    assert!(s.connections >= 2, "the link reconnected");
+    assert!(
+        s.max_outstanding <= 3,
+        "window 3 exceeded: {}",
+        s.max_outstanding
+    );
+    assert_eq!(
+        s.accepted.len(),
+        20,
+        "each message acknowledged exactly once"
+    );
+    let mut texts: Vec<&String> = s.accepted.iter().map(|(t, _)| t).collect();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), 20);
+    // The carrier's ids are persisted, so receipts after a restart still find our messages.
+    for (text, carrier_id) in &s.accepted {
+        let ours = gateway
+            .store()
+            .message_by_carrier_id("mock", carrier_id)
+            .expect("store");
+        assert_eq!(ours, ids.get(text).copied(), "{text}");
+    }
+}
