@@ -17,6 +17,7 @@
 //! ```
 
 pub mod audit;
+mod complaints;
 mod error;
 mod records;
 mod replies;
@@ -24,6 +25,9 @@ mod roles;
 pub mod sqlite;
 
 pub use audit::{AuditHead, AuditKind, AuditProof, AuditReport, Broken};
+pub use complaints::{
+    ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
+};
 pub use error::StoreError;
 pub use records::{
     Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,

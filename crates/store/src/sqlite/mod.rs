@@ -6,6 +6,7 @@
 //! affordable.
 
 pub(crate) mod audit;
+mod complaints;
 mod consents;
 mod keys;
 mod messages;

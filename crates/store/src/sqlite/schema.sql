@@ -127,3 +127,42 @@ CREATE TABLE IF NOT EXISTS audit_blocks (
     at        INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_blocks_ref ON audit_blocks (kind, first_ref);
+
+-- Complaints with the verdict and evidence computed when they were filed (JSON, kept as
+-- computed). dedup_key makes a second complaint by one phone about one message a duplicate.
+CREATE TABLE IF NOT EXISTS complaints (
+    id            INTEGER PRIMARY KEY,
+    phone         INTEGER NOT NULL,
+    sender_id     INTEGER,                 -- the matched message's sender, else the one named
+    message_id    INTEGER,                 -- the matched message
+    source_number TEXT,
+    text          TEXT,
+    received_at   INTEGER NOT NULL,
+    kind          TEXT    NOT NULL,        -- unwanted_marketing | after_optout | fraud | other
+    note          TEXT,
+    filed_by      TEXT    NOT NULL,
+    filed_at      INTEGER NOT NULL,
+    dedup_key     TEXT    NOT NULL UNIQUE,
+    verdict       TEXT    NOT NULL,        -- violation | no_violation | unverified
+    matched       TEXT    NOT NULL,        -- JSON: how the message was found
+    adjudication  TEXT    NOT NULL         -- JSON: findings, events, decision, scores
+);
+CREATE INDEX IF NOT EXISTS complaints_sender ON complaints (sender_id, filed_at);
+CREATE INDEX IF NOT EXISTS complaints_phone ON complaints (phone, filed_at);
+CREATE INDEX IF NOT EXISTS complaints_filed ON complaints (filed_at);
+
+-- Every change to a sender's suspension, with its reason: automatic (actor 'enforcement',
+-- with the complaint and the figures that triggered it) or by an admin.
+CREATE TABLE IF NOT EXISTS suspension_changes (
+    id           INTEGER PRIMARY KEY,
+    sender_id    INTEGER NOT NULL,
+    action       TEXT    NOT NULL,         -- suspend | lift | confirm
+    reason       TEXT    NOT NULL,
+    actor        TEXT    NOT NULL,
+    at           INTEGER NOT NULL,
+    complaint_id INTEGER,
+    activity     TEXT                      -- JSON: the sender's figures at the time
+);
+CREATE INDEX IF NOT EXISTS suspension_changes_sender ON suspension_changes (sender_id, id);
+-- A sender's marketing in the reputation window, counted on every complaint.
+CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender_id, decided_at);

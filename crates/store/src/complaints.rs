@@ -1,0 +1,244 @@
+//! What enforcement needs from storage: complaints with their verdicts, suspension changes with
+//! their reasons, and the counts behind reputation and reports.
+//!
+//! The verdict and its evidence are computed once, when the complaint is filed, and stored with
+//! it: what the gateway knew then is what a regulator reads later, even if the sender is since
+//! deleted or the policy changed.
+
+use complaints::{
+    Activity, Adjudication, ComplaintKind, ComplaintVerdict, MatchOutcome, SenderFigures,
+    SuspensionAction,
+};
+use domain::{Msisdn, SenderId, Timestamp};
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// A complaint with its verdict, before the store gives it an id.
+#[derive(Debug, Clone)]
+pub struct NewComplaint {
+    /// The consumer who complains.
+    pub phone: Msisdn,
+    /// The sender it is about: the matched message's, else the one named.
+    pub sender: Option<SenderId>,
+    /// The matched message.
+    pub message_id: Option<u64>,
+    /// The number the message came from, as the complainant gave it.
+    pub source_number: Option<String>,
+    /// The text as the complainant gave it.
+    pub text: Option<String>,
+    /// When the consumer received the message.
+    pub received_at: Timestamp,
+    /// What the complaint says.
+    pub kind: ComplaintKind,
+    /// Free text from the complainant or the operator.
+    pub note: Option<String>,
+    /// Who filed it: `admin`, `carrier` (a 举报 reply), `portal`.
+    pub filed_by: String,
+    /// When it was filed.
+    pub filed_at: Timestamp,
+    /// One complaint per phone and message (or per phone, sender and text when no message
+    /// matched): a second one with this key is a duplicate.
+    pub dedup_key: String,
+    /// How the message was found.
+    pub matched: MatchOutcome,
+    /// The verdict and its evidence.
+    pub adjudication: Adjudication,
+}
+
+/// A stored complaint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComplaintRecord {
+    /// Id.
+    pub id: u64,
+    /// The consumer.
+    pub phone: Msisdn,
+    /// The sender it is about.
+    pub sender: Option<SenderId>,
+    /// The matched message.
+    pub message_id: Option<u64>,
+    /// As given.
+    pub source_number: Option<String>,
+    /// As given.
+    pub text: Option<String>,
+    /// When received.
+    pub received_at: Timestamp,
+    /// Kind.
+    pub kind: ComplaintKind,
+    /// Note.
+    pub note: Option<String>,
+    /// Who filed it.
+    pub filed_by: String,
+    /// When filed.
+    pub filed_at: Timestamp,
+    /// How the message was found.
+    pub matched: MatchOutcome,
+    /// The verdict and its evidence.
+    pub adjudication: Adjudication,
+}
+
+impl ComplaintRecord {
+    /// The verdict.
+    #[must_use]
+    pub fn verdict(&self) -> ComplaintVerdict {
+        self.adjudication.verdict
+    }
+}
+
+/// A change to a sender's suspension, before the store gives it an id.
+#[derive(Debug, Clone)]
+pub struct NewSuspension {
+    /// The sender.
+    pub sender: SenderId,
+    /// Suspend, lift or confirm.
+    pub action: SuspensionAction,
+    /// Why, in words (required for every change).
+    pub reason: String,
+    /// Who: `enforcement` (automatic) or `admin`.
+    pub actor: String,
+    /// When.
+    pub at: Timestamp,
+    /// The complaint that triggered an automatic suspension.
+    pub complaint_id: Option<u64>,
+    /// The sender's record at the time.
+    pub activity: Option<Activity>,
+}
+
+/// A stored suspension change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuspensionRecord {
+    /// Id.
+    pub id: u64,
+    /// The sender.
+    pub sender: SenderId,
+    /// What changed.
+    pub action: SuspensionAction,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub actor: String,
+    /// When.
+    pub at: Timestamp,
+    /// The triggering complaint.
+    pub complaint_id: Option<u64>,
+    /// The record at the time.
+    pub activity: Option<Activity>,
+}
+
+/// Complaints, suspensions and the counts behind reputation and reports.
+pub trait ComplaintLog {
+    /// Records a complaint and, when it triggers one, a suspension (which also marks the
+    /// sender suspended), in one transaction. A complaint whose `dedup_key` exists is not
+    /// recorded ([`StoreError::Conflict`]). Returns the complaint's id and the suspension's.
+    fn insert_complaint(
+        &self,
+        complaint: &NewComplaint,
+        suspension: Option<&NewSuspension>,
+    ) -> Result<(u64, Option<u64>), StoreError>;
+    /// One complaint.
+    fn complaint(&self, id: u64) -> Result<Option<ComplaintRecord>, StoreError>;
+    /// The id of the complaint with this dedup key.
+    fn complaint_by_key(&self, key: &str) -> Result<Option<u64>, StoreError>;
+    /// Complaints newest first, about `sender` only if given, with ids below `before`.
+    fn complaints(
+        &self,
+        sender: Option<SenderId>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ComplaintRecord>, StoreError>;
+    /// How many complaints `phone` filed since `since` (flood control).
+    fn complaints_from_phone_since(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+    ) -> Result<u64, StoreError>;
+    /// Records a suspension change and sets the sender's `suspended` flag to match, in one
+    /// transaction; `None` if no such sender.
+    fn record_suspension(&self, change: &NewSuspension) -> Result<Option<u64>, StoreError>;
+    /// A sender's suspension changes, oldest first.
+    fn suspensions(&self, sender: SenderId) -> Result<Vec<SuspensionRecord>, StoreError>;
+    /// A sender's marketing sent, complaints (not counting unverified ones) and violations
+    /// since `since`. Opt-outs are left at 0: see [`ComplaintLog::opt_outs_since`].
+    fn sender_activity(&self, sender: SenderId, since: Timestamp) -> Result<Activity, StoreError>;
+    /// Sender-scoped opt-outs from `sender` recorded since `since` (a scan of the ledger:
+    /// for reviews and reports, not for every complaint).
+    fn opt_outs_since(&self, sender: SenderId, since: Timestamp) -> Result<u64, StoreError>;
+    /// Per-sender figures for `[from, to)` (every registered sender, with zeros where idle)
+    /// and the number of unverified complaints in the period. Complaint rates are left for
+    /// [`complaints::PeriodReport::new`] to fill.
+    fn period_figures(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<(Vec<SenderFigures>, u64), StoreError>;
+}
+
+impl ComplaintLog for Store {
+    fn insert_complaint(
+        &self,
+        complaint: &NewComplaint,
+        suspension: Option<&NewSuspension>,
+    ) -> Result<(u64, Option<u64>), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.insert_complaint(complaint, suspension),
+        }
+    }
+    fn complaint(&self, id: u64) -> Result<Option<ComplaintRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.complaint(id),
+        }
+    }
+    fn complaint_by_key(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.complaint_by_key(key),
+        }
+    }
+    fn complaints(
+        &self,
+        sender: Option<SenderId>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ComplaintRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.complaints(sender, before, limit),
+        }
+    }
+    fn complaints_from_phone_since(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+    ) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.complaints_from_phone_since(phone, since),
+        }
+    }
+    fn record_suspension(&self, change: &NewSuspension) -> Result<Option<u64>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.record_suspension(change),
+        }
+    }
+    fn suspensions(&self, sender: SenderId) -> Result<Vec<SuspensionRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.suspensions(sender),
+        }
+    }
+    fn sender_activity(&self, sender: SenderId, since: Timestamp) -> Result<Activity, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.sender_activity(sender, since),
+        }
+    }
+    fn opt_outs_since(&self, sender: SenderId, since: Timestamp) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.opt_outs_since(sender, since),
+        }
+    }
+    fn period_figures(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<(Vec<SenderFigures>, u64), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.period_figures(from, to),
+        }
+    }
+}

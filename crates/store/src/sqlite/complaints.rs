@@ -1,0 +1,366 @@
+//! The complaints and suspension_changes tables, and the counts reputation and reports need.
+
+use std::collections::BTreeMap;
+
+use complaints::{Activity, SenderFigures, SuspensionAction};
+use domain::{Msisdn, SenderId, Timestamp};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::{SqliteStore, corrupt, from_micros, micros, truncate};
+use crate::StoreError;
+use crate::complaints::{
+    ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
+};
+
+const T: &str = "complaints";
+const S: &str = "suspension_changes";
+const COLUMNS: &str = "id, phone, sender_id, message_id, source_number, text, received_at, kind, \
+                       note, filed_by, filed_at, matched, adjudication";
+
+fn phone_col(p: Msisdn) -> i64 {
+    i64::try_from(p.as_u64()).unwrap_or(i64::MAX)
+}
+
+fn id_col(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(i64::MAX)
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn complaint(r: &Row<'_>) -> Result<ComplaintRecord, StoreError> {
+    let id: i64 = r.get(0)?;
+    let kind: String = r.get(7)?;
+    let matched: String = r.get(11)?;
+    let adjudication: String = r.get(12)?;
+    Ok(ComplaintRecord {
+        id: u64_of(id),
+        phone: Msisdn::from_u64(u64::try_from(r.get::<_, i64>(1)?).map_err(|e| corrupt(T, id, e))?),
+        sender: r.get::<_, Option<u32>>(2)?.map(SenderId),
+        message_id: r.get::<_, Option<i64>>(3)?.map(u64_of),
+        source_number: r.get(4)?,
+        text: r.get(5)?,
+        received_at: from_micros(T, id, r.get(6)?)?,
+        kind: kind.parse().map_err(|e| corrupt(T, id, e))?,
+        note: r.get(8)?,
+        filed_by: r.get(9)?,
+        filed_at: from_micros(T, id, r.get(10)?)?,
+        matched: serde_json::from_str(&matched).map_err(|e| corrupt(T, id, e))?,
+        adjudication: serde_json::from_str(&adjudication).map_err(|e| corrupt(T, id, e))?,
+    })
+}
+
+fn suspension(r: &Row<'_>) -> Result<SuspensionRecord, StoreError> {
+    let id: i64 = r.get(0)?;
+    let action: String = r.get(2)?;
+    let activity: Option<String> = r.get(7)?;
+    Ok(SuspensionRecord {
+        id: u64_of(id),
+        sender: SenderId(r.get(1)?),
+        action: action.parse().map_err(|e| corrupt(S, id, e))?,
+        reason: r.get(3)?,
+        actor: r.get(4)?,
+        at: from_micros(S, id, r.get(5)?)?,
+        complaint_id: r.get::<_, Option<i64>>(6)?.map(u64_of),
+        activity: activity
+            .map(|a| serde_json::from_str(&a))
+            .transpose()
+            .map_err(|e| corrupt(S, id, e))?,
+    })
+}
+
+/// Inserts a suspension change and sets the flag; `None` if the sender does not exist.
+fn insert_suspension(tx: &Transaction<'_>, s: &NewSuspension) -> Result<Option<u64>, StoreError> {
+    let suspended = s.action != SuspensionAction::Lift;
+    let n = tx.execute(
+        "UPDATE senders SET suspended = ?1 WHERE id = ?2",
+        params![suspended, s.sender.0],
+    )?;
+    if n != 1 {
+        return Ok(None);
+    }
+    let activity = s
+        .activity
+        .map(|a| serde_json::to_string(&a))
+        .transpose()
+        .map_err(|e| corrupt(S, 0, e))?;
+    tx.execute(
+        "INSERT INTO suspension_changes (sender_id, action, reason, actor, at, complaint_id, activity)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            s.sender.0,
+            s.action.as_str(),
+            s.reason,
+            s.actor,
+            micros(s.at),
+            s.complaint_id.map(id_col),
+            activity
+        ],
+    )?;
+    Ok(Some(u64_of(tx.last_insert_rowid())))
+}
+
+/// A sender's row, made if it is not registered (any more).
+fn row(rows: &mut BTreeMap<u32, SenderFigures>, id: u32) -> &mut SenderFigures {
+    rows.entry(id)
+        .or_insert_with(|| SenderFigures::empty(SenderId(id), String::new()))
+}
+
+impl ComplaintLog for SqliteStore {
+    fn insert_complaint(
+        &self,
+        c: &NewComplaint,
+        suspension: Option<&NewSuspension>,
+    ) -> Result<(u64, Option<u64>), StoreError> {
+        let matched = serde_json::to_string(&c.matched).map_err(|e| corrupt(T, 0, e))?;
+        let adjudication = serde_json::to_string(&c.adjudication).map_err(|e| corrupt(T, 0, e))?;
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT INTO complaints (phone, sender_id, message_id, source_number, text, received_at,
+                kind, note, filed_by, filed_at, dedup_key, verdict, matched, adjudication)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                phone_col(c.phone),
+                c.sender.map(|s| s.0),
+                c.message_id.map(id_col),
+                c.source_number,
+                c.text,
+                micros(c.received_at),
+                c.kind.as_str(),
+                c.note,
+                c.filed_by,
+                micros(c.filed_at),
+                c.dedup_key,
+                c.adjudication.verdict.as_str(),
+                matched,
+                adjudication,
+            ],
+        );
+        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted
+            && e.code == rusqlite::ErrorCode::ConstraintViolation
+        {
+            return Err(StoreError::Conflict(format!("complaint {}", c.dedup_key)));
+        }
+        inserted?;
+        let id = u64_of(tx.last_insert_rowid());
+        let suspension_id = match suspension {
+            Some(s) => {
+                let s = NewSuspension {
+                    complaint_id: Some(id),
+                    ..s.clone()
+                };
+                insert_suspension(&tx, &s)?
+            }
+            None => None,
+        };
+        tx.commit()?;
+        Ok((id, suspension_id))
+    }
+
+    fn complaint(&self, id: u64) -> Result<Option<ComplaintRecord>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM complaints WHERE id = ?1"))?;
+        let mut rows = stmt.query([id_col(id)])?;
+        rows.next()?.map(complaint).transpose()
+    }
+
+    fn complaint_by_key(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let conn = self.reader.lock();
+        Ok(conn
+            .query_row(
+                "SELECT id FROM complaints WHERE dedup_key = ?1",
+                [key],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(u64_of))
+    }
+
+    fn complaints(
+        &self,
+        sender: Option<SenderId>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ComplaintRecord>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM complaints
+             WHERE (?1 IS NULL OR sender_id = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3"
+        ))?;
+        let mut rows = stmt.query(params![
+            sender.map(|s| s.0),
+            before.map_or(i64::MAX, id_col),
+            limit
+        ])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(complaint(r)?);
+        }
+        Ok(out)
+    }
+
+    fn complaints_from_phone_since(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let conn = self.reader.lock();
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM complaints WHERE phone = ?1 AND filed_at >= ?2",
+            params![phone_col(phone), micros(since)],
+            |r| r.get(0),
+        )?;
+        Ok(u64_of(n))
+    }
+
+    fn record_suspension(&self, change: &NewSuspension) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let id = insert_suspension(&tx, change)?;
+        if id.is_some() {
+            tx.commit()?;
+        }
+        Ok(id)
+    }
+
+    fn suspensions(&self, sender: SenderId) -> Result<Vec<SuspensionRecord>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, sender_id, action, reason, actor, at, complaint_id, activity
+             FROM suspension_changes WHERE sender_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([sender.0])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(suspension(r)?);
+        }
+        Ok(out)
+    }
+
+    fn sender_activity(&self, sender: SenderId, since: Timestamp) -> Result<Activity, StoreError> {
+        let conn = self.reader.lock();
+        let marketing_sent: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM messages WHERE sender_id = ?1 AND decided_at >= ?2
+                   AND category = 'marketing' AND delivery IN ('submitted', 'delivered', 'failed')",
+            )?
+            .query_row(params![sender.0, micros(since)], |r| r.get(0))?;
+        let (complaints, violations): (i64, i64) = conn
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(verdict = 'violation'), 0) FROM complaints
+                 WHERE sender_id = ?1 AND filed_at >= ?2 AND verdict != 'unverified'",
+            )?
+            .query_row(params![sender.0, micros(since)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok(Activity {
+            marketing_sent: u64_of(marketing_sent),
+            opt_outs: 0,
+            complaints: u64_of(complaints),
+            violations: u64_of(violations),
+        })
+    }
+
+    fn opt_outs_since(&self, sender: SenderId, since: Timestamp) -> Result<u64, StoreError> {
+        let conn = self.reader.lock();
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM consent_events
+             WHERE sender_id = ?1 AND action = 'opt_out' AND recorded_at >= ?2",
+            params![sender.0, micros(since)],
+            |r| r.get(0),
+        )?;
+        Ok(u64_of(n))
+    }
+
+    fn period_figures(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<(Vec<SenderFigures>, u64), StoreError> {
+        let conn = self.reader.lock();
+        let (from, to) = (micros(truncate(from)), micros(truncate(to)));
+        let mut rows: BTreeMap<u32, SenderFigures> = BTreeMap::new();
+        {
+            let mut stmt = conn.prepare_cached("SELECT id, name, suspended FROM senders")?;
+            let mut q = stmt.query([])?;
+            while let Some(r) = q.next()? {
+                let id: u32 = r.get(0)?;
+                let mut f = SenderFigures::empty(SenderId(id), r.get::<_, String>(1)?);
+                f.suspended_now = r.get(2)?;
+                rows.insert(id, f);
+            }
+        }
+        // Messages decided in the period: handed off, or refused.
+        let mut stmt = conn.prepare_cached(
+            "SELECT sender_id,
+                    sum(delivery IN ('submitted', 'delivered', 'failed')),
+                    sum(delivery IN ('submitted', 'delivered', 'failed') AND category = 'marketing'),
+                    sum(delivery = 'not_sent')
+             FROM messages WHERE decided_at >= ?1 AND decided_at < ?2 GROUP BY sender_id",
+        )?;
+        let mut q = stmt.query(params![from, to])?;
+        while let Some(r) = q.next()? {
+            let f = row(&mut rows, r.get(0)?);
+            f.sent = u64_of(r.get(1)?);
+            f.marketing_sent = u64_of(r.get(2)?);
+            f.blocked = u64_of(r.get(3)?);
+        }
+        drop(q);
+        // The current decision's reasons (a cancellation at hand-off has its own).
+        let mut stmt = conn.prepare_cached(
+            "SELECT m.sender_id, json_extract(j.value, '$.code'), count(*)
+             FROM messages m, json_each(coalesce(m.current_reasons, m.reasons)) j
+             WHERE m.decided_at >= ?1 AND m.decided_at < ?2 AND m.delivery = 'not_sent'
+             GROUP BY 1, 2",
+        )?;
+        let mut q = stmt.query(params![from, to])?;
+        while let Some(r) = q.next()? {
+            let code: Option<String> = r.get(1)?;
+            let n = u64_of(r.get(2)?);
+            row(&mut rows, r.get(0)?)
+                .blocked_by_reason
+                .insert(code.unwrap_or_else(|| "unknown".into()), n);
+        }
+        drop(q);
+        let mut stmt = conn.prepare_cached(
+            "SELECT sender_id, count(*) FROM consent_events
+             WHERE action = 'opt_out' AND sender_id IS NOT NULL AND recorded_at >= ?1 AND recorded_at < ?2
+             GROUP BY sender_id",
+        )?;
+        let mut q = stmt.query(params![from, to])?;
+        while let Some(r) = q.next()? {
+            row(&mut rows, r.get(0)?).opt_outs = u64_of(r.get(1)?);
+        }
+        drop(q);
+        let mut stmt = conn.prepare_cached(
+            "SELECT sender_id, count(*), sum(verdict = 'violation') FROM complaints
+             WHERE filed_at >= ?1 AND filed_at < ?2 AND sender_id IS NOT NULL AND verdict != 'unverified'
+             GROUP BY sender_id",
+        )?;
+        let mut q = stmt.query(params![from, to])?;
+        while let Some(r) = q.next()? {
+            let f = row(&mut rows, r.get(0)?);
+            f.complaints = u64_of(r.get(1)?);
+            f.violations = u64_of(r.get(2)?);
+        }
+        drop(q);
+        let mut stmt = conn.prepare_cached(
+            "SELECT sender_id, count(*) FROM suspension_changes
+             WHERE action = 'suspend' AND at >= ?1 AND at < ?2 GROUP BY sender_id",
+        )?;
+        let mut q = stmt.query(params![from, to])?;
+        while let Some(r) = q.next()? {
+            row(&mut rows, r.get(0)?).suspensions = u64_of(r.get(1)?);
+        }
+        drop(q);
+        let unverified: i64 = conn.query_row(
+            "SELECT count(*) FROM complaints WHERE filed_at >= ?1 AND filed_at < ?2 AND verdict = 'unverified'",
+            params![from, to],
+            |r| r.get(0),
+        )?;
+        Ok((rows.into_values().collect(), u64_of(unverified)))
+    }
+}

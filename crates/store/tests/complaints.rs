@@ -1,0 +1,239 @@
+//! Conformance for the complaint log: every backend must pass (same `backends()` as
+//! `conformance.rs`).
+#![allow(clippy::unwrap_used)]
+
+use complaints::{
+    Activity, Case, ComplaintKind, ComplaintVerdict, Limits, MatchOutcome, SentMessage,
+    SuspensionAction, adjudicate,
+};
+use domain::{Category, ConsentAction, ConsentSource, Msisdn, Region, Scope, SenderId, Timestamp};
+use policy::{Reason, ReasonCode, Verdict};
+use store::{
+    ComplaintLog, ConsentLog, Delivery, Durability, MessageLog, NewComplaint, NewConsent,
+    NewMessage, NewSender, NewSuspension, SenderRegistry, Store, StoreError,
+};
+
+fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    vec![
+        ("sqlite-memory", Store::open_in_memory().unwrap(), None),
+        ("sqlite-file", file, Some(dir)),
+    ]
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn phone() -> Msisdn {
+    Msisdn::parse("13800138000", Region::CN).unwrap()
+}
+
+fn complaint(key: &str, sender: Option<SenderId>, message: Option<&SentMessage>) -> NewComplaint {
+    let adjudication = adjudicate(&Case {
+        kind: ComplaintKind::UnwantedMarketing,
+        message,
+        history: &[],
+        content: None,
+        facts: None,
+        limits: Limits::default(),
+    });
+    NewComplaint {
+        phone: phone(),
+        sender,
+        message_id: message.map(|m| m.message_id),
+        source_number: Some("10690000123450001".into()),
+        text: Some("双11全场5折".into()),
+        received_at: t("2026-11-11T03:00:00Z"),
+        kind: ComplaintKind::UnwantedMarketing,
+        note: Some("never agreed".into()),
+        filed_by: "admin".into(),
+        filed_at: t("2026-11-11T04:00:00Z"),
+        dedup_key: key.into(),
+        matched: message.map_or(MatchOutcome::NoCandidate, |m| MatchOutcome::Matched {
+            message_id: m.message_id,
+            by: complaints::MatchedBy::MessageId,
+            similarity: None,
+        }),
+        adjudication,
+    }
+}
+
+fn setup(s: &Store) -> (SenderId, SentMessage) {
+    let shop = s
+        .create_sender(&NewSender {
+            name: "Shop".into(),
+            signature: "【Shop】".into(),
+            source_number: "10690000123450001".into(),
+            api_key_hash: "h1".into(),
+        })
+        .unwrap()
+        .id;
+    let reasons = [Reason::new(ReasonCode::NoConsent, "none")];
+    let ids = s
+        .insert_messages(&[
+            NewMessage {
+                sender: shop,
+                to: "13800138000",
+                phone: Some(phone()),
+                text: "【Shop】双11全场5折，回T退订",
+                category: Category::Marketing,
+                verdict: Verdict::Accepted,
+                reasons: &[],
+                decided_at: t("2026-11-11T02:00:00Z"),
+                release_at: None,
+                text_hash: 1,
+            },
+            NewMessage {
+                sender: shop,
+                to: "13800138000",
+                phone: Some(phone()),
+                text: "【Shop】again",
+                category: Category::Marketing,
+                verdict: Verdict::Rejected,
+                reasons: &reasons,
+                decided_at: t("2026-11-11T02:30:00Z"),
+                release_at: None,
+                text_hash: 2,
+            },
+        ])
+        .unwrap();
+    s.set_delivery(&[(ids[0], Delivery::Delivered, t("2026-11-11T02:00:01Z"))])
+        .unwrap();
+    s.append_consents(&[NewConsent {
+        phone: phone(),
+        scope: Scope::Sender,
+        sender: Some(shop),
+        action: ConsentAction::OptOut,
+        source: ConsentSource::Reply,
+        evidence: "T".into(),
+        actor: "reply".into(),
+        at: t("2026-11-11T03:00:00Z"),
+    }])
+    .unwrap();
+    let m = SentMessage {
+        message_id: ids[0],
+        sender: shop,
+        text: "【Shop】双11全场5折，回T退订".into(),
+        category: Category::Marketing,
+        status: Verdict::Accepted,
+        reasons: Vec::new(),
+        decided_at: t("2026-11-11T02:00:00Z"),
+        sent_at: Some(t("2026-11-11T02:00:01Z")),
+    };
+    (shop, m)
+}
+
+#[test]
+fn complaints_read_back_exactly_and_duplicates_conflict() {
+    for (name, s, _dir) in backends() {
+        let (shop, m) = setup(&s);
+        let c = complaint("m:1", Some(shop), Some(&m));
+        let (id, none) = s.insert_complaint(&c, None).unwrap();
+        assert_eq!(none, None, "{name}");
+        let back = s.complaint(id).unwrap().unwrap();
+        assert_eq!(back.adjudication, c.adjudication, "{name}");
+        assert_eq!(back.verdict(), ComplaintVerdict::Violation, "{name}");
+        assert_eq!(back.note.as_deref(), Some("never agreed"), "{name}");
+        assert_eq!(back.matched, c.matched, "{name}");
+        assert_eq!(s.complaint_by_key("m:1").unwrap(), Some(id), "{name}");
+        assert!(
+            matches!(s.insert_complaint(&c, None), Err(StoreError::Conflict(_))),
+            "{name}"
+        );
+        assert_eq!(s.complaints(None, None, 10).unwrap().len(), 1, "{name}");
+        assert_eq!(
+            s.complaints(Some(SenderId(99)), None, 10).unwrap().len(),
+            0,
+            "{name}"
+        );
+        assert_eq!(
+            s.complaints_from_phone_since(phone(), t("2026-11-11T00:00:00Z"))
+                .unwrap(),
+            1,
+            "{name}"
+        );
+        assert_eq!(s.complaint(id + 1).unwrap(), None, "{name}");
+    }
+}
+
+#[test]
+fn a_suspension_is_recorded_with_its_complaint_and_sets_the_flag() {
+    for (name, s, _dir) in backends() {
+        let (shop, m) = setup(&s);
+        let susp = NewSuspension {
+            sender: shop,
+            action: SuspensionAction::Suspend,
+            reason: "automatic: 3 violations".into(),
+            actor: "enforcement".into(),
+            at: t("2026-11-11T04:00:00Z"),
+            complaint_id: None,
+            activity: Some(Activity {
+                marketing_sent: 1,
+                opt_outs: 0,
+                complaints: 1,
+                violations: 1,
+            }),
+        };
+        let (id, sid) = s
+            .insert_complaint(&complaint("m:1", Some(shop), Some(&m)), Some(&susp))
+            .unwrap();
+        assert!(sid.is_some(), "{name}");
+        assert!(s.senders().unwrap()[0].suspended, "{name}");
+        let lift = NewSuspension {
+            action: SuspensionAction::Lift,
+            reason: "reviewed: consents re-collected".into(),
+            actor: "admin".into(),
+            complaint_id: None,
+            activity: None,
+            ..susp.clone()
+        };
+        assert!(s.record_suspension(&lift).unwrap().is_some(), "{name}");
+        assert!(!s.senders().unwrap()[0].suspended, "{name}");
+        let unknown = NewSuspension {
+            sender: SenderId(404),
+            ..lift.clone()
+        };
+        assert_eq!(s.record_suspension(&unknown).unwrap(), None, "{name}");
+        let history = s.suspensions(shop).unwrap();
+        assert_eq!(history.len(), 2, "{name}");
+        assert_eq!(history[0].complaint_id, Some(id), "{name}");
+        assert_eq!(history[0].activity, susp.activity, "{name}");
+        assert_eq!(history[1].action, SuspensionAction::Lift, "{name}");
+    }
+}
+
+#[test]
+fn activity_and_period_figures_count_what_happened() {
+    for (name, s, _dir) in backends() {
+        let (shop, m) = setup(&s);
+        s.insert_complaint(&complaint("m:1", Some(shop), Some(&m)), None)
+            .unwrap();
+        // An unverified complaint naming the shop is recorded but not counted against it.
+        s.insert_complaint(&complaint("p:x", Some(shop), None), None)
+            .unwrap();
+        let since = t("2026-11-01T00:00:00Z");
+        let a = s.sender_activity(shop, since).unwrap();
+        assert_eq!(
+            (a.marketing_sent, a.complaints, a.violations),
+            (1, 1, 1),
+            "{name}"
+        );
+        assert_eq!(
+            s.opt_outs_since(shop, t("2000-01-01T00:00:00Z")).unwrap(),
+            1,
+            "{name}"
+        );
+        let (rows, unverified) = s.period_figures(since, t("2026-12-01T00:00:00Z")).unwrap();
+        assert_eq!(unverified, 1, "{name}");
+        let r = &rows[0];
+        assert_eq!((r.sent, r.marketing_sent, r.blocked), (1, 1, 1), "{name}");
+        assert_eq!(r.blocked_by_reason.get("no_consent"), Some(&1), "{name}");
+        assert_eq!((r.complaints, r.violations), (1, 1), "{name}");
+        let (empty, _) = s
+            .period_figures(t("2026-12-01T00:00:00Z"), t("2026-12-02T00:00:00Z"))
+            .unwrap();
+        assert_eq!(empty[0].sent + empty[0].complaints, 0, "{name}");
+    }
+}
