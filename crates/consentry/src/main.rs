@@ -29,6 +29,14 @@ enum Command {
     /// Benchmarks that print JSON figures, each against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(commands::bench::Bench),
+    /// Train a content classifier model from labelled TSV files.
+    Train(commands::classify::TrainCmd),
+    /// Score a model on labelled TSV files: accuracy, per-class P/R/F1, confusion matrix.
+    Eval(commands::classify::EvalCmd),
+    /// Classify messages read one per line from stdin; one JSON line each on stdout.
+    Classify(commands::classify::ClassifyCmd),
+    /// Sort an inbox export: the messages not to miss first, then counts of what was set aside.
+    Triage(commands::classify::TriageCmd),
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(commands::audit::Audit),
@@ -47,6 +55,10 @@ fn main() -> ExitCode {
         Command::Import(what) => commands::import::run(&what),
         Command::Check(args) => commands::check::run(&args),
         Command::Bench(what) => commands::bench::run(&what),
+        Command::Train(args) => commands::classify::train(&args),
+        Command::Eval(args) => commands::classify::eval_cmd(&args),
+        Command::Classify(args) => commands::classify::classify_cmd(&args),
+        Command::Triage(args) => commands::classify::triage(&args),
         Command::Audit(what) => commands::audit::run(&what),
     };
     match result {

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod check;
+pub mod classify;
 pub mod import;
 pub mod serve;
 pub mod smpp_link;

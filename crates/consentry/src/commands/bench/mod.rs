@@ -1,5 +1,6 @@
 //! `consentry bench …`: figures as JSON, each against a baseline measured in the same run.
 
+mod classify;
 mod policy;
 mod replies;
 mod smpp;
@@ -18,6 +19,9 @@ pub enum Bench {
     Replies(replies::Args),
     /// submit_sm throughput through our SMPP listener with policy on, against the npm smpp SMSC.
     Smpp(smpp::Args),
+    /// Content classification messages/s (one thread, all cores) and training time, against
+    /// scikit-learn TF-IDF + LinearSVC on the same messages.
+    Classify(classify::Args),
 }
 
 pub fn run(what: &Bench) -> Result<ExitCode> {
@@ -25,6 +29,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
         Bench::Policy(args) => policy::run(args),
         Bench::Replies(args) => replies::run(args),
         Bench::Smpp(args) => smpp::run(args),
+        Bench::Classify(args) => classify::run(args),
     }
 }
 

@@ -1,0 +1,342 @@
+//! The classifier's subcommands through the real binary: classify, eval, train, triage,
+//! bench classify, and what each does with bad input and bad model files.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const CATEGORIES: [&str; 5] = [
+    "verification",
+    "transactional",
+    "personal",
+    "marketing",
+    "fraud",
+];
+
+fn consentry(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run consentry");
+    let mut input = child.stdin.take().unwrap();
+    let bytes = stdin.to_vec();
+    // Written from a thread so a large input cannot deadlock against a full stdout pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&bytes);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn classify_gives_every_stdin_line_a_category_whatever_it_holds() {
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        "【顺丰速运】您的快件已到达驿站，取件码 6-2-3051，请及时领取。\n".as_bytes(),
+    );
+    input.extend_from_slice(b"\n"); // empty line
+    input.extend_from_slice(b"caf\xe9 \xff\xfe broken utf-8\n"); // invalid UTF-8
+    input.extend_from_slice("😀🎉🔥\n".as_bytes()); // emoji only
+    input.extend_from_slice(b"\x01\x02\x1b[31m\x7f\r\n"); // control characters, CRLF
+    let mut long = "双11全场5折，点击领取优惠券 ".repeat(40_000).into_bytes();
+    long.truncate(1 << 20);
+    while std::str::from_utf8(&long).is_err() {
+        long.pop();
+    }
+    input.extend_from_slice(&long); // 1 MB line, no trailing newline
+    let out = consentry(&["classify"], &input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 6, "one JSON line per input line");
+    for v in &lines {
+        let category = v["category"].as_str().unwrap();
+        assert!(CATEGORIES.contains(&category), "{v}");
+        let scores = v["scores"].as_object().unwrap();
+        assert_eq!(scores.len(), 5, "{v}");
+        for p in scores.values() {
+            let p = p.as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&p), "{v}");
+        }
+    }
+    assert_eq!(lines[0]["category"], "transactional", "{}", lines[0]);
+    assert_eq!(lines[5]["category"], "marketing", "{}", lines[5]);
+}
+
+#[test]
+fn eval_prints_accuracy_per_class_figures_and_the_confusion_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("small.tsv");
+    std::fs::write(
+        &data,
+        "spam\t双11全场5折，点击 http://t.cn/x 领取优惠券，回T退订\n\
+         spam\tFREE entry! Win a £1000 prize, text WIN to 80086 now\n\
+         ham\t晚上一起吃饭吗？我六点下班\n\
+         ham\tOk, see you at the station at 7\n\
+         no tab on this line\n\
+         junk\tdropped by the map\n",
+    )
+    .unwrap();
+    let out = consentry(
+        &[
+            "eval",
+            "--data",
+            data.to_str().unwrap(),
+            "--map",
+            "spam=marketing,ham=personal,junk=-",
+        ],
+        b"",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("examples 4 "), "{stdout}");
+    assert!(stdout.contains("accuracy"), "{stdout}");
+    for label in CATEGORIES {
+        assert!(stdout.contains(label), "{stdout}");
+    }
+    assert!(
+        stdout.contains("precision") && stdout.contains("recall"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("confusion"), "{stdout}");
+    assert!(stdout.contains("unwanted (marketing+fraud)"), "{stdout}");
+    // The confusion matrix holds exactly the four mapped messages.
+    let counts: u64 = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("confusion"))
+        .skip(2)
+        .take(5)
+        .flat_map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .map(|n| n.parse::<u64>().unwrap())
+        })
+        .sum();
+    assert_eq!(counts, 4, "{stdout}");
+}
+
+#[test]
+fn train_writes_a_model_that_eval_and_classify_then_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("train.tsv");
+    let mut rows = String::new();
+    for i in 0..30 {
+        rows.push_str(&format!("ad\t全场{i}折，点击领取优惠券，回T退订\n"));
+        rows.push_str(&format!("chat\t今晚{i}点一起吃饭吗\n"));
+    }
+    std::fs::write(&data, rows).unwrap();
+    let model = dir.path().join("m.bin");
+    let out = consentry(
+        &[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--map",
+            "ad=marketing,chat=personal",
+            "--bits",
+            "16",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("trained on 60 examples"));
+    let out = consentry(
+        &["classify", "--model", model.to_str().unwrap()],
+        "全场5折优惠券\n明晚一起吃饭吗\n".as_bytes(),
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["category"], "marketing");
+    assert_eq!(lines[1]["category"], "personal");
+    assert_eq!(lines[0]["scores"].as_object().unwrap().len(), 2);
+}
+
+fn triage_lines(out: &Output) -> Vec<String> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+const INBOX: [&str; 6] = [
+    "【某某旗舰店】双11狂欢，全场5折起，满300减50，点击 http://t.cn/A6x 抢购，回T退订",
+    "【京东】您的订单已发货，快递单号 JD0012345678，预计明天送达。",
+    "【某宝】亲爱的会员，年终大促今晚8点开抢，爆款低至1元，戳 http://t.cn/B7y 回T退订",
+    "老婆我今晚加班，晚点回来，你们先吃",
+    "【某某美妆】会员专享，面膜买一送一，仅限今日，详情 http://t.cn/C8z 回T退订",
+    "【某某商城】双十二预售开启，定金翻倍，前1000名送好礼，回T退订",
+];
+
+#[test]
+fn triage_lists_the_personal_message_first_and_counts_the_ads_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox.txt");
+    std::fs::write(&inbox, INBOX.join("\n") + "\n\n").unwrap();
+    let lines = triage_lines(&consentry(&["triage", inbox.to_str().unwrap()], b""));
+    assert!(lines[0].contains("2 of 6 messages"), "{lines:?}");
+    assert!(
+        lines[1].starts_with("personal") && lines[1].contains("老婆"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("transactional") && lines[2].contains("已发货"),
+        "{lines:?}"
+    );
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[3].starts_with("set aside 4"), "{lines:?}");
+    assert!(lines[3].contains("marketing 4"), "{lines:?}");
+}
+
+#[test]
+fn triage_reads_the_text_column_of_a_csv_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox.csv");
+    let mut csv = String::from("date,from,body\n");
+    for (i, m) in INBOX.iter().enumerate() {
+        csv.push_str(&format!("2026-11-1{i},1069{i},\"{m}\"\n"));
+    }
+    std::fs::write(&inbox, csv).unwrap();
+    let lines = triage_lines(&consentry(&["triage", inbox.to_str().unwrap()], b""));
+    assert!(lines[1].contains("老婆"), "{lines:?}");
+    assert!(
+        lines.iter().all(|l| !l.contains("2026-11")),
+        "only the body column: {lines:?}"
+    );
+    assert!(
+        lines.last().unwrap().starts_with("set aside 4"),
+        "{lines:?}"
+    );
+}
+
+fn assert_names_file(out: &Output, path: &Path) {
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_corrupt_or_missing_model_file_is_a_clear_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.bin");
+    std::fs::write(&garbage, b"this is not a model").unwrap();
+    let out = consentry(&["classify", "--model", garbage.to_str().unwrap()], b"hi\n");
+    assert_names_file(&out, &garbage);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unusable"));
+    assert!(out.stdout.is_empty(), "nothing classified with a bad model");
+
+    // A real model cut short: the checksum or the length check must catch it.
+    let model = dir.path().join("m.bin");
+    let data = dir.path().join("d.tsv");
+    std::fs::write(&data, "marketing\t全场5折\npersonal\t吃饭吗\n").unwrap();
+    let out = consentry(
+        &[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--bits",
+            "12",
+        ],
+        b"",
+    );
+    assert!(out.status.success());
+    let bytes = std::fs::read(&model).unwrap();
+    let cut = dir.path().join("cut.bin");
+    std::fs::write(&cut, &bytes[..bytes.len() - 3]).unwrap();
+    let out = consentry(
+        &[
+            "eval",
+            "--model",
+            cut.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_names_file(&out, &cut);
+
+    let missing = dir.path().join("missing.bin");
+    let out = consentry(
+        &["triage", "--model", missing.to_str().unwrap(), "-"],
+        b"hi\n",
+    );
+    assert_names_file(&out, &missing);
+}
+
+#[test]
+fn bench_classify_prints_json_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("msgs.tsv");
+    let rows: String = INBOX.iter().map(|m| format!("marketing\t{m}\n")).collect();
+    std::fs::write(&data, rows.repeat(50)).unwrap();
+    let out = consentry(
+        &[
+            "bench",
+            "classify",
+            "--data",
+            data.to_str().unwrap(),
+            "--rounds",
+            "1",
+            "--no-baseline",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["messages"], 300);
+    assert!(
+        v["ours"]["single_thread_per_sec"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
+    assert!(
+        v["ours"]["all_cores_per_sec"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
+    assert!(
+        v["ratio_single_thread"].is_null(),
+        "no baseline, no ratio: {v}"
+    );
+    assert!(
+        v["baseline"]["error"].as_str().unwrap().contains("skipped"),
+        "{v}"
+    );
+}
