@@ -1,95 +1,158 @@
-//! Group commit: many submissions, possibly from different senders, decided one by one and
-//! recorded in one store transaction.
+//! Group commit: submissions decided wherever they arrive, then many of them, possibly from
+//! different senders, recorded with one store transaction.
 //!
 //! Every decision is durable before it is acknowledged, and with `synchronous=FULL` each commit
 //! costs an fsync. An SMPP session sends one message per submit_sm, so committing each on its own
 //! would cap a gateway at the disk's fsync rate; the SMPP server instead collects the submit_sm
-//! of all sessions that arrive while the previous commit runs and hands them here together.
+//! of all sessions that arrive while the previous commit runs and records them together.
+//!
+//! Deciding ([`Gateway::decide_submission`]) and recording ([`Gateway::record_decided`]) are
+//! separate so the CPU work (number parsing, every policy rule) runs on the sessions' threads in
+//! parallel while one thread only writes. Between the two the decision already counts toward the
+//! caps, exactly as inside [`Gateway::submit`].
 
-use domain::{Msisdn, Timestamp};
+use domain::{Category, Msisdn, Timestamp};
 use policy::{Decision, Verdict};
 use store::{MessageLog, NewMessage, SenderRecord};
 
 use crate::deferred::Held;
 use crate::{Gateway, GatewayError, Outbound, Outcome, Principal, Submission};
 
-/// One submission's decisions, waiting for their ids.
-struct Planned {
+/// A submission decided but not yet recorded: hand it to [`Gateway::record_decided`] soon (its
+/// decisions already count toward the caps).
+#[derive(Debug)]
+pub struct DecidedSubmission {
     sender: SenderRecord,
-    hash: u64,
-    decided: Vec<(Option<Msisdn>, Decision)>,
+    to: Vec<String>,
+    /// The text as submitted (with `{unsubscribe}` still in it).
+    template: String,
     /// The text decided on (with a stand-in `{unsubscribe}` link), when it differs.
     preview: Option<String>,
-    /// Each recipient's own text (its unsubscribe link), where it has one.
-    texts: Vec<Option<String>>,
+    hash: u64,
+    now: Timestamp,
+    decided: Vec<(Option<Msisdn>, Decision)>,
 }
 
-impl Planned {
-    fn text_of<'a>(&'a self, i: usize, sub: &'a Submission<'_>) -> &'a str {
-        self.texts
-            .get(i)
-            .and_then(Option::as_deref)
-            .or(self.preview.as_deref())
-            .unwrap_or(sub.text)
+impl DecidedSubmission {
+    /// The verdict of the first recipient (SMPP submissions have exactly one).
+    #[must_use]
+    pub fn first_verdict(&self) -> Option<Verdict> {
+        self.decided.first().map(|(_, d)| d.verdict)
     }
 }
 
 impl Gateway {
-    /// Decides and records every submission in `items` with one store transaction. The outer
-    /// error is a store failure (nothing was recorded); an inner error refuses that submission
-    /// alone (unknown sender, empty text, …), exactly as [`Gateway::submit`] would have.
-    pub fn submit_many(
+    /// Decides every recipient of a submission without recording anything yet. The error
+    /// refuses the submission before any decision, exactly as [`Gateway::submit`] would.
+    pub fn decide_submission(
         &self,
-        items: &[(Principal, Submission<'_>)],
-    ) -> Result<Vec<Result<Vec<Outcome>, GatewayError>>, GatewayError> {
+        by: Principal,
+        to: Vec<String>,
+        text: String,
+        category: Category,
+    ) -> Result<DecidedSubmission, GatewayError> {
+        let Principal::Sender(sender_id) = by else {
+            return Err(GatewayError::Forbidden(
+                "only a sender's key can send messages".into(),
+            ));
+        };
+        // `{unsubscribe}`: decide on a stand-in link of the real length, as `submit` does.
+        let preview = self.link_preview(&text);
+        let decided_text = preview.as_deref().unwrap_or(&text);
+        self.validate(&Submission {
+            to: &to,
+            text: decided_text,
+            category,
+        })?;
+        let sender = self
+            .access
+            .sender(sender_id)
+            .ok_or(GatewayError::UnknownSender(sender_id.0))?;
         let now = self.clock.now();
         let region = self.policy.region();
-        let mut plans: Vec<Result<Planned, GatewayError>> = Vec::with_capacity(items.len());
-        for (by, sub) in items {
-            plans.push(self.plan(*by, sub, region, now));
+        let hash = Self::hash_of(decided_text);
+        let decided = to
+            .iter()
+            .map(|t| {
+                let phone = Msisdn::parse(t, region).ok();
+                let d = self.decide_one(&sender, phone, decided_text, category, hash, now);
+                (phone, d.decision)
+            })
+            .collect();
+        Ok(DecidedSubmission {
+            sender,
+            to,
+            template: text,
+            preview,
+            hash,
+            now,
+            decided,
+        })
+    }
+
+    /// Records decided submissions with one store transaction and queues what may go. On error
+    /// (storage) nothing was recorded or queued.
+    pub fn record_decided(
+        &self,
+        subs: Vec<DecidedSubmission>,
+    ) -> Result<Vec<Vec<Outcome>>, GatewayError> {
+        // Each recipient's own text, where its unsubscribe link makes it differ; the links are
+        // stored before the messages that carry them.
+        let mut texts = Vec::with_capacity(subs.len());
+        for s in &subs {
+            texts.push(self.link_texts(
+                s.sender.id,
+                &s.template,
+                s.decided.iter().map(|(p, d)| (*p, d.verdict)),
+                s.now,
+            )?);
         }
+        let text_of = |s: &DecidedSubmission, own: &[Option<String>], i: usize| -> String {
+            own.get(i)
+                .and_then(Option::as_deref)
+                .or(s.preview.as_deref())
+                .unwrap_or(&s.template)
+                .to_string()
+        };
         let mut rows = Vec::new();
-        for ((_, sub), plan) in items.iter().zip(&plans) {
-            let Ok(p) = plan else { continue };
-            for (i, (to, (phone, d))) in sub.to.iter().zip(&p.decided).enumerate() {
+        for (s, own) in subs.iter().zip(&texts) {
+            for (i, (to, (phone, d))) in s.to.iter().zip(&s.decided).enumerate() {
+                let text = own
+                    .get(i)
+                    .and_then(Option::as_deref)
+                    .or(s.preview.as_deref())
+                    .unwrap_or(&s.template);
                 rows.push(NewMessage {
-                    sender: p.sender.id,
+                    sender: s.sender.id,
                     to,
                     phone: *phone,
-                    text: p.text_of(i, sub),
+                    text,
                     category: d.category,
                     verdict: d.verdict,
                     reasons: &d.reasons,
-                    decided_at: now,
+                    decided_at: s.now,
                     release_at: d.release_at,
-                    text_hash: p.hash,
+                    text_hash: s.hash,
                 });
             }
         }
         let mut ids = self.store.insert_messages(&rows)?.into_iter();
         drop(rows);
         let mut counts = [0u64; 3];
-        let mut out = Vec::with_capacity(items.len());
-        for ((_, sub), plan) in items.iter().zip(plans) {
-            let mut p = match plan {
-                Ok(p) => p,
-                Err(e) => {
-                    out.push(Err(e));
-                    continue;
-                }
-            };
-            let decided = std::mem::take(&mut p.decided);
+        let mut out = Vec::with_capacity(subs.len());
+        for (mut s, own) in subs.into_iter().zip(texts) {
+            let decided = std::mem::take(&mut s.decided);
             let mut outcomes = Vec::with_capacity(decided.len());
-            for (i, (to, (phone, d))) in sub.to.iter().zip(decided).enumerate() {
+            for (i, (to, (phone, d))) in s.to.iter().zip(decided).enumerate() {
                 let Some(id) = ids.next() else {
                     return Err(GatewayError::InvalidField(
                         "the store returned fewer ids than messages".into(),
                     ));
                 };
-                let text = p.text_of(i, sub);
-                outcomes.push(self.settle(&p.sender, text, id, to, phone, d, &mut counts));
+                let text = text_of(&s, &own, i);
+                outcomes.push(self.settle(&s.sender, text, id, to, phone, d, &mut counts));
             }
-            out.push(Ok(outcomes));
+            out.push(outcomes);
         }
         for (status, n) in ["accepted", "deferred", "rejected"].into_iter().zip(counts) {
             if n > 0 {
@@ -99,52 +162,34 @@ impl Gateway {
         Ok(out)
     }
 
-    fn plan(
+    /// Decides and records every submission in `items` with one store transaction. The outer
+    /// error is a store failure (nothing was recorded); an inner error refuses that submission
+    /// alone (unknown sender, empty text, …), exactly as [`Gateway::submit`] would have.
+    pub fn submit_many(
         &self,
-        by: Principal,
-        sub: &Submission<'_>,
-        region: domain::Region,
-        now: Timestamp,
-    ) -> Result<Planned, GatewayError> {
-        let Principal::Sender(sender_id) = by else {
-            return Err(GatewayError::Forbidden(
-                "only a sender's key can send messages".into(),
-            ));
-        };
-        // `{unsubscribe}`: decide on a stand-in link of the real length, as `submit` does.
-        let preview = self.link_preview(sub.text);
-        let text = preview.as_deref().unwrap_or(sub.text);
-        self.validate(&Submission {
-            text,
-            ..sub.clone()
-        })?;
-        let sender = self
-            .access
-            .sender(sender_id)
-            .ok_or(GatewayError::UnknownSender(sender_id.0))?;
-        let hash = Self::hash_of(text);
-        let decided: Vec<(Option<Msisdn>, Decision)> = sub
-            .to
-            .iter()
-            .map(|to| {
-                let phone = Msisdn::parse(to, region).ok();
-                let d = self.decide_one(&sender, phone, text, sub.category, hash, now);
-                (phone, d.decision)
+        items: &[(Principal, Submission<'_>)],
+    ) -> Result<Vec<Result<Vec<Outcome>, GatewayError>>, GatewayError> {
+        let mut decided = Vec::with_capacity(items.len());
+        let mut refused = Vec::with_capacity(items.len());
+        for (by, sub) in items {
+            match self.decide_submission(*by, sub.to.to_vec(), sub.text.to_string(), sub.category) {
+                Ok(d) => {
+                    decided.push(d);
+                    refused.push(None);
+                }
+                Err(e) => refused.push(Some(e)),
+            }
+        }
+        let mut recorded = self.record_decided(decided)?.into_iter();
+        Ok(refused
+            .into_iter()
+            .map(|r| match r {
+                Some(e) => Err(e),
+                None => recorded.next().ok_or_else(|| {
+                    GatewayError::InvalidField("a decided submission was not recorded".into())
+                }),
             })
-            .collect();
-        let texts = self.link_texts(
-            sender.id,
-            sub.text,
-            decided.iter().map(|(p, d)| (*p, d.verdict)),
-            now,
-        )?;
-        Ok(Planned {
-            sender,
-            hash,
-            decided,
-            preview,
-            texts,
-        })
+            .collect())
     }
 
     /// Queues or holds one recorded decision and reports it.
@@ -152,7 +197,7 @@ impl Gateway {
     fn settle(
         &self,
         sender: &SenderRecord,
-        text: &str,
+        text: String,
         id: u64,
         to: &str,
         phone: Option<Msisdn>,
@@ -167,7 +212,7 @@ impl Gateway {
                     sender: sender.id,
                     source_number: sender.source_number.clone(),
                     phone,
-                    text: text.to_string(),
+                    text,
                     category: d.category,
                 });
             }
@@ -180,7 +225,7 @@ impl Gateway {
                         Held {
                             sender: sender.id,
                             phone,
-                            text: text.to_string(),
+                            text,
                             category: d.category,
                         },
                     );

@@ -36,6 +36,7 @@ mod unsubscribe;
 pub mod volume;
 
 pub use access::Principal;
+pub use batch::DecidedSubmission;
 pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
 pub use config::GatewayConfig;
 pub use consents::{ConsentRequest, ConsentsView};

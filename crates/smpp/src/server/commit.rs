@@ -8,18 +8,15 @@
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use domain::{Category, SenderId};
-use gateway::{Gateway, GatewayError, Outcome, Principal, Submission};
+use gateway::{DecidedSubmission, Gateway, GatewayError, Outcome};
 use smpp_proto::CommandStatus;
 use tokio::sync::mpsc;
 
-/// One complete message from a session, to be decided.
+/// One complete message from a session, decided on the session's thread, to be recorded.
 #[derive(Debug)]
 pub(crate) struct Job {
-    pub sender: SenderId,
-    pub to: String,
+    pub decided: Result<DecidedSubmission, CommandStatus>,
     pub text: String,
-    pub category: Category,
     /// Handed back unchanged with the result.
     pub ticket: Ticket,
     pub reply: mpsc::Sender<Completion>,
@@ -54,40 +51,39 @@ pub(crate) fn status_for(e: &GatewayError) -> CommandStatus {
 }
 
 fn commit(gateway: &Gateway, jobs: Vec<Job>) {
-    let items: Vec<(Principal, Submission<'_>)> = jobs
-        .iter()
-        .map(|j| {
-            (
-                Principal::Sender(j.sender),
-                Submission {
-                    to: std::slice::from_ref(&j.to),
-                    text: &j.text,
-                    category: j.category,
-                },
-            )
-        })
-        .collect();
-    let results = gateway.submit_many(&items);
-    drop(items);
-    let results: Vec<Result<Outcome, CommandStatus>> = match results {
-        Ok(per_job) => per_job
+    let mut decided = Vec::with_capacity(jobs.len());
+    let mut waiting = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match job.decided {
+            Ok(d) => {
+                decided.push(d);
+                waiting.push((job.ticket, job.text, job.reply, None));
+            }
+            Err(status) => waiting.push((job.ticket, job.text, job.reply, Some(status))),
+        }
+    }
+    metrics::histogram!("consentry_smpp_commit_batch").record(decided.len() as f64);
+    let results: Vec<Result<Outcome, CommandStatus>> = match gateway.record_decided(decided) {
+        Ok(r) => r
             .into_iter()
-            .map(|r| match r {
-                Ok(mut outcomes) => outcomes.pop().ok_or(CommandStatus::RSYSERR),
-                Err(e) => Err(status_for(&e)),
-            })
+            .map(|mut o| o.pop().ok_or(CommandStatus::RSYSERR))
             .collect(),
         Err(e) => {
+            // Nothing was recorded: every decided job below is answered RSYSERR.
             tracing::error!(error = %e, "recording SMPP submissions failed");
-            jobs.iter().map(|_| Err(CommandStatus::RSYSERR)).collect()
+            Vec::new()
         }
     };
-    metrics::histogram!("consentry_smpp_commit_batch").record(jobs.len() as f64);
-    for (job, result) in jobs.into_iter().zip(results) {
+    let mut recorded = results.into_iter();
+    for (ticket, text, reply, refused) in waiting {
+        let result = match refused {
+            Some(status) => Err(status),
+            None => recorded.next().unwrap_or(Err(CommandStatus::RSYSERR)),
+        };
         // The session's channel has room for its whole window; a closed one means it is gone.
-        let _ = job.reply.try_send(Completion {
-            ticket: job.ticket,
-            text: job.text,
+        let _ = reply.try_send(Completion {
+            ticket,
+            text,
             result,
         });
     }

@@ -30,11 +30,20 @@ pub const ERR_CODES: &[(ReasonCode, &str)] = &[
 /// Any other (future) reason.
 pub const ERR_OTHER: &str = "199";
 
-/// The receipt `err:` code for a rejection's reasons (the first one decides).
+/// The reason that decided a rejection: the first one that can refuse on its own.
+/// `reclassified_marketing` only says why the marketing rules applied, so the rule that then
+/// refused (say `no_consent`) names the rejection.
+fn deciding(reasons: &[Reason]) -> Option<&Reason> {
+    reasons
+        .iter()
+        .find(|r| r.code != ReasonCode::ReclassifiedMarketing)
+        .or_else(|| reasons.first())
+}
+
+/// The receipt `err:` code for a rejection's reasons.
 #[must_use]
 pub fn err_code(reasons: &[Reason]) -> &'static str {
-    reasons
-        .first()
+    deciding(reasons)
         .and_then(|r| ERR_CODES.iter().find(|(c, _)| *c == r.code))
         .map_or(ERR_OTHER, |(_, e)| *e)
 }
@@ -42,7 +51,7 @@ pub fn err_code(reasons: &[Reason]) -> &'static str {
 /// The submit_sm_resp status for a rejection.
 #[must_use]
 pub fn rejection_status(reasons: &[Reason]) -> CommandStatus {
-    match reasons.first().map(|r| r.code) {
+    match deciding(reasons).map(|r| r.code) {
         Some(ReasonCode::InvalidNumber) => CommandStatus::RINVDSTADR,
         _ => CommandStatus::POLICY_REJECTED,
     }
@@ -63,5 +72,10 @@ mod tests {
         assert_eq!(err_code(&r), "102");
         assert_eq!(rejection_status(&r), CommandStatus::POLICY_REJECTED);
         assert_eq!(err_code(&[]), ERR_OTHER);
+        let reclassified = [
+            Reason::new(ReasonCode::ReclassifiedMarketing, "reads as marketing"),
+            Reason::new(ReasonCode::NoConsent, "x"),
+        ];
+        assert_eq!(err_code(&reclassified), "101");
     }
 }

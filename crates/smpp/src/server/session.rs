@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use domain::{Category, SenderId, Timestamp};
+use gateway::Principal;
 use policy::Verdict;
 use smpp_proto::reassembly::Outcome as Reassembly;
 use smpp_proto::window::Window;
@@ -24,7 +25,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
 
 use super::Shared;
-use super::commit::{Completion, Job, Ticket};
+use super::commit::{Completion, Job, Ticket, status_for};
 use super::reasons::{err_code, rejection_status};
 use crate::hub::{Push, SessionId, Subscription, receipt_time};
 
@@ -364,26 +365,49 @@ impl Conn {
                 ))
                 .await;
         };
-        let complete = match self.reassembler.accept(&sm, Instant::now()) {
-            Reassembly::Pending => {
-                // Earlier segments are answered at once (a client may wait for each response
-                // before sending the next); the decision is reported on the last segment.
-                let id = format!("part-{}-{seq}", self.id);
-                return self
-                    .send(Pdu::response(
-                        seq,
-                        CommandStatus::ROK,
-                        Body::SubmitSmResp(SmResp::new(&id)),
-                    ))
-                    .await;
+        let single = !sm.has_udh() && sm.tlvs.sar().is_none();
+        let receipt = sm.registered_delivery & 0x03 != 0;
+        let text = if single {
+            // The common case needs no reassembly table (nor its copies).
+            smpp_proto::text::decode_text(sm.data_coding, sm.payload())
+        } else {
+            match self.reassembler.accept(&sm, Instant::now()) {
+                Reassembly::Pending => {
+                    // Earlier segments are answered at once (a client may wait for each
+                    // response before sending the next); the last one carries the decision.
+                    let id = format!("part-{}-{seq}", self.id);
+                    return self
+                        .send(Pdu::response(
+                            seq,
+                            CommandStatus::ROK,
+                            Body::SubmitSmResp(SmResp::new(&id)),
+                        ))
+                        .await;
+                }
+                Reassembly::Complete(r) => r.text(),
             }
-            Reassembly::Complete(r) => r,
         };
+        // The text is kept for the receipt's `text:` only when a receipt was asked for.
+        let (decide_on, receipt_text) = if receipt {
+            (text.clone(), text)
+        } else {
+            (text, String::new())
+        };
+        // Decided here, on this session's thread, so sessions decide in parallel and the
+        // committer only writes.
+        let decided = self
+            .shared
+            .gateway
+            .decide_submission(
+                Principal::Sender(sender),
+                vec![recipient(&sm.destination)],
+                decide_on,
+                category_of(&sm.service_type),
+            )
+            .map_err(|e| status_for(&e));
         let job = Job {
-            sender,
-            to: recipient(&sm.destination),
-            text: complete.text(),
-            category: category_of(&sm.service_type),
+            decided,
+            text: receipt_text,
             ticket: Ticket {
                 sequence_number: seq,
                 source: sm.source.clone(),
