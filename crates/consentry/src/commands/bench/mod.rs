@@ -1,5 +1,6 @@
 //! `consentry bench …`: figures as JSON, each against a baseline measured in the same run.
 
+mod audit;
 mod classify;
 mod policy;
 mod replies;
@@ -14,6 +15,8 @@ use anyhow::Result;
 pub enum Bench {
     /// Policy decisions per second over a synthetic ledger, against raw store point lookups.
     Policy(policy::Args),
+    /// Recorded decisions per second with and without the tamper-evident audit chain.
+    Audit(audit::Args),
     /// Reply parsing (intents/s against a naive baseline) and opt-out-to-enforcement latency
     /// under a concurrent campaign.
     Replies(replies::Args),
@@ -27,6 +30,7 @@ pub enum Bench {
 pub fn run(what: &Bench) -> Result<ExitCode> {
     match what {
         Bench::Policy(args) => policy::run(args),
+        Bench::Audit(args) => audit::run(args),
         Bench::Replies(args) => replies::run(args),
         Bench::Smpp(args) => smpp::run(args),
         Bench::Classify(args) => classify::run(args),
