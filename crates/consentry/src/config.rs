@@ -36,6 +36,7 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub policy: PolicyConfig,
     pub smpp: smpp::ServerConfig,
+    pub classify: gateway::ClassifyConfig,
     /// Carriers reached over SMPP; none means the loopback handset.
     #[serde(default)]
     pub carrier: Vec<smpp::CarrierConfig>,
@@ -83,6 +84,7 @@ mod tests {
         let c = Config::load(None).unwrap();
         assert_eq!(c.policy, PolicyConfig::default());
         assert_eq!(c.gateway, GatewayConfig::default());
+        assert_eq!(c.classify, gateway::ClassifyConfig::default());
     }
 
     #[test]

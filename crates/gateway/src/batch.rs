@@ -133,6 +133,7 @@ impl Gateway {
                     decided_at: s.now,
                     release_at: d.release_at,
                     text_hash: s.hash,
+                    content_scores: d.content_scores.as_deref(),
                 });
             }
         }

@@ -58,6 +58,8 @@ pub struct Gateway {
     registering: Mutex<()>,
     /// The reply parser and replay locks.
     pub(crate) replies: crate::inbound::Replies,
+    /// The content classifier, if `[classify]` put one on the send path.
+    pub(crate) classifier: std::sync::OnceLock<crate::content::ContentClassifier>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -105,6 +107,7 @@ impl Gateway {
             cancelled: AtomicU64::new(0),
             registering: Mutex::new(()),
             replies: crate::inbound::Replies::default(),
+            classifier: std::sync::OnceLock::new(),
         };
         gw.reload_access()?;
         gw.rebuild_volume()?;

@@ -132,6 +132,7 @@ impl Gateway {
             decided_at: now,
             release_at: None,
             text_hash: text_hash(&text),
+            content_scores: None,
         }])?;
         let Some(&id) = ids.first() else {
             return Ok(None);

@@ -1,7 +1,7 @@
 //! Submissions: validate, decide each recipient, record every decision, queue what may go.
 
 use domain::{Category, Msisdn, Timestamp};
-use policy::{Context, Decision, Message, Prepared, Reason, SenderFacts, Verdict};
+use policy::{Context, Decision, Prepared, Reason, SenderFacts, Verdict};
 use serde::Serialize;
 use store::{MessageLog, NewMessage, SenderRecord};
 
@@ -90,7 +90,7 @@ impl Gateway {
         hash: u64,
         now: Timestamp,
     ) -> Decided {
-        let prepared = self.policy.prepare(text, category, &facts(sender));
+        let prepared = self.prepare(text, category, &facts(sender));
         self.decide_prepared(sender, &prepared, phone, hash, now)
     }
 
@@ -178,7 +178,8 @@ impl Gateway {
         let now = self.clock.now();
         let hash = Self::hash_of(sub.text);
         let region = self.policy.region();
-        let prepared = self.policy.prepare(sub.text, sub.category, &facts(&sender));
+        // Classified once: the text is the same for every recipient.
+        let prepared = self.prepare(sub.text, sub.category, &facts(&sender));
         let mut decided = Vec::with_capacity(sub.to.len());
         for to in sub.to {
             let phone = Msisdn::parse(to, region).ok();
@@ -206,6 +207,7 @@ impl Gateway {
                 decided_at: now,
                 release_at: d.release_at,
                 text_hash: hash,
+                content_scores: d.content_scores.as_deref(),
             })
             .collect();
         let ids = self.store.insert_messages(&rows)?;
@@ -277,6 +279,9 @@ impl Gateway {
         let region = self.policy.region();
         let scratch = crate::volume::Volume::default();
         let hash = Self::hash_of(sub.text);
+        let prepared = self.prepare(sub.text, sub.category, &facts(sender));
+        // The category the rules apply: the declared one unless the classifier reclassified it.
+        let category = prepared.category();
         let mut out = Vec::with_capacity(sub.to.len());
         for to in sub.to {
             let phone = Msisdn::parse(to, region).ok();
@@ -289,7 +294,7 @@ impl Gateway {
                     let q = Query {
                         phone,
                         sender: sender.id,
-                        category: sub.category,
+                        category,
                         now: now.as_second(),
                         day: self.policy.local(phone, now).day,
                         hash,
@@ -310,7 +315,7 @@ impl Gateway {
                             signature: &sender.signature,
                             suspended: sender.suspended,
                         },
-                        consent: if Self::is_marketing(sub.category) {
+                        consent: if Self::is_marketing(category) {
                             self.consent.answer(phone, sender.id)
                         } else {
                             ledger::IndexAnswer::NoConsent
@@ -319,14 +324,9 @@ impl Gateway {
                         duplicate: live.duplicate || extra.duplicate,
                         now,
                     };
-                    let d = self.policy.decide(
-                        &Message {
-                            to: Some(phone),
-                            text: sub.text,
-                            category: sub.category,
-                        },
-                        &ctx,
-                    );
+                    let d = self
+                        .policy
+                        .decide_prepared(&prepared, Some(phone), &ctx, None);
                     if d.verdict == Verdict::Accepted {
                         local.record(&q);
                     }
@@ -349,7 +349,7 @@ impl Gateway {
     ) -> [u64; 3] {
         let now = self.clock.now();
         let hash = Self::hash_of(text);
-        let prepared = self.policy.prepare(text, category, &facts(sender));
+        let prepared = self.prepare(text, category, &facts(sender));
         let mut counts = [0u64; 3];
         for &p in phones {
             let d = self

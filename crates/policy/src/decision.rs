@@ -82,6 +82,14 @@ impl ReasonCode {
             ReasonCode::FraudSuspected => "fraud_suspected",
         }
     }
+
+    /// Whether the reason only explains the decision and never rejects or defers on its own.
+    /// `reclassified_marketing` says why marketing rules were applied to a message declared a
+    /// notice; whether it may go is then up to those rules (consent, caps, quiet hours, …).
+    #[must_use]
+    pub fn is_informational(self) -> bool {
+        matches!(self, ReasonCode::ReclassifiedMarketing)
+    }
 }
 
 /// One failed rule, with a sentence for people.
@@ -109,17 +117,23 @@ impl Reason {
 pub struct Decision {
     /// Accepted, deferred or rejected.
     pub verdict: Verdict,
-    /// Every rule the message failed, in rule order.
+    /// Every rule the message failed, in rule order, plus informational reasons such as
+    /// `reclassified_marketing` (which may accompany an accepted message).
     pub reasons: Vec<Reason>,
     /// For deferred messages: when the quiet window ends.
     pub release_at: Option<Timestamp>,
     /// The category the rules applied (the declared one unless reclassified).
     pub category: Category,
+    /// The content classifier's reading of the text (JSON `{category, scores}`) when it ran;
+    /// shared by every recipient of the text and stored beside the decision.
+    #[serde(skip)]
+    pub content_scores: Option<std::sync::Arc<str>>,
 }
 
 impl Decision {
     /// Orders reasons into a verdict: quiet hours alone defers when `defer_quiet` is set;
-    /// anything else rejects.
+    /// anything else rejects. Informational reasons ([`ReasonCode::is_informational`]) are
+    /// kept with the decision but do not count: an accepted message may carry them.
     #[must_use]
     pub fn from_reasons(
         reasons: Vec<Reason>,
@@ -127,9 +141,10 @@ impl Decision {
         defer_quiet: bool,
         category: Category,
     ) -> Self {
-        let only_quiet =
-            !reasons.is_empty() && reasons.iter().all(|r| r.code == ReasonCode::QuietHours);
-        let verdict = if reasons.is_empty() {
+        let mut blocking = reasons.iter().filter(|r| !r.code.is_informational());
+        let none_blocking = blocking.clone().next().is_none();
+        let only_quiet = !none_blocking && blocking.all(|r| r.code == ReasonCode::QuietHours);
+        let verdict = if none_blocking {
             Verdict::Accepted
         } else if only_quiet && defer_quiet && release_at.is_some() {
             Verdict::Deferred
@@ -145,6 +160,7 @@ impl Decision {
             },
             reasons,
             category,
+            content_scores: None,
         }
     }
 

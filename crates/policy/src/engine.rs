@@ -66,6 +66,8 @@ pub struct Context<'a> {
 pub struct Prepared {
     category: Category,
     content: Vec<Reason>,
+    /// The classifier's reading, handed on to each decision.
+    scores: Option<std::sync::Arc<str>>,
 }
 
 impl Prepared {
@@ -166,12 +168,34 @@ impl Policy {
     /// refusal instruction). A campaign sends one text to many recipients: it prepares once.
     #[must_use]
     pub fn prepare(&self, text: &str, category: Category, sender: &SenderFacts<'_>) -> Prepared {
+        self.prepare_checked(text, category, sender, None)
+    }
+
+    /// [`Policy::prepare`] with the content classifier's reading of the text: a declared
+    /// notice that reads as marketing is prepared (and then decided) as marketing, fraud is
+    /// refused; see [`rules::classified`].
+    #[must_use]
+    pub fn prepare_checked(
+        &self,
+        text: &str,
+        declared: Category,
+        sender: &SenderFacts<'_>,
+        check: Option<&rules::classified::ContentCheck>,
+    ) -> Prepared {
         let mut content = Vec::new();
+        let category = match check {
+            Some(check) => rules::classified::check(declared, check, &mut content),
+            None => declared,
+        };
         if category == Category::Marketing {
             rules::content::check_optout_text(self, text, &mut content);
         }
         rules::content::check_signature(self, text, category, sender, &mut content);
-        Prepared { category, content }
+        Prepared {
+            category,
+            content,
+            scores: check.and_then(|c| c.record.clone()),
+        }
     }
 
     /// Decides one recipient of a prepared text. `local` is the recipient's local clock at
@@ -189,7 +213,9 @@ impl Policy {
         let mut release_at = None;
         let Some(to) = to else {
             rules::number::check(&mut reasons);
-            return Decision::from_reasons(reasons, None, false, category);
+            let mut d = Decision::from_reasons(reasons, None, false, category);
+            d.content_scores.clone_from(&prepared.scores);
+            return d;
         };
         rules::suspension::check(ctx, &mut reasons);
         if category == Category::Marketing {
@@ -209,6 +235,8 @@ impl Policy {
         reasons.extend(prepared.content.iter().cloned());
         rules::duplicate::check(ctx, &mut reasons);
         let defer = self.config.quiet_hours_action == QuietAction::Defer;
-        Decision::from_reasons(reasons, release_at, defer, category)
+        let mut d = Decision::from_reasons(reasons, release_at, defer, category);
+        d.content_scores.clone_from(&prepared.scores);
+        d
     }
 }

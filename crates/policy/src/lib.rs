@@ -37,5 +37,6 @@ mod zones;
 pub use config::{ConfigError, PolicyConfig, QuietAction, RateCaps};
 pub use decision::{Decision, Reason, ReasonCode, Verdict};
 pub use engine::{Context, Counts, Message, Policy, Prepared, SenderFacts};
+pub use rules::classified::ContentCheck;
 pub use rules::content::{max_text_chars, segments};
 pub use zones::{LocalClock, LocalTime};

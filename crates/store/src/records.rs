@@ -130,6 +130,8 @@ pub struct NewMessage<'a> {
     pub release_at: Option<Timestamp>,
     /// Hash of the text, for duplicate detection after a restart.
     pub text_hash: u64,
+    /// The content classifier's scores, JSON `{category, scores: {label: p}}`, if it ran.
+    pub content_scores: Option<&'a str>,
 }
 
 /// A stored message with its current decision and delivery state.
@@ -162,6 +164,9 @@ pub struct MessageRecord {
     pub delivery: Delivery,
     /// When the delivery state last changed.
     pub delivery_at: Option<Timestamp>,
+    /// The content classifier's reading of the text (`{category, scores}`), if it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_scores: Option<serde_json::Value>,
 }
 
 /// An accepted message, as needed to rebuild volume counters and duplicate windows at start.

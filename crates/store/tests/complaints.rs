@@ -84,6 +84,7 @@ fn setup(s: &Store) -> (SenderId, SentMessage) {
                 decided_at: t("2026-11-11T02:00:00Z"),
                 release_at: None,
                 text_hash: 1,
+                content_scores: None,
             },
             NewMessage {
                 sender: shop,
@@ -96,6 +97,7 @@ fn setup(s: &Store) -> (SenderId, SentMessage) {
                 decided_at: t("2026-11-11T02:30:00Z"),
                 release_at: None,
                 text_hash: 2,
+                content_scores: None,
             },
         ])
         .unwrap();

@@ -129,6 +129,7 @@ fn messages_decisions_delivery_and_inbox() {
             decided_at: t("2026-11-11T03:00:00Z"),
             release_at: None,
             text_hash: u64::MAX - 1,
+            content_scores: None,
         };
         let ids = s
             .insert_messages(&[m(Verdict::Accepted, &[]), m(Verdict::Rejected, &[])])
@@ -144,6 +145,15 @@ fn messages_decisions_delivery_and_inbox() {
         );
         let rec = s.message(d).unwrap().unwrap();
         assert_eq!(rec.reasons, reasons);
+        assert_eq!(rec.content_scores, None, "{name}");
+        let mut scored = m(Verdict::Rejected, &[]);
+        scored.content_scores = Some(r#"{"category":"marketing","scores":{"marketing":0.97}}"#);
+        let sc = s.insert_messages(&[scored]).unwrap()[0];
+        assert_eq!(
+            s.message(sc).unwrap().unwrap().content_scores,
+            Some(serde_json::json!({"category": "marketing", "scores": {"marketing": 0.97}})),
+            "{name}: content scores kept beside the decision"
+        );
         assert_eq!(rec.release_at, Some(t("2026-11-12T00:00:00Z")));
         let pending: Vec<u64> = s.pending().unwrap().iter().map(|r| r.id).collect();
         assert_eq!(pending, vec![ids[0], d], "{name}");
@@ -300,6 +310,7 @@ fn marketing_senders_are_those_whose_marketing_was_not_refused_in_the_window() {
             decided_at: t(at),
             release_at: None,
             text_hash: 1,
+            content_scores: None,
         };
         let ids = s
             .insert_messages(&[
@@ -384,6 +395,7 @@ fn a_late_submitted_does_not_undo_a_receipt() {
                 decided_at: t("2026-11-01T00:00:00Z"),
                 release_at: None,
                 text_hash: 1,
+                content_scores: None,
             }])
             .expect("insert");
         let at = t("2026-11-01T00:00:01Z");
@@ -424,6 +436,7 @@ fn audit_chain_names_the_row_changed_behind_its_back() {
         decided_at: t("2026-11-11T03:00:00Z"),
         release_at: None,
         text_hash: 7,
+        content_scores: None,
     };
     let ids = s.insert_messages(&[msg.clone(), msg]).unwrap();
     let cancel = Decision::from_reasons(

@@ -86,6 +86,29 @@ pub fn load_model(path: Option<&Path>) -> Result<Model> {
     classify::cli::load_model(path).map_err(flat)
 }
 
+/// Puts the `[classify]` content classifier on `gateway`'s send path (nothing when disabled).
+///
+/// # Errors
+/// An unreadable or corrupt model file (named) or a threshold outside 0..=1.
+pub fn attach(gateway: &gateway::Gateway, config: &gateway::ClassifyConfig) -> Result<()> {
+    let classifier = gateway::ContentClassifier::from_config(config)
+        .map_err(|e| anyhow::anyhow!("[classify]: {e}"))?;
+    if let Some(c) = classifier {
+        gateway.set_classifier(c);
+        tracing::info!(
+            model = if config.model.is_empty() {
+                "built-in"
+            } else {
+                config.model.as_str()
+            },
+            marketing_threshold = config.marketing_threshold,
+            fraud_threshold = config.fraud_threshold,
+            "content classifier on the send path"
+        );
+    }
+    Ok(())
+}
+
 pub fn train(cmd: &TrainCmd) -> Result<ExitCode> {
     let defaults = TrainConfig::default();
     let args = TrainArgs {

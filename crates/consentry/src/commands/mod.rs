@@ -55,8 +55,10 @@ impl Common {
         let store = self.open_store(config)?;
         let policy = Policy::new(&config.policy).context("invalid [policy]")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        Gateway::open(store, config.gateway.clone(), policy, clock, carrier)
-            .context("opening the gateway")
+        let gateway = Gateway::open(store, config.gateway.clone(), policy, clock, carrier)
+            .context("opening the gateway")?;
+        classify::attach(&gateway, &config.classify)?;
+        Ok(gateway)
     }
 }
 

@@ -2,6 +2,7 @@
 //! in a fixed order and [`crate::Decision::from_reasons`] turns them into a verdict.
 
 pub mod caps;
+pub mod classified;
 pub mod consent;
 pub mod content;
 pub mod duplicate;

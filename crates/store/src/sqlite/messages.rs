@@ -15,7 +15,7 @@ const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, \
     coalesce(current_status, status), coalesce(current_reasons, reasons), submitted_at, \
     coalesce(current_decided_at, decided_at), \
     CASE WHEN current_status IS NULL THEN release_at ELSE current_release_at END, \
-    delivery, delivery_at";
+    delivery, delivery_at, content_scores";
 
 fn verdict(s: &str) -> Option<Verdict> {
     Some(match s {
@@ -61,6 +61,11 @@ fn record(r: &Row<'_>) -> Result<MessageRecord, StoreError> {
         delivery: Delivery::parse(&delivery)
             .ok_or_else(|| corrupt(T, id, format!("delivery {delivery:?}")))?,
         delivery_at: opt_time(r.get(12)?)?,
+        content_scores: r
+            .get::<_, Option<String>>(13)?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| corrupt(T, id, e))?,
     })
 }
 
@@ -90,8 +95,8 @@ impl MessageLog for SqliteStore {
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO messages (sender_id, recipient, phone, text, category, status, reasons,
-                    submitted_at, decided_at, release_at, delivery, text_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)",
+                    submitted_at, decided_at, release_at, delivery, text_hash, content_scores)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12)",
             )?;
             for m in msgs {
                 let delivery = match m.verdict {
@@ -113,6 +118,7 @@ impl MessageLog for SqliteStore {
                     m.release_at.map(micros),
                     delivery.as_str(),
                     text_hash,
+                    m.content_scores,
                 ])?;
                 let id = tx.last_insert_rowid();
                 if self.audit {

@@ -87,6 +87,14 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
              ALTER TABLE messages ADD COLUMN current_release_at INTEGER;",
         )?;
     }
+    let has_scores: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('messages') WHERE name = 'content_scores'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_scores {
+        conn.execute_batch("ALTER TABLE messages ADD COLUMN content_scores TEXT;")?;
+    }
     Ok(())
 }
 

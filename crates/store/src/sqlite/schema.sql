@@ -51,7 +51,10 @@ CREATE TABLE IF NOT EXISTS messages (
     current_status      TEXT,
     current_reasons     TEXT,
     current_decided_at  INTEGER,
-    current_release_at  INTEGER
+    current_release_at  INTEGER,
+    -- The content classifier's reading of the text, JSON {category, scores: {label: p}};
+    -- NULL when the classifier is off. Not evidence: outside the audit chain.
+    content_scores      TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, delivery_at);
 CREATE INDEX IF NOT EXISTS messages_pending ON messages (delivery) WHERE delivery = 'pending';
