@@ -1,7 +1,6 @@
 //! Bad input gets a clear error with a stable code, and nothing is stored half-way.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-
 mod common;
 
 use common::start;

@@ -1,7 +1,6 @@
 //! The CLI through the real binary: import (all or nothing) and check (dry run).
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-
 use std::path::Path;
 use std::process::Command;
 
@@ -51,7 +50,10 @@ fn import_applies_nothing_when_a_row_is_bad_and_everything_when_all_are_good() {
     let out = consentry(&["import", "consents", bad.to_str().unwrap()], &data);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 3") && stderr.contains("line 4") && stderr.contains("line 5"), "{stderr}");
+    assert!(
+        stderr.contains("line 3") && stderr.contains("line 4") && stderr.contains("line 5"),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     let report = std::fs::read_to_string(dir.path().join("bad.errors.csv")).unwrap();
     assert_eq!(report.lines().count(), 4, "{report}");
@@ -63,17 +65,27 @@ fn import_applies_nothing_when_a_row_is_bad_and_everything_when_all_are_good() {
     let good = dir.path().join("good.csv");
     let mut csv = String::from("phone,action,scope,sender_id,source,evidence,at\n");
     for i in 0..1000 {
-        csv.push_str(&format!("1380013{i:04},opt_in,sender,{sender},web,form {i},2026-11-01T00:00:00Z\n"));
+        csv.push_str(&format!(
+            "1380013{i:04},opt_in,sender,{sender},web,form {i},2026-11-01T00:00:00Z\n"
+        ));
     }
     csv.push_str("13800130000,opt_out,platform,,hotline,call 7,2026-11-02T00:00:00Z\n");
     std::fs::write(&good, csv).unwrap();
     let out = consentry(&["import", "consents", good.to_str().unwrap()], &data);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1001 consent events"));
 
     // check: the first number refused platform-wide, the others consented, one invalid.
     let recipients = dir.path().join("to.csv");
-    std::fs::write(&recipients, "phone\n13800130000\n13800130001\n13800130002\nnot-a-number\n").unwrap();
+    std::fs::write(
+        &recipients,
+        "phone\n13800130000\n13800130001\n13800130002\nnot-a-number\n",
+    )
+    .unwrap();
     let decisions = dir.path().join("decisions.csv");
     let out = consentry(
         &[
@@ -88,13 +100,23 @@ fn import_applies_nothing_when_a_row_is_bad_and_everything_when_all_are_good() {
         ],
         &data,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&decisions).unwrap();
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows[0], "to,status,reasons");
-    assert!(rows[1].starts_with("13800130000,rejected,opted_out"), "{text}");
+    assert!(
+        rows[1].starts_with("13800130000,rejected,opted_out"),
+        "{text}"
+    );
     // Accepted or deferred depending on the hour the test runs (quiet hours are real time here).
-    assert!(rows[2].contains(",accepted,") || rows[2].contains(",deferred,quiet_hours"), "{text}");
+    assert!(
+        rows[2].contains(",accepted,") || rows[2].contains(",deferred,quiet_hours"),
+        "{text}"
+    );
     assert!(rows[4].contains("invalid_number"), "{text}");
     // A dry run records nothing.
     let store = store::Store::open_sqlite(&data, store::Durability::Normal).unwrap();

@@ -1,7 +1,6 @@
 //! kill -9 the real gateway mid-traffic; after a restart, nothing it acknowledged is lost.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -57,8 +56,14 @@ async fn spawn(data: &Path) -> (Child, String) {
 async fn acknowledged_events_and_decisions_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base) = spawn(dir.path()).await;
-    let admin = std::fs::read_to_string(dir.path().join("admin.token")).unwrap().trim().to_string();
-    let http = Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let admin = std::fs::read_to_string(dir.path().join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let http = Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let v: Value = http
         .post(format!("{base}/v1/senders"))
         .bearer_auth(&admin)
@@ -74,37 +79,64 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
 
     // Opt-outs, one request at a time, as replies would arrive.
     let consents = {
-        let (http, base, key, acked) = (http.clone(), base.clone(), key.clone(), Arc::clone(&acked));
+        let (http, base, key, acked) =
+            (http.clone(), base.clone(), key.clone(), Arc::clone(&acked));
         tokio::spawn(async move {
             for i in 0..100_000u64 {
                 let phone = format!("139{i:08}");
                 let body = json!({"phone": phone, "action": "opt_out", "scope": "sender", "source": "reply", "evidence": "TD"});
-                let Ok(resp) = http.post(format!("{base}/v1/consents")).bearer_auth(&key).json(&body).send().await else {
+                let Ok(resp) = http
+                    .post(format!("{base}/v1/consents"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                else {
                     return;
                 };
                 if resp.status() != StatusCode::CREATED {
                     return;
                 }
-                let Ok(v) = resp.json::<Value>().await else { return };
-                acked.consents.lock().unwrap().push((phone, v["event"]["seq"].as_u64().unwrap()));
+                let Ok(v) = resp.json::<Value>().await else {
+                    return;
+                };
+                acked
+                    .consents
+                    .lock()
+                    .unwrap()
+                    .push((phone, v["event"]["seq"].as_u64().unwrap()));
             }
         })
     };
     // Batches of transactional notices.
     let batches = {
-        let (http, base, key, acked) = (http.clone(), base.clone(), key.clone(), Arc::clone(&acked));
+        let (http, base, key, acked) =
+            (http.clone(), base.clone(), key.clone(), Arc::clone(&acked));
         tokio::spawn(async move {
             for b in 0..10_000u64 {
                 let to: Vec<String> = (0..500).map(|i| format!("137{:08}", b * 500 + i)).collect();
                 let body = json!({"to": to, "text": format!("【好店】您的订单 {b} 已发货"), "category": "transactional"});
-                let Ok(resp) = http.post(format!("{base}/v1/messages/batch")).bearer_auth(&key).json(&body).send().await else {
+                let Ok(resp) = http
+                    .post(format!("{base}/v1/messages/batch"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                else {
                     return;
                 };
-                let Ok(v) = resp.json::<Value>().await else { return };
-                let Some(results) = v["results"].as_array() else { return };
+                let Ok(v) = resp.json::<Value>().await else {
+                    return;
+                };
+                let Some(results) = v["results"].as_array() else {
+                    return;
+                };
                 let mut m = acked.messages.lock().unwrap();
                 for r in results {
-                    m.push((r["id"].as_u64().unwrap(), r["status"].as_str().unwrap().to_string()));
+                    m.push((
+                        r["id"].as_u64().unwrap(),
+                        r["status"].as_str().unwrap().to_string(),
+                    ));
                 }
             }
         })
@@ -117,7 +149,10 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
 
     let consents = acked.consents.lock().unwrap().clone();
     let messages = acked.messages.lock().unwrap().clone();
-    assert!(!consents.is_empty() && !messages.is_empty(), "traffic was acknowledged before the kill");
+    assert!(
+        !consents.is_empty() && !messages.is_empty(),
+        "traffic was acknowledged before the kill"
+    );
 
     let (_child, base) = spawn(dir.path()).await;
     for (phone, seq) in &consents {
@@ -130,8 +165,16 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
             .json()
             .await
             .unwrap();
-        let seqs: Vec<u64> = v["history"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-        assert!(seqs.contains(seq), "acknowledged opt-out {seq} for {phone} lost: {v}");
+        let seqs: Vec<u64> = v["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect();
+        assert!(
+            seqs.contains(seq),
+            "acknowledged opt-out {seq} for {phone} lost: {v}"
+        );
         assert_eq!(v["senders"][0]["state"], "opted_out");
     }
     for (id, status) in messages.iter().step_by(97) {
@@ -144,7 +187,15 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
             .json()
             .await
             .unwrap();
-        assert_eq!(v["status"].as_str(), Some(status.as_str()), "acknowledged message {id} lost: {v}");
+        assert_eq!(
+            v["status"].as_str(),
+            Some(status.as_str()),
+            "acknowledged message {id} lost: {v}"
+        );
     }
-    eprintln!("verified {} opt-outs and {} decisions after kill -9", consents.len(), messages.len());
+    eprintln!(
+        "verified {} opt-outs and {} decisions after kill -9",
+        consents.len(),
+        messages.len()
+    );
 }

@@ -2,7 +2,6 @@
 //! each caller may see.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-
 mod common;
 
 use common::{codes, start};

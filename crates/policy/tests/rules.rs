@@ -1,7 +1,6 @@
 //! One test per rule, through `Policy::decide`.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-
 use domain::{Category, Msisdn, Region, SenderId, Timestamp};
 use ledger::IndexAnswer;
 use policy::{Context, Counts, Message, Policy, PolicyConfig, QuietAction, SenderFacts, Verdict};
