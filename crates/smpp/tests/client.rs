@@ -266,3 +266,92 @@ async fn throttling_and_a_dropped_link_lose_and_duplicate_nothing_acknowledged()
         assert_eq!(ours, ids.get(text).copied(), "{text}");
     }
 }
+
+fn carrier_config(port: u16) -> CarrierConfig {
+    CarrierConfig {
+        name: "mock".into(),
+        kind: CarrierKind::Smpp,
+        host: "127.0.0.1".into(),
+        port,
+        system_id: "consentry".into(),
+        password: "pw".into(),
+        system_type: String::new(),
+        bind: BindType::Transceiver,
+        window: 3,
+        max_tps: 0,
+        response_timeout_secs: 5,
+        enquire_link_secs: 30,
+        reconnect_max_secs: 1,
+        queue: 100,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resends_what_was_handed_off_but_never_acknowledged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // First run: the carrier is down, so hand-offs wait in the link's queue.
+    let down = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let down_port = down.local_addr().expect("addr").port();
+    drop(down);
+    let (carrier, link) = SmppCarrier::new(carrier_config(down_port)).expect("carrier");
+    let gateway = open_gateway(dir.path(), carrier);
+    let (sender, _) = gateway.create_sender("Shop", SIGNATURE).expect("sender");
+    let workers = gateway.start();
+    let no_replies = |_: &MobileOriginated| Ok(());
+    let task = link
+        .start(Arc::clone(&gateway), None, Arc::new(no_replies))
+        .expect("link");
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let to = [format!("+86139001390{i:02}")];
+        let text = format!("{SIGNATURE}验证码 {i}");
+        let out = gateway
+            .submit(
+                Principal::Sender(sender.id),
+                &Submission {
+                    to: &to,
+                    text: &text,
+                    category: domain::Category::Verification,
+                },
+            )
+            .expect("submit");
+        ids.push(out[0].id);
+    }
+    assert!(gateway.drain(Duration::from_secs(5)), "handed off");
+    for id in &ids {
+        let m = gateway.store().message(*id).expect("store").expect("row");
+        assert_eq!(m.delivery, Delivery::Submitted);
+    }
+    // The process "dies": link, workers and gateway go away with the queue.
+    task.abort();
+    drop(workers);
+    drop(gateway);
+
+    // Second run, carrier up: what was queued is sent, once.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    tokio::spawn(smsc(listener, Arc::clone(&seen)));
+    let (carrier, link) = SmppCarrier::new(carrier_config(port)).expect("carrier");
+    let gateway = open_gateway(dir.path(), carrier);
+    let _workers = gateway.start();
+    link.start(Arc::clone(&gateway), None, Arc::new(no_replies))
+        .expect("link");
+    let mut done = false;
+    for _ in 0..200 {
+        done = ids.iter().all(|id| {
+            gateway
+                .store()
+                .message(*id)
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.delivery == Delivery::Delivered)
+        });
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(done, "resent after the restart");
+    assert_eq!(seen.lock().accepted.len(), 5, "each exactly once");
+}

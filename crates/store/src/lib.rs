@@ -33,7 +33,7 @@ pub use records::{
     Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,
 };
 pub use replies::{LinkRecord, NewReply, ReplyLog, UnsubscribeLinks};
-pub use roles::{AuditLog, ConsentLog, KeyRing, MessageLog, SenderRegistry, SmppRegistry};
+pub use roles::{AuditLog, ConsentLog, Handoff, KeyRing, MessageLog, SenderRegistry, SmppRegistry};
 
 use std::path::Path;
 
@@ -174,6 +174,9 @@ impl SmppRegistry for Store {
         carrier_id: &str,
     ) -> Result<Option<u64>, StoreError> {
         dispatch!(self, s => s.message_by_carrier_id(carrier, carrier_id))
+    }
+    fn unacknowledged_handoffs(&self, since: Timestamp) -> Result<Vec<Handoff>, StoreError> {
+        dispatch!(self, s => s.unacknowledged_handoffs(since))
     }
 }
 

@@ -78,6 +78,19 @@ pub trait SmppRegistry {
         carrier: &str,
         carrier_id: &str,
     ) -> Result<Option<u64>, StoreError>;
+    /// Messages handed to a carrier (`submitted`) and decided since `since` that no carrier has
+    /// acknowledged with an id: queued or in flight when the gateway stopped. Oldest first.
+    fn unacknowledged_handoffs(&self, since: Timestamp) -> Result<Vec<Handoff>, StoreError>;
+}
+
+/// A message handed to a carrier, as needed to send it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handoff {
+    pub id: u64,
+    pub sender: SenderId,
+    pub phone: Msisdn,
+    pub text: String,
+    pub category: domain::Category,
 }
 
 /// API keys, stored as hashes only.

@@ -503,3 +503,49 @@ fn audit_chain_names_the_row_changed_behind_its_back() {
         "{broken}"
     );
 }
+
+#[test]
+fn handoffs_without_a_carrier_id_are_found_for_resending() {
+    use store::SmppRegistry;
+    for (name, s, _dir) in backends() {
+        let msg = |to| NewMessage {
+            sender: SenderId(3),
+            to,
+            phone: Some(phone(to)),
+            text: "【店】取件码 1234",
+            category: Category::Verification,
+            verdict: Verdict::Accepted,
+            reasons: &[],
+            decided_at: t("2026-11-01T00:00:00Z"),
+            release_at: None,
+            text_hash: 7,
+            content_scores: None,
+        };
+        let ids = s
+            .insert_messages(&[msg("13800138000"), msg("13900139000"), msg("13700137000")])
+            .expect("insert");
+        let at = t("2026-11-01T00:00:01Z");
+        s.set_delivery(&[
+            (ids[0], Delivery::Submitted, at),
+            (ids[1], Delivery::Submitted, at),
+        ])
+        .expect("handed off");
+        s.put_carrier_ids("c1", &[("ab".into(), ids[1])])
+            .expect("acknowledged");
+        let found = s
+            .unacknowledged_handoffs(t("2026-10-31T00:00:00Z"))
+            .expect("query");
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        assert_eq!(found[0].id, ids[0], "{name}");
+        assert_eq!(found[0].sender, SenderId(3), "{name}");
+        assert_eq!(found[0].phone, phone("13800138000"), "{name}");
+        assert_eq!(found[0].text, "【店】取件码 1234", "{name}");
+        assert_eq!(found[0].category, Category::Verification, "{name}");
+        assert!(
+            s.unacknowledged_handoffs(t("2026-11-02T00:00:00Z"))
+                .expect("query")
+                .is_empty(),
+            "{name}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! One carrier link: connect, bind, then send the queue over a bounded window until the
 //! connection is lost; reconnect with exponential backoff, keeping the queue.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use domain::Timestamp;
@@ -141,6 +141,7 @@ async fn connect(
 pub(crate) async fn run(
     cfg: CarrierConfig,
     mut queue: mpsc::Receiver<Outbound>,
+    resume: Vec<Outbound>,
     events: mpsc::Sender<Event>,
     mut acks: mpsc::Receiver<Ack>,
 ) {
@@ -150,7 +151,12 @@ pub(crate) async fn run(
     let mut link = Link {
         reference: 0,
         conn: 0,
+        resumed: resume.iter().map(|m| m.id).collect(),
     };
+    for m in &resume {
+        link.reference = link.reference.wrapping_add(1);
+        retry.extend(pieces(m, link.reference));
+    }
     loop {
         match connect(&cfg).await {
             Ok((rd, wr, decoder, session)) => {
@@ -181,6 +187,20 @@ pub(crate) async fn run(
 struct Link {
     reference: u16,
     conn: u64,
+    /// Ids resent from before a restart: the dispatcher may hand one off again meanwhile (it
+    /// was `submitted` in the store before this link started), and it must go once.
+    resumed: HashSet<u64>,
+}
+
+impl Link {
+    /// Queues a hand-off unless it was already queued as resumed.
+    fn take(&mut self, m: &Outbound, retry: &mut VecDeque<Piece>) {
+        if !self.resumed.is_empty() && self.resumed.remove(&m.id) {
+            return;
+        }
+        self.reference = self.reference.wrapping_add(1);
+        retry.extend(pieces(m, self.reference));
+    }
 }
 
 impl Link {
@@ -229,8 +249,7 @@ impl Link {
                     Some(p) => p,
                     None => match queue.try_recv() {
                         Ok(m) => {
-                            self.reference = self.reference.wrapping_add(1);
-                            retry.extend(pieces(&m, self.reference));
+                            self.take(&m, retry);
                             continue;
                         }
                         Err(mpsc::error::TryRecvError::Empty) => break,
@@ -340,10 +359,7 @@ impl Link {
                     }
                 }
                 m = queue.recv(), if can_take => match m {
-                    Some(m) => {
-                        self.reference = self.reference.wrapping_add(1);
-                        retry.extend(pieces(&m, self.reference));
-                    }
+                    Some(m) => self.take(&m, retry),
                     None => queue_open = false,
                 },
                 Some(ack) = acks.recv() => {

@@ -94,6 +94,10 @@ impl CarrierLink {
         hub: Option<Arc<Hub>>,
         replies: Arc<dyn ReplyHandler>,
     ) -> Result<tokio::task::JoinHandle<()>, SmppError> {
+        let resume = unacknowledged(&gateway)?;
+        if !resume.is_empty() {
+            tracing::info!(carrier = %self.config.name, n = resume.len(), "resending messages handed off before the restart and never acknowledged");
+        }
         let (events_tx, events_rx) = mpsc::channel(8192);
         let (acks_tx, acks_rx) = mpsc::channel(8192);
         let rec = recorder::Recorder::new(self.config.name.clone(), gateway, hub, replies);
@@ -101,8 +105,39 @@ impl CarrierLink {
         Ok(tokio::spawn(link::run(
             self.config,
             self.queue,
+            resume,
             events_tx,
             acks_rx,
         )))
     }
+}
+
+/// How far back a restart looks for hand-offs that never reached a carrier.
+const RESUME_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(48);
+
+/// Messages handed off (`submitted`) that no carrier acknowledged: they were in the queue or in
+/// flight when the gateway stopped. The hand-off was the point of no return (consent was
+/// checked then), so they are sent now rather than lost.
+fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>, SmppError> {
+    let since = gateway
+        .clock()
+        .now()
+        .checked_sub(RESUME_WINDOW)
+        .unwrap_or(domain::Timestamp::UNIX_EPOCH);
+    let rows = store::SmppRegistry::unacknowledged_handoffs(gateway.store(), since)
+        .map_err(|e| SmppError::Io(format!("reading unacknowledged hand-offs: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(|h| Outbound {
+            id: h.id,
+            sender: h.sender,
+            source_number: gateway.sender(h.sender).map_or_else(
+                || gateway.config().platform_number.clone(),
+                |s| s.source_number,
+            ),
+            phone: h.phone,
+            text: h.text,
+            category: h.category,
+        })
+        .collect())
 }

@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS carrier_ids (
     message_id INTEGER NOT NULL,
     PRIMARY KEY (carrier, carrier_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS carrier_ids_message ON carrier_ids (message_id);
 
 -- Inbound replies (mobile-originated), kept for audit and so a replayed request gets the same
 -- answer without acting twice. replay_key is NULL when the carrier gave no receive time.

@@ -1,10 +1,10 @@
 //! The smpp_credentials and carrier_ids tables.
 
-use domain::{SenderId, Timestamp};
+use domain::{Category, Msisdn, SenderId, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, micros};
-use crate::{SmppRegistry, StoreError};
+use super::{SqliteStore, corrupt, micros};
+use crate::{Handoff, SmppRegistry, StoreError};
 
 impl SmppRegistry for SqliteStore {
     fn put_smpp_credential(
@@ -75,5 +75,42 @@ impl SmppRegistry for SqliteStore {
             })
             .optional()?;
         Ok(id.and_then(|i| u64::try_from(i).ok()))
+    }
+
+    fn unacknowledged_handoffs(&self, since: Timestamp) -> Result<Vec<Handoff>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT m.id, m.sender_id, m.phone, m.text, m.category FROM messages m \
+             WHERE m.decided_at >= ?1 AND m.delivery = 'submitted' AND m.phone IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM carrier_ids c WHERE c.message_id = m.id) \
+             ORDER BY m.id",
+        )?;
+        let rows = stmt.query_map([micros(since)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, sender, phone, text, category) = row?;
+            let category: Category = category
+                .parse()
+                .map_err(|e| corrupt("messages", id, format!("category: {e}")))?;
+            let phone = u64::try_from(phone)
+                .map(Msisdn::from_u64)
+                .map_err(|e| corrupt("messages", id, e))?;
+            let id = u64::try_from(id).map_err(|e| corrupt("messages", id, e))?;
+            Ok(Handoff {
+                id,
+                sender: SenderId(sender),
+                phone,
+                text,
+                category,
+            })
+        })
+        .collect()
     }
 }
