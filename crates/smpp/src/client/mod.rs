@@ -41,6 +41,12 @@ impl SmppCarrier {
                 config.name
             )));
         }
+        if config.bind == crate::BindType::Receiver {
+            return Err(SmppError::Config(format!(
+                "carrier {}: a receiver bind cannot send; use transceiver (or transmitter)",
+                config.name
+            )));
+        }
         if config.system_id.len() > 15 || config.password.len() > 8 {
             return Err(SmppError::Config(format!(
                 "carrier {}: system_id is at most 15 characters and password at most 8",
