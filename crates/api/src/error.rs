@@ -70,6 +70,10 @@ impl From<GatewayError> for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             GatewayError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            GatewayError::DuplicateComplaint(_) | GatewayError::SuspensionState(_) => {
+                StatusCode::CONFLICT
+            }
+            GatewayError::TooManyComplaints { .. } => StatusCode::TOO_MANY_REQUESTS,
             GatewayError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };

@@ -3,7 +3,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::{audit, consents, health, inbound, messages, phones, senders, unsubscribe};
+use crate::handlers::{
+    audit, complaints, consents, health, inbound, messages, phones, reports, senders, suspension,
+    unsubscribe,
+};
 
 struct Bearer;
 
@@ -28,6 +31,9 @@ impl Modify for Bearer {
         phones::inbox,
         inbound::receive, unsubscribe::show, unsubscribe::confirm,
         audit::head,
+        complaints::file, complaints::list, complaints::show, complaints::evidence,
+        suspension::show, suspension::change,
+        reports::senders,
         health::healthz, health::metrics,
     ),
     modifiers(&Bearer)

@@ -9,7 +9,10 @@ use utoipa::OpenApi;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::handlers::{audit, consents, health, inbound, messages, phones, senders, unsubscribe};
+use crate::handlers::{
+    audit, complaints, consents, health, inbound, messages, phones, reports, senders, suspension,
+    unsubscribe,
+};
 use crate::openapi::ApiDoc;
 
 /// The whole API. Usable without a socket (`tower::ServiceExt::oneshot`) or served.
@@ -29,6 +32,18 @@ pub fn app(state: AppState) -> Router {
             get(unsubscribe::show).post(unsubscribe::confirm),
         )
         .route("/v1/audit/head", get(audit::head))
+        .route(
+            "/v1/complaints",
+            post(complaints::file).get(complaints::list),
+        )
+        .route("/v1/complaints/{id}", get(complaints::show))
+        .route("/v1/complaints/{id}/evidence", get(complaints::evidence))
+        .route(
+            "/v1/senders/{id}/suspension",
+            get(suspension::show).post(suspension::change),
+        )
+        .route("/v1/reports/senders", get(reports::senders))
+        .route("/reports/senders", get(reports::page))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi))

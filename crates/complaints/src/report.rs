@@ -145,6 +145,25 @@ impl PeriodReport {
     }
 }
 
+/// Reads a period bound: an RFC 3339 instant (`2026-11-11T00:00:00Z`) or a date
+/// (`2026-11-11`, meaning its midnight UTC).
+pub fn parse_bound(s: &str) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    s.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.in_tz("UTC").ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| {
+            format!(
+                "{:?} is neither an RFC 3339 instant nor a YYYY-MM-DD date",
+                s.chars().take(40).collect::<String>()
+            )
+        })
+}
+
 /// Quotes a field when it holds a separator, a quote or a line break; a leading `=`, `+`, `-`
 /// or `@` is prefixed with `'` so a spreadsheet does not run a sender-chosen name as a formula.
 fn csv_field(s: &str) -> String {
@@ -163,6 +182,19 @@ fn csv_field(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_are_instants_or_utc_dates() {
+        assert_eq!(
+            parse_bound("2026-11-11").unwrap(),
+            "2026-11-11T00:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert_eq!(
+            parse_bound("2026-11-11T08:00:00+08:00").unwrap(),
+            "2026-11-11T00:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert!(parse_bound("yesterday").unwrap_err().contains("yesterday"));
+    }
 
     #[test]
     fn csv_has_a_column_per_reason_and_quotes_names() {

@@ -37,6 +37,7 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub smpp: smpp::ServerConfig,
     pub classify: gateway::ClassifyConfig,
+    pub enforcement: complaints::EnforcementConfig,
     /// Carriers reached over SMPP; none means the loopback handset.
     #[serde(default)]
     pub carrier: Vec<smpp::CarrierConfig>,
@@ -85,6 +86,7 @@ mod tests {
         assert_eq!(c.policy, PolicyConfig::default());
         assert_eq!(c.gateway, GatewayConfig::default());
         assert_eq!(c.classify, gateway::ClassifyConfig::default());
+        assert_eq!(c.enforcement, complaints::EnforcementConfig::default());
     }
 
     #[test]

@@ -29,6 +29,9 @@ enum Command {
     /// Benchmarks that print JSON figures, each against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(commands::bench::Bench),
+    /// Per-sender figures for a period (sent, blocked by reason, opt-outs, complaints,
+    /// violations, suspensions) as CSV or JSON.
+    Report(commands::report::Args),
     /// Train a content classifier model from labelled TSV files.
     Train(commands::classify::TrainCmd),
     /// Score a model on labelled TSV files: accuracy, per-class P/R/F1, confusion matrix.
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Import(what) => commands::import::run(&what),
         Command::Check(args) => commands::check::run(&args),
         Command::Bench(what) => commands::bench::run(&what),
+        Command::Report(args) => commands::report::run(&args),
         Command::Train(args) => commands::classify::train(&args),
         Command::Eval(args) => commands::classify::eval_cmd(&args),
         Command::Classify(args) => commands::classify::classify_cmd(&args),

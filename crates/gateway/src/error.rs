@@ -43,6 +43,21 @@ pub enum GatewayError {
     /// No such thing (or not the caller's to see).
     #[error("{0} not found")]
     NotFound(String),
+    /// A complaint already filed (its id): one complaint per phone and message.
+    #[error("already filed as complaint {0}")]
+    DuplicateComplaint(u64),
+    /// One phone filed too many complaints in 24 hours.
+    #[error("too many complaints from this phone in 24 hours (at most {limit})")]
+    TooManyComplaints {
+        /// The configured limit.
+        limit: u32,
+    },
+    /// A message id that was not sent to the phone (or from the sender) named.
+    #[error("message {0} was not sent to this phone by this sender")]
+    UnknownMessage(u64),
+    /// A suspension change that does not apply to the sender's current state.
+    #[error("{0}")]
+    SuspensionState(String),
     /// The dispatch queue is full: the caller should retry later.
     #[error("the dispatch queue is full; retry later")]
     Busy,
@@ -65,6 +80,10 @@ impl GatewayError {
             GatewayError::InvalidField(_) => "invalid_field",
             GatewayError::Forbidden(_) => "forbidden",
             GatewayError::NotFound(_) => "not_found",
+            GatewayError::DuplicateComplaint(_) => "duplicate_complaint",
+            GatewayError::TooManyComplaints { .. } => "too_many_complaints",
+            GatewayError::UnknownMessage(_) => "unknown_message",
+            GatewayError::SuspensionState(_) => "suspension_state",
             GatewayError::Busy => "busy",
             GatewayError::Store(_) => "storage_error",
         }

@@ -60,6 +60,8 @@ pub struct Gateway {
     pub(crate) replies: crate::inbound::Replies,
     /// The content classifier, if `[classify]` put one on the send path.
     pub(crate) classifier: std::sync::OnceLock<crate::content::ContentClassifier>,
+    /// Enforcement settings and the complaint-filing lock.
+    pub(crate) enforcement: crate::complaints::Enforcement,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -108,6 +110,7 @@ impl Gateway {
             registering: Mutex::new(()),
             replies: crate::inbound::Replies::default(),
             classifier: std::sync::OnceLock::new(),
+            enforcement: crate::complaints::Enforcement::default(),
         };
         gw.reload_access()?;
         gw.rebuild_volume()?;

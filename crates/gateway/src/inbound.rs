@@ -116,7 +116,7 @@ pub struct ReplyOutcome {
 }
 
 /// `to` as digits: spaces, dashes, dots and brackets dropped, one leading `+` allowed.
-fn to_digits(to: &str) -> Result<String, GatewayError> {
+pub(crate) fn to_digits(to: &str) -> Result<String, GatewayError> {
     let bad = |why: &str| {
         GatewayError::InvalidField(format!(
             "`to` {:?} {why}",
@@ -149,7 +149,7 @@ fn keep(text: &str) -> String {
 impl Gateway {
     /// Which sender (if any) a reply to `digits` is for. Country prefixes (`86`, `0086`) are
     /// tried too, because carriers write service numbers either way.
-    fn attribute(&self, digits: &str) -> (Attribution, Option<SenderRecord>) {
+    pub(crate) fn attribute(&self, digits: &str) -> (Attribution, Option<SenderRecord>) {
         let base = self.config.platform_number.as_str();
         let candidates = [
             Some(digits),

@@ -33,6 +33,10 @@ pub enum AuditKind {
     Redecision,
     /// A sender's registration (`senders`, by `id`).
     Sender,
+    /// A complaint with its verdict and evidence (`complaints`, by `id`).
+    Complaint,
+    /// A change to a sender's suspension, with its reason (`suspension_changes`, by `id`).
+    SuspensionChange,
 }
 
 impl AuditKind {
@@ -44,6 +48,8 @@ impl AuditKind {
             AuditKind::Decision => "decision",
             AuditKind::Redecision => "redecision",
             AuditKind::Sender => "sender",
+            AuditKind::Complaint => "complaint",
+            AuditKind::SuspensionChange => "suspension_change",
         }
     }
 
@@ -55,6 +61,8 @@ impl AuditKind {
             AuditKind::Decision => "messages",
             AuditKind::Redecision => "redecisions",
             AuditKind::Sender => "senders",
+            AuditKind::Complaint => "complaints",
+            AuditKind::SuspensionChange => "suspension_changes",
         }
     }
 
@@ -64,6 +72,8 @@ impl AuditKind {
             "decision" => AuditKind::Decision,
             "redecision" => AuditKind::Redecision,
             "sender" => AuditKind::Sender,
+            "complaint" => AuditKind::Complaint,
+            "suspension_change" => AuditKind::SuspensionChange,
             _ => return None,
         })
     }

@@ -239,3 +239,69 @@ fn activity_and_period_figures_count_what_happened() {
         assert_eq!(empty[0].sent + empty[0].complaints, 0, "{name}");
     }
 }
+
+#[test]
+fn complaints_and_suspensions_are_chained_and_a_changed_verdict_is_named() {
+    use store::{AuditKind, AuditLog};
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    let (shop, m) = setup(&s);
+    let before = s.audit_head().unwrap();
+    let susp = NewSuspension {
+        sender: shop,
+        action: SuspensionAction::Suspend,
+        reason: "automatic: 3 violations".into(),
+        actor: "enforcement".into(),
+        at: t("2026-11-11T04:00:00Z"),
+        complaint_id: None,
+        activity: None,
+    };
+    let (id, sid) = s
+        .insert_complaint(&complaint("m:1", Some(shop), Some(&m)), Some(&susp))
+        .unwrap();
+    let lift = NewSuspension {
+        action: SuspensionAction::Lift,
+        reason: "reviewed".into(),
+        actor: "admin".into(),
+        ..susp
+    };
+    s.record_suspension(&lift).unwrap();
+    let head = s.audit_head().unwrap();
+    assert_eq!(
+        head.records,
+        before.records + 3,
+        "complaint, suspension, lift"
+    );
+    let report = s.verify_audit().unwrap();
+    assert_eq!(report.broken, None);
+    assert_eq!(report.head, head.hash);
+    let proof = s
+        .audit_proof(AuditKind::Complaint, i64::try_from(id).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(proof.count, 1);
+    assert!(
+        s.audit_proof(
+            AuditKind::SuspensionChange,
+            i64::try_from(sid.unwrap()).unwrap()
+        )
+        .unwrap()
+        .is_some()
+    );
+
+    // Someone with the database file turns the violation into a clearance.
+    let Store::Sqlite(sq) = &s else {
+        unreachable!()
+    };
+    sq.with_writer(|c| {
+        c.execute(
+            "UPDATE complaints SET verdict = 'no_violation' WHERE id = ?1",
+            [i64::try_from(id).unwrap()],
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    let broken = s.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(broken.table, Some("complaints"), "{broken}");
+    assert_eq!(broken.row, Some(i64::try_from(id).unwrap()), "{broken}");
+}

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod check;
 pub mod classify;
 pub mod import;
+pub mod report;
 pub mod serve;
 pub mod smpp_link;
 
@@ -57,6 +58,9 @@ impl Common {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let gateway = Gateway::open(store, config.gateway.clone(), policy, clock, carrier)
             .context("opening the gateway")?;
+        gateway
+            .set_enforcement(config.enforcement.clone())
+            .context("invalid [enforcement]")?;
         classify::attach(&gateway, &config.classify)?;
         Ok(gateway)
     }

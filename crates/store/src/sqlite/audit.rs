@@ -41,6 +41,15 @@ impl Canon {
         self.0.update(s.as_bytes());
         self
     }
+    pub fn opt_text(&mut self, s: Option<&str>) -> &mut Self {
+        match s {
+            Some(s) => self.text(s),
+            None => {
+                self.0.update([b'n']);
+                self
+            }
+        }
+    }
     pub fn finish(self) -> Digest32 {
         self.0.finalize().into()
     }
@@ -176,6 +185,8 @@ fn row_sql(kind: AuditKind) -> &'static str {
         AuditKind::Sender => {
             "SELECT id, name, signature, source_number, created_at FROM senders WHERE id BETWEEN ?1 AND ?2 ORDER BY id"
         }
+        AuditKind::Complaint => super::complaints::COMPLAINT_AUDIT_SQL,
+        AuditKind::SuspensionChange => super::complaints::SUSPENSION_AUDIT_SQL,
     }
 }
 
@@ -280,6 +291,8 @@ fn row_digest(kind: AuditKind, r: &Row<'_>) -> rusqlite::Result<Digest32> {
         ),
         AuditKind::Redecision => redecision_digest(r.get(1)?, r.get(2)?, &s(3)?, &s(4)?),
         AuditKind::Sender => sender_digest(&s(1)?, &s(2)?, &s(3)?, r.get(4)?),
+        AuditKind::Complaint => super::complaints::complaint_row_digest(r)?,
+        AuditKind::SuspensionChange => super::complaints::suspension_row_digest(r)?,
     })
 }
 

@@ -6,16 +6,140 @@ use complaints::{Activity, SenderFigures, SuspensionAction};
 use domain::{Msisdn, SenderId, Timestamp};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
+use super::audit::{Canon, Chain, Digest32};
 use super::{SqliteStore, corrupt, from_micros, micros, truncate};
-use crate::StoreError;
 use crate::complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
+use crate::{AuditKind, StoreError};
 
 const T: &str = "complaints";
 const S: &str = "suspension_changes";
 const COLUMNS: &str = "id, phone, sender_id, message_id, source_number, text, received_at, kind, \
                        note, filed_by, filed_at, matched, adjudication";
+
+/// The columns a complaint's audit digest covers, in digest order (for `audit verify`).
+pub(crate) const COMPLAINT_AUDIT_SQL: &str = "SELECT id, phone, sender_id, message_id, source_number, text, \
+    received_at, kind, note, filed_by, filed_at, dedup_key, verdict, matched, adjudication \
+    FROM complaints WHERE id BETWEEN ?1 AND ?2 ORDER BY id";
+
+/// The columns a suspension change's audit digest covers, in digest order.
+pub(crate) const SUSPENSION_AUDIT_SQL: &str = "SELECT id, sender_id, action, reason, actor, at, \
+    complaint_id, activity FROM suspension_changes WHERE id BETWEEN ?1 AND ?2 ORDER BY id";
+
+/// A complaint's stored fields, as bound to its INSERT and as read back for verification.
+struct ComplaintRow<'a> {
+    phone: i64,
+    sender: Option<i64>,
+    message: Option<i64>,
+    source_number: Option<&'a str>,
+    text: Option<&'a str>,
+    received_at: i64,
+    kind: &'a str,
+    note: Option<&'a str>,
+    filed_by: &'a str,
+    filed_at: i64,
+    dedup_key: &'a str,
+    verdict: &'a str,
+    matched: &'a str,
+    adjudication: &'a str,
+}
+
+impl ComplaintRow<'_> {
+    /// Every field is evidence: the verdict and the findings are what the regulator checks.
+    fn digest(&self) -> Digest32 {
+        let mut c = Canon::new(AuditKind::Complaint);
+        c.int(self.phone)
+            .opt_int(self.sender)
+            .opt_int(self.message)
+            .opt_text(self.source_number)
+            .opt_text(self.text)
+            .int(self.received_at)
+            .text(self.kind)
+            .opt_text(self.note);
+        c.text(self.filed_by)
+            .int(self.filed_at)
+            .text(self.dedup_key)
+            .text(self.verdict)
+            .text(self.matched)
+            .text(self.adjudication);
+        c.finish()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn suspension_digest(
+    sender: i64,
+    action: &str,
+    reason: &str,
+    actor: &str,
+    at: i64,
+    complaint: Option<i64>,
+    activity: Option<&str>,
+) -> Digest32 {
+    let mut c = Canon::new(AuditKind::SuspensionChange);
+    c.int(sender)
+        .text(action)
+        .text(reason)
+        .text(actor)
+        .int(at)
+        .opt_int(complaint)
+        .opt_text(activity);
+    c.finish()
+}
+
+/// Recomputes a complaint's digest from a row of [`COMPLAINT_AUDIT_SQL`].
+pub(crate) fn complaint_row_digest(r: &Row<'_>) -> rusqlite::Result<Digest32> {
+    let (source_number, text, note): (Option<String>, Option<String>, Option<String>) =
+        (r.get(4)?, r.get(5)?, r.get(8)?);
+    let (kind, filed_by, key, verdict, matched, adjudication): (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    ) = (
+        r.get(7)?,
+        r.get(9)?,
+        r.get(11)?,
+        r.get(12)?,
+        r.get(13)?,
+        r.get(14)?,
+    );
+    Ok(ComplaintRow {
+        phone: r.get(1)?,
+        sender: r.get(2)?,
+        message: r.get(3)?,
+        source_number: source_number.as_deref(),
+        text: text.as_deref(),
+        received_at: r.get(6)?,
+        kind: &kind,
+        note: note.as_deref(),
+        filed_by: &filed_by,
+        filed_at: r.get(10)?,
+        dedup_key: &key,
+        verdict: &verdict,
+        matched: &matched,
+        adjudication: &adjudication,
+    }
+    .digest())
+}
+
+/// Recomputes a suspension change's digest from a row of [`SUSPENSION_AUDIT_SQL`].
+pub(crate) fn suspension_row_digest(r: &Row<'_>) -> rusqlite::Result<Digest32> {
+    let (action, reason, actor): (String, String, String) = (r.get(2)?, r.get(3)?, r.get(4)?);
+    let activity: Option<String> = r.get(7)?;
+    Ok(suspension_digest(
+        r.get(1)?,
+        &action,
+        &reason,
+        &actor,
+        r.get(5)?,
+        r.get(6)?,
+        activity.as_deref(),
+    ))
+}
 
 fn phone_col(p: Msisdn) -> i64 {
     i64::try_from(p.as_u64()).unwrap_or(i64::MAX)
@@ -70,8 +194,12 @@ fn suspension(r: &Row<'_>) -> Result<SuspensionRecord, StoreError> {
     })
 }
 
-/// Inserts a suspension change and sets the flag; `None` if the sender does not exist.
-fn insert_suspension(tx: &Transaction<'_>, s: &NewSuspension) -> Result<Option<u64>, StoreError> {
+/// Inserts a suspension change and sets the flag; `None` if the sender does not exist. Returns
+/// the row id and its audit digest.
+fn insert_suspension(
+    tx: &Transaction<'_>,
+    s: &NewSuspension,
+) -> Result<Option<(i64, Digest32)>, StoreError> {
     let suspended = s.action != SuspensionAction::Lift;
     let n = tx.execute(
         "UPDATE senders SET suspended = ?1 WHERE id = ?2",
@@ -85,6 +213,8 @@ fn insert_suspension(tx: &Transaction<'_>, s: &NewSuspension) -> Result<Option<u
         .map(|a| serde_json::to_string(&a))
         .transpose()
         .map_err(|e| corrupt(S, 0, e))?;
+    let at = micros(s.at);
+    let complaint = s.complaint_id.map(id_col);
     tx.execute(
         "INSERT INTO suspension_changes (sender_id, action, reason, actor, at, complaint_id, activity)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -93,12 +223,43 @@ fn insert_suspension(tx: &Transaction<'_>, s: &NewSuspension) -> Result<Option<u
             s.action.as_str(),
             s.reason,
             s.actor,
-            micros(s.at),
-            s.complaint_id.map(id_col),
+            at,
+            complaint,
             activity
         ],
     )?;
-    Ok(Some(u64_of(tx.last_insert_rowid())))
+    let digest = suspension_digest(
+        i64::from(s.sender.0),
+        s.action.as_str(),
+        &s.reason,
+        &s.actor,
+        at,
+        complaint,
+        activity.as_deref(),
+    );
+    Ok(Some((tx.last_insert_rowid(), digest)))
+}
+
+impl SqliteStore {
+    /// Chains the records of one transaction, in order, each kind its own block (a complaint
+    /// and the suspension it caused go in the same transaction, so the chain is advanced in a
+    /// copy across both and installed once the commit succeeded).
+    fn chain_in_order(
+        &self,
+        tx: &Transaction<'_>,
+        records: &[(AuditKind, i64, Digest32)],
+        at: Timestamp,
+    ) -> Result<Option<Chain>, StoreError> {
+        if !self.audit || records.is_empty() {
+            return Ok(None);
+        }
+        let mut chain = *self.chain.lock();
+        for (kind, row, digest) in records {
+            let p = chain.append(tx, *kind, *row, &[*digest], at)?;
+            chain.advance(p);
+        }
+        Ok(Some(chain))
+    }
 }
 
 /// A sender's row, made if it is not registered (any more).
@@ -117,25 +278,41 @@ impl ComplaintLog for SqliteStore {
         let adjudication = serde_json::to_string(&c.adjudication).map_err(|e| corrupt(T, 0, e))?;
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
+        let row = ComplaintRow {
+            phone: phone_col(c.phone),
+            sender: c.sender.map(|s| i64::from(s.0)),
+            message: c.message_id.map(id_col),
+            source_number: c.source_number.as_deref(),
+            text: c.text.as_deref(),
+            received_at: micros(c.received_at),
+            kind: c.kind.as_str(),
+            note: c.note.as_deref(),
+            filed_by: &c.filed_by,
+            filed_at: micros(c.filed_at),
+            dedup_key: &c.dedup_key,
+            verdict: c.adjudication.verdict.as_str(),
+            matched: &matched,
+            adjudication: &adjudication,
+        };
         let inserted = tx.execute(
             "INSERT INTO complaints (phone, sender_id, message_id, source_number, text, received_at,
                 kind, note, filed_by, filed_at, dedup_key, verdict, matched, adjudication)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
-                phone_col(c.phone),
-                c.sender.map(|s| s.0),
-                c.message_id.map(id_col),
-                c.source_number,
-                c.text,
-                micros(c.received_at),
-                c.kind.as_str(),
-                c.note,
-                c.filed_by,
-                micros(c.filed_at),
-                c.dedup_key,
-                c.adjudication.verdict.as_str(),
-                matched,
-                adjudication,
+                row.phone,
+                row.sender,
+                row.message,
+                row.source_number,
+                row.text,
+                row.received_at,
+                row.kind,
+                row.note,
+                row.filed_by,
+                row.filed_at,
+                row.dedup_key,
+                row.verdict,
+                row.matched,
+                row.adjudication,
             ],
         );
         if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted
@@ -144,18 +321,25 @@ impl ComplaintLog for SqliteStore {
             return Err(StoreError::Conflict(format!("complaint {}", c.dedup_key)));
         }
         inserted?;
-        let id = u64_of(tx.last_insert_rowid());
+        let rowid = tx.last_insert_rowid();
+        let id = u64_of(rowid);
+        let mut chained = vec![(AuditKind::Complaint, rowid, row.digest())];
         let suspension_id = match suspension {
             Some(s) => {
                 let s = NewSuspension {
                     complaint_id: Some(id),
                     ..s.clone()
                 };
-                insert_suspension(&tx, &s)?
+                insert_suspension(&tx, &s)?.map(|(sid, digest)| {
+                    chained.push((AuditKind::SuspensionChange, sid, digest));
+                    u64_of(sid)
+                })
             }
             None => None,
         };
+        let chain = self.chain_in_order(&tx, &chained, c.filed_at)?;
         tx.commit()?;
+        self.install_chain(chain);
         Ok((id, suspension_id))
     }
 
@@ -219,11 +403,14 @@ impl ComplaintLog for SqliteStore {
     fn record_suspension(&self, change: &NewSuspension) -> Result<Option<u64>, StoreError> {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
-        let id = insert_suspension(&tx, change)?;
-        if id.is_some() {
-            tx.commit()?;
-        }
-        Ok(id)
+        let Some((id, digest)) = insert_suspension(&tx, change)? else {
+            return Ok(None);
+        };
+        let chain =
+            self.chain_in_order(&tx, &[(AuditKind::SuspensionChange, id, digest)], change.at)?;
+        tx.commit()?;
+        self.install_chain(chain);
+        Ok(Some(u64_of(id)))
     }
 
     fn suspensions(&self, sender: SenderId) -> Result<Vec<SuspensionRecord>, StoreError> {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod classify;
+mod complaints;
 mod policy;
 mod replies;
 mod smpp;
@@ -17,6 +18,9 @@ pub enum Bench {
     Policy(policy::Args),
     /// Recorded decisions per second with and without the tamper-evident audit chain.
     Audit(audit::Args),
+    /// Complaint adjudications per second against the synthetic ledger, against raw history
+    /// reads from the store.
+    Complaints(complaints::Args),
     /// Reply parsing (intents/s against a naive baseline) and opt-out-to-enforcement latency
     /// under a concurrent campaign.
     Replies(replies::Args),
@@ -31,6 +35,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
     match what {
         Bench::Policy(args) => policy::run(args),
         Bench::Audit(args) => audit::run(args),
+        Bench::Complaints(args) => complaints::run(args),
         Bench::Replies(args) => replies::run(args),
         Bench::Smpp(args) => smpp::run(args),
         Bench::Classify(args) => classify::run(args),

@@ -1,0 +1,170 @@
+//! `/v1/complaints`: filing complaints and reading verdicts with their evidence.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use complaints::ComplaintKind;
+use domain::{SenderId, Timestamp};
+use gateway::{ComplaintFiled, ComplaintRequest, EvidenceBundle};
+use serde::{Deserialize, Serialize};
+use store::ComplaintRecord;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::json::ApiJson;
+
+/// A complaint about a message a consumer received.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileComplaint {
+    /// The consumer's number.
+    pub phone: String,
+    /// The message complained about, if known. Without it the complaint is matched to what
+    /// consentry sent the phone by sender, time and text.
+    #[serde(default)]
+    pub message_id: Option<u64>,
+    /// The sender, if known by id.
+    #[serde(default)]
+    pub sender_id: Option<u32>,
+    /// The number the message came from, as the consumer saw it.
+    #[serde(default)]
+    pub source_number: Option<String>,
+    /// The text as the consumer saw it (≤ 1000 characters).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// When the consumer received it (RFC 3339); now if absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub received_at: Option<Timestamp>,
+    /// `unwanted_marketing`, `after_optout`, `fraud` or `other`.
+    #[schema(value_type = String, example = "unwanted_marketing")]
+    pub kind: ComplaintKind,
+    /// Free text (≤ 2000 characters).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Files a complaint (admin, or the carrier key for 举报/REPORT replies): adjudicated at once
+/// against what consentry recorded at send time; may suspend the sender.
+#[utoipa::path(post, path = "/v1/complaints", request_body = FileComplaint,
+    responses((status = 201, body = Object, description = "the complaint with its verdict"),
+        (status = 409, body = crate::error::ErrorBody, description = "duplicate_complaint"),
+        (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody, description = "too_many_complaints")),
+    security(("bearer" = [])))]
+pub async fn file(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    ApiJson(body): ApiJson<FileComplaint>,
+) -> Result<(StatusCode, Json<ComplaintFiled>), ApiError> {
+    let req = ComplaintRequest {
+        phone: body.phone,
+        message_id: body.message_id,
+        sender_id: body.sender_id.map(SenderId),
+        source_number: body.source_number,
+        text: body.text,
+        received_at: body.received_at,
+        kind: body.kind,
+        note: body.note,
+    };
+    let filed = state.run(move |gw| gw.file_complaint(by, &req)).await?;
+    Ok((StatusCode::CREATED, Json(filed)))
+}
+
+/// Paging through complaints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only complaints about this sender (a sender's key implies itself).
+    pub sender_id: Option<u32>,
+    /// Only complaints with ids below this (the last id of the previous page).
+    pub before: Option<u64>,
+    /// At most this many (1–500, default 100).
+    pub limit: Option<u32>,
+}
+
+/// A page of complaints, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplaintList {
+    /// Complaints.
+    #[schema(value_type = Vec<Object>)]
+    pub complaints: Vec<ComplaintRecord>,
+}
+
+fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            e.body_text(),
+        )
+    })
+}
+
+/// Lists complaints: the admin sees all, a sender only those about itself.
+#[utoipa::path(get, path = "/v1/complaints", params(ListQuery),
+    responses((status = 200, body = ComplaintList)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ComplaintList>, ApiError> {
+    let q = query(q)?;
+    let complaints = state
+        .run(move |gw| {
+            gw.complaints(
+                by,
+                q.sender_id.map(SenderId),
+                q.before,
+                q.limit.unwrap_or(100),
+            )
+        })
+        .await?;
+    Ok(Json(ComplaintList { complaints }))
+}
+
+/// One complaint with its verdict and findings. A sender reads only complaints about itself;
+/// others read as not found.
+#[utoipa::path(get, path = "/v1/complaints/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn show(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ComplaintRecord>, ApiError> {
+    let id = parse_id(&id)?;
+    Ok(Json(state.run(move |gw| gw.complaint(by, id)).await?))
+}
+
+/// The complaint's self-contained evidence bundle: verdict, findings, ledger events, decision,
+/// classifier scores, and audit proofs with the chain's head hash.
+#[utoipa::path(get, path = "/v1/complaints/{id}/evidence", params(("id" = u64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn evidence(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<EvidenceBundle>, ApiError> {
+    let id = parse_id(&id)?;
+    Ok(Json(
+        state.run(move |gw| gw.complaint_evidence(by, id)).await?,
+    ))
+}
+
+/// An id that is not a number names no complaint.
+fn parse_id(id: &str) -> Result<u64, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!(
+                "complaint {:?} not found",
+                id.chars().take(32).collect::<String>()
+            ),
+        )
+    })
+}

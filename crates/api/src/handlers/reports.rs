@@ -1,0 +1,107 @@
+//! `/v1/reports/senders` (JSON or CSV) and `/reports/senders` (an HTML page with charts): per-sender
+//! figures for a period, in the shape a regulator asks for.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use complaints::PeriodReport;
+use complaints::report::parse_bound;
+use jiff::SignedDuration;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::handlers::reports_page;
+
+/// The period, and the format.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Start, inclusive: RFC 3339 or `YYYY-MM-DD` (midnight UTC). Default: 30 days before `to`.
+    pub from: Option<String>,
+    /// End, exclusive. Default: now.
+    pub to: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+fn bad_query(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", message)
+}
+
+async fn build(
+    state: &AppState,
+    caller: Caller,
+    q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(PeriodReport, Option<String>), ApiError> {
+    caller.require_admin()?;
+    let Query(q) = q.map_err(|e| bad_query(e.body_text()))?;
+    let to = match q.to.as_deref() {
+        Some(s) => Some(parse_bound(s).map_err(bad_query)?),
+        None => None,
+    };
+    let from = match q.from.as_deref() {
+        Some(s) => Some(parse_bound(s).map_err(bad_query)?),
+        None => None,
+    };
+    let by = caller.0;
+    let report = state
+        .run(move |gw| {
+            let to = to.unwrap_or_else(|| gw.clock().now());
+            let from = from.unwrap_or_else(|| {
+                to.saturating_sub(SignedDuration::from_hours(24 * 30))
+                    .unwrap_or(to)
+            });
+            gw.sender_report(by, from, to)
+        })
+        .await?;
+    Ok((report, q.format))
+}
+
+/// Per-sender figures for a period: sent, blocked by reason, opt-outs, complaints, violations,
+/// suspensions (admin). `?format=csv` for a spreadsheet.
+#[utoipa::path(get, path = "/v1/reports/senders", params(ReportQuery),
+    responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn senders(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let (report, format) = build(&state, caller, q).await?;
+    match format.as_deref() {
+        None | Some("json") => Ok(axum::Json(report).into_response()),
+        Some("csv") => {
+            Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], report.to_csv()).into_response())
+        }
+        Some(other) => Err(bad_query(format!(
+            "format {:?}: expected json or csv",
+            other.chars().take(16).collect::<String>()
+        ))),
+    }
+}
+
+/// The same figures as an HTML page with charts, rendered here: no scripts, no external assets.
+pub async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let (report, _) = build(&state, caller, q).await?;
+    let limit = state.gateway.enforcement().max_complaint_rate_per_10k;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            // Nothing on the page may load or run anything: sender names are untrusted text.
+            (
+                CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
+        ],
+        reports_page::render(&report, limit),
+    )
+        .into_response())
+}

@@ -1,0 +1,73 @@
+//! `/v1/senders/{id}/suspension`: a sender's standing, and the operator's changes to it.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use complaints::SuspensionAction;
+use domain::SenderId;
+use gateway::SuspensionView;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::json::ApiJson;
+
+/// A change to a suspension.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSuspension {
+    /// `suspend`, `lift` (reinstate; earlier violations stop counting) or `confirm` (uphold an
+    /// automatic suspension after review).
+    #[schema(value_type = String, example = "lift")]
+    pub action: SuspensionAction,
+    /// Why (1–500 characters); recorded with the change.
+    pub reason: String,
+}
+
+fn sender_id(id: &str) -> Result<SenderId, ApiError> {
+    id.parse().map(SenderId).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!(
+                "sender {:?} not found",
+                id.chars().take(32).collect::<String>()
+            ),
+        )
+    })
+}
+
+/// A sender's standing: suspended or not, its record over the window, the thresholds, and every
+/// change with its reason. The admin, or the sender itself.
+#[utoipa::path(get, path = "/v1/senders/{id}/suspension", params(("id" = u32, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn show(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SuspensionView>, ApiError> {
+    let id = sender_id(&id)?;
+    Ok(Json(state.run(move |gw| gw.suspension(by, id)).await?))
+}
+
+/// Suspends, lifts or confirms a suspension (admin); the reason is recorded.
+#[utoipa::path(post, path = "/v1/senders/{id}/suspension", params(("id" = u32, Path)),
+    request_body = ChangeSuspension,
+    responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody, description = "suspension_state")),
+    security(("bearer" = [])))]
+pub async fn change(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChangeSuspension>,
+) -> Result<Json<SuspensionView>, ApiError> {
+    let id = sender_id(&id)?;
+    Ok(Json(
+        state
+            .run(move |gw| gw.change_suspension(by, id, body.action, &body.reason))
+            .await?,
+    ))
+}

@@ -1,0 +1,548 @@
+//! Complaint intake: validate, find the message, gather what consentry recorded at send time,
+//! adjudicate ([`complaints::adjudicate`]), and — when the sender's record calls for it —
+//! suspend the sender in the same transaction that records the complaint.
+//!
+//! Filing is serialised by one lock: the duplicate check, the flood check and the count that
+//! decides a suspension must see every earlier complaint. Complaints are rare next to messages
+//! (thousands a day against millions), so one at a time costs nothing that matters.
+
+use std::sync::OnceLock;
+
+use ::complaints::{
+    Adjudication, Candidate, Case, Claim, ComplaintKind, ComplaintVerdict, ContentView,
+    EnforcementConfig, Limits, MatchOutcome, MatchedBy, SendFacts, SentMessage, SuspensionAction,
+    adjudicate, match_message, suspension_due,
+};
+use domain::{Category, Msisdn, SenderId, Timestamp};
+use jiff::SignedDuration;
+use parking_lot::{Mutex, RwLock};
+use serde::Serialize;
+use store::{
+    ComplaintLog, ComplaintRecord, ConsentLog, Delivery, MessageLog, MessageRecord, NewComplaint,
+    NewSuspension, StoreError,
+};
+
+use crate::{Gateway, GatewayError, Principal};
+
+/// Longest complaint text kept (a forwarded SMS of 10 segments is under 700 characters).
+const MAX_TEXT: usize = 1000;
+/// Longest note kept.
+const MAX_NOTE: usize = 2000;
+
+/// The enforcement state the gateway holds.
+#[derive(Default)]
+pub(crate) struct Enforcement {
+    pub(crate) config: RwLock<EnforcementConfig>,
+    /// Serialises filing; see the module docs.
+    pub(crate) filing: Mutex<()>,
+}
+
+/// A complaint as received.
+#[derive(Debug, Clone)]
+pub struct ComplaintRequest {
+    /// The consumer's number as given.
+    pub phone: String,
+    /// The message complained about, if the complainant knows it.
+    pub message_id: Option<u64>,
+    /// The sender, if known by id.
+    pub sender_id: Option<SenderId>,
+    /// The number the message came from, as the consumer saw it.
+    pub source_number: Option<String>,
+    /// The text as the consumer saw it.
+    pub text: Option<String>,
+    /// When the consumer received it; now if absent.
+    pub received_at: Option<Timestamp>,
+    /// What the complaint says.
+    pub kind: ComplaintKind,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// The outcome of filing a complaint.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplaintFiled {
+    /// The stored complaint with its verdict and evidence.
+    pub complaint: ComplaintRecord,
+    /// The automatic suspension it triggered, with its reason.
+    pub suspended: Option<String>,
+}
+
+/// The classifier, loaded once per process; `None` if the embedded model cannot be read (then
+/// adjudication goes on without content scores, and says so by leaving them out).
+fn classifier() -> Option<&'static classify::Model> {
+    static MODEL: OnceLock<Option<classify::Model>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| match classify::Model::default_model() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::error!(error = %e, "content classifier unavailable; complaints are adjudicated without it");
+                None
+            }
+        })
+        .as_ref()
+}
+
+/// What the classifier reads in `text`.
+#[must_use]
+pub fn read_content(text: &str) -> Option<ContentView> {
+    let model = classifier()?;
+    let s = model.classify(text);
+    Some(ContentView {
+        category: s.category.to_string(),
+        marketing: s.score("marketing").unwrap_or(0.0),
+        fraud: s.score("fraud").unwrap_or(0.0),
+    })
+}
+
+/// The classifier reading recorded with a decision: `{category, scores: {label: p}}`.
+fn recorded_content(v: &serde_json::Value) -> Option<ContentView> {
+    let score = |label: &str| {
+        v.get("scores")
+            .and_then(|s| s.get(label))
+            .and_then(serde_json::Value::as_f64)
+    };
+    #[allow(clippy::cast_possible_truncation)]
+    Some(ContentView {
+        category: v.get("category")?.as_str()?.to_string(),
+        marketing: score("marketing")? as f32,
+        fraud: score("fraud").unwrap_or(0.0) as f32,
+    })
+}
+
+fn bounded(field: &str, v: Option<&String>, max: usize) -> Result<Option<String>, GatewayError> {
+    match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > max => Err(GatewayError::InvalidField(format!(
+            "{field} is longer than {max} characters"
+        ))),
+        other => Ok(other.map(str::to_string)),
+    }
+}
+
+/// A message as the adjudication sees it: sent if it was handed to a carrier. Consent is judged
+/// at its (last) decision: the dispatcher re-checks consent at hand-off and cancels on any change
+/// in between, so the state at the decision is the state at hand-off.
+pub(crate) fn sent_message(m: &MessageRecord) -> SentMessage {
+    let handed_off = matches!(
+        m.delivery,
+        Delivery::Submitted | Delivery::Delivered | Delivery::Failed
+    );
+    SentMessage {
+        message_id: m.id,
+        sender: m.sender,
+        text: m.text.clone(),
+        category: m.category,
+        status: m.status,
+        reasons: m.reasons.clone(),
+        decided_at: m.decided_at,
+        sent_at: handed_off.then_some(m.decided_at),
+    }
+}
+
+impl Gateway {
+    /// The enforcement settings in force.
+    #[must_use]
+    pub fn enforcement(&self) -> EnforcementConfig {
+        self.enforcement.config.read().clone()
+    }
+
+    /// Replaces the enforcement settings (`[enforcement]`), after checking them.
+    pub fn set_enforcement(&self, config: EnforcementConfig) -> Result<(), GatewayError> {
+        config
+            .validate()
+            .map_err(|e| GatewayError::InvalidField(e.to_string()))?;
+        *self.enforcement.config.write() = config;
+        Ok(())
+    }
+
+    /// Files a complaint from the admin, or from the carrier feed (a `举报`/`REPORT` reply):
+    /// matches it to a sent message, adjudicates it against what was recorded at send time,
+    /// stores it with its verdict and evidence, and suspends the sender when its record calls
+    /// for it. Senders cannot file complaints.
+    pub fn file_complaint(
+        &self,
+        by: Principal,
+        req: &ComplaintRequest,
+    ) -> Result<ComplaintFiled, GatewayError> {
+        if let Principal::Sender(_) = by {
+            return Err(GatewayError::Forbidden(
+                "complaints are filed by the platform or the carrier feed, not by senders".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let config = self.enforcement();
+        let phone = Msisdn::parse(&req.phone, self.policy.region())?;
+        let text = bounded("text", req.text.as_ref(), MAX_TEXT)?;
+        let note = bounded("note", req.note.as_ref(), MAX_NOTE)?;
+        let received_at = req.received_at.unwrap_or(now);
+        if received_at
+            > now
+                .saturating_add(SignedDuration::from_mins(5))
+                .unwrap_or(now)
+        {
+            return Err(GatewayError::InvalidField(
+                "received_at is in the future".into(),
+            ));
+        }
+        let named = self.named_sender(req)?;
+
+        let _one_at_a_time = self.enforcement.filing.lock();
+        let day_ago = now
+            .saturating_sub(SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        let recent = self.store.complaints_from_phone_since(phone, day_ago)?;
+        if recent >= u64::from(config.max_complaints_per_phone_per_day) {
+            return Err(GatewayError::TooManyComplaints {
+                limit: config.max_complaints_per_phone_per_day,
+            });
+        }
+
+        let inbox = self.store.inbox(phone)?;
+        let (matched, message) = match req.message_id {
+            Some(id) => {
+                let m = self.message_to(phone, id, named, &inbox)?;
+                (
+                    MatchOutcome::Matched {
+                        message_id: id,
+                        by: MatchedBy::MessageId,
+                        similarity: None,
+                    },
+                    Some(m),
+                )
+            }
+            None => {
+                let sent: Vec<SentMessage> = inbox.iter().map(sent_message).collect();
+                let candidates: Vec<Candidate<'_>> = sent
+                    .iter()
+                    .filter_map(|m| {
+                        Some(Candidate {
+                            id: m.message_id,
+                            sender: m.sender,
+                            text: &m.text,
+                            sent_at: m.sent_at?,
+                        })
+                    })
+                    .collect();
+                let outcome = match_message(
+                    &candidates,
+                    &Claim {
+                        sender: named,
+                        text: text.as_deref(),
+                        received_at,
+                        window: SignedDuration::from_hours(
+                            24 * i64::from(config.match_window_days),
+                        ),
+                    },
+                );
+                let m = match outcome {
+                    MatchOutcome::Matched { message_id, .. } => {
+                        inbox.iter().find(|m| m.id == message_id).cloned()
+                    }
+                    _ => None,
+                };
+                (outcome, m)
+            }
+        };
+
+        let dedup_key = match &message {
+            Some(m) => format!("m:{}", m.id),
+            None => format!(
+                "u:{}:{}:{}",
+                phone.as_u64(),
+                named.map_or(0, |s| s.0),
+                text.as_deref().map_or_else(
+                    || received_at.as_second().to_string(),
+                    |t| format!("{:016x}", crate::text_hash(t))
+                )
+            ),
+        };
+        if let Some(existing) = self.store.complaint_by_key(&dedup_key)? {
+            return Err(GatewayError::DuplicateComplaint(existing));
+        }
+
+        let adjudication =
+            self.adjudicate_for(req.kind, phone, message.as_ref(), &inbox, &config)?;
+        let sender = message.as_ref().map(|m| m.sender).or(named);
+        let new = NewComplaint {
+            phone,
+            sender,
+            message_id: message.as_ref().map(|m| m.id),
+            source_number: req.source_number.clone(),
+            text,
+            received_at,
+            kind: req.kind,
+            note,
+            filed_by: by.actor(),
+            filed_at: now,
+            dedup_key,
+            matched,
+            adjudication,
+        };
+        let suspension = match sender {
+            Some(s) if new.adjudication.verdict != ComplaintVerdict::Unverified => {
+                self.suspension_after(s, &new.adjudication, now, &config)?
+            }
+            _ => None,
+        };
+        let (id, suspension_id) = match self.store.insert_complaint(&new, suspension.as_ref()) {
+            Ok(ids) => ids,
+            Err(StoreError::Conflict(_)) => {
+                let existing = self.store.complaint_by_key(&new.dedup_key)?.unwrap_or(0);
+                return Err(GatewayError::DuplicateComplaint(existing));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let suspended = match (suspension, suspension_id) {
+            (Some(s), Some(_)) => {
+                if let Some(rec) = self.access.senders.write().get_mut(&s.sender) {
+                    rec.suspended = true;
+                }
+                tracing::warn!(sender = s.sender.0, reason = %s.reason, "sender suspended");
+                metrics::counter!("consentry_suspensions_total", "actor" => "enforcement")
+                    .increment(1);
+                Some(s.reason)
+            }
+            _ => None,
+        };
+        metrics::counter!("consentry_complaints_total", "verdict" => new.adjudication.verdict.as_str())
+            .increment(1);
+        let complaint = self
+            .store
+            .complaint(id)?
+            .ok_or_else(|| GatewayError::NotFound(format!("complaint {id}")))?;
+        Ok(ComplaintFiled {
+            complaint,
+            suspended,
+        })
+    }
+
+    /// Adjudicates a complaint of `kind` from `phone` about message `id` without recording
+    /// anything: the same gathering and verdict as [`Gateway::file_complaint`] (for previews
+    /// and the `bench complaints` figures).
+    pub fn adjudicate_message(
+        &self,
+        kind: ComplaintKind,
+        phone: Msisdn,
+        id: u64,
+    ) -> Result<Adjudication, GatewayError> {
+        let inbox = self.store.inbox(phone)?;
+        let m = self.message_to(phone, id, None, &inbox)?;
+        self.adjudicate_for(kind, phone, Some(&m), &inbox, &self.enforcement())
+    }
+
+    /// Message `id` if it was sent to `phone` (and by `sender`, if named). Handed-off messages
+    /// are in the phone's inbox, which adjudication reads anyway; others are read by id.
+    fn message_to(
+        &self,
+        phone: Msisdn,
+        id: u64,
+        sender: Option<SenderId>,
+        inbox: &[MessageRecord],
+    ) -> Result<MessageRecord, GatewayError> {
+        let m = match inbox.iter().find(|m| m.id == id) {
+            Some(m) => Some(m.clone()),
+            None => self.store.message(id)?,
+        };
+        m.filter(|m| m.phone == Some(phone))
+            .filter(|m| sender.is_none_or(|s| s == m.sender))
+            .ok_or(GatewayError::UnknownMessage(id))
+    }
+
+    /// The sender the complaint names, by id or by the number the message came from. A number
+    /// that is no sender's is kept with the complaint but names nobody.
+    fn named_sender(&self, req: &ComplaintRequest) -> Result<Option<SenderId>, GatewayError> {
+        let by_id = match req.sender_id {
+            Some(id) if self.access.sender(id).is_none() => {
+                return Err(GatewayError::UnknownSender(id.0));
+            }
+            other => other,
+        };
+        let by_number = match req.source_number.as_deref() {
+            Some(n) => {
+                let digits = crate::inbound::to_digits(n)?;
+                self.attribute(&digits).1.map(|s| s.id)
+            }
+            None => None,
+        };
+        match (by_id, by_number) {
+            (Some(a), Some(b)) if a != b => Err(GatewayError::InvalidField(format!(
+                "source_number belongs to sender {b}, not sender {a}"
+            ))),
+            (a, b) => Ok(a.or(b)),
+        }
+    }
+
+    /// Gathers the stored facts and adjudicates. Nothing here comes from the complainant but
+    /// the kind of complaint and which message it is about.
+    pub(crate) fn adjudicate_for(
+        &self,
+        kind: ComplaintKind,
+        phone: Msisdn,
+        message: Option<&MessageRecord>,
+        inbox: &[MessageRecord],
+        config: &EnforcementConfig,
+    ) -> Result<Adjudication, GatewayError> {
+        let sent = message.map(sent_message);
+        let history = match &sent {
+            Some(_) => self.store.consent_history(phone)?,
+            None => Vec::new(),
+        };
+        // The scores recorded with the decision are what the gateway knew at send time; a
+        // message decided before the classifier ran is read now by the same model.
+        let content = message.and_then(|m| {
+            m.content_scores
+                .as_ref()
+                .and_then(recorded_content)
+                .or_else(|| read_content(&m.text))
+        });
+        let facts = sent
+            .as_ref()
+            .and_then(|m| Some(self.send_facts(phone, m.sender, m.sent_at?, m.message_id, inbox)));
+        let pc = self.policy.config();
+        Ok(adjudicate(&Case {
+            kind,
+            message: sent.as_ref(),
+            history: &history,
+            content: content.as_ref(),
+            facts,
+            limits: Limits {
+                max_marketing_per_sender_per_day: pc.max_marketing_per_sender_per_day,
+                max_marketing_per_recipient_per_day: pc.max_marketing_per_recipient_per_day,
+                marketing_threshold: config.marketing_threshold,
+                fraud_threshold: config.fraud_threshold,
+            },
+        }))
+    }
+
+    /// Quiet hours at the send and the phone's marketing that local day, from the store.
+    fn send_facts(
+        &self,
+        phone: Msisdn,
+        sender: SenderId,
+        at: Timestamp,
+        id: u64,
+        inbox: &[MessageRecord],
+    ) -> SendFacts {
+        let local = self.policy.local(phone, at);
+        let mut quiet = Vec::new();
+        policy::rules::quiet_hours::check(&self.policy, phone, at, local, &mut quiet);
+        let (mut mine, mut all) = (0u32, 0u32);
+        for m in inbox.iter().filter(|m| m.category == Category::Marketing) {
+            let (t, mid) = (m.decided_at, m.id);
+            if (t, mid) > (at, id) || self.policy.local(phone, t).day != local.day {
+                continue;
+            }
+            all += 1;
+            if m.sender == sender {
+                mine += 1;
+            }
+        }
+        SendFacts {
+            in_quiet_hours: !quiet.is_empty(),
+            sender_marketing_that_day: mine,
+            marketing_that_day: all,
+        }
+    }
+
+    /// The automatic suspension this complaint triggers, if any: the sender's record over the
+    /// window (since its last lift), counting this complaint.
+    fn suspension_after(
+        &self,
+        sender: SenderId,
+        adjudication: &Adjudication,
+        now: Timestamp,
+        config: &EnforcementConfig,
+    ) -> Result<Option<NewSuspension>, GatewayError> {
+        if self.access.sender(sender).is_none_or(|s| s.suspended) {
+            return Ok(None);
+        }
+        let since = self.reputation_since(sender, now, config)?;
+        let mut activity = self.store.sender_activity(sender, since)?;
+        activity.complaints += 1;
+        if adjudication.verdict == ComplaintVerdict::Violation {
+            activity.violations += 1;
+        }
+        Ok(
+            suspension_due(&activity, config).map(|trigger| NewSuspension {
+                sender,
+                action: SuspensionAction::Suspend,
+                reason: trigger.reason(config.window_days),
+                actor: "enforcement".into(),
+                at: now,
+                complaint_id: None,
+                activity: Some(activity),
+            }),
+        )
+    }
+
+    /// Start of the reputation window: `window_days` ago, or just after the last lift if later
+    /// (what was filed up to the lift was reviewed with it).
+    pub(crate) fn reputation_since(
+        &self,
+        sender: SenderId,
+        now: Timestamp,
+        config: &EnforcementConfig,
+    ) -> Result<Timestamp, GatewayError> {
+        let window = config.window_start(now);
+        let lifted = self
+            .store
+            .suspensions(sender)?
+            .into_iter()
+            .filter(|s| s.action == SuspensionAction::Lift)
+            .map(|s| {
+                s.at.saturating_add(SignedDuration::from_micros(1))
+                    .unwrap_or(s.at)
+            })
+            .max();
+        Ok(lifted.map_or(window, |l| l.max(window)))
+    }
+
+    /// One complaint, as `by` may see it: the admin sees all; a sender only complaints about
+    /// itself (others read as not found), without the complainant's note.
+    pub fn complaint(&self, by: Principal, id: u64) -> Result<ComplaintRecord, GatewayError> {
+        let not_found = || GatewayError::NotFound(format!("complaint {id}"));
+        let mut c = self.store.complaint(id)?.ok_or_else(not_found)?;
+        match by {
+            Principal::Admin => Ok(c),
+            Principal::Sender(own) if c.sender == Some(own) => {
+                c.note = None;
+                Ok(c)
+            }
+            Principal::Sender(_) => Err(not_found()),
+            Principal::Carrier => Err(GatewayError::Forbidden(
+                "the carrier key files complaints; it cannot read them".into(),
+            )),
+        }
+    }
+
+    /// Complaints newest first (a sender's own only), `limit` at most 500.
+    pub fn complaints(
+        &self,
+        by: Principal,
+        sender: Option<SenderId>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ComplaintRecord>, GatewayError> {
+        let sender = match (by, sender) {
+            (Principal::Admin, s) => s,
+            (Principal::Sender(own), None) => Some(own),
+            (Principal::Sender(own), Some(s)) if s == own => Some(own),
+            (Principal::Sender(_), Some(_)) => {
+                return Err(GatewayError::Forbidden(
+                    "a sender reads complaints about itself only".into(),
+                ));
+            }
+            (Principal::Carrier, _) => {
+                return Err(GatewayError::Forbidden(
+                    "the carrier key files complaints; it cannot read them".into(),
+                ));
+            }
+        };
+        let mut out = self.store.complaints(sender, before, limit.clamp(1, 500))?;
+        if let Principal::Sender(_) = by {
+            for c in &mut out {
+                c.note = None;
+            }
+        }
+        Ok(out)
+    }
+}
