@@ -206,3 +206,52 @@ async fn replies_reach_the_merchants_receiver_bind_and_unbind_is_clean() {
     assert!(matches!(resp.body, Body::UnbindResp));
     assert!(rx.closed().await);
 }
+
+#[tokio::test]
+async fn query_sm_reports_the_delivery_state_and_data_sm_is_refused() {
+    let r = rig().await;
+    let mut e = Esme::connect(r.addr).await;
+    e.bind(BindMode::Transmitter, &r.creds.system_id, &r.creds.password)
+        .await;
+    let text = format!("{SIGNATURE}您的订单已签收");
+    e.request(Body::SubmitSm(submit("8613800138004", &text, "TXN", 0)))
+        .await;
+    let resp = e.recv().await.expect("resp");
+    let Body::SubmitSmResp(sr) = resp.body else {
+        panic!("{resp:?}")
+    };
+    assert!(r.gateway.drain(Duration::from_secs(5)));
+    // Loopback delivers at hand-off; the state is recorded right after.
+    let mut state = None;
+    for _ in 0..50 {
+        e.request(Body::QuerySm(smpp_proto::QuerySm {
+            message_id: sr.message_id.clone(),
+            ..smpp_proto::QuerySm::default()
+        }))
+        .await;
+        let q = e.recv().await.expect("query_sm_resp");
+        assert_eq!(q.command_status, CommandStatus::ROK, "{q:?}");
+        let Body::QuerySmResp(qr) = q.body else {
+            panic!("{q:?}")
+        };
+        state = Some(qr.message_state);
+        if qr.message_state == MessageState::Delivered {
+            assert!(!qr.final_date.is_empty());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state, Some(MessageState::Delivered));
+    // Someone else's (or no) message: query fails rather than leaking it.
+    e.request(Body::QuerySm(smpp_proto::QuerySm {
+        message_id: "999999".into(),
+        ..smpp_proto::QuerySm::default()
+    }))
+    .await;
+    let q = e.recv().await.expect("query_sm_resp");
+    assert_eq!(q.command_status, CommandStatus::RQUERYFAIL);
+    e.request(Body::DataSm(smpp_proto::DataSm::default())).await;
+    let d = e.recv().await.expect("data_sm_resp");
+    assert!(matches!(d.body, Body::DataSmResp(_)), "{d:?}");
+    assert_eq!(d.command_status, CommandStatus::RINVCMDID);
+}
