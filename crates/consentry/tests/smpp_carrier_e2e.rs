@@ -1,0 +1,187 @@
+//! End to end through the real binary with an SMPP carrier from `[[carrier]]`: the npm `smpp`
+//! package plays the carrier (installed by `.ci/setup-smpp-peers.sh`). A message sent over HTTP
+//! reaches it and its receipt marks the message delivered; a "TD" the carrier delivers from the
+//! handset opts the phone out. Skips without the peer on a developer machine; fails in CI.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::Client;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+fn interop_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
+}
+
+fn npm_smpp_installed() -> bool {
+    let ok = std::process::Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        && interop_dir()
+            .join("node_modules/smpp/package.json")
+            .exists();
+    if !ok {
+        let msg = "npm package smpp is not installed: run .ci/setup-smpp-peers.sh";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have the SMPP interop peers: {msg}"
+        );
+        eprintln!("SKIPPED: {msg}");
+    }
+    ok
+}
+
+async fn serve(data: &Path, config: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--smpp",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(data)
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start consentry");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(a) = line.strip_prefix("consentry listening on ") {
+                return a.trim().to_string();
+            }
+        }
+        panic!("consentry exited before listening");
+    })
+    .await
+    .expect("consentry did not start in time");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base)
+}
+
+async fn get(http: &Client, url: &str, key: &str) -> Value {
+    http.get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_smpp_carrier_delivers_reports_and_relays_an_opt_out() {
+    if !npm_smpp_installed() {
+        return;
+    }
+    let mut smsc = Command::new("node")
+        .arg(interop_dir().join("smsc.js"))
+        .args(["consentry", "secret"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node smsc.js");
+    let mut smsc_in = smsc.stdin.take().expect("stdin");
+    let mut smsc_out = BufReader::new(smsc.stdout.take().expect("stdout")).lines();
+    let port = loop {
+        let line = smsc_out
+            .next_line()
+            .await
+            .expect("read")
+            .expect("smsc.js exited");
+        if let Some(p) = line.strip_prefix("LISTEN ") {
+            break p.trim().to_string();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = smsc_out.next_line().await {} });
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("consentry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[carrier]]\nname = \"npm\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\n\
+             system_id = \"consentry\"\npassword = \"secret\"\nmax_tps = 0\nreconnect_max_secs = 1\n"
+        ),
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let (_child, base) = serve(&data, &config).await;
+    let admin = std::fs::read_to_string(data.join("admin.token")).expect("admin token");
+    let admin = admin.trim();
+    let http = Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let sender: Value = http
+        .post(format!("{base}/v1/senders"))
+        .bearer_auth(admin)
+        .json(&json!({"name": "Good Shop", "signature": "【好店】"}))
+        .send()
+        .await
+        .expect("POST /v1/senders")
+        .json()
+        .await
+        .expect("json");
+    let key = sender["api_key"].as_str().expect("api_key");
+    let source = sender["source_number"].as_str().expect("source_number");
+
+    let sent: Value = http
+        .post(format!("{base}/v1/messages"))
+        .bearer_auth(key)
+        .json(&json!({"to": "+8613800138000", "text": "【好店】您的订单已发货", "category": "transactional"}))
+        .send()
+        .await
+        .expect("POST /v1/messages")
+        .json()
+        .await
+        .expect("json");
+    let id = sent["id"].as_u64().unwrap_or_else(|| panic!("{sent}"));
+    let mut shown = Value::Null;
+    for _ in 0..200 {
+        shown = get(&http, &format!("{base}/v1/messages/{id}"), key).await;
+        if shown["delivery"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(shown["delivery"], "delivered", "{shown}");
+
+    let consent = json!({"phone": "+8613800138000", "action": "opt_in", "scope": "sender",
+        "source": "web", "evidence": "signup form"});
+    let r = http
+        .post(format!("{base}/v1/consents"))
+        .bearer_auth(key)
+        .json(&consent)
+        .send()
+        .await
+        .expect("POST /v1/consents");
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    smsc_in
+        .write_all(format!("MO 8613800138000 {source} TD\n").as_bytes())
+        .await
+        .expect("inject MO");
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        let view = get(&http, &format!("{base}/v1/consents/+8613800138000"), key).await;
+        state = view["senders"][0]["state"].clone();
+        if state == "opted_out" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, "opted_out", "the TD reply opts the phone out");
+}
