@@ -17,7 +17,10 @@ use domain::{Msisdn, Region};
 use gateway::{Principal, Submission};
 use parking_lot::Mutex;
 use serde_json::Value;
-use smpp::{BindType, CarrierConfig, CarrierKind, Hub, MobileOriginated, SmppCarrier};
+use smpp::{
+    BindType, CarrierConfig, CarrierKind, Hub, MobileOriginated, ServerConfig, SmppCarrier,
+    SmppServer,
+};
 use store::{Delivery, MessageLog};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
@@ -137,8 +140,38 @@ async fn npm_smsc_gets_our_submits_and_its_receipts_and_td_reply_come_back() {
             .map(|_| ())
             .map_err(|e| e.to_string())
     };
-    link.start(Arc::clone(&gateway), Some(Hub::new(100)), Arc::new(handler))
-        .expect("link");
+    let hub = Hub::new(100);
+    link.start(
+        Arc::clone(&gateway),
+        Some(Arc::clone(&hub)),
+        Arc::new(handler),
+    )
+    .expect("link");
+    // The merchant also listens on a receiver bind of our listener, for its replies.
+    let creds = gateway.issue_smpp_credentials(sender.id).expect("creds");
+    let server = Arc::new(
+        SmppServer::new(
+            Arc::clone(&gateway),
+            Arc::clone(&hub),
+            ServerConfig::default(),
+        )
+        .expect("server"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let our_addr = listener.local_addr().expect("addr");
+    let s = Arc::clone(&server);
+    tokio::spawn(async move { s.serve(listener, std::future::pending()).await });
+    let mut merchant = common::Esme::connect(our_addr).await;
+    let bound = merchant
+        .bind(
+            smpp_proto::BindMode::Receiver,
+            &creds.system_id,
+            &creds.password,
+        )
+        .await;
+    assert_eq!(bound.command_status, smpp_proto::CommandStatus::ROK);
 
     // A transactional message and a two-part one; the first submit is throttled by the SMSC
     // and must be retried, not lost.
@@ -240,6 +273,17 @@ async fn npm_smsc_gets_our_submits_and_its_receipts_and_td_reply_come_back() {
             ledger::IndexAnswer::OptedOut { .. }
         ),
         "TD must opt the phone out"
+    );
+    // …and the merchant's receiver bind gets the reply.
+    let mo = merchant.recv().await.expect("deliver_sm to the merchant");
+    let smpp_proto::Body::DeliverSm(sm) = &mo.body else {
+        panic!("{mo:?}")
+    };
+    assert_eq!(sm.destination.addr, sender.source_number);
+    assert_eq!(sm.source.addr, "8613800138000");
+    assert_eq!(
+        smpp_proto::text::decode_text(sm.data_coding, sm.payload()),
+        "TD"
     );
 }
 
