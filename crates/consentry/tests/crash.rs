@@ -1,15 +1,13 @@
 //! kill -9 the real gateway mid-traffic; after a restart, nothing it acknowledged is lost.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::path::Path;
-use std::process::Stdio;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 /// What the server acknowledged before it died.
 #[derive(Default)]
@@ -18,48 +16,11 @@ struct Acked {
     messages: std::sync::Mutex<Vec<(u64, String)>>,
 }
 
-async fn spawn(data: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args([
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--smpp",
-            "127.0.0.1:0",
-            "--data",
-        ])
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start consentry");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(addr) = line.strip_prefix("consentry listening on ") {
-                return addr.trim().to_string();
-            }
-        }
-        panic!("consentry exited before listening");
-    })
-    .await
-    .expect("consentry did not start in time");
-    // Keep draining stdout so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, base)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_events_and_decisions_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = spawn(dir.path()).await;
-    let admin = std::fs::read_to_string(dir.path().join("admin.token"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let (mut child, base) = common::process::spawn(dir.path(), None).await;
+    let admin = common::process::token(dir.path(), "admin.token");
     let http = Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
@@ -154,7 +115,7 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
         "traffic was acknowledged before the kill"
     );
 
-    let (_child, base) = spawn(dir.path()).await;
+    let (_child, base) = common::process::spawn(dir.path(), None).await;
     for (phone, seq) in &consents {
         let v: Value = http
             .get(format!("{base}/v1/consents/{phone}"))

@@ -11,9 +11,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -24,8 +24,6 @@ use policy::{Policy, PolicyConfig};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use store::{Durability, KeyRole, MessageLog, Store};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 const TEXT: &str = "【甲店】双11全场5折，回T退订";
 
@@ -226,48 +224,6 @@ async fn no_marketing_is_delivered_after_an_acknowledged_opt_out() {
     drop(workers);
 }
 
-async fn spawn(data: &Path, config: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args([
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--smpp",
-            "127.0.0.1:0",
-            "--data",
-        ])
-        .arg(data)
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start consentry");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(addr) = line.strip_prefix("consentry listening on ") {
-                return addr.trim().to_string();
-            }
-        }
-        panic!("consentry exited before listening");
-    })
-    .await
-    .expect("consentry did not start in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, base)
-}
-
-fn token(dir: &Path, file: &str) -> String {
-    std::fs::read_to_string(dir.join(file))
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
 /// The same promise across `kill -9`: the real binary is killed mid-campaign while opt-outs
 /// arrive; after a restart it resumes the messages it had accepted, and still none reaches a
 /// phone whose opt-out it had acknowledged before it died. (40,000 recipients: the binary is a
@@ -289,9 +245,9 @@ async fn no_marketing_after_an_acknowledged_opt_out_across_kill_9() {
         .unwrap();
 
     // Register the shop, then bulk-import the consents with the gateway stopped.
-    let (mut child, base) = spawn(&data, &config).await;
-    let admin = token(&data, "admin.token");
-    let carrier = token(&data, "carrier.token");
+    let (mut child, base) = common::process::spawn(&data, Some(&config)).await;
+    let admin = common::process::token(&data, "admin.token");
+    let carrier = common::process::token(&data, "carrier.token");
     let shop: Value = http
         .post(format!("{base}/v1/senders"))
         .bearer_auth(&admin)
@@ -331,7 +287,7 @@ async fn no_marketing_after_an_acknowledged_opt_out_across_kill_9() {
     );
 
     // The campaign and the opt-outs race; the gateway is killed while both are under way.
-    let (mut child, base) = spawn(&data, &config).await;
+    let (mut child, base) = common::process::spawn(&data, Some(&config)).await;
     let phones: Vec<String> = (0..N).map(phone).collect();
     let opt_outs: Vec<String> = (0..2_000).map(|i| phone((i * 7919 + 13) % N)).collect();
     let batches = Arc::new(AtomicUsize::new(0));
@@ -369,7 +325,7 @@ async fn no_marketing_after_an_acknowledged_opt_out_across_kill_9() {
         ids.len()
     );
 
-    let (_child, base) = spawn(&data, &config).await;
+    let (_child, base) = common::process::spawn(&data, Some(&config)).await;
     // Wait for the resumed queue to drain: every acknowledged message leaves `pending`.
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     for id in ids.values() {

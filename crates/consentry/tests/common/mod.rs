@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod process;
+
 use std::sync::Arc;
 
 use domain::{Clock, ManualClock, Timestamp};

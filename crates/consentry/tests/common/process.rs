@@ -1,0 +1,56 @@
+//! The real `consentry serve` binary as a child process, for tests that kill it.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Starts `consentry serve` on `data` (HTTP and SMPP on free loopback ports, `config` merged
+/// over the defaults if given); returns the child and the HTTP base URL it printed.
+pub async fn spawn(data: &Path, config: Option<&Path>) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
+    cmd.args([
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--smpp",
+        "127.0.0.1:0",
+        "--data",
+    ])
+    .arg(data);
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    let mut child = cmd
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start consentry");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(addr) = line.strip_prefix("consentry listening on ") {
+                return addr.trim().to_string();
+            }
+        }
+        panic!("consentry exited before listening");
+    })
+    .await
+    .expect("consentry did not start in time");
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base)
+}
+
+/// A key file written by `serve` in its data directory (`admin.token`, `carrier.token`).
+pub fn token(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file))
+        .expect("token file")
+        .trim()
+        .to_string()
+}
