@@ -215,6 +215,7 @@ impl Gateway {
                     phone,
                     text,
                     category: d.category,
+                    decided_at: self.clock.now(),
                 });
             }
             (Verdict::Deferred, Some(phone)) => {

@@ -1,6 +1,6 @@
 //! Carriers: where accepted messages go.
 
-use domain::{Category, Msisdn, SenderId};
+use domain::{Category, Msisdn, SenderId, Timestamp};
 
 /// A message handed to a carrier.
 #[derive(Debug, Clone)]
@@ -17,6 +17,9 @@ pub struct Outbound {
     pub text: String,
     /// Category applied.
     pub category: Category,
+    /// When it was accepted: marketing handed off on another local day, or inside quiet hours,
+    /// is decided again first (a stalled queue must not deliver yesterday's quota today).
+    pub decided_at: Timestamp,
 }
 
 /// A hand-off that failed.

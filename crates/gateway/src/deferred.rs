@@ -105,6 +105,7 @@ impl Gateway {
                     phone: held.phone,
                     text: held.text,
                     category: held.category,
+                    decided_at: now,
                 }),
                 Verdict::Deferred => {
                     if let Some(at) = decision.release_at {

@@ -81,10 +81,67 @@ impl Gateway {
         (fate, now)
     }
 
+    /// Marketing that waited past the end of its local day, or into quiet hours (a stalled
+    /// carrier, a backlog), was accepted under yesterday's caps or daytime rules: it must be
+    /// decided again before it goes.
+    fn is_stale(&self, msg: &Outbound) -> bool {
+        if !Self::is_marketing(msg.category) {
+            return false;
+        }
+        let now = self.policy.local(msg.phone, self.clock.now());
+        let then = self.policy.local(msg.phone, msg.decided_at);
+        now.day != then.day || self.policy.is_quiet(now)
+    }
+
+    /// Decides a stale message again, records the new decision, and holds it for quiet hours
+    /// when deferred. Returns whether it may be handed off now.
+    fn decide_again(&self, msg: &Outbound) -> bool {
+        let now = self.clock.now();
+        let Some(sender) = self.access.sender(msg.sender) else {
+            return false;
+        };
+        let decision = self
+            .decide_one(
+                &sender,
+                Some(msg.phone),
+                &msg.text,
+                msg.category,
+                Self::hash_of(&msg.text),
+                now,
+            )
+            .decision;
+        if let Err(e) = self.store.redecide(msg.id, &decision, now) {
+            tracing::error!(id = msg.id, error = %e, "recording a re-decision failed");
+        }
+        match (decision.verdict, decision.release_at) {
+            (policy::Verdict::Accepted, _) => true,
+            (policy::Verdict::Deferred, Some(at)) => {
+                let held = crate::deferred::Held {
+                    sender: msg.sender,
+                    phone: msg.phone,
+                    text: msg.text.clone(),
+                    category: msg.category,
+                };
+                self.deferred.lock().hold(at, msg.id, held);
+                false
+            }
+            _ => {
+                self.cancelled.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
     fn dispatch_batch(&self, batch: &[Outbound]) {
         let mut updates = Vec::with_capacity(batch.len());
         let mut cancels = Vec::new();
         for msg in batch {
+            if self.is_stale(msg) {
+                // Decided again now; handed off below only if the fresh decision accepts it.
+                if !self.decide_again(msg) {
+                    continue;
+                }
+            }
             match self.hand_off(msg) {
                 (Fate::Handed(state), at) => updates.push((msg.id, state, at)),
                 (Fate::Failed, at) => updates.push((msg.id, Delivery::Failed, at)),
@@ -105,6 +162,24 @@ impl Gateway {
                 tracing::error!(id, error = %e, "recording a cancellation failed");
             }
         }
+    }
+
+    /// Hands off everything queued, on the caller's thread, when the workers were not started:
+    /// a deterministic simulation steps the dispatcher itself. Returns how many were handled;
+    /// 0 (and nothing done) once [`Gateway::start`] owns the queue.
+    pub fn dispatch_queued(&self) -> usize {
+        let guard = self.queue_rx.lock();
+        let Some(rx) = guard.as_ref() else {
+            return 0;
+        };
+        let mut batch: Vec<Outbound> = std::mem::take(&mut *self.resume.lock());
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
+        }
+        for chunk in batch.chunks(BATCH) {
+            self.dispatch_batch(chunk);
+        }
+        batch.len()
     }
 
     pub(crate) fn run_dispatcher(&self, rx: &Receiver<Outbound>) {

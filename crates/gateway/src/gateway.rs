@@ -169,6 +169,7 @@ impl Gateway {
                     phone,
                     text: m.text,
                     category: m.category,
+                    decided_at: m.decided_at,
                 }),
                 _ => {}
             }

@@ -144,6 +144,7 @@ impl Gateway {
             phone,
             text,
             category: Category::Transactional,
+            decided_at: now,
         });
         Ok(Some(id))
     }

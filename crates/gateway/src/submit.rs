@@ -224,6 +224,7 @@ impl Gateway {
                         phone,
                         text: text_of(i).to_string(),
                         category: d.category,
+                        decided_at: now,
                     });
                 }
                 (Verdict::Deferred, Some(phone)) => {

@@ -147,6 +147,18 @@ impl Policy {
         self.zones.local(phone, now)
     }
 
+    /// Whether a local clock reading falls inside the quiet window (which may wrap midnight).
+    #[must_use]
+    pub fn is_quiet(&self, local: LocalClock) -> bool {
+        let (start, end) = (self.quiet_start.0, self.quiet_end.0);
+        let t = local.time_of_day;
+        match start.cmp(&end) {
+            std::cmp::Ordering::Equal => false,
+            std::cmp::Ordering::Less => t >= start && t < end,
+            std::cmp::Ordering::Greater => t >= start || t < end,
+        }
+    }
+
     /// The rate caps of a non-marketing category.
     #[must_use]
     pub fn rate_caps(&self, category: Category) -> Option<RateCaps> {

@@ -14,17 +14,7 @@ pub fn check(
     local: LocalClock,
     out: &mut Vec<Reason>,
 ) -> Option<Timestamp> {
-    let (start, end) = (policy.quiet_start.0, policy.quiet_end.0);
-    if start == end {
-        return None;
-    }
-    let t = local.time_of_day;
-    let inside = if start < end {
-        t >= start && t < end
-    } else {
-        t >= start || t < end
-    };
-    if !inside {
+    if !policy.is_quiet(local) {
         return None;
     }
     let release = policy.zones.next_local(to, now, policy.quiet_end);

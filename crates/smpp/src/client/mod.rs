@@ -144,6 +144,8 @@ fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>, SmppError> {
             phone: h.phone,
             text: h.text,
             category: h.category,
+            // Already handed off before the restart: never decided again.
+            decided_at: gateway.clock().now(),
         })
         .collect())
 }
