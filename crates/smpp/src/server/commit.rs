@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use gateway::{DecidedSubmission, Gateway, GatewayError, Outcome};
 use smpp_proto::CommandStatus;
@@ -89,7 +90,16 @@ fn commit(gateway: &Gateway, jobs: Vec<Job>) {
     }
 }
 
+/// Longest the committer waits for a batch to fill.
+const MAX_LINGER: Duration = Duration::from_millis(2);
+
 /// Starts the committer thread; it ends when every sender of the returned channel is dropped.
+///
+/// After the first job of a batch arrives the committer lingers briefly for the rest: when few
+/// submissions are in flight, their answers return and the next ones arrive spread over a round
+/// trip, and committing the first alone would make every other one wait a whole extra commit.
+/// It stops lingering as soon as as many jobs as last time are there, and never lingers longer
+/// than a quarter of the last commit (so with fast commits it hardly waits at all).
 pub(crate) fn spawn(
     gateway: Arc<Gateway>,
     batch: usize,
@@ -100,15 +110,27 @@ pub(crate) fn spawn(
         .name("smpp-commit".into())
         .spawn(move || {
             let mut jobs = Vec::with_capacity(batch);
+            let mut last_len = 1usize;
+            let mut last_commit = Duration::ZERO;
             while let Some(first) = rx.blocking_recv() {
                 jobs.push(first);
+                let deadline = Instant::now() + (last_commit / 4).min(MAX_LINGER);
                 while jobs.len() < batch {
                     match rx.try_recv() {
                         Ok(j) => jobs.push(j),
-                        Err(_) => break,
+                        Err(mpsc::error::TryRecvError::Empty) => {
+                            if jobs.len() >= last_len || Instant::now() >= deadline {
+                                break;
+                            }
+                            std::thread::sleep(Duration::from_micros(50));
+                        }
+                        Err(mpsc::error::TryRecvError::Disconnected) => break,
                     }
                 }
+                last_len = jobs.len();
+                let started = Instant::now();
                 commit(&gateway, std::mem::take(&mut jobs));
+                last_commit = started.elapsed();
             }
         })?;
     Ok((tx, handle))

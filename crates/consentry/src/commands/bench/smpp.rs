@@ -132,6 +132,28 @@ async fn npm_smsc(peers: &std::path::Path) -> Result<(tokio::process::Child, u16
     Err("smsc.js exited before listening".into())
 }
 
+/// Median time of one durable commit of a one-row transaction on this disk: what bounds the
+/// group commit when few submissions are in flight (throughput ≈ in flight / commit time).
+fn commit_latency_ms(dir: &std::path::Path, durability: Durability) -> Result<f64> {
+    let store = Store::open_sqlite(&dir.join("probe"), durability)?;
+    let Store::Sqlite(s) = &store else {
+        bail!("not SQLite")
+    };
+    let mut times = Vec::new();
+    for _ in 0..31 {
+        let t = std::time::Instant::now();
+        s.with_writer(|c| {
+            c.execute_batch(
+                "BEGIN; CREATE TABLE IF NOT EXISTS probe (x); INSERT INTO probe VALUES (1); COMMIT;",
+            )?;
+            Ok(())
+        })?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2] * 100.0).round() / 100.0)
+}
+
 pub fn run(args: &Args) -> Result<ExitCode> {
     let durability = match args.durability.as_str() {
         "full" => Durability::Full,
@@ -139,6 +161,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         other => bail!("--durability is full or normal, not {other:?}"),
     };
     let tmp = tempfile::tempdir()?;
+    let commit_ms = commit_latency_ms(tmp.path(), durability)?;
+    eprintln!("one durable commit: {commit_ms} ms (median)");
     let store = Store::open_sqlite(tmp.path(), durability)?;
     let now: Timestamp = "2026-11-11T03:00:00Z".parse()?;
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(now));
@@ -223,6 +247,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "sessions": args.sessions,
             "ours_policy_on": {
                 "durability": args.durability,
+                "commit_latency_ms_median": commit_ms,
                 "runs": ours,
             },
             "npm_smpp_smsc_no_policy": npm,
