@@ -16,6 +16,7 @@ use policy::{Decision, Verdict};
 use store::{MessageLog, NewMessage, SenderRecord};
 
 use crate::deferred::Held;
+use crate::submit::facts;
 use crate::{Gateway, GatewayError, Outbound, Outcome, Principal, Submission};
 
 /// A submission decided but not yet recorded: hand it to [`Gateway::record_decided`] soon (its
@@ -71,11 +72,13 @@ impl Gateway {
         let now = self.clock.now();
         let region = self.policy.region();
         let hash = Self::hash_of(decided_text);
+        // Prepared (and classified) once: the text is the same for every recipient.
+        let prepared = self.prepare(decided_text, category, &facts(&sender));
         let decided = to
             .iter()
             .map(|t| {
                 let phone = Msisdn::parse(t, region).ok();
-                let d = self.decide_one(&sender, phone, decided_text, category, hash, now);
+                let d = self.decide_prepared(&sender, &prepared, phone, hash, now);
                 (phone, d.decision)
             })
             .collect();
@@ -151,7 +154,7 @@ impl Gateway {
                     ));
                 };
                 let text = text_of(&s, &own, i);
-                outcomes.push(self.settle(&s.sender, text, id, to, phone, d, &mut counts));
+                outcomes.push(self.settle(&s.sender, s.now, text, id, to, phone, d, &mut counts));
             }
             out.push(outcomes);
         }
@@ -198,6 +201,7 @@ impl Gateway {
     fn settle(
         &self,
         sender: &SenderRecord,
+        now: Timestamp,
         text: String,
         id: u64,
         to: &str,
@@ -215,7 +219,7 @@ impl Gateway {
                     phone,
                     text,
                     category: d.category,
-                    decided_at: self.clock.now(),
+                    decided_at: now,
                 });
             }
             (Verdict::Deferred, Some(phone)) => {

@@ -3,11 +3,10 @@
 use domain::{Category, Msisdn, Timestamp};
 use policy::{Context, Decision, Prepared, Reason, SenderFacts, Verdict};
 use serde::Serialize;
-use store::{MessageLog, NewMessage, SenderRecord};
+use store::SenderRecord;
 
-use crate::deferred::Held;
 use crate::volume::Query;
-use crate::{Gateway, GatewayError, Outbound, Principal};
+use crate::{Gateway, GatewayError, Principal};
 
 /// One request: the same text to one or more recipients.
 #[derive(Debug, Clone)]
@@ -153,112 +152,18 @@ impl Gateway {
 
     /// Decides and records a submission from `by` (a sender; the admin may not send).
     /// Every decision is durable when this returns; accepted messages are queued for dispatch.
+    /// The same two steps as the SMPP group commit ([`Gateway::decide_submission`], then
+    /// [`Gateway::record_decided`]), for one submission.
     pub fn submit(
         &self,
         by: Principal,
         sub: &Submission<'_>,
     ) -> Result<Vec<Outcome>, GatewayError> {
-        let Principal::Sender(sender_id) = by else {
-            return Err(GatewayError::Forbidden(
-                "only a sender's key can send messages".into(),
-            ));
-        };
-        // `{unsubscribe}`: decide on a stand-in link of the real length (see `unsubscribe`).
-        let template = sub.text;
-        let preview = self.link_preview(sub.text);
-        let sub = &Submission {
-            text: preview.as_deref().unwrap_or(sub.text),
-            ..sub.clone()
-        };
-        self.validate(sub)?;
-        let sender = self
-            .access
-            .sender(sender_id)
-            .ok_or(GatewayError::UnknownSender(sender_id.0))?;
-        let now = self.clock.now();
-        let hash = Self::hash_of(sub.text);
-        let region = self.policy.region();
-        // Classified once: the text is the same for every recipient.
-        let prepared = self.prepare(sub.text, sub.category, &facts(&sender));
-        let mut decided = Vec::with_capacity(sub.to.len());
-        for to in sub.to {
-            let phone = Msisdn::parse(to, region).ok();
-            let d = self.decide_prepared(&sender, &prepared, phone, hash, now);
-            decided.push((to, phone, d.decision));
-        }
-        let texts = self.link_texts(
-            sender.id,
-            template,
-            decided.iter().map(|(_, p, d)| (*p, d.verdict)),
-            now,
-        )?;
-        let text_of = |i: usize| texts.get(i).and_then(Option::as_deref).unwrap_or(sub.text);
-        let rows: Vec<NewMessage<'_>> = decided
-            .iter()
-            .enumerate()
-            .map(|(i, (to, phone, d))| NewMessage {
-                sender: sender.id,
-                to,
-                phone: *phone,
-                text: text_of(i),
-                category: d.category,
-                verdict: d.verdict,
-                reasons: &d.reasons,
-                decided_at: now,
-                release_at: d.release_at,
-                text_hash: hash,
-                content_scores: d.content_scores.as_deref(),
-            })
-            .collect();
-        let ids = self.store.insert_messages(&rows)?;
-        let mut counts = [0u64; 3];
-        let mut out = Vec::with_capacity(ids.len());
-        for (i, (id, (to, phone, d))) in ids.into_iter().zip(decided).enumerate() {
-            match (d.verdict, phone) {
-                (Verdict::Accepted, Some(phone)) => {
-                    counts[0] += 1;
-                    self.enqueue(Outbound {
-                        id,
-                        sender: sender.id,
-                        source_number: sender.source_number.clone(),
-                        phone,
-                        text: text_of(i).to_string(),
-                        category: d.category,
-                        decided_at: now,
-                    });
-                }
-                (Verdict::Deferred, Some(phone)) => {
-                    counts[1] += 1;
-                    if let Some(at) = d.release_at {
-                        self.deferred.lock().hold(
-                            at,
-                            id,
-                            Held {
-                                sender: sender.id,
-                                phone,
-                                text: text_of(i).to_string(),
-                                category: d.category,
-                            },
-                        );
-                    }
-                }
-                _ => counts[2] += 1,
-            }
-            out.push(Outcome {
-                id,
-                to: to.clone(),
-                phone,
-                status: d.verdict,
-                reasons: d.reasons,
-                release_at: d.release_at,
-            });
-        }
-        for (status, n) in ["accepted", "deferred", "rejected"].into_iter().zip(counts) {
-            if n > 0 {
-                metrics::counter!("consentry_decisions_total", "status" => status).increment(n);
-            }
-        }
-        Ok(out)
+        let decided =
+            self.decide_submission(by, sub.to.to_vec(), sub.text.to_string(), sub.category)?;
+        self.record_decided(vec![decided])?
+            .pop()
+            .ok_or_else(|| GatewayError::InvalidField("the submission was not recorded".into()))
     }
 
     /// Decides recipients for `sender` against the live state without recording or counting
@@ -367,7 +272,7 @@ impl Gateway {
 }
 
 /// What the policy needs to know about a sender.
-fn facts(sender: &SenderRecord) -> SenderFacts<'_> {
+pub(crate) fn facts(sender: &SenderRecord) -> SenderFacts<'_> {
     SenderFacts {
         id: sender.id,
         signature: &sender.signature,
