@@ -78,7 +78,7 @@ impl Default for Limits {
             max_marketing_per_sender_per_day: 1,
             max_marketing_per_recipient_per_day: 3,
             marketing_threshold: 0.9,
-            fraud_threshold: 0.9,
+            fraud_threshold: 0.95,
         }
     }
 }

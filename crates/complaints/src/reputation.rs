@@ -44,7 +44,7 @@ impl Default for EnforcementConfig {
             max_complaints_per_phone_per_day: 10,
             match_window_days: 7,
             marketing_threshold: 0.9,
-            fraud_threshold: 0.9,
+            fraud_threshold: 0.95,
         }
     }
 }

@@ -13,12 +13,12 @@ use ::complaints::{
     EnforcementConfig, Limits, MatchOutcome, MatchedBy, SendFacts, SentMessage, SuspensionAction,
     adjudicate, match_message, suspension_due,
 };
-use domain::{Category, Msisdn, SenderId, Timestamp};
+use domain::{Msisdn, SenderId, Timestamp};
 use jiff::SignedDuration;
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use store::{
-    ComplaintLog, ComplaintRecord, ConsentLog, Delivery, MessageLog, MessageRecord, NewComplaint,
+    ComplaintLog, ComplaintRecord, Delivery, MessageLog, MessageRecord, NewComplaint,
     NewSuspension, StoreError,
 };
 
@@ -158,6 +158,12 @@ impl Gateway {
     /// matches it to a sent message, adjudicates it against what was recorded at send time,
     /// stores it with its verdict and evidence, and suspends the sender when its record calls
     /// for it. Senders cannot file complaints.
+    ///
+    /// A `举报` reply files as [`Principal::Carrier`] with `source_number` = the number replied
+    /// to, `received_at` = the carrier's receive time and no `text` (the reply is not the
+    /// message): the phone's latest message from that sender is the one complained about. A
+    /// repeated report answers [`GatewayError::DuplicateComplaint`] and a flood
+    /// [`GatewayError::TooManyComplaints`]; neither should fail the reply itself.
     pub fn file_complaint(
         &self,
         by: Principal,
@@ -196,10 +202,9 @@ impl Gateway {
             });
         }
 
-        let inbox = self.store.inbox(phone)?;
         let (matched, message) = match req.message_id {
             Some(id) => {
-                let m = self.message_to(phone, id, named, &inbox)?;
+                let m = self.message_to(phone, id, named)?;
                 (
                     MatchOutcome::Matched {
                         message_id: id,
@@ -210,7 +215,15 @@ impl Gateway {
                 )
             }
             None => {
-                let sent: Vec<SentMessage> = inbox.iter().map(sent_message).collect();
+                let window = SignedDuration::from_hours(24 * i64::from(config.match_window_days));
+                let sent_to = self.store.sent_to(
+                    phone,
+                    received_at.saturating_sub(window).unwrap_or(received_at),
+                    received_at
+                        .saturating_add(SignedDuration::from_mins(5))
+                        .unwrap_or(received_at),
+                )?;
+                let sent: Vec<SentMessage> = sent_to.iter().map(sent_message).collect();
                 let candidates: Vec<Candidate<'_>> = sent
                     .iter()
                     .filter_map(|m| {
@@ -228,14 +241,12 @@ impl Gateway {
                         sender: named,
                         text: text.as_deref(),
                         received_at,
-                        window: SignedDuration::from_hours(
-                            24 * i64::from(config.match_window_days),
-                        ),
+                        window,
                     },
                 );
                 let m = match outcome {
                     MatchOutcome::Matched { message_id, .. } => {
-                        inbox.iter().find(|m| m.id == message_id).cloned()
+                        sent_to.into_iter().find(|m| m.id == message_id)
                     }
                     _ => None,
                 };
@@ -259,8 +270,7 @@ impl Gateway {
             return Err(GatewayError::DuplicateComplaint(existing));
         }
 
-        let adjudication =
-            self.adjudicate_for(req.kind, phone, message.as_ref(), &inbox, &config)?;
+        let adjudication = self.adjudicate_for(req.kind, phone, message.as_ref(), &config)?;
         let sender = message.as_ref().map(|m| m.sender).or(named);
         let new = NewComplaint {
             phone,
@@ -324,25 +334,21 @@ impl Gateway {
         phone: Msisdn,
         id: u64,
     ) -> Result<Adjudication, GatewayError> {
-        let inbox = self.store.inbox(phone)?;
-        let m = self.message_to(phone, id, None, &inbox)?;
-        self.adjudicate_for(kind, phone, Some(&m), &inbox, &self.enforcement())
+        let m = self.message_to(phone, id, None)?;
+        self.adjudicate_for(kind, phone, Some(&m), &self.enforcement())
     }
 
-    /// Message `id` if it was sent to `phone` (and by `sender`, if named). Handed-off messages
-    /// are in the phone's inbox, which adjudication reads anyway; others are read by id.
+    /// Message `id` if it was sent to `phone` (and by `sender`, if named); the same error for a
+    /// message that does not exist and one that went to someone else, so nothing leaks.
     fn message_to(
         &self,
         phone: Msisdn,
         id: u64,
         sender: Option<SenderId>,
-        inbox: &[MessageRecord],
     ) -> Result<MessageRecord, GatewayError> {
-        let m = match inbox.iter().find(|m| m.id == id) {
-            Some(m) => Some(m.clone()),
-            None => self.store.message(id)?,
-        };
-        m.filter(|m| m.phone == Some(phone))
+        self.store
+            .message(id)?
+            .filter(|m| m.phone == Some(phone))
             .filter(|m| sender.is_none_or(|s| s == m.sender))
             .ok_or(GatewayError::UnknownMessage(id))
     }
@@ -378,12 +384,11 @@ impl Gateway {
         kind: ComplaintKind,
         phone: Msisdn,
         message: Option<&MessageRecord>,
-        inbox: &[MessageRecord],
         config: &EnforcementConfig,
     ) -> Result<Adjudication, GatewayError> {
         let sent = message.map(sent_message);
         let history = match &sent {
-            Some(_) => self.store.consent_history(phone)?,
+            Some(m) => self.store.consent_events_for(phone, m.sender)?,
             None => Vec::new(),
         };
         // The scores recorded with the decision are what the gateway knew at send time; a
@@ -394,9 +399,13 @@ impl Gateway {
                 .and_then(recorded_content)
                 .or_else(|| read_content(&m.text))
         });
-        let facts = sent
-            .as_ref()
-            .and_then(|m| Some(self.send_facts(phone, m.sender, m.sent_at?, m.message_id, inbox)));
+        let facts = match &sent {
+            Some(m) => match m.sent_at {
+                Some(at) => Some(self.send_facts(phone, m.sender, at, m.message_id)?),
+                None => None,
+            },
+            None => None,
+        };
         let pc = self.policy.config();
         Ok(adjudicate(&Case {
             kind,
@@ -420,27 +429,33 @@ impl Gateway {
         sender: SenderId,
         at: Timestamp,
         id: u64,
-        inbox: &[MessageRecord],
-    ) -> SendFacts {
+    ) -> Result<SendFacts, GatewayError> {
         let local = self.policy.local(phone, at);
         let mut quiet = Vec::new();
         policy::rules::quiet_hours::check(&self.policy, phone, at, local, &mut quiet);
+        // From local midnight (with an hour's margin for a clock change that day) to the send;
+        // the local day of each message is then checked exactly.
+        let day_start = at
+            .saturating_sub(SignedDuration::from_secs(
+                i64::from(local.time_of_day) + 3600,
+            ))
+            .unwrap_or(at);
+        let day = self.store.marketing_sent_to(phone, day_start, at)?;
         let (mut mine, mut all) = (0u32, 0u32);
-        for m in inbox.iter().filter(|m| m.category == Category::Marketing) {
-            let (t, mid) = (m.decided_at, m.id);
+        for &(mid, from, t) in &day {
             if (t, mid) > (at, id) || self.policy.local(phone, t).day != local.day {
                 continue;
             }
             all += 1;
-            if m.sender == sender {
+            if from == sender {
                 mine += 1;
             }
         }
-        SendFacts {
+        Ok(SendFacts {
             in_quiet_hours: !quiet.is_empty(),
             sender_marketing_that_day: mine,
             marketing_that_day: all,
-        }
+        })
     }
 
     /// The automatic suspension this complaint triggers, if any: the sender's record over the

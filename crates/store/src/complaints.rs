@@ -146,6 +146,31 @@ pub trait ComplaintLog {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<ComplaintRecord>, StoreError>;
+    /// The events of `phone`'s ledger that bear on `sender` (its own and platform-wide ones),
+    /// in commit order: all an adjudication looks at, without decoding other senders' lines.
+    fn consent_events_for(
+        &self,
+        phone: Msisdn,
+        sender: SenderId,
+    ) -> Result<Vec<ledger::ConsentEvent>, StoreError>;
+    /// Messages handed to a carrier for `phone` whose (last) decision fell in `[since, until]`,
+    /// oldest first: the candidates a complaint is matched against and the day's marketing an
+    /// adjudication counts, without reading the phone's whole history.
+    fn sent_to(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<crate::MessageRecord>, StoreError>;
+    /// Marketing handed to a carrier for `phone` decided in `[since, until]`: `(message id,
+    /// sender, decision time)`, oldest first — the day's count behind a cap finding, without
+    /// decoding texts.
+    fn marketing_sent_to(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(u64, SenderId, Timestamp)>, StoreError>;
     /// How many complaints `phone` filed since `since` (flood control).
     fn complaints_from_phone_since(
         &self,
@@ -201,6 +226,35 @@ impl ComplaintLog for Store {
     ) -> Result<Vec<ComplaintRecord>, StoreError> {
         match self {
             Store::Sqlite(s) => s.complaints(sender, before, limit),
+        }
+    }
+    fn consent_events_for(
+        &self,
+        phone: Msisdn,
+        sender: SenderId,
+    ) -> Result<Vec<ledger::ConsentEvent>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.consent_events_for(phone, sender),
+        }
+    }
+    fn sent_to(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<crate::MessageRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.sent_to(phone, since, until),
+        }
+    }
+    fn marketing_sent_to(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(u64, SenderId, Timestamp)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.marketing_sent_to(phone, since, until),
         }
     }
     fn complaints_from_phone_since(

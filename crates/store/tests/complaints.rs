@@ -157,6 +157,28 @@ fn complaints_read_back_exactly_and_duplicates_conflict() {
             "{name}"
         );
         assert_eq!(s.complaint(id + 1).unwrap(), None, "{name}");
+
+        // An adjudication reads the events bearing on the sender: its own and platform-wide.
+        let other = |sender: Option<SenderId>, scope| NewConsent {
+            phone: phone(),
+            scope,
+            sender,
+            action: ConsentAction::OptIn,
+            source: ConsentSource::Web,
+            evidence: String::new(),
+            actor: "admin".into(),
+            at: t("2026-11-12T00:00:00Z"),
+        };
+        s.append_consents(&[
+            other(Some(SenderId(99)), Scope::Sender),
+            other(None, Scope::Platform),
+        ])
+        .unwrap();
+        let all = s.consent_history(phone()).unwrap();
+        let mine = s.consent_events_for(phone(), shop).unwrap();
+        assert_eq!(all.len(), 3, "{name}");
+        let want: Vec<_> = all.into_iter().filter(|e| e.applies_to(shop)).collect();
+        assert_eq!(mine, want, "{name}");
     }
 }
 
@@ -210,6 +232,41 @@ fn a_suspension_is_recorded_with_its_complaint_and_sets_the_flag() {
 fn activity_and_period_figures_count_what_happened() {
     for (name, s, _dir) in backends() {
         let (shop, m) = setup(&s);
+        // Only handed-off messages decided in the window are candidates.
+        let sent = s
+            .sent_to(
+                phone(),
+                t("2026-11-11T01:00:00Z"),
+                t("2026-11-11T03:00:00Z"),
+            )
+            .unwrap();
+        assert_eq!(
+            sent.iter().map(|x| x.id).collect::<Vec<_>>(),
+            [m.message_id],
+            "{name}"
+        );
+        let day = s
+            .marketing_sent_to(
+                phone(),
+                t("2026-11-11T01:00:00Z"),
+                t("2026-11-11T03:00:00Z"),
+            )
+            .unwrap();
+        assert_eq!(
+            day,
+            [(m.message_id, shop, t("2026-11-11T02:00:00Z"))],
+            "{name}"
+        );
+        assert!(
+            s.sent_to(
+                phone(),
+                t("2026-11-11T02:00:00.000001Z"),
+                t("2026-11-11T03:00:00Z")
+            )
+            .unwrap()
+            .is_empty(),
+            "{name}"
+        );
         s.insert_complaint(&complaint("m:1", Some(shop), Some(&m)), None)
             .unwrap();
         // An unverified complaint naming the shop is recorded but not counted against it.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use complaints::{Activity, SenderFigures, SuspensionAction};
 use domain::{Msisdn, SenderId, Timestamp};
+use ledger::ConsentEvent;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::audit::{Canon, Chain, Digest32};
@@ -382,6 +383,92 @@ impl ComplaintLog for SqliteStore {
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             out.push(complaint(r)?);
+        }
+        Ok(out)
+    }
+
+    fn consent_events_for(
+        &self,
+        phone: Msisdn,
+        sender: SenderId,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        const E: &str = "consent_events";
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, scope, sender_id, action, source, evidence, actor, at, recorded_at
+             FROM consent_events WHERE phone = ?1 AND (sender_id = ?2 OR sender_id IS NULL)
+             ORDER BY seq",
+        )?;
+        let mut rows = stmt.query(params![phone_col(phone), sender.0])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let (scope, action, source): (String, String, String) =
+                (r.get(1)?, r.get(3)?, r.get(4)?);
+            out.push(ConsentEvent {
+                seq: u64_of(seq),
+                phone,
+                scope: scope.parse().map_err(|e| corrupt(E, seq, e))?,
+                sender: r.get::<_, Option<u32>>(2)?.map(SenderId),
+                action: action.parse().map_err(|e| corrupt(E, seq, e))?,
+                source: source.parse().map_err(|e| corrupt(E, seq, e))?,
+                evidence: r.get(5)?,
+                actor: r.get(6)?,
+                at: from_micros(E, seq, r.get(7)?)?,
+                recorded_at: from_micros(E, seq, r.get(8)?)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn sent_to(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<crate::MessageRecord>, StoreError> {
+        let conn = self.reader.lock();
+        // The delivery state changes at or after the decision, so `delivery_at >= since` bounds
+        // the range on the (phone, delivery_at) index; the decision time is then checked exactly.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM messages
+             WHERE phone = ?1 AND delivery_at >= ?2
+               AND delivery IN ('submitted', 'delivered', 'failed')
+               AND coalesce(current_decided_at, decided_at) BETWEEN ?2 AND ?3
+             ORDER BY delivery_at, id",
+            super::messages::COLUMNS
+        ))?;
+        let mut rows = stmt.query(params![phone_col(phone), micros(since), micros(until)])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(super::messages::record(r)?);
+        }
+        Ok(out)
+    }
+
+    fn marketing_sent_to(
+        &self,
+        phone: Msisdn,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(u64, SenderId, Timestamp)>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, sender_id, coalesce(current_decided_at, decided_at) FROM messages
+             WHERE phone = ?1 AND delivery_at >= ?2 AND category = 'marketing'
+               AND delivery IN ('submitted', 'delivered', 'failed')
+               AND coalesce(current_decided_at, decided_at) BETWEEN ?2 AND ?3
+             ORDER BY delivery_at, id",
+        )?;
+        let mut rows = stmt.query(params![phone_col(phone), micros(since), micros(until)])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            out.push((
+                u64_of(id),
+                SenderId(r.get(1)?),
+                from_micros("messages", id, r.get(2)?)?,
+            ));
         }
         Ok(out)
     }

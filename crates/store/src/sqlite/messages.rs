@@ -11,7 +11,7 @@ use crate::{Delivery, MessageLog, MessageRecord, NewMessage, RecentSend, StoreEr
 
 const T: &str = "messages";
 /// The current decision is the latest re-decision if any, else the first (which never changes).
-const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, \
+pub(super) const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, \
     coalesce(current_status, status), coalesce(current_reasons, reasons), submitted_at, \
     coalesce(current_decided_at, decided_at), \
     CASE WHEN current_status IS NULL THEN release_at ELSE current_release_at END, \
@@ -34,7 +34,7 @@ fn reasons_json(reasons: &[Reason]) -> String {
     serde_json::to_string(reasons).unwrap_or_else(|_| "[]".into())
 }
 
-fn record(r: &Row<'_>) -> Result<MessageRecord, StoreError> {
+pub(super) fn record(r: &Row<'_>) -> Result<MessageRecord, StoreError> {
     let id: i64 = r.get(0)?;
     let opt_time = |v: Option<i64>| v.map(|v| from_micros(T, id, v)).transpose();
     let category: String = r.get(5)?;

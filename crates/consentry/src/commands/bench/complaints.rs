@@ -4,11 +4,13 @@
 //! 1. Builds the same synthetic ledger as `bench policy` (default 10M events over 1M phones and
 //!    10k senders) and records one delivered marketing message per complaint to come (random
 //!    phone and sender, one of a few campaign texts, some dressed as notices).
-//! 2. Baseline: reading each phone's consent history from the store — the one disk read every
-//!    adjudication needs, so the ratio says how much the rest costs.
+//! 2. Baselines: reading each phone's whole consent history from the store, and only the
+//!    events bearing on the message's sender (what an adjudication reads) — the disk reads
+//!    every adjudication needs, so the ratio says how much the rest costs.
 //! 3. Adjudication through the gateway exactly as a complaint is filed, without recording it
-//!    (`Gateway::adjudicate_message`: message, inbox, history, classifier, verdict), on one
-//!    thread and on all cores; and the pure verdict alone (`complaints::adjudicate`) over
+//!    (`Gateway::adjudicate_message`: the message, that day's marketing to the phone, the
+//!    sender's ledger lines, the classifier reading stored with the decision, the verdict), on
+//!    one thread and on all cores; and the pure verdict alone (`complaints::adjudicate`) over
 //!    inputs already in memory.
 //! 4. A slice filed for real (`Gateway::file_complaint`: duplicate and flood checks, verdict,
 //!    reputation, durable write, automatic suspensions).
@@ -25,7 +27,7 @@ use gateway::{ComplaintRequest, Gateway, GatewayConfig, LoopbackCarrier, Princip
 use policy::Verdict;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use store::{ConsentLog, Delivery, Durability, MessageLog, NewMessage, Store};
+use store::{ComplaintLog, ConsentLog, Delivery, Durability, MessageLog, NewMessage, Store};
 
 use super::policy::{build_ledger, phone};
 
@@ -209,6 +211,21 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         events += gw.store().consent_history(*p)?.len();
     }
     let baseline = phones.len() as f64 / t.elapsed().as_secs_f64();
+    let senders: Vec<SenderId> = ids
+        .iter()
+        .map(|id| {
+            gw.store()
+                .message(*id)
+                .ok()
+                .flatten()
+                .map_or(SenderId(0), |m| m.sender)
+        })
+        .collect();
+    let t = Instant::now();
+    for (p, s) in phones.iter().zip(&senders) {
+        std::hint::black_box(gw.store().consent_events_for(*p, *s)?);
+    }
+    let sender_reads = phones.len() as f64 / t.elapsed().as_secs_f64();
 
     // Warm the classifier (loaded once per process) outside the timing.
     let _ = gateway::read_content("warm up");
@@ -314,10 +331,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         "threads": threads,
         "classifier": gateway::read_content("x").is_some(),
         "baseline_history_reads_per_sec": round(baseline),
+        "sender_history_reads_per_sec": round(sender_reads),
         "mean_history_events": round(events as f64 / phones.len().max(1) as f64),
         "adjudications_per_sec": round(parallel),
         "adjudications_per_sec_single_thread": round(single),
         "ratio_single_thread_to_baseline": round(single / baseline),
+        "ratio_single_thread_to_sender_history_reads": round(single / sender_reads),
         "pure_adjudications_per_sec": round(pure),
         "verdicts": {"violation": verdicts[0], "no_violation": verdicts[1], "unverified": verdicts[2]},
         "filed_per_sec": round(filed),
