@@ -179,3 +179,20 @@ async fn a_flood_of_connections_is_capped_and_binds_work_after_it() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     still_serves(&r).await;
 }
+
+#[tokio::test]
+async fn a_connection_that_never_binds_is_closed_and_frees_its_slot() {
+    let config = ServerConfig {
+        max_sessions: 1,
+        bind_timeout_secs: 1,
+        ..ServerConfig::default()
+    };
+    let r = rig_with(config, None).await;
+    let mut idle = Esme::connect(r.addr).await;
+    // A header's worth of a PDU that never completes: the decoder holds at most one frame.
+    idle.write_raw(&header(60_000, 0x04, 3)[..8]).await;
+    assert!(idle.closed().await, "closed after the bind timeout");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(r.server.open_sessions(), 0);
+    still_serves(&r).await;
+}
