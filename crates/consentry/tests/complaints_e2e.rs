@@ -405,6 +405,18 @@ async fn bad_input_floods_and_access_get_clear_errors_and_lose_nothing() {
         ),
         (
             &admin,
+            json!({"phone": phone, "kind": "other", "source_number": "shop"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            &admin,
+            json!({"phone": phone, "kind": "other", "source_number": "1".repeat(40)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            &admin,
             json!({"phone": phone, "kind": "other", "message_id": 999}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_message",

@@ -189,7 +189,7 @@ impl Gateway {
                 "received_at is in the future".into(),
             ));
         }
-        let named = self.named_sender(req)?;
+        let (named, source_number) = self.named_sender(req)?;
 
         let _one_at_a_time = self.enforcement.filing.lock();
         let day_ago = now
@@ -276,7 +276,7 @@ impl Gateway {
             phone,
             sender,
             message_id: message.as_ref().map(|m| m.id),
-            source_number: req.source_number.clone(),
+            source_number,
             text,
             received_at,
             kind: req.kind,
@@ -353,27 +353,36 @@ impl Gateway {
             .ok_or(GatewayError::UnknownMessage(id))
     }
 
-    /// The sender the complaint names, by id or by the number the message came from. A number
-    /// that is no sender's is kept with the complaint but names nobody.
-    fn named_sender(&self, req: &ComplaintRequest) -> Result<Option<SenderId>, GatewayError> {
+    /// The sender the complaint names, by id or by the number the message came from, and that
+    /// number as digits. A number that is no sender's is kept with the complaint but names
+    /// nobody.
+    fn named_sender(
+        &self,
+        req: &ComplaintRequest,
+    ) -> Result<(Option<SenderId>, Option<String>), GatewayError> {
         let by_id = match req.sender_id {
             Some(id) if self.access.sender(id).is_none() => {
                 return Err(GatewayError::UnknownSender(id.0));
             }
             other => other,
         };
-        let by_number = match req.source_number.as_deref() {
-            Some(n) => {
-                let digits = crate::inbound::to_digits(n)?;
-                self.attribute(&digits).1.map(|s| s.id)
-            }
+        let digits = match req.source_number.as_deref() {
+            Some(n) => Some(crate::inbound::to_digits(n).map_err(|_| {
+                GatewayError::InvalidField(
+                    "source_number must be a phone number (digits, spaces, dashes)".into(),
+                )
+            })?),
             None => None,
         };
+        let by_number = digits
+            .as_deref()
+            .and_then(|d| self.attribute(d).1)
+            .map(|s| s.id);
         match (by_id, by_number) {
             (Some(a), Some(b)) if a != b => Err(GatewayError::InvalidField(format!(
                 "source_number belongs to sender {b}, not sender {a}"
             ))),
-            (a, b) => Ok(a.or(b)),
+            (a, b) => Ok((a.or(b), digits)),
         }
     }
 
