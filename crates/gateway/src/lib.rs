@@ -7,7 +7,10 @@
 //!   rebuilt from the store's recent accepted messages at start;
 //! - the registry of senders and hashed API keys ([`access`]);
 //! - the deferred queue (quiet hours) and the dispatcher that hands accepted messages to a
-//!   [`carrier::Carrier`].
+//!   [`carrier::Carrier`];
+//! - enforcement: complaints adjudicated against what was recorded at send time
+//!   ([`Gateway::file_complaint`]), automatic and reviewed suspensions
+//!   ([`Gateway::change_suspension`]), evidence bundles and reports.
 //!
 //! The one ordering promise — *nothing marketing is handed to a carrier after an opt-out is
 //! acknowledged* — rests on the index's shard locks: an opt-out holds its phone's shard for
