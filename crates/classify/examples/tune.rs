@@ -60,6 +60,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("shared data not found: nothing to tune");
         return Ok(());
     };
+    if args.iter().any(|a| a == "--speed") {
+        // Classification only (no training), for `perf stat`: instruction counts do not
+        // depend on what else the shared machine is doing.
+        let mut all = Vec::new();
+        for s in [Source::Uci, Source::ZhSpam, Source::Fbs] {
+            all.extend(load(&dir, s)?);
+        }
+        let model = classify::Model::default_model()?;
+        let t = Instant::now();
+        let mut sink = 0usize;
+        for _ in 0..5 {
+            for e in &all {
+                sink += model.classify(&e.text).category.len();
+            }
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let rate = (5 * all.len()) as f64 / t.elapsed().as_secs_f64();
+        println!("{rate:.0} msg/s ({sink})");
+        return Ok(());
+    }
     let get = |flag: &str| {
         args.iter()
             .position(|a| a == flag)

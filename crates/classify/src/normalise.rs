@@ -285,16 +285,18 @@ fn is_masked_digit(chars: &[char], i: usize) -> bool {
 }
 
 fn placeholder(run: &[char]) -> Option<char> {
-    let word: String = run.iter().take_while(|c| c.is_ascii_uppercase()).collect();
-    if word.len() != run.len() {
-        return None;
-    }
-    match word.as_str() {
-        "DIGIT" => Some(NUM),
-        "CELLPHONE" => Some(PHONE),
-        "URL" => Some(URL),
-        "NAME" | "PLACE" => Some(NAME),
-        _ => None,
+    // Compared in place: this runs at the start of every Latin word, so no allocation.
+    let is = |w: &str| run.len() == w.len() && run.iter().zip(w.chars()).all(|(&a, b)| a == b);
+    if is("DIGIT") {
+        Some(NUM)
+    } else if is("CELLPHONE") {
+        Some(PHONE)
+    } else if is("URL") {
+        Some(URL)
+    } else if is("NAME") || is("PLACE") {
+        Some(NAME)
+    } else {
+        None
     }
 }
 
