@@ -4,6 +4,7 @@
 mod commit;
 pub mod reasons;
 mod session;
+mod submit;
 
 use std::future::Future;
 use std::sync::Arc;
