@@ -4,31 +4,29 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use domain::Timestamp;
 use gateway::Outbound;
 use smpp_proto::concat::{Concat, split_text};
-use smpp_proto::reassembly::Outcome as Reassembly;
 use smpp_proto::window::Window;
 use smpp_proto::{
-    Address, Bind, Body, CommandId, CommandStatus, Decoder, Inbound, Pdu, Reassembler, Receipt,
-    Role, SequenceNumbers, Session, ShortMessage, SmResp,
+    Address, Body, CommandId, CommandStatus, Decoder, Inbound, Pdu, Reassembler, SequenceNumbers,
+    Session, ShortMessage, SmResp,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
+use super::connect::connect;
 use super::recorder::{Ack, Event};
-use crate::{CarrierConfig, MobileOriginated};
+use crate::CarrierConfig;
 
 /// One submit_sm to send: a message, or one segment of a long one.
 #[derive(Debug, Clone)]
-struct Piece {
-    id: u64,
-    sm: ShortMessage,
+pub(super) struct Piece {
+    pub(super) id: u64,
+    pub(super) sm: ShortMessage,
 }
 
-enum Ctx {
+pub(super) enum Ctx {
     Submit(Piece),
     Enquire,
 }
@@ -41,7 +39,7 @@ enum End {
 }
 
 const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_THROTTLE: Duration = Duration::from_secs(5);
+pub(super) const MAX_THROTTLE: Duration = Duration::from_secs(5);
 
 /// Splits a message into the submit_sm that carry it.
 fn pieces(msg: &Outbound, reference: u16) -> Vec<Piece> {
@@ -67,74 +65,6 @@ fn pieces(msg: &Outbound, reference: u16) -> Vec<Piece> {
             Piece { id: msg.id, sm }
         })
         .collect()
-}
-
-async fn read_pdu(
-    rd: &mut OwnedReadHalf,
-    decoder: &mut Decoder,
-    buf: &mut [u8],
-    deadline: Instant,
-) -> Result<Pdu, String> {
-    loop {
-        match decoder.next_pdu() {
-            Ok(Some(p)) => return Ok(p),
-            Ok(None) => {}
-            Err(e) => return Err(format!("bad PDU from carrier: {e}")),
-        }
-        let n = tokio::time::timeout_at(deadline.into(), rd.read(buf))
-            .await
-            .map_err(|_| "timed out".to_string())?
-            .map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err("connection closed".into());
-        }
-        decoder.extend(&buf[..n]);
-    }
-}
-
-async fn connect(
-    cfg: &CarrierConfig,
-) -> Result<(OwnedReadHalf, OwnedWriteHalf, Decoder, Session), String> {
-    let timeout = Duration::from_secs(cfg.response_timeout_secs.max(1));
-    let stream = tokio::time::timeout(timeout, TcpStream::connect((cfg.host.as_str(), cfg.port)))
-        .await
-        .map_err(|_| "connect timed out".to_string())?
-        .map_err(|e| format!("connect: {e}"))?;
-    let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
-    let mut session = Session::new(Role::Esme);
-    let mut bind = Bind::new(cfg.bind.into(), &cfg.system_id, &cfg.password);
-    bind.system_type.clone_from(&cfg.system_type);
-    let pdu = Pdu::request(1, Body::Bind(bind));
-    session.send(&pdu).map_err(|e| e.to_string())?;
-    let bytes = pdu.encode().map_err(|e| e.to_string())?;
-    wr.write_all(&bytes).await.map_err(|e| e.to_string())?;
-    let mut decoder = Decoder::new();
-    let mut buf = vec![0u8; 4096];
-    let deadline = Instant::now() + timeout;
-    loop {
-        let resp = read_pdu(&mut rd, &mut decoder, &mut buf, deadline).await?;
-        if let Body::EnquireLink = resp.body {
-            let ack = Pdu::response(
-                resp.sequence_number,
-                CommandStatus::ROK,
-                Body::EnquireLinkResp,
-            );
-            if let Ok(b) = ack.encode() {
-                wr.write_all(&b).await.map_err(|e| e.to_string())?;
-            }
-            continue;
-        }
-        session.receive(&resp);
-        return match session.bound_mode() {
-            Some(_) => Ok((rd, wr, decoder, session)),
-            None => Err(format!(
-                "bind refused: {:?} status {:#x}",
-                resp.command_id(),
-                resp.command_status.0
-            )),
-        };
-    }
 }
 
 /// Runs the link until the queue is closed and drained.
@@ -184,9 +114,9 @@ pub(crate) async fn run(
     }
 }
 
-struct Link {
+pub(super) struct Link {
     reference: u16,
-    conn: u64,
+    pub(super) conn: u64,
     /// Ids resent from before a restart: the dispatcher may hand one off again meanwhile (it
     /// was `submitted` in the store before this link started), and it must go once.
     resumed: HashSet<u64>,
@@ -404,105 +334,5 @@ impl Link {
             }
         }
         end
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn on_submit_resp(
-        &self,
-        window: &mut Window<Ctx>,
-        pdu: &Pdu,
-        resp: &SmResp,
-        retry: &mut VecDeque<Piece>,
-        events: &mpsc::Sender<Event>,
-        pause_until: &mut Instant,
-        throttle: &mut Duration,
-    ) {
-        let Ok(f) = window.complete(pdu) else {
-            return;
-        };
-        let Ctx::Submit(piece) = f.context else {
-            return;
-        };
-        let status = pdu.command_status;
-        if status.is_ok() {
-            *throttle = Duration::from_millis(200);
-            let _ = events
-                .send(Event::Mapped {
-                    carrier_id: resp.message_id.clone(),
-                    id: piece.id,
-                })
-                .await;
-        } else if status == CommandStatus::RTHROTTLED || status == CommandStatus::RMSGQFUL {
-            metrics::counter!("consentry_carrier_throttled_total").increment(1);
-            retry.push_front(piece);
-            *pause_until = Instant::now() + *throttle;
-            *throttle = (*throttle * 2).min(MAX_THROTTLE);
-        } else {
-            let _ = events
-                .send(Event::Refused {
-                    id: piece.id,
-                    status,
-                })
-                .await;
-        }
-    }
-
-    /// Hands a deliver_sm to the recorder; returns a response to send now when one is due at
-    /// once (a segment of a longer reply, or something unreadable).
-    async fn on_deliver(
-        &self,
-        seq: u32,
-        sm: &ShortMessage,
-        reasm: &mut Reassembler,
-        events: &mpsc::Sender<Event>,
-    ) -> Option<Pdu> {
-        let ok = Some(Pdu::response(
-            seq,
-            CommandStatus::ROK,
-            Body::DeliverSmResp(SmResp::default()),
-        ));
-        if sm.is_delivery_receipt() {
-            return match Receipt::from_deliver_sm(sm) {
-                Ok(receipt) => {
-                    let sent = events
-                        .send(Event::Receipt {
-                            receipt,
-                            seq,
-                            conn: self.conn,
-                        })
-                        .await;
-                    if sent.is_ok() { None } else { ok }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "unreadable delivery receipt");
-                    ok
-                }
-            };
-        }
-        match reasm.accept(sm, Instant::now()) {
-            Reassembly::Pending => ok,
-            Reassembly::Complete(r) => {
-                // An international number is written without its `+` on the wire.
-                let from = if r.source.ton == 1 && !r.source.addr.starts_with('+') {
-                    format!("+{}", r.source.addr)
-                } else {
-                    r.source.addr.clone()
-                };
-                let mo = MobileOriginated {
-                    from,
-                    to: r.destination.addr.clone(),
-                    text: r.text(),
-                    received_at: Timestamp::now(),
-                };
-                let sent = events
-                    .send(Event::Reply {
-                        mo,
-                        seq,
-                        conn: self.conn,
-                    })
-                    .await;
-                if sent.is_ok() { None } else { ok }
-            }
-        }
     }
 }

@@ -7,6 +7,8 @@
 //! (SMPP 3.4 has no idempotency key, so such a message can reach the handset twice; everything
 //! else is sent exactly once).
 
+mod answers;
+mod connect;
 mod link;
 mod recorder;
 

@@ -1,0 +1,117 @@
+//! What the carrier answers and delivers: submit_sm responses (acknowledged, throttled,
+//! refused) and deliver_sm (receipts and replies), handed to the recorder in arrival order.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use domain::Timestamp;
+use smpp_proto::reassembly::Outcome as Reassembly;
+use smpp_proto::window::Window;
+use smpp_proto::{Body, CommandStatus, Pdu, Reassembler, Receipt, ShortMessage, SmResp};
+use tokio::sync::mpsc;
+
+use super::link::{Ctx, Link, MAX_THROTTLE, Piece};
+use super::recorder::Event;
+use crate::MobileOriginated;
+
+impl Link {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn on_submit_resp(
+        &self,
+        window: &mut Window<Ctx>,
+        pdu: &Pdu,
+        resp: &SmResp,
+        retry: &mut VecDeque<Piece>,
+        events: &mpsc::Sender<Event>,
+        pause_until: &mut Instant,
+        throttle: &mut Duration,
+    ) {
+        let Ok(f) = window.complete(pdu) else {
+            return;
+        };
+        let Ctx::Submit(piece) = f.context else {
+            return;
+        };
+        let status = pdu.command_status;
+        if status.is_ok() {
+            *throttle = Duration::from_millis(200);
+            let _ = events
+                .send(Event::Mapped {
+                    carrier_id: resp.message_id.clone(),
+                    id: piece.id,
+                })
+                .await;
+        } else if status == CommandStatus::RTHROTTLED || status == CommandStatus::RMSGQFUL {
+            metrics::counter!("consentry_carrier_throttled_total").increment(1);
+            retry.push_front(piece);
+            *pause_until = Instant::now() + *throttle;
+            *throttle = (*throttle * 2).min(MAX_THROTTLE);
+        } else {
+            let _ = events
+                .send(Event::Refused {
+                    id: piece.id,
+                    status,
+                })
+                .await;
+        }
+    }
+
+    /// Hands a deliver_sm to the recorder; returns a response to send now when one is due at
+    /// once (a segment of a longer reply, or something unreadable).
+    pub(super) async fn on_deliver(
+        &self,
+        seq: u32,
+        sm: &ShortMessage,
+        reasm: &mut Reassembler,
+        events: &mpsc::Sender<Event>,
+    ) -> Option<Pdu> {
+        let ok = Some(Pdu::response(
+            seq,
+            CommandStatus::ROK,
+            Body::DeliverSmResp(SmResp::default()),
+        ));
+        if sm.is_delivery_receipt() {
+            return match Receipt::from_deliver_sm(sm) {
+                Ok(receipt) => {
+                    let sent = events
+                        .send(Event::Receipt {
+                            receipt,
+                            seq,
+                            conn: self.conn,
+                        })
+                        .await;
+                    if sent.is_ok() { None } else { ok }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "unreadable delivery receipt");
+                    ok
+                }
+            };
+        }
+        match reasm.accept(sm, Instant::now()) {
+            Reassembly::Pending => ok,
+            Reassembly::Complete(r) => {
+                // An international number is written without its `+` on the wire.
+                let from = if r.source.ton == 1 && !r.source.addr.starts_with('+') {
+                    format!("+{}", r.source.addr)
+                } else {
+                    r.source.addr.clone()
+                };
+                let mo = MobileOriginated {
+                    from,
+                    to: r.destination.addr.clone(),
+                    text: r.text(),
+                    received_at: Timestamp::now(),
+                };
+                let sent = events
+                    .send(Event::Reply {
+                        mo,
+                        seq,
+                        conn: self.conn,
+                    })
+                    .await;
+                if sent.is_ok() { None } else { ok }
+            }
+        }
+    }
+}
