@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the SMPP peers the interoperability tests talk to: implementations we did not write.
 #   - npm `smpp` (SMSC and client) into tests/interop/node_modules (gitignored);
-#   - PyPI `smpplib` (client) with pip.
+#   - PyPI `smpplib` (client) with pip;
+#   - Debian `kannel` (bearerbox + smsbox as an ESME) with apt.
 # Idempotent and quick when both are already there; works on a fresh machine with node and
 # python3 (it installs them from Debian when missing).
 set -euo pipefail
@@ -31,4 +32,12 @@ else
   python3 -m pip install --quiet smpplib \
     || python3 -m pip install --quiet --break-system-packages smpplib
   echo "smpplib: installed"
+fi
+
+if command -v bearerbox >/dev/null 2>&1 && command -v smsbox >/dev/null 2>&1; then
+  echo "kannel: present"
+else
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq kannel >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq kannel; }
+  echo "kannel: installed"
 fi

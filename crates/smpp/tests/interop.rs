@@ -1,6 +1,7 @@
 //! Interoperability with SMPP implementations we did not write, installed by
 //! `.ci/setup-smpp-peers.sh`: the npm `smpp` package (as an SMSC our carrier client binds to, and
-//! as an ESME binding to our listener) and PyPI `smpplib` (an ESME sending multipart UCS-2).
+//! as an ESME binding to our listener), PyPI `smpplib` (an ESME sending multipart UCS-2) and
+//! Debian's Kannel (bearerbox as an ESME, fed through smsbox's HTTP sendsms).
 //!
 //! Without the peers a test prints why and returns (a developer machine without setup); with
 //! `CI=true` it fails instead, so CI can never pass by skipping.
@@ -369,4 +370,136 @@ async fn smpplib_submits_a_two_part_ucs2_chinese_message() {
     let m = r.gateway.store().message(id).expect("store").expect("row");
     assert_eq!(m.text, text);
     assert_eq!(m.status, policy::Verdict::Accepted);
+}
+
+/// A free loopback port (bound and released at once).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn kannel() -> bool {
+    peer_available(
+        "Debian kannel (bearerbox, smsbox)",
+        std::process::Command::new("sh").args(["-c", "command -v bearerbox && command -v smsbox"]),
+        None,
+    )
+}
+
+/// One HTTP/1.0 GET over a plain socket; returns the whole response.
+async fn http_get(port: u16, path: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+        return String::new(); // not listening yet
+    };
+    if s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
+        .await
+        .is_err()
+    {
+        return String::new();
+    }
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kannel_bearerbox_submits_through_our_listener_and_gets_its_receipt() {
+    if !kannel() {
+        return;
+    }
+    let r = rig().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (admin, smsbox_port, sendsms) = (free_port(), free_port(), free_port());
+    // Kannel calls this URL with the delivery report (%d: 1 delivered, 2 failed, …).
+    let dlr = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let dlr_port = dlr.local_addr().expect("addr").port();
+    let reports: Arc<Mutex<Vec<String>>> = Arc::default();
+    let rep = Arc::clone(&reports);
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        while let Ok((mut s, _)) = dlr.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if let Some(line) = req.lines().next() {
+                rep.lock().push(line.to_string());
+            }
+            let _ = s
+                .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let d = dir.path().display();
+    let conf = format!(
+        "group = core\nadmin-port = {admin}\nadmin-password = x\nadmin-interface = 127.0.0.1\n\
+         smsbox-port = {smsbox_port}\nbox-allow-ip = 127.0.0.1\nlog-file = \"{d}/bearerbox.log\"\n\
+         log-level = 1\ndlr-storage = internal\n\n\
+         group = smsc\nsmsc = smpp\nsmsc-id = consentry\nhost = 127.0.0.1\nport = {port}\n\
+         transceiver-mode = true\nsmsc-username = {user}\nsmsc-password = {pw}\nsystem-type = \"\"\n\
+         service-type = TXN\nsource-addr-ton = 5\nsource-addr-npi = 0\ndest-addr-ton = 1\n\
+         dest-addr-npi = 1\n\n\
+         group = smsbox\nbearerbox-host = 127.0.0.1\nbearerbox-port = {smsbox_port}\n\
+         sendsms-port = {sendsms}\nsendsms-interface = 127.0.0.1\nlog-file = \"{d}/smsbox.log\"\n\n\
+         group = sendsms-user\nusername = tester\npassword = testpw\ndefault-sender = SHOP\n",
+        port = r.addr.port(),
+        user = r.creds.system_id,
+        pw = r.creds.password,
+    );
+    let conf_path = dir.path().join("kannel.conf");
+    std::fs::write(&conf_path, conf).expect("write kannel.conf");
+    let _bearerbox = Command::new("bearerbox")
+        .arg(&conf_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("bearerbox");
+    wait_for("bearerbox to bind to our listener", || {
+        r.server.open_sessions() >= 1
+    })
+    .await;
+    let _smsbox = Command::new("smsbox")
+        .arg(&conf_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("smsbox");
+    let text = format!("{SIGNATURE}您的订单已发货");
+    let encoded: String = text.bytes().map(|b| format!("%{b:02X}")).collect();
+    let path = format!(
+        "/cgi-bin/sendsms?username=tester&password=testpw&to=8613800138000&text={encoded}\
+         &charset=UTF-8&coding=2&dlr-mask=3\
+         &dlr-url=http%3A%2F%2F127.0.0.1%3A{dlr_port}%2Fdlr%3Ftype%3D%25d"
+    );
+    let mut accepted = String::new();
+    for _ in 0..50 {
+        accepted = http_get(sendsms, &path).await;
+        if accepted.contains("Accepted") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(accepted.contains("Accepted"), "sendsms: {accepted}");
+    let phone = Msisdn::parse("+8613800138000", Region::CN).expect("phone");
+    let g = Arc::clone(&r.gateway);
+    let expected = text.clone();
+    wait_for(
+        "Kannel's submit_sm to be decided and delivered",
+        move || {
+            g.store()
+                .inbox(phone)
+                .is_ok_and(|m| m.iter().any(|m| m.text == expected))
+        },
+    )
+    .await;
+    wait_for("Kannel to report the delivery", || {
+        reports.lock().iter().any(|l| l.contains("type=1"))
+    })
+    .await;
 }
