@@ -5,7 +5,7 @@
 //! at the moment of sending, so a complaint can be decided at once against what was true then.
 //! This crate is the pure part — no storage, no clock, no HTTP:
 //!
-//! - [`strength`]: a recorded consent is [`Strength::Confirmed`] when the platform witnessed it
+//! - [`mod@strength`]: a recorded consent is [`Strength::Confirmed`] when the platform witnessed it
 //!   (a reply, its own consent page, the operator) and [`Strength::Asserted`] when only the
 //!   sender vouches for it — the "assumed consent" behind most Double-11 complaints;
 //! - [`matching`]: which sent message a complaint without a message id is about;
