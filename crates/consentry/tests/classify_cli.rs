@@ -340,3 +340,106 @@ fn bench_classify_prints_json_figures() {
         "{v}"
     );
 }
+
+/// Registers a sender directly in the store, as `POST /v1/senders` would.
+fn register_sender(data: &Path) -> u32 {
+    use store::SenderRegistry;
+    let store = store::Store::open_sqlite(data, store::Durability::Normal).unwrap();
+    store
+        .create_sender(&store::NewSender {
+            name: "好店".into(),
+            signature: "【好店】".into(),
+            source_number: "10690000123450001".into(),
+            api_key_hash: "test".into(),
+        })
+        .unwrap()
+        .id
+        .0
+}
+
+fn check(dir: &Path, config: Option<&Path>, text: &str, category: &str) -> Output {
+    let data = dir.join("data");
+    let sender = register_sender(&data);
+    let recipients = dir.join("to.csv");
+    std::fs::write(&recipients, "phone\n13800130000\n").unwrap();
+    let mut args = vec![
+        "check".to_string(),
+        recipients.to_str().unwrap().into(),
+        "--sender".into(),
+        sender.to_string(),
+        "--text".into(),
+        text.into(),
+        "--category".into(),
+        category.into(),
+        "--data".into(),
+        data.to_str().unwrap().into(),
+    ];
+    if let Some(c) = config {
+        args.extend(["--config".into(), c.to_str().unwrap().into()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    consentry(&args, b"")
+}
+
+#[test]
+fn the_send_path_classifier_reclassifies_a_disguised_code_in_a_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = check(
+        dir.path(),
+        None,
+        "【好店】验证码001，双11全场5折，点击领取优惠券",
+        "verification",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.starts_with("13800130000,rejected,"), "{csv}");
+    assert!(
+        row.contains("reclassified_marketing") && row.contains("no_consent"),
+        "{csv}"
+    );
+
+    // Switched off in the configuration, the declared category stands.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[classify]\nenabled = false\n").unwrap();
+    let out = check(
+        dir.path(),
+        Some(&cfg),
+        "【好店】验证码001，双11全场5折，点击领取优惠券",
+        "verification",
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("13800130000,accepted,"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn a_corrupt_send_path_model_stops_start_up_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("broken.bin");
+    std::fs::write(&model, b"CSTRYCLS but not really a model").unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!("[classify]\nmodel = {:?}\n", model.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = check(
+        dir.path(),
+        Some(&cfg),
+        "【好店】您的验证码是 482913",
+        "verification",
+    );
+    assert_names_file(&out, &model);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[classify]"));
+}
