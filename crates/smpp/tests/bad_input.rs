@@ -196,3 +196,36 @@ async fn a_connection_that_never_binds_is_closed_and_frees_its_slot() {
     assert_eq!(r.server.open_sessions(), 0);
     still_serves(&r).await;
 }
+
+#[tokio::test]
+async fn oversized_multipart_segments_are_refused_before_they_are_held() {
+    let r = rig().await;
+    let mut e = Esme::connect(r.addr).await;
+    e.bind(BindMode::Transmitter, &r.creds.system_id, &r.creds.password)
+        .await;
+    // A UDH saying "part 1 of 255": more parts than any message may have.
+    let mut short_message = vec![0x05, 0x00, 0x03, 0x2A, 0xFF, 0x01];
+    short_message.extend_from_slice(b"hello");
+    e.request(Body::SubmitSm(ShortMessage {
+        destination: Address::international("8613900139000"),
+        esm_class: smpp_proto::pdu::ESM_CLASS_UDHI,
+        short_message,
+        ..ShortMessage::default()
+    }))
+    .await;
+    let resp = e.recv().await.expect("submit_sm_resp");
+    assert_eq!(resp.command_status, CommandStatus::RINVMSGLEN);
+    // A 2-part segment carried in a 60 KB message_payload.
+    let mut payload = vec![0x05, 0x00, 0x03, 0x2B, 0x02, 0x01];
+    payload.extend(std::iter::repeat_n(b'a', 60_000));
+    let mut sm = ShortMessage {
+        destination: Address::international("8613900139000"),
+        esm_class: smpp_proto::pdu::ESM_CLASS_UDHI,
+        ..ShortMessage::default()
+    };
+    sm.tlvs.push(smpp_proto::Tlv::MessagePayload(payload));
+    e.request(Body::SubmitSm(sm)).await;
+    let resp = e.recv().await.expect("submit_sm_resp");
+    assert_eq!(resp.command_status, CommandStatus::RINVMSGLEN);
+    still_serves(&r).await;
+}

@@ -19,6 +19,11 @@ use super::reasons::{err_code, rejection_status};
 use super::session::{Conn, Stop};
 use crate::hub::{Subscription, receipt_time};
 
+/// Most segments of one concatenated message (the policy's limit is lower: 10 by default).
+const MAX_PARTS: usize = 16;
+/// Largest segment, in octets.
+const MAX_PART_OCTETS: usize = 254;
+
 /// The category a merchant declares through service_type (SMPP has no field for it); anything
 /// else is marketing, the strictest.
 fn category_of(service_type: &str) -> Category {
@@ -56,6 +61,18 @@ impl Conn {
             // The common case needs no reassembly table (nor its copies).
             smpp_proto::text::decode_text(sm.data_coding, sm.payload())
         } else {
+            // Bound what partial messages can hold: at most MAX_PARTS segments of at most
+            // MAX_PART_OCTETS each (a segment travels in short_message), so a flood of
+            // never-completed segments costs a few hundred KiB per session at most.
+            let (info, part) = smpp_proto::concat::segment_of(&sm);
+            if info.is_some_and(|i| usize::from(i.total) > MAX_PARTS)
+                || part.len() > MAX_PART_OCTETS
+            {
+                let body = Body::SubmitSmResp(SmResp::default());
+                return self
+                    .send(Pdu::response(seq, CommandStatus::RINVMSGLEN, body))
+                    .await;
+            }
             match self.reassembler.accept(&sm, Instant::now()) {
                 Reassembly::Pending => {
                     // Earlier segments are answered at once (a client may wait for each
