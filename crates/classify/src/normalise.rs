@@ -158,13 +158,12 @@ impl Normaliser {
         let mut i = 0;
         while i < chars.len() {
             let c = chars[i];
-            let token_start = i == 0 || !is_urlish(chars[i - 1]);
             if c.is_whitespace() || c.is_control() {
                 pending_space = true;
                 i += 1;
                 continue;
             }
-            if c.is_ascii_alphanumeric() && token_start {
+            if c.is_ascii_alphanumeric() && (i == 0 || !is_urlish(chars[i - 1])) {
                 let end = i + chars[i..].iter().take_while(|&&c| is_urlish(c)).count();
                 if let Some(p) = placeholder(&chars[i..end]) {
                     push(out, p, &mut pending_space);
@@ -187,7 +186,7 @@ impl Normaliser {
                     continue;
                 }
             }
-            if c.is_ascii_digit() || is_masked_digit(chars, i) {
+            if c.is_ascii_digit() || (matches!(c, 'x' | 'X') && is_masked_digit(chars, i)) {
                 i = self.number(i, out, &mut pending_space);
                 continue;
             }
