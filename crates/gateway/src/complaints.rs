@@ -401,11 +401,20 @@ impl Gateway {
             None => Vec::new(),
         };
         // The scores recorded with the decision are what the gateway knew at send time; a
-        // message decided before the classifier ran is read now by the same model.
+        // message decided without them is read now, by the send path's model when one is
+        // attached (`[classify]`), else by the compiled-in one.
         let content = message.and_then(|m| {
             m.content_scores
                 .as_ref()
                 .and_then(recorded_content)
+                .or_else(|| {
+                    self.classifier.get().and_then(|c| {
+                        let check = c.read(&m.text);
+                        let record: serde_json::Value =
+                            serde_json::from_str(check.record.as_deref()?).ok()?;
+                        recorded_content(&record)
+                    })
+                })
                 .or_else(|| read_content(&m.text))
         });
         let facts = match &sent {

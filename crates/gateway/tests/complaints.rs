@@ -1,0 +1,109 @@
+//! Complaint adjudication without HTTP: where the classifier reading comes from, and messages
+//! that are not the complainant's.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use complaints::{ComplaintKind, ComplaintVerdict, Ground};
+use domain::{Category, Clock, ManualClock, Msisdn, Region};
+use gateway::{Gateway, GatewayConfig, GatewayError, LoopbackCarrier};
+use policy::{Policy, PolicyConfig, Verdict};
+use store::{Delivery, MessageLog, NewMessage, Store};
+
+const TEXT: &str = "【好店】双11狂欢，全场5折起，点击领券抢购，回T退订";
+
+fn gateway() -> Arc<Gateway> {
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new("2026-11-11T04:00:00Z".parse().unwrap()));
+    Gateway::open(
+        Store::open_in_memory().unwrap(),
+        GatewayConfig::default(),
+        Policy::new(&PolicyConfig::default()).unwrap(),
+        clock,
+        Arc::new(LoopbackCarrier),
+    )
+    .unwrap()
+}
+
+/// A delivered message recorded as an older version would have: declared a notice, no
+/// classifier scores stored with it.
+fn delivered(gw: &Gateway, phone: Msisdn, scores: Option<&str>) -> u64 {
+    let (shop, _) = gw.create_sender("好店", "【好店】").unwrap();
+    let at = "2026-11-11T03:00:00Z".parse().unwrap();
+    let to = phone.to_string();
+    let id = gw
+        .store()
+        .insert_messages(&[NewMessage {
+            sender: shop.id,
+            to: &to,
+            phone: Some(phone),
+            text: TEXT,
+            category: Category::Transactional,
+            verdict: Verdict::Accepted,
+            reasons: &[],
+            decided_at: at,
+            release_at: None,
+            text_hash: gateway::text_hash(TEXT),
+            content_scores: scores,
+        }])
+        .unwrap()[0];
+    gw.store()
+        .set_delivery(&[(id, Delivery::Delivered, at)])
+        .unwrap();
+    id
+}
+
+fn phone(n: &str) -> Msisdn {
+    Msisdn::parse(n, Region::CN).unwrap()
+}
+
+#[test]
+fn a_message_without_stored_scores_is_read_now_and_judged_on_that() {
+    let gw = gateway();
+    let p = phone("13800000001");
+    let id = delivered(&gw, p, None);
+    let a = gw
+        .adjudicate_message(ComplaintKind::UnwantedMarketing, p, id)
+        .unwrap();
+    let content = a
+        .content
+        .as_ref()
+        .expect("the classifier read the stored text");
+    assert_eq!(content.category, "marketing", "{content:?}");
+    assert_eq!(a.verdict, ComplaintVerdict::Violation);
+    assert_eq!(a.grounds()[0], Ground::DisguisedMarketing, "{a:?}");
+}
+
+#[test]
+fn stored_scores_are_what_the_verdict_rests_on() {
+    let gw = gateway();
+    let p = phone("13800000002");
+    // At send time the classifier read a notice; that reading, not today's, is the evidence.
+    let scores = r#"{"category":"transactional","scores":{"marketing":0.1,"fraud":0.0,"transactional":0.8}}"#;
+    let id = delivered(&gw, p, Some(scores));
+    let a = gw
+        .adjudicate_message(ComplaintKind::UnwantedMarketing, p, id)
+        .unwrap();
+    let content = a.content.clone().unwrap();
+    assert_eq!(content.category, "transactional");
+    assert!((content.marketing - 0.1).abs() < 1e-6);
+    assert_eq!(a.verdict, ComplaintVerdict::NoViolation);
+    assert_eq!(a.grounds(), [Ground::NotMarketing]);
+}
+
+#[test]
+fn another_phones_message_reads_as_unknown() {
+    let gw = gateway();
+    let id = delivered(&gw, phone("13800000003"), None);
+    let err = gw
+        .adjudicate_message(ComplaintKind::Other, phone("13800000004"), id)
+        .unwrap_err();
+    assert!(
+        matches!(err, GatewayError::UnknownMessage(m) if m == id),
+        "{err}"
+    );
+    let err = gw
+        .adjudicate_message(ComplaintKind::Other, phone("13800000003"), id + 1)
+        .unwrap_err();
+    assert_eq!(err.code(), "unknown_message");
+}
