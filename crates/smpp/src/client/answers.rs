@@ -88,6 +88,12 @@ impl Link {
                 }
             };
         }
+        // The same bound on held segments as for merchants (see server/submit.rs).
+        let (info, part) = smpp_proto::concat::segment_of(sm);
+        if info.is_some_and(|i| i.total > 16 || part.len() > 254) {
+            let body = Body::DeliverSmResp(SmResp::default());
+            return Some(Pdu::response(seq, CommandStatus::RINVMSGLEN, body));
+        }
         match reasm.accept(sm, Instant::now()) {
             Reassembly::Pending => ok,
             Reassembly::Complete(r) => {

@@ -65,8 +65,8 @@ impl Conn {
             // MAX_PART_OCTETS each (a segment travels in short_message), so a flood of
             // never-completed segments costs a few hundred KiB per session at most.
             let (info, part) = smpp_proto::concat::segment_of(&sm);
-            if info.is_some_and(|i| usize::from(i.total) > MAX_PARTS)
-                || part.len() > MAX_PART_OCTETS
+            if info
+                .is_some_and(|i| usize::from(i.total) > MAX_PARTS || part.len() > MAX_PART_OCTETS)
             {
                 let body = Body::SubmitSmResp(SmResp::default());
                 return self
