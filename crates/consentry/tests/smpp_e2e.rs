@@ -1,5 +1,6 @@
 //! End to end through the real binary: a sender registered over HTTP binds over SMPP with the
 //! credentials it was given, submits, gets a receipt, and HTTP shows the delivery.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::Path;
 use std::process::Stdio;
