@@ -3,10 +3,11 @@
 //!
 //! - [`SmppServer`]: merchants bind with the `smpp_system_id` / `smpp_password` issued by
 //!   `POST /v1/senders`; every submit_sm (multipart reassembled, GSM 7-bit / Latin-1 / UCS-2
-//!   decoded) goes through [`gateway::Gateway::submit_many`], the same policy and durable record
-//!   as the HTTP API, grouped into one commit per batch of concurrent submissions. Rejections
-//!   answer with a status and, if asked, a receipt whose `err:` names the reason
-//!   ([`server::reasons`]).
+//!   decoded) is decided on its session's thread by the same policy as the HTTP API
+//!   ([`gateway::Gateway::decide_submission`]) and recorded durably in one group commit with
+//!   whatever else arrived meanwhile ([`gateway::Gateway::record_decided`]) before it is
+//!   answered. Rejections answer with a status and, if asked, a receipt whose `err:` names the
+//!   reason ([`server::reasons`]).
 //! - [`SmppCarrier`]: a [`gateway::Carrier`] that queues hand-offs and sends them over a bound
 //!   window with throttling, keep-alive and reconnection; receipts update the message's delivery
 //!   state, replies go to a [`ReplyHandler`].
