@@ -14,7 +14,8 @@ pub trait ConsentLog {
     fn append_consents(&self, events: &[NewConsent]) -> Result<Vec<ConsentEvent>, StoreError>;
     /// Every event for one phone, in commit order.
     fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError>;
-    /// Streams every event's fold-relevant fields in commit order (to rebuild the index).
+    /// Streams every event's fold-relevant fields, each phone's events in commit order (phones
+    /// may interleave or come one after another): what rebuilding the index needs.
     fn scan_consents(
         &self,
         f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),

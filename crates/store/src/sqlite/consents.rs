@@ -19,15 +19,24 @@ impl ConsentLog for SqliteStore {
         let mut out = Vec::with_capacity(events.len());
         let mut digests = Vec::with_capacity(if self.audit { events.len() } else { 0 });
         {
+            // The ledger's commit order; the writer lock makes max+1 safe.
+            let mut next: i64 = tx.query_row(
+                "SELECT coalesce(max(seq), 0) + 1 FROM consent_events",
+                [],
+                |r| r.get(0),
+            )?;
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO consent_events (phone, scope, sender_id, action, source, evidence, actor, at, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO consent_events (phone, seq, scope, sender_id, action, source, evidence, actor, at, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for e in events {
                 let phone = i64::try_from(e.phone.as_u64()).unwrap_or(i64::MAX);
                 let sender = e.sender.map(|s| i64::from(s.0));
+                let rowid = next;
+                next += 1;
                 stmt.execute(params![
                     phone,
+                    rowid,
                     e.scope.as_str(),
                     sender,
                     e.action.as_str(),
@@ -37,7 +46,6 @@ impl ConsentLog for SqliteStore {
                     micros(e.at),
                     micros(recorded_at),
                 ])?;
-                let rowid = tx.last_insert_rowid();
                 if self.audit {
                     digests.push((
                         rowid,
@@ -118,9 +126,12 @@ impl ConsentLog for SqliteStore {
         f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
     ) -> Result<u64, StoreError> {
         let conn = self.reader.lock();
-        let mut stmt = conn.prepare(
-            "SELECT seq, phone, scope, sender_id, action, at FROM consent_events ORDER BY seq",
-        )?;
+        // The fold is per phone, so any order that keeps each phone's events in commit order
+        // will do: on a clustered table that is its natural order (one sequential pass).
+        let order = if self.clustered { "phone, seq" } else { "seq" };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT seq, phone, scope, sender_id, action, at FROM consent_events ORDER BY {order}"
+        ))?;
         let mut rows = stmt.query([])?;
         let mut n = 0;
         while let Some(r) = rows.next()? {

@@ -1,9 +1,9 @@
 //! The embedded backend: SQLite in WAL mode, one file under the data directory.
 //!
-//! One writer connection and one reader connection, each behind a mutex: SQLite allows one
-//! writer at a time anyway, and WAL lets the reader run beside it. Writes are batched by the
-//! callers (a campaign batch is one transaction), which is what makes `synchronous=FULL`
-//! affordable.
+//! One writer connection behind a mutex (SQLite allows one writer at a time anyway) and a small
+//! pool of reader connections, which WAL lets run beside it and beside each other. Writes are
+//! batched by the callers (a campaign batch is one transaction), which is what makes
+//! `synchronous=FULL` affordable.
 
 pub(crate) mod audit;
 mod complaints;
@@ -28,11 +28,14 @@ const SCHEMA: &str = include_str!("schema.sql");
 #[derive(Debug)]
 pub struct SqliteStore {
     writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    reader: Readers,
     /// The audit chain's head; locked only while holding `writer`, advanced after commits.
     chain: Mutex<audit::Chain>,
     /// Whether evidence records are chained (`[store] audit`; off only to measure its cost).
     audit: bool,
+    /// Whether `consent_events` is clustered by phone (databases created before it was are not:
+    /// their scans go in commit order instead).
+    clustered: bool,
 }
 
 pub(crate) fn micros(t: Timestamp) -> i64 {
@@ -70,6 +73,54 @@ fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError
     conn.pragma_update(None, "busy_timeout", 5000)?;
     conn.pragma_update(None, "cache_size", -16_000)?;
     Ok(())
+}
+
+/// Reader connections per store: enough for both cores and the API's blocking threads to read
+/// at once without queueing on one connection.
+const READERS: usize = 4;
+
+/// A pool of reader connections; [`Readers::lock`] takes a free one, or waits for one.
+pub(crate) struct Readers {
+    conns: Vec<Mutex<Connection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl std::fmt::Debug for Readers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readers")
+            .field("conns", &self.conns.len())
+            .finish()
+    }
+}
+
+impl Readers {
+    fn new(conns: Vec<Connection>) -> Self {
+        Readers {
+            conns: conns.into_iter().map(Mutex::new).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// A reader connection: the first free one from a rotating start, else the next in turn.
+    pub(crate) fn lock(&self) -> parking_lot::MutexGuard<'_, Connection> {
+        let n = self.conns.len();
+        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..n {
+            if let Some(g) = self.conns[(start + i) % n].try_lock() {
+                return g;
+            }
+        }
+        self.conns[start % n].lock()
+    }
+}
+
+fn clustered(conn: &Connection) -> Result<bool, StoreError> {
+    let sql: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'consent_events'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(sql.to_ascii_uppercase().contains("WITHOUT ROWID"))
 }
 
 /// Brings a database written by an earlier version up to this schema.
@@ -116,12 +167,17 @@ impl SqliteStore {
         configure(&writer, durability)?;
         writer.execute_batch(SCHEMA)?;
         migrate(&writer)?;
-        let reader = Connection::open(&path)?;
-        configure(&reader, durability)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open(&path)?;
+            configure(&reader, durability)?;
+            readers.push(reader);
+        }
         Ok(SqliteStore {
             chain: Mutex::new(audit::Chain::load(&writer)?),
+            clustered: clustered(&writer)?,
             writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
+            reader: Readers::new(readers),
             audit,
         })
     }
@@ -142,8 +198,9 @@ impl SqliteStore {
         let reader = Connection::open_with_flags(&uri, flags)?;
         Ok(SqliteStore {
             chain: Mutex::new(audit::Chain::load(&writer)?),
+            clustered: clustered(&writer)?,
             writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
+            reader: Readers::new(vec![reader]),
             audit: true,
         })
     }

@@ -1,8 +1,11 @@
 -- consentry embedded schema. Times are microseconds since the Unix epoch (UTC).
 
+-- Clustered by phone: a phone's whole history is one b-tree range (one seek, not one per
+-- event), which is what adjudication, point-in-time queries and the start-up fold read.
+-- seq is the ledger's global commit order, assigned by the writer.
 CREATE TABLE IF NOT EXISTS consent_events (
-    seq          INTEGER PRIMARY KEY,
     phone        INTEGER NOT NULL,          -- E.164 digits
+    seq          INTEGER NOT NULL,
     scope        TEXT    NOT NULL,          -- sender | platform
     sender_id    INTEGER,                   -- NULL for platform scope
     action       TEXT    NOT NULL,          -- opt_in | opt_out
@@ -10,9 +13,10 @@ CREATE TABLE IF NOT EXISTS consent_events (
     evidence     TEXT    NOT NULL,
     actor        TEXT    NOT NULL,
     at           INTEGER NOT NULL,          -- when the consumer acted
-    recorded_at  INTEGER NOT NULL           -- when the gateway committed it
-);
-CREATE INDEX IF NOT EXISTS consent_events_phone ON consent_events (phone, seq);
+    recorded_at  INTEGER NOT NULL,          -- when the gateway committed it
+    PRIMARY KEY (phone, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS consent_events_seq ON consent_events (seq);
 
 CREATE TABLE IF NOT EXISTS senders (
     id            INTEGER PRIMARY KEY,

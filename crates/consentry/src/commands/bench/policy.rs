@@ -76,10 +76,12 @@ pub(super) fn build_ledger(
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare(
-                "INSERT INTO consent_events (phone, scope, sender_id, action, source, evidence, actor, at, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, 'import', '', 'bench', ?5, ?5)",
+                "INSERT INTO consent_events (phone, seq, scope, sender_id, action, source, evidence, actor, at, recorded_at)
+                 VALUES (?1, ?6, ?2, ?3, ?4, 'import', '', 'bench', ?5, ?5)",
             )?;
-            for _ in 0..events {
+            let first: i64 =
+                tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM consent_events", [], |r| r.get(0))?;
+            for seq in first..first + i64::try_from(events).unwrap_or(0) {
                 let p = phone(rng.random_range(0..phones)).as_u64();
                 let platform = rng.random_ratio(1, 50);
                 let sender = (!platform).then(|| rng.random_range(1..=senders));
@@ -90,7 +92,8 @@ pub(super) fn build_ledger(
                     if platform { "platform" } else { "sender" },
                     sender,
                     action,
-                    at
+                    at,
+                    seq
                 ])?;
             }
         }
