@@ -20,7 +20,7 @@ impl ConsentLog for SqliteStore {
         let mut digests = Vec::with_capacity(if self.audit { events.len() } else { 0 });
         {
             // The ledger's commit order; the writer lock makes max+1 safe.
-            let mut next: i64 = tx.query_row(
+            let first: i64 = tx.query_row(
                 "SELECT coalesce(max(seq), 0) + 1 FROM consent_events",
                 [],
                 |r| r.get(0),
@@ -29,11 +29,9 @@ impl ConsentLog for SqliteStore {
                 "INSERT INTO consent_events (phone, seq, scope, sender_id, action, source, evidence, actor, at, recorded_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
-            for e in events {
+            for (rowid, e) in (first..).zip(events) {
                 let phone = i64::try_from(e.phone.as_u64()).unwrap_or(i64::MAX);
                 let sender = e.sender.map(|s| i64::from(s.0));
-                let rowid = next;
-                next += 1;
                 stmt.execute(params![
                     phone,
                     rowid,
