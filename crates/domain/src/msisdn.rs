@@ -37,8 +37,20 @@ impl Msisdn {
         if input.len() > 64 {
             return Err(invalid("longer than 64 characters".into()));
         }
+        let fast = china_mobile::block_of(input, region);
+        if let Some((national, block)) = fast {
+            match china_mobile::known(block) {
+                Some(true) => return Ok(Msisdn(china_mobile::E164_BASE + national)),
+                Some(false) => return Err(invalid("not a valid number for its country".into())),
+                None => {}
+            }
+        }
         let parsed = phonenumber::parse(Some(region), input).map_err(|e| invalid(e.to_string()))?;
-        if !phonenumber::is_valid(&parsed) {
+        let valid = phonenumber::is_valid(&parsed);
+        if let Some((_, block)) = fast {
+            china_mobile::learn(block, valid);
+        }
+        if !valid {
             return Err(invalid("not a valid number for its country".into()));
         }
         let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
@@ -83,6 +95,62 @@ impl Msisdn {
             }
         }
         0
+    }
+}
+
+/// The common case, Chinese mobile numbers, without the general parser.
+///
+/// `phonenumber` costs several microseconds a number (regular expressions behind a global
+/// lock), which on a 10,000-recipient batch or an SMPP window is most of the decision's time.
+/// Every Chinese number of 11 digits starting 13–19 is valid or not according to its first seven
+/// digits alone (checked against the shipped metadata over all 700,000 such blocks, and by a
+/// test comparing both paths), so the general parser is asked once per block and the answer is
+/// kept in a lock-free table.
+mod china_mobile {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    use super::Region;
+
+    /// `+86` followed by 11 national digits, as the integer form of [`super::Msisdn`].
+    pub const E164_BASE: u64 = 86 * 100_000_000_000;
+    const FIRST_BLOCK: u64 = 1_300_000;
+    const BLOCKS: usize = 700_000;
+
+    fn table() -> &'static [AtomicU8] {
+        static T: OnceLock<Box<[AtomicU8]>> = OnceLock::new();
+        T.get_or_init(|| (0..BLOCKS).map(|_| AtomicU8::new(0)).collect())
+    }
+
+    /// The national number and its block, for `13800138000` read in `CN` or `+8613800138000`
+    /// read anywhere; `None` for every other form (the general parser handles those).
+    pub fn block_of(input: &str, region: Region) -> Option<(u64, usize)> {
+        let national = match (input.len(), input.strip_prefix("+86")) {
+            (11, _) if region == Region::CN => input,
+            (14, Some(rest)) => rest,
+            _ => return None,
+        };
+        let b = national.as_bytes();
+        if b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n: u64 = national.parse().ok()?;
+        let block = usize::try_from(n / 10_000 - FIRST_BLOCK).ok()?;
+        (block < BLOCKS).then_some((n, block))
+    }
+
+    /// What is known of a block: valid, invalid, or not asked yet.
+    pub fn known(block: usize) -> Option<bool> {
+        match table()[block].load(Ordering::Relaxed) {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Keeps the general parser's answer for a block.
+    pub fn learn(block: usize, valid: bool) {
+        table()[block].store(if valid { 1 } else { 2 }, Ordering::Relaxed);
     }
 }
 
@@ -185,6 +253,30 @@ mod tests {
             assert!(Msisdn::parse(bad, Region::CN).is_err(), "{bad:?}");
         }
         assert!(Msisdn::parse(&"9".repeat(10_000), Region::CN).is_err());
+    }
+
+    /// The block table must give exactly the general parser's answer.
+    #[test]
+    fn chinese_mobile_fast_path_agrees_with_the_parser() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..8_000u64 {
+            // A simple LCG spreads numbers over every 13x–19x block.
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let national = 13_000_000_000 + (x >> 11) % 7_000_000_000;
+            let forms = [national.to_string(), format!("+86{national}")];
+            let form = &forms[usize::try_from(i % 2).unwrap()];
+            let slow = phonenumber::parse(Some(Region::CN), form.as_str())
+                .ok()
+                .filter(phonenumber::is_valid)
+                .map(|p| p.format().mode(phonenumber::Mode::E164).to_string());
+            // Twice: the first may fill the table, the second must read it.
+            for _ in 0..2 {
+                let fast = Msisdn::parse(form, Region::CN).ok().map(|m| m.to_string());
+                assert_eq!(fast, slow, "{form}");
+            }
+        }
     }
 
     #[test]
