@@ -45,6 +45,8 @@ mod links;
 pub mod model;
 pub mod normalise;
 pub mod quality;
+#[cfg(test)]
+mod reference;
 pub mod store;
 pub mod train;
 pub mod triage;

@@ -1,0 +1,39 @@
+//! Single-thread `Model::classify` throughput only (no training, no baseline): the quick loop
+//! for profiling the hot path.
+//!
+//! `cargo run -p classify --release --example throughput -- [rounds]`
+
+use classify::Model;
+use classify::datasets::{Source, load, shared_data_dir};
+use std::time::Instant;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let Some(dir) = shared_data_dir() else {
+        eprintln!("shared data not found: nothing to time");
+        return Ok(());
+    };
+    let mut messages = Vec::new();
+    for s in Source::ALL {
+        messages.extend(load(&dir, s)?);
+    }
+    let model = Model::default_model()?;
+    let mut best = 0f64;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let mut sink = 0usize;
+        for m in &messages {
+            sink = sink.wrapping_add(model.classify(&m.text).category.len());
+        }
+        std::hint::black_box(sink);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = messages.len() as f64 / t.elapsed().as_secs_f64();
+        best = best.max(rate);
+        println!("{rate:>12.0} msg/s");
+    }
+    println!("best {best:.0} msg/s over {} messages", messages.len());
+    Ok(())
+}
