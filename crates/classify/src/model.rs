@@ -184,11 +184,20 @@ impl Model {
     pub(crate) fn logits_of_ids(&self, ids: &[u32], out: &mut [f32; MAX_LABELS]) {
         let k = self.labels.len();
         let mut acc = [0i32; MAX_LABELS];
-        for &id in ids {
-            let base = id as usize * k;
-            if let Some(row) = self.weights.get(base..base + k) {
-                for (a, &w) in acc.iter_mut().zip(row) {
-                    *a += i32::from(w);
+        // A row length known at compile time lets the compiler unroll the row sum and drop
+        // the inner loop; the five-label default model is the case that matters.
+        match k {
+            5 => sum_rows::<5>(&self.weights, ids, &mut acc),
+            3 => sum_rows::<3>(&self.weights, ids, &mut acc),
+            2 => sum_rows::<2>(&self.weights, ids, &mut acc),
+            _ => {
+                for &id in ids {
+                    let base = id as usize * k;
+                    if let Some(row) = self.weights.get(base..base + k) {
+                        for (a, &w) in acc.iter_mut().zip(row) {
+                            *a += i32::from(w);
+                        }
+                    }
                 }
             }
         }
@@ -199,4 +208,21 @@ impl Model {
             out[c] = self.bias[c] + acc[c] as f32 * v;
         }
     }
+}
+
+/// Adds the `K` weights of each id's row to `acc` (ids out of range add nothing, as in the
+/// general loop).
+#[inline]
+fn sum_rows<const K: usize>(weights: &[i8], ids: &[u32], acc: &mut [i32; MAX_LABELS]) {
+    let mut sum = [0i32; K];
+    for &id in ids {
+        let base = id as usize * K;
+        if let Some(row) = weights.get(base..base + K) {
+            let row: &[i8; K] = row.try_into().unwrap_or(&[0; K]);
+            for c in 0..K {
+                sum[c] += i32::from(row[c]);
+            }
+        }
+    }
+    acc[..K].copy_from_slice(&sum);
 }
