@@ -63,14 +63,5 @@ pub use reputation::{
 };
 pub use strength::{Strength, StrengthOf, strength};
 
-/// A wire name that is not one of the known values.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} {value:?}; expected one of: {expected}")]
-pub struct ParseError {
-    /// Which enumeration was parsed.
-    pub kind: &'static str,
-    /// What was given (first 64 characters).
-    pub value: String,
-    /// The accepted names.
-    pub expected: &'static str,
-}
+/// A wire name that is not one of the known values (the domain's error, under this crate's name).
+pub use domain::ParseKindError as ParseError;

@@ -1,7 +1,6 @@
 //! Small enumerations with stable wire names.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +27,14 @@ pub struct ParseKindError {
     pub expected: &'static str,
 }
 
+/// Declares an enumeration with stable snake_case wire names: serde, `Display`, `FromStr` (with a
+/// [`ParseKindError`] naming the accepted values) and `ALL`. Exported so that other domain crates
+/// declare theirs the same way; the using crate needs `serde` as a dependency.
+#[macro_export]
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
@@ -45,16 +48,18 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
         }
 
-        impl FromStr for $name {
-            type Err = ParseKindError;
+        impl ::core::str::FromStr for $name {
+            type Err = $crate::ParseKindError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($wire => Ok($name::$variant),)+
-                    _ => Err(ParseKindError {
+                    _ => Err($crate::ParseKindError {
                         kind: $kind,
                         value: s.chars().take(64).collect(),
                         expected: concat!($($wire, " "),+),
