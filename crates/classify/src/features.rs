@@ -95,6 +95,12 @@ pub fn extract(n: &Normalised, bits: u32, out: &mut Vec<u32>) {
     let mut amount = false;
     let mut discount = false;
     let mut prev_char = ' ';
+    // Substring checks for the structure features, done on the way: the normaliser never
+    // puts a space next to a Chinese character, so "退订" in the text is '订' right after
+    // '退' in the token stream, and the English phrases need a Latin word to be there.
+    let mut has_latin = false;
+    let (mut opt_out_zh, mut zhe, mut zhe_context) = (false, false, false);
+    let (mut open_bracket, mut close_bracket) = (false, false);
     let mut pos = 0;
     let mut chars = n.text.char_indices().peekable();
     while let Some((at, c)) = chars.next() {
@@ -108,6 +114,7 @@ pub fn extract(n: &Normalised, bits: u32, out: &mut Vec<u32>) {
                 .map_or(bytes.len(), |p| at + p);
             pos = end;
             let word = &bytes[at..end];
+            has_latin = true;
             if word == b"off" && matches!(prev_char, NUM | '%') {
                 discount = true;
             }
@@ -140,6 +147,16 @@ pub fn extract(n: &Normalised, bits: u32, out: &mut Vec<u32>) {
                 amount = true;
                 discount |= matches!(c, '折' | '%');
             }
+            match c {
+                '订' => opt_out_zh |= prev_char == '退',
+                '收' => opt_out_zh |= prev_char == '拒',
+                '折' => zhe = true,
+                '场' => zhe_context |= prev_char == '全',
+                '至' => zhe_context |= prev_char == '低',
+                '【' => open_bracket = true,
+                '】' => close_bracket = true,
+                _ => {}
+            }
             let ideo = is_ideograph(c);
             has_cjk |= ideo;
             (char_hash(c), ideo)
@@ -159,13 +176,11 @@ pub fn extract(n: &Normalised, bits: u32, out: &mut Vec<u32>) {
     }
     let s = &n.structure;
     let text = n.text.as_str();
-    let signature_start = text.starts_with('【') && text.contains('】');
-    let signature_end = text.ends_with('】') && text.contains('【');
-    let opt_out_zh = text.contains("退订") || text.contains("拒收");
-    let opt_out_en =
-        text.contains("stop") || text.contains("unsubscribe") || text.contains("opt out");
-    let discount = discount
-        || text.contains("折") && has_cjk && (text.contains("全场") || text.contains("低至"));
+    let signature_start = text.starts_with('【') && close_bracket;
+    let signature_end = text.ends_with('】') && open_bracket;
+    let opt_out_en = has_latin
+        && (text.contains("stop") || text.contains("unsubscribe") || text.contains("opt out"));
+    let discount = discount || zhe && has_cjk && zhe_context;
     let chars = s.chars;
     let segments = if text.is_ascii() {
         chars.div_ceil(153).max(1)

@@ -33,6 +33,7 @@ const TLDS: &[&str] = &[
 ];
 
 /// Characters that may continue a link.
+#[inline]
 pub(crate) fn is_urlish(c: char) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(

@@ -85,8 +85,13 @@ impl T2s {
         } else if u < 0x2E80 {
             c
         } else {
-            self.rest.get(&c).copied().unwrap_or(c)
+            self.rare(c)
         }
+    }
+
+    #[cold]
+    fn rare(&self, c: char) -> char {
+        self.rest.get(&c).copied().unwrap_or(c)
     }
 }
 
@@ -175,7 +180,8 @@ fn nfkc_into(text: &str, out: &mut Vec<char>) {
     };
     for (at, c) in text.char_indices() {
         let u = c as u32;
-        let image = if u < 0x80 {
+        let image = if u < 0x80 || (0x4E00..=0x9FFF).contains(&u) {
+            // ASCII and the main CJK block: boundaries that NFKC leaves alone.
             Some(c)
         } else if u <= 0xFFFF {
             match table[u as usize] {
@@ -337,6 +343,7 @@ impl Normaliser {
 }
 
 /// Emits `c`, first emitting a pending space only where it separates two Latin words.
+#[inline]
 fn push(out: &mut Normalised, c: char, pending_space: &mut bool) {
     if *pending_space {
         let prev_latin = out
