@@ -172,6 +172,7 @@ fn nfkc_into(text: &str, out: &mut Vec<char>) {
     let table = nfkc_table();
     // The current segment starts at byte `start`; `simple` is its one boundary character's
     // image while it holds only that.
+    out.reserve(text.len());
     let mut start = 0;
     let mut simple: Option<char> = None;
     let flush = |out: &mut Vec<char>, simple: Option<char>, seg: &str| match simple {
@@ -252,8 +253,15 @@ impl Normaliser {
             let c = chars[i];
             if is_ideograph(c) {
                 // Ideographs are never space, control, Latin, digit or cased: straight to
-                // Traditional → Simplified.
-                push(out, table.get(c), &mut pending_space);
+                // Traditional → Simplified. A pending space is dropped unless the character
+                // written is Latin (as `push` decides), which a simplified ideograph is not.
+                let s = table.get(c);
+                if pending_space && (s.is_ascii_alphanumeric() || s == '\'') {
+                    push(out, s, &mut pending_space);
+                } else {
+                    pending_space = false;
+                    out.text.push(s);
+                }
                 i += 1;
                 continue;
             }
