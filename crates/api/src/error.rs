@@ -73,7 +73,10 @@ impl From<GatewayError> for ApiError {
             GatewayError::DuplicateComplaint(_) | GatewayError::SuspensionState(_) => {
                 StatusCode::CONFLICT
             }
-            GatewayError::TooManyComplaints { .. } => StatusCode::TOO_MANY_REQUESTS,
+            GatewayError::TooManyComplaints { .. } | GatewayError::TooManyRequests(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            GatewayError::InvalidCode(_) => StatusCode::UNAUTHORIZED,
             GatewayError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };

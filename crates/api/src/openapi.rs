@@ -4,8 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::handlers::{
-    audit, complaints, consents, health, inbound, messages, phones, reports, senders, suspension,
-    unsubscribe,
+    audit, complaints, consents, health, inbound, messages, phones, portal, reports, senders,
+    suspension, unsubscribe,
 };
 
 struct Bearer;
@@ -31,6 +31,7 @@ impl Modify for Bearer {
         phones::inbox,
         inbound::receive, unsubscribe::show, unsubscribe::confirm,
         audit::head,
+        portal::send_code, portal::login, portal::consents, portal::choose,
         complaints::file, complaints::list, complaints::show, complaints::evidence,
         suspension::show, suspension::change,
         reports::senders,

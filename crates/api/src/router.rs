@@ -10,8 +10,8 @@ use utoipa::OpenApi;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::handlers::{
-    audit, complaints, consents, health, inbound, messages, phones, reports, senders, suspension,
-    unsubscribe,
+    audit, complaints, consents, health, inbound, messages, phones, portal, portal_page, reports,
+    senders, suspension, unsubscribe,
 };
 use crate::openapi::ApiDoc;
 
@@ -32,6 +32,13 @@ pub fn app(state: AppState) -> Router {
             get(unsubscribe::show).post(unsubscribe::confirm),
         )
         .route("/v1/audit/head", get(audit::head))
+        .route("/portal", get(portal_page::page))
+        .route("/v1/portal/code", post(portal::send_code))
+        .route("/v1/portal/session", post(portal::login))
+        .route(
+            "/v1/portal/consents",
+            get(portal::consents).post(portal::choose),
+        )
         .route(
             "/v1/complaints",
             post(complaints::file).get(complaints::list),

@@ -57,6 +57,10 @@ pub fn strength(event: &ConsentEvent) -> StrengthOf {
             Strength::Confirmed,
             "the consumer replied to an SMS from the platform's number".to_string(),
         ),
+        "consumer" => (
+            Strength::Confirmed,
+            "the consumer proved their number in the platform's portal".to_string(),
+        ),
         "link" => (
             Strength::Confirmed,
             "the consumer used the platform's own consent page".to_string(),
@@ -116,6 +120,7 @@ mod tests {
         for (actor, source) in [
             ("reply", ConsentSource::Reply),
             ("link", ConsentSource::Portal),
+            ("consumer", ConsentSource::Portal),
             ("admin", ConsentSource::Portal),
             ("admin", ConsentSource::App),
             ("platform", ConsentSource::App),

@@ -58,6 +58,12 @@ pub enum GatewayError {
     /// A suspension change that does not apply to the sender's current state.
     #[error("{0}")]
     SuspensionState(String),
+    /// Too many requests of this kind for this phone; retry after the stated time.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// A portal code or session that is wrong, expired or used up.
+    #[error("{0}")]
+    InvalidCode(String),
     /// The dispatch queue is full: the caller should retry later.
     #[error("the dispatch queue is full; retry later")]
     Busy,
@@ -84,6 +90,8 @@ impl GatewayError {
             GatewayError::TooManyComplaints { .. } => "too_many_complaints",
             GatewayError::UnknownMessage(_) => "unknown_message",
             GatewayError::SuspensionState(_) => "suspension_state",
+            GatewayError::TooManyRequests(_) => "too_many_requests",
+            GatewayError::InvalidCode(_) => "invalid_code",
             GatewayError::Busy => "busy",
             GatewayError::Store(_) => "storage_error",
         }

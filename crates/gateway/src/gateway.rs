@@ -56,6 +56,8 @@ pub struct Gateway {
     pub(crate) cancelled: AtomicU64,
     /// Serialises sender registration (source-number extensions are allocated in order).
     registering: Mutex<()>,
+    /// Consumer portal codes and sessions.
+    pub(crate) portal: crate::portal::Portal,
     /// The reply parser and replay locks.
     pub(crate) replies: crate::inbound::Replies,
     /// The content classifier, if `[classify]` put one on the send path.
@@ -108,6 +110,7 @@ impl Gateway {
             handed_off: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
             registering: Mutex::new(()),
+            portal: crate::portal::Portal::default(),
             replies: crate::inbound::Replies::default(),
             classifier: std::sync::OnceLock::new(),
             enforcement: crate::complaints::Enforcement::default(),

@@ -36,6 +36,7 @@ mod gateway;
 mod inbound;
 mod lookup;
 mod notices;
+mod portal;
 mod smpp_access;
 mod submit;
 mod texthash;

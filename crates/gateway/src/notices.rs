@@ -120,13 +120,27 @@ impl Gateway {
             }
         }
         let text = notice_text(notice, phone, &fresh, &self.config.platform_number);
+        self.send_platform_message(phone, text, Category::Transactional, source_number)
+            .map(Some)
+    }
+
+    /// Records and queues a message the platform sends in its own name (never a merchant's:
+    /// no merchant's caps, suspension or the consumer's opt-outs apply to it).
+    pub(crate) fn send_platform_message(
+        &self,
+        phone: Msisdn,
+        text: String,
+        category: Category,
+        source_number: &str,
+    ) -> Result<u64, GatewayError> {
+        let now = self.clock.now();
         let to = phone.to_string();
         let ids = self.store.insert_messages(&[NewMessage {
             sender: PLATFORM_SENDER,
             to: &to,
             phone: Some(phone),
             text: &text,
-            category: Category::Transactional,
+            category,
             verdict: Verdict::Accepted,
             reasons: &[],
             decided_at: now,
@@ -135,7 +149,9 @@ impl Gateway {
             content_scores: None,
         }])?;
         let Some(&id) = ids.first() else {
-            return Ok(None);
+            return Err(GatewayError::InvalidField(
+                "the store returned no id for the platform's message".into(),
+            ));
         };
         self.enqueue(Outbound {
             id,
@@ -143,10 +159,10 @@ impl Gateway {
             source_number: source_number.to_string(),
             phone,
             text,
-            category: Category::Transactional,
+            category,
             decided_at: now,
         });
-        Ok(Some(id))
+        Ok(id)
     }
 }
 

@@ -7,6 +7,8 @@ pub mod health;
 pub mod inbound;
 pub mod messages;
 pub mod phones;
+pub mod portal;
+pub mod portal_page;
 pub mod reports;
 mod reports_page;
 pub mod senders;

@@ -1,0 +1,50 @@
+//! `/portal`: the consumer portal as one self-contained page (no external assets) over the
+//! `/v1/portal/*` API: enter your number, enter the code it received, see every shop that may
+//! send you marketing, and refuse one or all.
+
+use axum::response::Html;
+
+const PAGE: &str = r##"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>营销短信授权 · Marketing consent</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
+input,button{font-size:1rem;padding:.4rem .6rem;margin:.2rem 0}button{cursor:pointer}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}
+.hidden{display:none}.err{color:#b00}.ok{color:#070}
+</style></head><body>
+<h1>营销短信授权 <small>Marketing consent</small></h1>
+<p>查看并管理哪些商家可以给您发营销短信。See and control which shops may send you marketing.</p>
+<section id="s1"><label>手机号 Phone <input id="phone" inputmode="tel" autocomplete="tel"></label>
+<button id="send">发送验证码 Send code</button></section>
+<section id="s2" class="hidden"><label>验证码 Code <input id="code" inputmode="numeric" maxlength="6"></label>
+<button id="login">确认 Verify</button></section>
+<section id="s3" class="hidden">
+<p><button id="all">拒收全部商家营销短信 Refuse all shop marketing</button></p>
+<table><thead><tr><th>商家 Shop</th><th>状态 State</th><th></th></tr></thead><tbody id="rows"></tbody></table>
+</section>
+<p id="msg" role="status"></p>
+<script>
+let token=null;const $=id=>document.getElementById(id);
+const say=(t,bad)=>{$("msg").textContent=t;$("msg").className=bad?"err":"ok"};
+async function call(method,path,body){
+  const r=await fetch(path,{method,headers:Object.assign({"content-type":"application/json"},token?{authorization:"Bearer "+token}:{}),body:body?JSON.stringify(body):undefined});
+  const v=await r.json().catch(()=>({}));if(!r.ok)throw new Error((v.error&&v.error.message)||r.status);return v}
+async function load(){const v=await call("GET","/v1/portal/consents");const rows=$("rows");rows.textContent="";
+  for(const s of v.senders){const tr=document.createElement("tr");
+    const b=document.createElement("button");const out=s.state==="consented";
+    b.textContent=out?"拒收 Refuse":"允许 Allow";b.onclick=()=>choose(out?"opt_out":"opt_in",s.sender_id);
+    for(const t of ["#"+s.sender_id,s.state]){const td=document.createElement("td");td.textContent=t;tr.appendChild(td)}
+    const td=document.createElement("td");td.appendChild(b);tr.appendChild(td);rows.appendChild(tr)}
+  say(v.platform_opted_out?"已拒收全部商家营销 All shop marketing refused":"")}
+async function choose(action,sender_id){try{await call("POST","/v1/portal/consents",sender_id?{action,sender_id}:{action});await load()}catch(e){say(e.message,true)}}
+$("send").onclick=async()=>{try{await call("POST","/v1/portal/code",{phone:$("phone").value});$("s2").classList.remove("hidden");say("验证码已发送 Code sent")}catch(e){say(e.message,true)}};
+$("login").onclick=async()=>{try{const v=await call("POST","/v1/portal/session",{phone:$("phone").value,code:$("code").value});token=v.token;
+  $("s1").classList.add("hidden");$("s2").classList.add("hidden");$("s3").classList.remove("hidden");await load()}catch(e){say(e.message,true)}};
+$("all").onclick=()=>choose("opt_out",null);
+</script></body></html>"##;
+
+/// The consumer portal page.
+pub async fn page() -> Html<&'static str> {
+    Html(PAGE)
+}

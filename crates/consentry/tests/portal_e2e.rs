@@ -1,0 +1,306 @@
+//! The consumer portal through HTTP: a consumer proves their number with a code sent by SMS,
+//! sees every shop in their ledger, and refuses or allows marketing — which the send path obeys.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PHONE: &str = "13800138000";
+
+fn ad(shop: &str) -> String {
+    format!("【{shop}】双11全场5折，回T退订")
+}
+
+/// The six-digit code in the newest verification SMS the handset received.
+async fn code_from_inbox(srv: &common::Server) -> String {
+    let inbox = srv.inbox(PHONE).await;
+    let text = inbox
+        .iter()
+        .rev()
+        .find(|m| m["category"] == "verification")
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .expect("a verification SMS");
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("six digits")
+        .to_string()
+}
+
+/// Asks for a code, reads it from the handset, and exchanges it for a session token.
+async fn login(srv: &common::Server) -> String {
+    let (s, _) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/code",
+            None,
+            Some(json!({"phone": PHONE})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let code = code_from_inbox(srv).await;
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/session",
+            None,
+            Some(json!({"phone": PHONE, "code": code})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+async fn as_consumer(
+    srv: &common::Server,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    srv.call(method, path, Some(token), body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_proves_their_number_sees_their_ledger_and_refuses_marketing() {
+    let srv = common::start("2026-11-11T02:00:00Z").await;
+    let (shop_id, shop) = srv.shop("好店").await;
+    let (_, other) = srv.shop("别家").await;
+    srv.consent(&shop, PHONE, "opt_in", "sender").await;
+    assert_eq!(
+        srv.send(&shop, PHONE, &ad("好店"), "marketing").await["status"],
+        "accepted"
+    );
+
+    // Nothing without proof.
+    let (s, v) = srv
+        .call(Method::GET, "/v1/portal/consents", None, None)
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (s, _) = srv
+        .call(Method::GET, "/v1/portal/consents", Some(&srv.admin), None)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "an admin key is not a consumer session"
+    );
+
+    // A code by SMS; a second one within the minute is refused.
+    let (s, _) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/code",
+            None,
+            Some(json!({"phone": PHONE})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/code",
+            None,
+            Some(json!({"phone": PHONE})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_requests"))
+    );
+    let code = code_from_inbox(&srv).await;
+
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/session",
+            None,
+            Some(json!({"phone": PHONE, "code": wrong})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_code"))
+    );
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/session",
+            None,
+            Some(json!({"phone": PHONE, "code": code})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().unwrap().to_string();
+    // A code works once.
+    let (s, _) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/session",
+            None,
+            Some(json!({"phone": PHONE, "code": code})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A consumer session opens nothing else.
+    let (s, _) = srv
+        .call(Method::GET, "/v1/senders", Some(&token), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // The consumer sees the shop that recorded their consent.
+    let (s, view) = as_consumer(&srv, Method::GET, "/v1/portal/consents", &token, None).await;
+    assert_eq!(s, StatusCode::OK, "{view}");
+    assert_eq!(view["phone"], "+8613800138000");
+    assert_eq!(view["senders"][0]["sender_id"].as_u64(), Some(shop_id));
+    assert_eq!(view["senders"][0]["state"], "consented");
+
+    // "Refuse all shop marketing": recorded as the consumer's own, confirmed choice.
+    let (s, e) = as_consumer(
+        &srv,
+        Method::POST,
+        "/v1/portal/consents",
+        &token,
+        Some(json!({"action": "opt_out"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    assert_eq!(
+        (
+            e["scope"].as_str(),
+            e["source"].as_str(),
+            e["actor"].as_str()
+        ),
+        (Some("platform"), Some("portal"), Some("consumer"))
+    );
+    srv.clock.advance(jiff::SignedDuration::from_hours(24));
+    let d = srv.send(&shop, PHONE, &ad("好店"), "marketing").await;
+    assert_eq!(common::codes(&d), vec!["opted_out"]);
+
+    // Sessions last an hour: a day later the consumer proves their number again.
+    let (s, _) = as_consumer(&srv, Method::GET, "/v1/portal/consents", &token, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the session expired");
+    let token = login(&srv).await;
+
+    // Then one shop allowed again, and only that one.
+    let (s, _) = as_consumer(
+        &srv,
+        Method::POST,
+        "/v1/portal/consents",
+        &token,
+        Some(json!({"action": "opt_in", "sender_id": shop_id})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    srv.clock.advance(jiff::SignedDuration::from_hours(24));
+    assert_eq!(
+        srv.send(&shop, PHONE, &ad("好店"), "marketing").await["status"],
+        "accepted"
+    );
+    assert_eq!(
+        common::codes(&srv.send(&other, PHONE, &ad("别家"), "marketing").await),
+        vec!["opted_out"]
+    );
+
+    // Bad input: unknown shop, unknown fields.
+    let token = login(&srv).await;
+    let (s, v) = as_consumer(
+        &srv,
+        Method::POST,
+        "/v1/portal/consents",
+        &token,
+        Some(json!({"action": "opt_in", "sender_id": 999})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_sender"))
+    );
+    let (s, v) = as_consumer(
+        &srv,
+        Method::POST,
+        "/v1/portal/consents",
+        &token,
+        Some(json!({"action": "opt_in", "scope": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_burns_the_code() {
+    let srv = common::start("2026-11-11T02:00:00Z").await;
+    let (s, _) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/code",
+            None,
+            Some(json!({"phone": PHONE})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let code = code_from_inbox(&srv).await;
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for _ in 0..5 {
+        let (s, _) = srv
+            .call(
+                Method::POST,
+                "/v1/portal/session",
+                None,
+                Some(json!({"phone": PHONE, "code": wrong})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, _) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/session",
+            None,
+            Some(json!({"phone": PHONE, "code": code})),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "five wrong guesses burn the right code too"
+    );
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/code",
+            None,
+            Some(json!({"phone": "12345"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_number"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_page_is_self_contained() {
+    let srv = common::start("2026-11-11T02:00:00Z").await;
+    let resp = srv
+        .http
+        .get(format!("{}/portal", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("/v1/portal/code") && html.contains("/v1/portal/session"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external assets"
+    );
+}

@@ -1,0 +1,206 @@
+//! The consumer portal: a consumer proves their number with a one-time code sent to it, then
+//! sees their whole ledger and changes it.
+//!
+//! Only a phone's owner may read its ledger (it names every shop they dealt with), so the portal
+//! answers nothing before the code. Codes and sessions are short-lived and kept in memory: a
+//! restart asks the consumer for a new code, which costs them one SMS and loses nothing. Only
+//! hashes are kept. Consent given here is recorded with source `portal` and actor `consumer`:
+//! the platform saw the consumer prove their number, so it counts as `confirmed` consent.
+
+use domain::{ConsentAction, ConsentSource, Msisdn, Scope, SenderId, Timestamp};
+use ledger::ConsentEvent;
+use parking_lot::Mutex;
+use rand::Rng;
+use rustc_hash::FxHashMap;
+use sha2::{Digest, Sha256};
+use store::NewConsent;
+
+use crate::access::{hash_key, new_key};
+use crate::notices::PLATFORM_SENDER;
+use crate::{ConsentsView, Gateway, GatewayError, Principal};
+
+/// How long a code is good for.
+const CODE_SECS: i64 = 10 * 60;
+/// Wrong guesses before a code is burnt.
+const MAX_ATTEMPTS: u32 = 5;
+/// At most one code a minute, and this many a day, per phone.
+const RESEND_SECS: i64 = 60;
+const CODES_PER_DAY: u32 = 5;
+/// How long a session lasts.
+const SESSION_SECS: i64 = 60 * 60;
+
+struct Pending {
+    hash: [u8; 32],
+    expires: i64,
+    attempts: u32,
+}
+
+#[derive(Default)]
+struct Sent {
+    day: i64,
+    today: u32,
+    last: i64,
+}
+
+/// Codes waiting to be entered and live sessions.
+#[derive(Default)]
+pub(crate) struct Portal {
+    codes: Mutex<FxHashMap<u64, Pending>>,
+    sent: Mutex<FxHashMap<u64, Sent>>,
+    sessions: Mutex<FxHashMap<String, (Msisdn, i64)>>,
+}
+
+fn code_hash(phone: Msisdn, code: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(phone.as_u64().to_be_bytes());
+    h.update(code.as_bytes());
+    h.finalize().into()
+}
+
+fn code_text(phone: Msisdn, code: &str) -> String {
+    if phone.country_code() == 86 {
+        format!(
+            "【消费者保护】您的验证码是 {code}，10分钟内有效，用于查看和管理您的营销短信授权。请勿告诉他人。"
+        )
+    } else {
+        format!(
+            "Your consentry code is {code}. It expires in 10 minutes and lets you see and change who may send you marketing. Never share it."
+        )
+    }
+}
+
+impl Gateway {
+    /// Sends a one-time code to `phone` (at most one a minute and five a day).
+    pub fn portal_send_code(&self, phone: &str) -> Result<(), GatewayError> {
+        let phone = Msisdn::parse(phone, self.policy.region())?;
+        let now = self.clock.now().as_second();
+        {
+            let mut sent = self.portal.sent.lock();
+            let s = sent.entry(phone.as_u64()).or_default();
+            let day = now.div_euclid(86_400);
+            if s.day != day {
+                *s = Sent {
+                    day,
+                    today: 0,
+                    last: 0,
+                };
+            }
+            if now - s.last < RESEND_SECS {
+                return Err(GatewayError::TooManyRequests(format!(
+                    "a code was sent less than {RESEND_SECS} s ago"
+                )));
+            }
+            if s.today >= CODES_PER_DAY {
+                return Err(GatewayError::TooManyRequests(format!(
+                    "at most {CODES_PER_DAY} codes a day"
+                )));
+            }
+            s.today += 1;
+            s.last = now;
+        }
+        let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+        self.portal.codes.lock().insert(
+            phone.as_u64(),
+            Pending {
+                hash: code_hash(phone, &code),
+                expires: now + CODE_SECS,
+                attempts: 0,
+            },
+        );
+        let source = self.config.platform_number.clone();
+        self.send_platform_message(
+            phone,
+            code_text(phone, &code),
+            domain::Category::Verification,
+            &source,
+        )?;
+        Ok(())
+    }
+
+    /// Exchanges a correct code for a session token (shown once; only its hash is kept).
+    pub fn portal_login(&self, phone: &str, code: &str) -> Result<(Msisdn, String), GatewayError> {
+        let phone = Msisdn::parse(phone, self.policy.region())?;
+        let now = self.clock.now().as_second();
+        let wrong = || GatewayError::InvalidCode("the code is wrong or has expired".into());
+        {
+            let mut codes = self.portal.codes.lock();
+            let Some(p) = codes.get_mut(&phone.as_u64()) else {
+                return Err(wrong());
+            };
+            if p.expires < now || p.attempts >= MAX_ATTEMPTS {
+                codes.remove(&phone.as_u64());
+                return Err(wrong());
+            }
+            if p.hash != code_hash(phone, code.trim()) {
+                p.attempts += 1;
+                return Err(wrong());
+            }
+            codes.remove(&phone.as_u64());
+        }
+        let token = new_key("cs_consumer_");
+        let mut sessions = self.portal.sessions.lock();
+        sessions.retain(|_, (_, expires)| *expires > now);
+        sessions.insert(hash_key(&token), (phone, now + SESSION_SECS));
+        Ok((phone, token))
+    }
+
+    /// The phone a live session token belongs to.
+    #[must_use]
+    pub fn portal_session(&self, token: &str) -> Option<Msisdn> {
+        if token.len() > 256 {
+            return None;
+        }
+        let now = self.clock.now().as_second();
+        let sessions = self.portal.sessions.lock();
+        sessions
+            .get(&hash_key(token))
+            .filter(|(_, expires)| *expires > now)
+            .map(|(phone, _)| *phone)
+    }
+
+    /// The consumer's whole ledger: every shop, as of `at` (now if absent).
+    pub fn portal_consents(
+        &self,
+        phone: Msisdn,
+        at: Option<Timestamp>,
+    ) -> Result<ConsentsView, GatewayError> {
+        self.consents(Principal::Admin, &phone.to_string(), at)
+    }
+
+    /// Records the consumer's own choice: for one shop, or for every shop's marketing.
+    pub fn portal_record(
+        &self,
+        phone: Msisdn,
+        action: ConsentAction,
+        sender: Option<SenderId>,
+    ) -> Result<ConsentEvent, GatewayError> {
+        if let Some(id) = sender
+            && (id == PLATFORM_SENDER || self.access.sender(id).is_none())
+        {
+            return Err(GatewayError::UnknownSender(id.0));
+        }
+        let event = NewConsent {
+            phone,
+            scope: if sender.is_some() {
+                Scope::Sender
+            } else {
+                Scope::Platform
+            },
+            sender,
+            action,
+            source: ConsentSource::Portal,
+            evidence: "consumer portal, number proven by one-time code".into(),
+            actor: "consumer".into(),
+            at: self.clock.now(),
+        };
+        let mut events = self.commit_consents(&[event])?;
+        if action == ConsentAction::OptOut {
+            // Marketing held for quiet hours is not sent after the consumer said no.
+            let targets: Vec<SenderId> = sender.into_iter().collect();
+            self.cancel_deferred(phone, &targets, self.clock.now())?;
+        }
+        events
+            .pop()
+            .ok_or_else(|| GatewayError::InvalidField("no event recorded".into()))
+    }
+}
