@@ -125,6 +125,47 @@ fn t2s_table() -> &'static T2s {
     })
 }
 
+/// For each BMP character that the normaliser writes as a single character without looking
+/// at its neighbours (not whitespace, control, ASCII letter or digit): that character,
+/// lowercased and simplified exactly as the general path does; 0 for the others. One
+/// lookup per character instead of the whitespace, control, case and Traditional →
+/// Simplified tests one after another.
+fn simple_table() -> &'static [u16] {
+    static TABLE: OnceLock<Vec<u16>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let t2s = t2s_table();
+        (0..=0xFFFFu32)
+            .map(|u| {
+                let Some(c) = char::from_u32(u) else {
+                    return 0;
+                };
+                if c.is_whitespace() || c.is_control() || c.is_ascii_alphanumeric() {
+                    return 0;
+                }
+                let lower = if c.is_ascii() {
+                    c.to_ascii_lowercase()
+                } else {
+                    let l = if is_ideograph(c) {
+                        c
+                    } else {
+                        c.to_lowercase().next().unwrap_or(c)
+                    };
+                    t2s.get(l)
+                };
+                u16::try_from(u32::from(lower)).unwrap_or(0)
+            })
+            .collect()
+    })
+}
+
+#[inline]
+fn simple_char(table: &[u16], c: char) -> Option<char> {
+    match table.get(c as usize).copied() {
+        None | Some(0) => None,
+        Some(m) => char::from_u32(u32::from(m)),
+    }
+}
+
 /// What NFKC does to a BMP character standing alone, for characters that are a
 /// normalisation boundary (canonical combining class 0, never composed with what precedes
 /// them, and decomposing to such a character): the character it becomes, or 0 for "not a
@@ -246,16 +287,16 @@ impl Normaliser {
         }
         out.structure.chars = u32::try_from(self.chars.len()).unwrap_or(u32::MAX);
         let table = t2s_table();
+        let simple = simple_table();
         let chars = &self.chars;
         let mut pending_space = false;
         let mut i = 0;
         while i < chars.len() {
             let c = chars[i];
-            if is_ideograph(c) {
-                // Ideographs are never space, control, Latin, digit or cased: straight to
-                // Traditional → Simplified. A pending space is dropped unless the character
-                // written is Latin (as `push` decides), which a simplified ideograph is not.
-                let s = table.get(c);
+            if let Some(s) = simple_char(simple, c) {
+                // Not space, control, Latin letter or digit: written as its lowercase,
+                // simplified form. A pending space is dropped unless the character written
+                // is Latin (as `push` decides).
                 if pending_space && (s.is_ascii_alphanumeric() || s == '\'') {
                     push(out, s, &mut pending_space);
                 } else {
