@@ -145,16 +145,12 @@ pub fn extract(n: &Normalised, bits: u32, out: &mut Vec<u32>) {
                 // English is spelt every which way ("txt", "msg", "2nite", "FREEmsg"), and
                 // sub-word pieces carry what whole words miss. +0.010 F1 on UCI in 5-fold
                 // cross-validation over train + validation; Chinese is unaffected.
-                let mut w = [0u8; 3];
-                let marked = std::iter::once(b'^')
-                    .chain(word.iter().copied())
-                    .chain([b'$']);
-                for (i, b) in marked.enumerate() {
-                    w = [w[1], w[2], b];
-                    if i >= 2 {
-                        out.push(bucket(word_hash(&w) ^ SEED_CHAR));
-                    }
+                let (mut a, mut b) = (b'^', word[0]);
+                for &c in &word[1..] {
+                    out.push(bucket(word_hash(&[a, b, c]) ^ SEED_CHAR));
+                    (a, b) = (b, c);
                 }
+                out.push(bucket(word_hash(&[a, b, b'$']) ^ SEED_CHAR));
             }
             (word_hash(word), false)
         } else if c == ' ' {
