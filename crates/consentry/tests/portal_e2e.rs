@@ -159,6 +159,10 @@ async fn a_consumer_proves_their_number_sees_their_ledger_and_refuses_marketing(
     assert_eq!(view["phone"], "+8613800138000");
     assert_eq!(view["senders"][0]["sender_id"].as_u64(), Some(shop_id));
     assert_eq!(view["senders"][0]["state"], "consented");
+    assert_eq!(
+        view["senders"][0]["name"], "好店",
+        "the consumer sees the shop's name"
+    );
 
     // "Refuse all shop marketing": recorded as the consumer's own, confirmed choice.
     let (s, e) = as_consumer(

@@ -35,6 +35,8 @@ pub struct ConsentRequest {
 pub struct SenderLine {
     /// The sender.
     pub sender_id: SenderId,
+    /// Its display name (what a consumer recognises).
+    pub name: Option<String>,
     /// `consented`, `opted_out` or `no_consent`.
     pub state: &'static str,
     /// The event that decided it.
@@ -189,12 +191,12 @@ impl Gateway {
         let mut senders: Vec<SenderLine> = view
             .senders
             .iter()
-            .map(|s| line(s.sender, &s.answer))
+            .map(|s| self.line(s.sender, &s.answer))
             .collect();
         if let Principal::Sender(own) = by
             && senders.is_empty()
         {
-            senders.push(line(own, &ledger::answer_at(&history, own, at)));
+            senders.push(self.line(own, &ledger::answer_at(&history, own, at)));
         }
         let platform_opted_out = view
             .platform
@@ -209,16 +211,19 @@ impl Gateway {
     }
 }
 
-fn line(sender: SenderId, answer: &Answer<'_>) -> SenderLine {
-    let (state, event) = match answer {
-        Answer::Consented(e) => ("consented", Some(*e)),
-        Answer::OptedOut(e) => ("opted_out", Some(*e)),
-        Answer::NoConsent => ("no_consent", None),
-    };
-    SenderLine {
-        sender_id: sender,
-        state,
-        decided_by: event.map(|e| e.seq),
-        since: event.map(|e| e.at),
+impl Gateway {
+    fn line(&self, sender: SenderId, answer: &Answer<'_>) -> SenderLine {
+        let (state, event) = match answer {
+            Answer::Consented(e) => ("consented", Some(*e)),
+            Answer::OptedOut(e) => ("opted_out", Some(*e)),
+            Answer::NoConsent => ("no_consent", None),
+        };
+        SenderLine {
+            sender_id: sender,
+            name: self.access.sender(sender).map(|s| s.name),
+            state,
+            decided_by: event.map(|e| e.seq),
+            since: event.map(|e| e.at),
+        }
     }
 }
