@@ -18,7 +18,7 @@ use store::{
 
 use crate::access::{Access, Principal, hash_key, new_key};
 use crate::deferred::Deferred;
-use crate::volume::{Query, Volume};
+use crate::volume::Volume;
 use crate::{Carrier, GatewayConfig, GatewayError, Outbound, text_hash};
 
 /// Figures about the live state, for `/metrics` and logs.
@@ -142,17 +142,9 @@ impl Gateway {
             .now()
             .saturating_sub(jiff::SignedDuration::from_hours(48))
             .unwrap_or(Timestamp::UNIX_EPOCH);
-        let window = i64::from(self.policy.config().duplicate_window_minutes) * 60;
         for s in self.store.recent_sends(since)? {
-            let q = Query {
-                phone: s.phone,
-                sender: s.sender,
-                category: s.category,
-                now: s.at.as_second(),
-                day: self.policy.local(s.phone, s.at).day,
-                hash: s.text_hash,
-                dup_window: window,
-            };
+            let day = self.policy.local(s.phone, s.at).day;
+            let q = self.volume_query(s.phone, s.sender, s.category, s.at, day, s.text_hash);
             self.volume.lock(s.phone).record(&q);
         }
         Ok(())

@@ -123,15 +123,7 @@ impl Gateway {
             ledger::IndexAnswer::NoConsent
         };
         let local = self.policy.local(phone, now);
-        let q = Query {
-            phone,
-            sender: sender.id,
-            category,
-            now: now.as_second(),
-            day: local.day,
-            hash,
-            dup_window: i64::from(self.policy.config().duplicate_window_minutes) * 60,
-        };
+        let q = self.volume_query(phone, sender.id, category, now, local.day, hash);
         let mut volume = self.volume.lock(phone);
         let seen = volume.seen(&q);
         let ctx = Context {
@@ -197,15 +189,8 @@ impl Gateway {
                         .decision
                 }
                 Some(phone) => {
-                    let q = Query {
-                        phone,
-                        sender: sender.id,
-                        category,
-                        now: now.as_second(),
-                        day: self.policy.local(phone, now).day,
-                        hash,
-                        dup_window: i64::from(self.policy.config().duplicate_window_minutes) * 60,
-                    };
+                    let day = self.policy.local(phone, now).day;
+                    let q = self.volume_query(phone, sender.id, category, now, day, hash);
                     let live = self.volume.lock(phone).seen(&q);
                     let mut local = scratch.lock(phone);
                     let extra = local.seen(&q);
@@ -277,5 +262,28 @@ pub(crate) fn facts(sender: &SenderRecord) -> SenderFacts<'_> {
         id: sender.id,
         signature: &sender.signature,
         suspended: sender.suspended,
+    }
+}
+
+impl Gateway {
+    /// The volume question for one send: who, to whom, what, when (and on which local day).
+    pub(crate) fn volume_query(
+        &self,
+        phone: Msisdn,
+        sender: domain::SenderId,
+        category: Category,
+        at: Timestamp,
+        day: i32,
+        hash: u64,
+    ) -> Query {
+        Query {
+            phone,
+            sender,
+            category,
+            now: at.as_second(),
+            day,
+            hash,
+            dup_window: i64::from(self.policy.config().duplicate_window_minutes) * 60,
+        }
     }
 }
