@@ -25,16 +25,7 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let v: Value = http
-        .post(format!("{base}/v1/senders"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "好店", "signature": "【好店】"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = common::process::register_sender(&http, &base, &admin, "好店").await;
     let key = v["api_key"].as_str().unwrap().to_string();
     let acked = Arc::new(Acked::default());
 

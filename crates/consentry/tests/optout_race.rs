@@ -248,16 +248,7 @@ async fn no_marketing_after_an_acknowledged_opt_out_across_kill_9() {
     let (mut child, base) = common::process::spawn(&data, Some(&config)).await;
     let admin = common::process::token(&data, "admin.token");
     let carrier = common::process::token(&data, "carrier.token");
-    let shop: Value = http
-        .post(format!("{base}/v1/senders"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "甲店", "signature": "【甲店】"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shop = common::process::register_sender(&http, &base, &admin, "甲店").await;
     let shop_key = shop["api_key"].as_str().unwrap().to_string();
     let source_number = shop["source_number"].as_str().unwrap().to_string();
     child.kill().await.unwrap();

@@ -28,26 +28,30 @@ async fn code_from_inbox(srv: &common::Server) -> String {
         .to_string()
 }
 
+/// `POST /v1/portal/code` for the test phone.
+async fn ask_code(srv: &common::Server) -> (StatusCode, Value) {
+    srv.call(
+        Method::POST,
+        "/v1/portal/code",
+        None,
+        Some(json!({"phone": PHONE})),
+    )
+    .await
+}
+
+/// `POST /v1/portal/session` for the test phone with `code`.
+async fn session(srv: &common::Server, code: &str) -> (StatusCode, Value) {
+    let body = json!({"phone": PHONE, "code": code});
+    srv.call(Method::POST, "/v1/portal/session", None, Some(body))
+        .await
+}
+
 /// Asks for a code, reads it from the handset, and exchanges it for a session token.
 async fn login(srv: &common::Server) -> String {
-    let (s, _) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/code",
-            None,
-            Some(json!({"phone": PHONE})),
-        )
-        .await;
+    let (s, _) = ask_code(srv).await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let code = code_from_inbox(srv).await;
-    let (s, v) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/session",
-            None,
-            Some(json!({"phone": PHONE, "code": code})),
-        )
-        .await;
+    let (s, v) = session(srv, &code).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     v["token"].as_str().unwrap().to_string()
 }
@@ -91,23 +95,9 @@ async fn a_consumer_proves_their_number_sees_their_ledger_and_refuses_marketing(
     );
 
     // A code by SMS; a second one within the minute is refused.
-    let (s, _) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/code",
-            None,
-            Some(json!({"phone": PHONE})),
-        )
-        .await;
+    let (s, _) = ask_code(&srv).await;
     assert_eq!(s, StatusCode::ACCEPTED);
-    let (s, v) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/code",
-            None,
-            Some(json!({"phone": PHONE})),
-        )
-        .await;
+    let (s, v) = ask_code(&srv).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (StatusCode::TOO_MANY_REQUESTS, Some("too_many_requests"))
@@ -115,37 +105,16 @@ async fn a_consumer_proves_their_number_sees_their_ledger_and_refuses_marketing(
     let code = code_from_inbox(&srv).await;
 
     let wrong = if code == "000000" { "000001" } else { "000000" };
-    let (s, v) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/session",
-            None,
-            Some(json!({"phone": PHONE, "code": wrong})),
-        )
-        .await;
+    let (s, v) = session(&srv, wrong).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("invalid_code"))
     );
-    let (s, v) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/session",
-            None,
-            Some(json!({"phone": PHONE, "code": code})),
-        )
-        .await;
+    let (s, v) = session(&srv, &code).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let token = v["token"].as_str().unwrap().to_string();
     // A code works once.
-    let (s, _) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/session",
-            None,
-            Some(json!({"phone": PHONE, "code": code})),
-        )
-        .await;
+    let (s, _) = session(&srv, &code).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // A consumer session opens nothing else.
     let (s, _) = srv
@@ -242,36 +211,15 @@ async fn a_consumer_proves_their_number_sees_their_ledger_and_refuses_marketing(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guessing_burns_the_code() {
     let srv = common::start("2026-11-11T02:00:00Z").await;
-    let (s, _) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/code",
-            None,
-            Some(json!({"phone": PHONE})),
-        )
-        .await;
+    let (s, _) = ask_code(&srv).await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let code = code_from_inbox(&srv).await;
     let wrong = if code == "000000" { "000001" } else { "000000" };
     for _ in 0..5 {
-        let (s, _) = srv
-            .call(
-                Method::POST,
-                "/v1/portal/session",
-                None,
-                Some(json!({"phone": PHONE, "code": wrong})),
-            )
-            .await;
+        let (s, _) = session(&srv, wrong).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
-    let (s, _) = srv
-        .call(
-            Method::POST,
-            "/v1/portal/session",
-            None,
-            Some(json!({"phone": PHONE, "code": code})),
-        )
-        .await;
+    let (s, _) = session(&srv, &code).await;
     assert_eq!(
         s,
         StatusCode::UNAUTHORIZED,

@@ -54,3 +54,22 @@ pub fn token(dir: &Path, file: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// Registers a shop over HTTP on a spawned gateway; returns `POST /v1/senders`'s answer
+/// (`id`, `api_key`, `source_number`, SMPP credentials).
+pub async fn register_sender(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    name: &str,
+) -> serde_json::Value {
+    http.post(format!("{base}/v1/senders"))
+        .bearer_auth(admin)
+        .json(&serde_json::json!({"name": name, "signature": format!("【{name}】")}))
+        .send()
+        .await
+        .expect("POST /v1/senders")
+        .json()
+        .await
+        .expect("sender JSON")
+}
