@@ -64,6 +64,12 @@ pub fn normalise_into(text: &str, out: &mut String) {
         IsNormalized::Yes => w.push_all(text.chars()),
         _ => w.push_all(text.nfkc()),
     };
+    // Dropping punctuation can bring combining marks together that NFKC orders (or composes)
+    // differently; normalise the kept text once more so that normalising is idempotent.
+    if unicode_normalization::is_nfkc_quick(out.chars()) != IsNormalized::Yes {
+        let again: String = out.nfkc().collect();
+        *out = again;
+    }
     if traditional {
         let simplified = hanconv::t2s(out.as_str());
         out.clear();
