@@ -261,6 +261,8 @@ async fn a_shop_asserting_consent_itself_is_suspended_after_disputed_complaints(
         .send(&shop.key, phones[3], &ad("好店"), "marketing")
         .await;
     assert_eq!(d["status"], "accepted", "{d}");
+    // "sent" counts hand-offs: wait for the dispatcher before reading the report.
+    srv.inbox(phones[3]).await;
 
     // The report has the shop's figures.
     let (s, r) = srv

@@ -135,6 +135,9 @@ async fn reply_t_stops_marketing_before_the_answer_and_confirms_once() {
     srv.consent(&a.key, PHONE, "opt_in", "sender").await;
     let first = srv.send(&a.key, PHONE, &ad("甲店"), "marketing").await;
     assert_eq!(first["status"], "accepted");
+    // The consumer replies to a message they received: wait for the hand-off first (otherwise
+    // the reply may win the race and the message is, rightly, cancelled at hand-off).
+    assert_eq!(srv.inbox(PHONE).await.len(), 1);
 
     let v = reply(&srv, &carrier, PHONE, &a.number, "Ｔ").await;
     assert_eq!(v["intent"], "opt_out");
