@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::eval::{EvalReport, eval};
 use crate::io::{LabelMap, ReadStats, read_tsv_file};
 use crate::model::Model;
+use crate::recipe::Recipe;
 use crate::train::{Example, TrainConfig, train};
 use crate::triage::triage;
 use std::io::{BufRead, Write};
@@ -103,11 +104,7 @@ pub fn read_examples(files: &[PathBuf], map: &str) -> Result<(Vec<Example>, Read
     for f in files {
         let (ex, s) = read_tsv_file(f, &map)?;
         all.extend(ex);
-        total.lines += s.lines;
-        total.empty += s.empty;
-        total.malformed += s.malformed;
-        total.dropped += s.dropped;
-        total.lossy += s.lossy;
+        total.add(&s);
     }
     Ok((all, total))
 }
@@ -118,10 +115,28 @@ pub fn read_examples(files: &[PathBuf], map: &str) -> Result<(Vec<Example>, Read
 /// Reading, training or writing errors, each naming its file where there is one.
 pub fn run_train(args: &TrainArgs) -> Result<TrainOutcome, Error> {
     let (examples, stats) = read_examples(&args.data, &args.map)?;
+    train_and_save(examples, stats, &args.config, &args.out)
+}
+
+/// Trains what `recipe` describes and saves the model to `out`.
+///
+/// # Errors
+/// Reading, training or writing errors, each naming its file.
+pub fn run_recipe(recipe: &Recipe, out: &Path) -> Result<TrainOutcome, Error> {
+    let (examples, stats) = recipe.examples()?;
+    train_and_save(examples, stats, &recipe.train, out)
+}
+
+fn train_and_save(
+    examples: Vec<Example>,
+    stats: ReadStats,
+    config: &TrainConfig,
+    out: &Path,
+) -> Result<TrainOutcome, Error> {
     let t = Instant::now();
-    let model = train(&examples, &args.config)?;
+    let model = train(&examples, config)?;
     let elapsed = t.elapsed();
-    model.save(&args.out)?;
+    model.save(out)?;
     Ok(TrainOutcome {
         model,
         examples: examples.len(),

@@ -143,6 +143,53 @@ pub fn load(data_dir: &Path, source: Source) -> Result<Vec<Example>, Error> {
     load_mapped(data_dir, source, source.label_map())
 }
 
+/// A choice of rows by their [`Part`], as recipes and `consentry eval --part` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rows {
+    /// Every row.
+    #[default]
+    All,
+    /// The held-out 20% only.
+    Test,
+    /// Train + validation: everything a model may learn from.
+    NotTest,
+}
+
+impl Rows {
+    /// Keeps the chosen rows, in order.
+    #[must_use]
+    pub fn select(self, examples: Vec<Example>) -> Vec<Example> {
+        match self {
+            Rows::All => examples,
+            Rows::Test => split(examples).1,
+            Rows::NotTest => split(examples).0,
+        }
+    }
+}
+
+impl std::fmt::Display for Rows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Rows::All => "all",
+            Rows::Test => "test",
+            Rows::NotTest => "not-test",
+        })
+    }
+}
+
+impl std::str::FromStr for Rows {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "all" => Ok(Rows::All),
+            "test" => Ok(Rows::Test),
+            "not-test" => Ok(Rows::NotTest),
+            _ => Err(format!("part {s:?}: expected all, test or not-test")),
+        }
+    }
+}
+
 /// Splits examples into (train + validation, test).
 #[must_use]
 pub fn split(examples: Vec<Example>) -> (Vec<Example>, Vec<Example>) {

@@ -50,6 +50,14 @@ pub enum Error {
     /// More classes than the scorer supports.
     #[error("{0} labels given; a model supports 2 to {max}", max = crate::model::MAX_LABELS)]
     LabelCount(usize),
+    /// A training recipe could not be read or is invalid.
+    #[error("training recipe {}: {reason}", path.display())]
+    Recipe {
+        /// The recipe file.
+        path: PathBuf,
+        /// What is wrong, for a person.
+        reason: String,
+    },
     /// A configuration value is out of range.
     #[error("invalid training configuration: {0}")]
     Config(String),

@@ -69,6 +69,17 @@ pub struct ReadStats {
     pub lossy: u64,
 }
 
+impl ReadStats {
+    /// Adds another file's counts to these.
+    pub fn add(&mut self, other: &ReadStats) {
+        self.lines += other.lines;
+        self.empty += other.empty;
+        self.malformed += other.malformed;
+        self.dropped += other.dropped;
+        self.lossy += other.lossy;
+    }
+}
+
 /// Reads `label<TAB>text` lines, applying `map` to each label.
 ///
 /// # Errors

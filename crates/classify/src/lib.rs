@@ -45,6 +45,7 @@ mod links;
 pub mod model;
 pub mod normalise;
 pub mod quality;
+pub mod recipe;
 #[cfg(test)]
 mod reference;
 pub mod store;
@@ -56,6 +57,7 @@ pub use error::Error;
 pub use eval::{EvalReport, Prf, eval};
 pub use io::{LabelMap, ReadStats, read_tsv, read_tsv_file};
 pub use model::{Model, Scores};
+pub use recipe::Recipe;
 pub use train::{Example, TrainConfig, train};
 pub use triage::{Kept, Triage, triage};
 

@@ -443,3 +443,136 @@ fn a_corrupt_send_path_model_stops_start_up_naming_the_file() {
     assert_names_file(&out, &model);
     assert!(String::from_utf8_lossy(&out.stderr).contains("[classify]"));
 }
+
+/// The repository root (two levels above this crate).
+fn repo() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_committed_recipe_rebuilds_the_default_model_bit_for_bit() {
+    let root = repo();
+    let shared = root.join("../shared/data/sms");
+    if !shared.is_dir() {
+        eprintln!(
+            "skipped: {} is absent, so the public data the default model is trained from is not here",
+            shared.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("rebuilt.bin");
+    let recipe = root.join("models/classify-v1.toml");
+    let out = consentry(
+        &[
+            "train",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--out",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rebuilt = std::fs::read(&out_path).unwrap();
+    let committed = std::fs::read(root.join("models/classify-v1.bin")).unwrap();
+    assert!(
+        rebuilt == committed,
+        "`consentry train --recipe models/classify-v1.toml` no longer gives models/classify-v1.bin \
+         ({} vs {} bytes): retrain and commit the model together with the change",
+        rebuilt.len(),
+        committed.len()
+    );
+}
+
+#[test]
+fn eval_part_test_scores_only_the_held_out_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.tsv");
+    // Digits would all normalise to the same placeholder (and so to the same part): vary
+    // the words instead.
+    let words: Vec<char> = "春夏秋冬东南西北上下左右前后山水风雨花草".chars().collect();
+    let rows: String = (0..200)
+        .map(|i| {
+            let (a, b) = (words[i % 20], words[i / 20]);
+            format!("ham\t明天{a}{b}见面吃饭\n")
+        })
+        .collect();
+    std::fs::write(&data, rows).unwrap();
+    let examples = |part: &str| {
+        let out = consentry(
+            &[
+                "eval",
+                "--data",
+                data.to_str().unwrap(),
+                "--map",
+                "ham=personal",
+                "--part",
+                part,
+            ],
+            b"",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        stdout
+            .split_whitespace()
+            .skip_while(|w| *w != "examples")
+            .nth(1)
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    let (all, test, rest) = (examples("all"), examples("test"), examples("not-test"));
+    assert_eq!(all, 200);
+    assert_eq!(test + rest, all);
+    // About a fifth is held out (the split is by a hash of the normalised text).
+    assert!((20..=70).contains(&test), "{test} held-out rows of 200");
+    let out = consentry(
+        &["eval", "--data", data.to_str().unwrap(), "--part", "half"],
+        b"",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("half"));
+}
+
+#[test]
+fn a_bad_recipe_is_a_clear_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("r.toml");
+    std::fs::write(&recipe, "[[source]]\npath = \"missing.tsv\"\nweight = -1\n").unwrap();
+    let model = dir.path().join("m.bin");
+    let run = || {
+        consentry(
+            &[
+                "train",
+                "--recipe",
+                recipe.to_str().unwrap(),
+                "--out",
+                model.to_str().unwrap(),
+            ],
+            b"",
+        )
+    };
+    let out = run();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(recipe.to_str().unwrap()) && err.contains("weight"),
+        "{err}"
+    );
+    // A valid recipe whose data file is missing names the data file.
+    std::fs::write(&recipe, "[[source]]\npath = \"missing.tsv\"\n").unwrap();
+    let out = run();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing.tsv"), "{err}");
+    assert!(!model.exists());
+}

@@ -16,8 +16,12 @@ use serde_json::{Map, Value, json};
 #[derive(Debug, clap::Args)]
 pub struct TrainCmd {
     /// Labelled messages, `label<TAB>text` per line (several files may be given).
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, num_args = 1.., required_unless_present = "recipe")]
     data: Vec<PathBuf>,
+    /// A training recipe (TOML: files, label maps, weights, split parts, hyper-parameters),
+    /// e.g. `models/classify-v1.toml`, which rebuilds the default model bit for bit.
+    #[arg(long, conflicts_with_all = ["data", "map"])]
+    recipe: Option<PathBuf>,
     /// Where to write the model file.
     #[arg(long)]
     out: PathBuf,
@@ -48,6 +52,10 @@ pub struct EvalCmd {
     /// Label mapping onto the model's labels, e.g. `spam=marketing,ham=personal`.
     #[arg(long, default_value = "")]
     map: String,
+    /// Which rows to score: `all`, or by the split the default model was trained with
+    /// (a hash of the normalised text): `test` (the held-out 20% it never saw) or `not-test`.
+    #[arg(long, default_value = "all")]
+    part: classify::datasets::Rows,
 }
 
 /// `consentry classify`.
@@ -110,6 +118,17 @@ pub fn attach(gateway: &gateway::Gateway, config: &gateway::ClassifyConfig) -> R
 }
 
 pub fn train(cmd: &TrainCmd) -> Result<ExitCode> {
+    if let Some(path) = &cmd.recipe {
+        let mut recipe = classify::Recipe::load(path).map_err(flat)?;
+        let t = &mut recipe.train;
+        t.bits = cmd.bits.unwrap_or(t.bits);
+        t.epochs = cmd.epochs.unwrap_or(t.epochs);
+        t.seed = cmd.seed.unwrap_or(t.seed);
+        let outcome = classify::cli::run_recipe(&recipe, &cmd.out).map_err(flat)?;
+        println!("{outcome}");
+        println!("wrote {}", cmd.out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let defaults = TrainConfig::default();
     let args = TrainArgs {
         data: cmd.data.clone(),
@@ -131,9 +150,11 @@ pub fn train(cmd: &TrainCmd) -> Result<ExitCode> {
 pub fn eval_cmd(cmd: &EvalCmd) -> Result<ExitCode> {
     let model = load_model(cmd.model.as_deref())?;
     let (examples, stats) = read_examples(&cmd.data, &cmd.map).map_err(flat)?;
+    let examples = cmd.part.select(examples);
     anyhow::ensure!(
         !examples.is_empty(),
-        "no labelled messages in {} ({} lines: {} empty, {} without a tab, {} dropped by --map)",
+        "no labelled messages in {} ({} lines: {} empty, {} without a tab, {} dropped by --map, \
+         then --part {})",
         cmd.data
             .iter()
             .map(|p| p.display().to_string())
@@ -142,7 +163,8 @@ pub fn eval_cmd(cmd: &EvalCmd) -> Result<ExitCode> {
         stats.lines,
         stats.empty,
         stats.malformed,
-        stats.dropped
+        stats.dropped,
+        cmd.part,
     );
     let report = eval(&model, &examples);
     print!("{report}");
