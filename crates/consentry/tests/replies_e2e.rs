@@ -329,6 +329,63 @@ async fn deferred_marketing_is_cancelled_by_the_opt_out() {
     assert_eq!(inbox[0]["sender_id"], 0);
 }
 
+/// Whichever door a refusal comes through, held marketing is cancelled when it is recorded:
+/// here the sender's own API call, then an operator's platform-wide opt-out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_marketing_is_cancelled_by_an_opt_out_recorded_through_the_api() {
+    let srv = start("2026-11-11T13:00:00Z").await; // 21:00 in Shanghai: quiet hours
+    let a = shop(&srv, "甲店").await;
+    let b = shop(&srv, "乙店").await;
+    const OTHER: &str = "+8613900139001";
+    for phone in [PHONE, OTHER] {
+        for s in [&a, &b] {
+            srv.consent(&s.key, phone, "opt_in", "sender").await;
+        }
+    }
+    let mut held = Vec::new();
+    for (s, phone) in [(&a, PHONE), (&b, PHONE), (&a, OTHER)] {
+        let d = srv.send(&s.key, phone, &ad(&s.name), "marketing").await;
+        assert_eq!(d["status"], "deferred", "{d}");
+        held.push(d["id"].as_u64().unwrap());
+    }
+    let status = |id: u64, key: String| {
+        let srv = &srv;
+        async move {
+            let (_, m) = srv.get(&format!("/v1/messages/{id}"), &key).await;
+            (m["status"].as_str().unwrap().to_owned(), codes(&m))
+        }
+    };
+    // 甲店 records its customer's refusal: only 甲店's message to that phone is cancelled.
+    srv.consent(&a.key, PHONE, "opt_out", "sender").await;
+    assert_eq!(
+        status(held[0], a.key.clone()).await,
+        ("rejected".into(), vec!["opted_out".to_owned()])
+    );
+    assert_eq!(status(held[1], b.key.clone()).await.0, "deferred");
+    assert_eq!(status(held[2], a.key.clone()).await.0, "deferred");
+    // The operator records "refuse all shop marketing" for the phone: 乙店's goes too.
+    let (code, v) = srv
+        .post(
+            "/v1/consents",
+            &srv.admin,
+            serde_json::json!({"phone": PHONE, "action": "opt_out", "scope": "platform",
+                               "source": "hotline", "evidence": "refused all shop marketing by phone"}),
+        )
+        .await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(
+        status(held[1], b.key.clone()).await,
+        ("rejected".into(), vec!["opted_out".to_owned()])
+    );
+    // Morning: the other phone's message, untouched, is the only one sent.
+    srv.clock.set("2026-11-12T01:00:00Z".parse().unwrap());
+    srv.gateway.tick().unwrap();
+    assert_eq!(status(held[2], a.key.clone()).await.0, "accepted");
+    srv.gateway.dispatch_queued();
+    assert!(srv.inbox(PHONE).await.is_empty());
+    assert_eq!(srv.inbox(OTHER).await.len(), 1);
+}
+
 /// Bad input gets a clear error or `other`, never a panic, never a consent change for a phone
 /// that did not write; a replayed request changes nothing the second time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,11 @@
 //! Recording consent: validate, commit durably, apply to the index — under the phones' shard
 //! locks, so no decision or hand-off interleaves with the commit.
 
-use domain::{ConsentAction, ConsentSource, Msisdn, Scope, SenderId, Timestamp};
+use domain::{Category, ConsentAction, ConsentSource, Msisdn, Scope, SenderId, Timestamp};
 use ledger::{Answer, ConsentEvent, view_at};
+use policy::{Decision, Reason, ReasonCode};
 use serde::Serialize;
-use store::{ConsentLog, NewConsent};
+use store::{ConsentLog, MessageLog, NewConsent};
 
 use crate::{Gateway, GatewayError, Principal};
 
@@ -146,10 +147,21 @@ impl Gateway {
         self.commit_consents(&news)
     }
 
-    /// Commits already-validated events (import, replies).
+    /// Commits already-validated events (import, replies, portal, links) and cancels the
+    /// deferred marketing each opt-out covers: whichever door a refusal comes through, a
+    /// message held for quiet hours is cancelled at once (status `rejected`, `opted_out`),
+    /// not left looking deliverable until its release.
     pub fn commit_consents(&self, news: &[NewConsent]) -> Result<Vec<ConsentEvent>, GatewayError> {
+        Ok(self.commit_and_cancel(news)?.0)
+    }
+
+    /// [`Gateway::commit_consents`], also returning the ids of the deferred messages cancelled.
+    pub(crate) fn commit_and_cancel(
+        &self,
+        news: &[NewConsent],
+    ) -> Result<(Vec<ConsentEvent>, Vec<u64>), GatewayError> {
         if news.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
         let mut locked = self.consent.write_many(news.iter().map(|n| n.phone));
         let events = self.store.append_consents(news)?;
@@ -167,7 +179,46 @@ impl Gateway {
             .increment(outs as u64);
         metrics::counter!("consentry_consent_events_total", "action" => "opt_in")
             .increment((events.len() - outs) as u64);
-        Ok(events)
+        let mut cancelled = Vec::new();
+        if outs > 0 {
+            for e in events.iter().filter(|e| e.action == ConsentAction::OptOut) {
+                // A platform-wide refusal (no sender) covers every sender.
+                let senders: Vec<SenderId> = e.sender.into_iter().collect();
+                cancelled.extend(self.cancel_deferred(e.phone, &senders, e.at)?);
+            }
+        }
+        Ok((events, cancelled))
+    }
+
+    /// Cancels deferred marketing to `phone` from `senders` (every sender when empty), recording
+    /// each cancellation with reason `opted_out`. Returns the cancelled message ids.
+    pub(crate) fn cancel_deferred(
+        &self,
+        phone: Msisdn,
+        senders: &[SenderId],
+        at: Timestamp,
+    ) -> Result<Vec<u64>, GatewayError> {
+        let taken = self.deferred.lock().take_marketing(phone, senders);
+        let now = self.clock.now();
+        let mut ids = Vec::with_capacity(taken.len());
+        for id in taken {
+            let d = Decision::from_reasons(
+                vec![Reason::new(
+                    ReasonCode::OptedOut,
+                    format!("consent withdrawn at {at}, while deferred"),
+                )],
+                None,
+                false,
+                Category::Marketing,
+            );
+            self.store.redecide(id, &d, now)?;
+            ids.push(id);
+        }
+        if !ids.is_empty() {
+            self.cancelled
+                .fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(ids)
     }
 
     /// `phone`'s consent state at `at` (now if absent) and its history, as `by` may see it.

@@ -1,6 +1,8 @@
 //! Marketing held for quiet hours, released when the window ends and decided again then — so an
 //! opt-out, a suspension or a cap reached overnight still applies.
 
+use std::collections::HashMap;
+
 use domain::{Category, Msisdn, SenderId, Timestamp};
 use policy::Verdict;
 use store::{MessageLog, MessageRecord};
@@ -18,16 +20,20 @@ pub(crate) struct Held {
     pub category: Category,
 }
 
-/// Held messages by release time.
+/// Held messages by release time, and the keys of each phone's held messages: every opt-out
+/// looks its phone up here, so a night's campaign of a million held messages does not make
+/// each opt-out scan the queue under the lock.
 #[derive(Debug, Default)]
 pub(crate) struct Deferred {
     by_release: ByRelease<Held>,
+    by_phone: HashMap<Msisdn, Vec<(Timestamp, u64)>>,
 }
 
 impl Deferred {
     pub fn insert(&mut self, at: Timestamp, m: &MessageRecord, phone: Msisdn) {
-        self.by_release.insert(
-            (at, m.id),
+        self.hold(
+            at,
+            m.id,
             Held {
                 sender: m.sender,
                 phone,
@@ -38,7 +44,18 @@ impl Deferred {
     }
 
     pub fn hold(&mut self, at: Timestamp, id: u64, held: Held) {
+        self.by_phone.entry(held.phone).or_default().push((at, id));
         self.by_release.insert((at, id), held);
+    }
+
+    /// Forgets `key` in `phone`'s list (the entry itself is already gone from `by_release`).
+    fn unlink(&mut self, phone: Msisdn, key: (Timestamp, u64)) {
+        if let Some(keys) = self.by_phone.get_mut(&phone) {
+            keys.retain(|k| *k != key);
+            if keys.is_empty() {
+                self.by_phone.remove(&phone);
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -46,20 +63,27 @@ impl Deferred {
     }
 
     /// Removes the held marketing to `phone` from any of `senders` (from every sender when
-    /// `senders` is empty) and returns the message ids. A scan of the whole queue: opt-outs are
-    /// rare next to sends, and the queue holds at most one night's marketing.
+    /// `senders` is empty) and returns the message ids, in release order.
     pub fn take_marketing(&mut self, phone: Msisdn, senders: &[SenderId]) -> Vec<u64> {
-        let mut out = Vec::new();
-        self.by_release.retain(|&(_, id), held| {
-            let hit = held.phone == phone
-                && held.category == Category::Marketing
-                && (senders.is_empty() || senders.contains(&held.sender));
-            if hit {
-                out.push(id);
-            }
-            !hit
-        });
-        out
+        let Some(keys) = self.by_phone.get(&phone) else {
+            return Vec::new();
+        };
+        let mut hits: Vec<(Timestamp, u64)> = keys
+            .iter()
+            .copied()
+            .filter(|key| {
+                self.by_release.get(key).is_some_and(|held| {
+                    held.category == Category::Marketing
+                        && (senders.is_empty() || senders.contains(&held.sender))
+                })
+            })
+            .collect();
+        hits.sort_unstable();
+        for key in &hits {
+            self.by_release.remove(key);
+            self.unlink(phone, *key);
+        }
+        hits.into_iter().map(|(_, id)| id).collect()
     }
 
     /// Removes and returns everything due at `now`.
@@ -69,8 +93,9 @@ impl Deferred {
             if entry.key().0 > now {
                 break;
             }
-            let ((_, id), held) = entry.remove_entry();
-            out.push((id, held));
+            let (key, held) = entry.remove_entry();
+            self.unlink(held.phone, key);
+            out.push((key.1, held));
         }
         out
     }
@@ -116,5 +141,52 @@ impl Gateway {
             }
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn held(sender: u32, phone: u64, category: Category) -> Held {
+        Held {
+            sender: SenderId(sender),
+            phone: Msisdn::from_u64(phone),
+            text: String::new(),
+            category,
+        }
+    }
+
+    #[test]
+    fn opt_outs_take_only_that_phones_marketing_and_the_phone_index_stays_exact() {
+        let t = |h: i64| Timestamp::from_second(h * 3600).unwrap();
+        let mut d = Deferred::default();
+        d.hold(t(2), 1, held(7, 100, Category::Marketing));
+        d.hold(t(1), 2, held(8, 100, Category::Marketing));
+        d.hold(t(1), 3, held(7, 100, Category::Transactional));
+        d.hold(t(1), 4, held(7, 200, Category::Marketing));
+        d.hold(t(3), 5, held(7, 100, Category::Marketing));
+        // One sender's refusal: its marketing to that phone, in release order.
+        assert_eq!(
+            d.take_marketing(Msisdn::from_u64(100), &[SenderId(7)]),
+            vec![1, 5]
+        );
+        assert!(
+            d.take_marketing(Msisdn::from_u64(100), &[SenderId(7)])
+                .is_empty()
+        );
+        // Released messages leave the phone index too.
+        let due: Vec<u64> = d.due(t(1)).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(due, vec![2, 3, 4]);
+        assert!(d.by_phone.is_empty(), "{:?}", d.by_phone);
+        assert_eq!(d.len(), 0);
+        // A platform-wide refusal (no sender named) takes every sender's marketing.
+        d.hold(t(5), 6, held(7, 100, Category::Marketing));
+        d.hold(t(5), 7, held(8, 100, Category::Marketing));
+        d.hold(t(5), 8, held(8, 100, Category::Verification));
+        assert_eq!(d.take_marketing(Msisdn::from_u64(100), &[]), vec![6, 7]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d.by_phone[&Msisdn::from_u64(100)], vec![(t(5), 8)]);
     }
 }

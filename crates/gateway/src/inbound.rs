@@ -24,13 +24,12 @@
 
 use std::sync::Arc;
 
-use domain::{Category, ConsentAction, ConsentSource, Msisdn, Scope, SenderId, Timestamp};
+use domain::{ConsentAction, ConsentSource, Msisdn, Scope, SenderId, Timestamp};
 use parking_lot::Mutex;
-use policy::{Decision, Reason, ReasonCode};
 use replies::{Intent, IntentParser};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use store::{MessageLog, NewConsent, NewReply, ReplyLog, SenderRecord, StoreError};
+use store::{NewConsent, NewReply, ReplyLog, SenderRecord, StoreError};
 
 use crate::notices::Notice;
 use crate::{Gateway, GatewayError};
@@ -281,13 +280,14 @@ impl Gateway {
                         .map(|&s| event(Scope::Sender, Some(s)))
                         .collect()
                 };
-                outcome.events = self.commit_consents(&news)?.iter().map(|e| e.seq).collect();
+                let (events, cancelled) = self.commit_and_cancel(&news)?;
+                outcome.events = events.iter().map(|e| e.seq).collect();
                 outcome.effect = if targets.is_empty() {
                     Effect::OptedOutPlatform
                 } else {
                     Effect::OptedOut
                 };
-                outcome.cancelled = self.cancel_deferred(phone, &targets, at)?;
+                outcome.cancelled = cancelled;
                 outcome.notice =
                     self.send_notice(Notice::OptedOut, phone, &targets, &reply_number)?;
                 outcome.senders = targets;
@@ -335,37 +335,6 @@ impl Gateway {
         metrics::counter!("consentry_replies_total", "intent" => reading.intent.as_str())
             .increment(1);
         Ok(outcome)
-    }
-
-    /// Cancels deferred marketing to `phone` from `senders` (every sender when empty), recording
-    /// each cancellation with reason `opted_out`. Returns the cancelled message ids.
-    pub(crate) fn cancel_deferred(
-        &self,
-        phone: Msisdn,
-        senders: &[SenderId],
-        at: Timestamp,
-    ) -> Result<Vec<u64>, GatewayError> {
-        let taken = self.deferred.lock().take_marketing(phone, senders);
-        let now = self.clock.now();
-        let mut ids = Vec::with_capacity(taken.len());
-        for id in taken {
-            let d = Decision::from_reasons(
-                vec![Reason::new(
-                    ReasonCode::OptedOut,
-                    format!("consent withdrawn at {at}, while deferred"),
-                )],
-                None,
-                false,
-                Category::Marketing,
-            );
-            self.store.redecide(id, &d, now)?;
-            ids.push(id);
-        }
-        if !ids.is_empty() {
-            self.cancelled
-                .fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        }
-        Ok(ids)
     }
 }
 

@@ -194,11 +194,6 @@ impl Gateway {
             at: self.clock.now(),
         };
         let mut events = self.commit_consents(&[event])?;
-        if action == ConsentAction::OptOut {
-            // Marketing held for quiet hours is not sent after the consumer said no.
-            let targets: Vec<SenderId> = sender.into_iter().collect();
-            self.cancel_deferred(phone, &targets, self.clock.now())?;
-        }
         events
             .pop()
             .ok_or_else(|| GatewayError::InvalidField("no event recorded".into()))

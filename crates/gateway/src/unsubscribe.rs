@@ -195,7 +195,6 @@ impl Gateway {
             actor: "link".into(),
             at: now,
         }])?;
-        self.cancel_deferred(link.phone, &[link.sender], now)?;
         Ok(self.view(&link, events.first().map(|e| e.seq)))
     }
 }
