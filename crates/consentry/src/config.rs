@@ -109,4 +109,28 @@ mod tests {
         let e = format!("{:#}", Config::load(Some(&f)).unwrap_err());
         assert!(e.contains("quiet_hour_start"), "{e}");
     }
+
+    /// The commented `[[carrier]]` example in the default file is a working entry: uncommented,
+    /// twice (the second with other routes), it loads with every key it shows.
+    #[test]
+    fn the_documented_carrier_example_parses() {
+        let example: String = DEFAULT
+            .lines()
+            .skip_while(|l| !l.starts_with("# [[carrier]]"))
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| format!("{}\n", l.trim_start_matches('#').trim_start()))
+            .collect();
+        assert!(example.contains("routes"), "{example}");
+        let second = example
+            .replace("\"aggregator\"", "\"second\"")
+            .replace("[\"86134\", \"86138\"]", "[\"86189\"]");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, format!("{example}{second}")).unwrap();
+        let c = Config::load(Some(&f)).unwrap();
+        assert_eq!(c.carrier.len(), 2);
+        assert_eq!(c.carrier[0].routes, ["86134", "86138"]);
+        assert_eq!(c.carrier[1].routes, ["86189"]);
+        assert_eq!(c.carrier[1].name, "second");
+    }
 }

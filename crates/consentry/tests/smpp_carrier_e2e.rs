@@ -86,28 +86,8 @@ async fn a_configured_smpp_carrier_delivers_reports_and_relays_an_opt_out() {
     if !npm_smpp_installed() {
         return;
     }
-    let mut smsc = Command::new("node")
-        .arg(interop_dir().join("smsc.js"))
-        .args(["consentry", "secret"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node smsc.js");
-    let mut smsc_in = smsc.stdin.take().expect("stdin");
-    let mut smsc_out = BufReader::new(smsc.stdout.take().expect("stdout")).lines();
-    let port = loop {
-        let line = smsc_out
-            .next_line()
-            .await
-            .expect("read")
-            .expect("smsc.js exited");
-        if let Some(p) = line.strip_prefix("LISTEN ") {
-            break p.trim().to_string();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = smsc_out.next_line().await {} });
-
+    let smsc = Smsc::start().await;
+    let (mut smsc_in, port) = (smsc.stdin, smsc.port);
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("consentry.toml");
     std::fs::write(
@@ -184,4 +164,218 @@ async fn a_configured_smpp_carrier_delivers_reports_and_relays_an_opt_out() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(state, "opted_out", "the TD reply opts the phone out");
+}
+
+/// An npm `smpp` SMSC (`tests/interop/smsc.js`) with the events it prints collected.
+struct Smsc {
+    _child: Child,
+    stdin: tokio::process::ChildStdin,
+    port: String,
+    events: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl Smsc {
+    async fn start() -> Smsc {
+        let mut child = Command::new("node")
+            .arg(interop_dir().join("smsc.js"))
+            .args(["consentry", "secret"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node smsc.js");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let port = loop {
+            let line = out
+                .next_line()
+                .await
+                .expect("read")
+                .expect("smsc.js exited");
+            if let Some(p) = line.strip_prefix("LISTEN ") {
+                break p.trim().to_string();
+            }
+        };
+        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&events);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = out.next_line().await {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    sink.lock().expect("events").push(v);
+                }
+            }
+        });
+        Smsc {
+            _child: child,
+            stdin,
+            port,
+            events,
+        }
+    }
+
+    /// Destinations of the submit_sm this SMSC accepted.
+    fn destinations(&self) -> Vec<String> {
+        self.events
+            .lock()
+            .expect("events")
+            .iter()
+            .filter(|e| e["event"] == "submit")
+            .filter_map(|e| e["destination"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+fn carrier_entry(name: &str, port: &str, routes: &str) -> String {
+    format!(
+        "[[carrier]]\nname = \"{name}\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\n\
+         system_id = \"consentry\"\npassword = \"secret\"\nmax_tps = 0\nreconnect_max_secs = 1\n\
+         routes = {routes}\n"
+    )
+}
+
+async fn post(http: &Client, url: &str, key: &str, body: &Value) -> Value {
+    http.post(url)
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"))
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn delivery_of(http: &Client, base: &str, key: &str, id: u64, want: &str) -> Value {
+    let mut shown = Value::Null;
+    for _ in 0..200 {
+        shown = get(http, &format!("{base}/v1/messages/{id}"), key).await;
+        if shown["delivery"] == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shown
+}
+
+/// An aggregator reaching two operators: each `[[carrier]]` serves its number prefixes, every
+/// message goes to the SMSC its recipient belongs to, receipts from both mark delivery, a
+/// reply through the second opts out, and a number neither serves fails visibly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_carriers_are_chosen_by_the_recipients_prefix() {
+    if !npm_smpp_installed() {
+        return;
+    }
+    let (mobile, telecom) = (Smsc::start().await, Smsc::start().await);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("consentry.toml");
+    std::fs::write(
+        &config,
+        carrier_entry("cmcc", &mobile.port, r#"["86138", "86139"]"#)
+            + &carrier_entry("ctcc", &telecom.port, r#"["+86189"]"#),
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let (_child, base) = serve(&data, &config).await;
+    let admin = std::fs::read_to_string(data.join("admin.token")).expect("admin token");
+    let http = Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let sender = post(
+        &http,
+        &format!("{base}/v1/senders"),
+        admin.trim(),
+        &json!({"name": "Good Shop", "signature": "【好店】"}),
+    )
+    .await;
+    let key = sender["api_key"].as_str().expect("api_key");
+    let source = sender["source_number"].as_str().expect("source_number");
+    let mut ids = Vec::new();
+    for to in [
+        "+8613800138000",
+        "+8618900189000",
+        "+8613900139000",
+        "+447911123456",
+    ] {
+        let sent = post(
+            &http,
+            &format!("{base}/v1/messages"),
+            key,
+            &json!({"to": to, "text": "【好店】您的订单已发货", "category": "transactional"}),
+        )
+        .await;
+        ids.push(sent["id"].as_u64().unwrap_or_else(|| panic!("{sent}")));
+    }
+    for &id in &ids[..3] {
+        let shown = delivery_of(&http, &base, key, id, "delivered").await;
+        assert_eq!(shown["delivery"], "delivered", "{shown}");
+    }
+    let mut to_mobile = mobile.destinations();
+    to_mobile.sort();
+    assert_eq!(to_mobile, ["8613800138000", "8613900139000"]);
+    assert_eq!(telecom.destinations(), ["8618900189000"]);
+    // No carrier serves +44 (a valid UK mobile): the hand-off fails and the message says so.
+    let shown = delivery_of(&http, &base, key, ids[3], "failed").await;
+    assert_eq!(shown["delivery"], "failed", "{shown}");
+
+    // The Telecom subscriber replies TD through Telecom's SMSC.
+    let consent = json!({"phone": "+8618900189000", "action": "opt_in", "scope": "sender",
+        "source": "web", "evidence": "signup form"});
+    post(&http, &format!("{base}/v1/consents"), key, &consent).await;
+    let mut telecom_in = telecom.stdin;
+    telecom_in
+        .write_all(format!("MO 8618900189000 {source} TD\n").as_bytes())
+        .await
+        .expect("inject MO");
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        let view = get(&http, &format!("{base}/v1/consents/+8618900189000"), key).await;
+        state = view["senders"][0]["state"].clone();
+        if state == "opted_out" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        state, "opted_out",
+        "the TD through the second carrier opts out"
+    );
+}
+
+/// Route mistakes stop start-up with a message naming the entry, before anything binds.
+#[test]
+fn conflicting_carrier_routes_stop_start_up_naming_the_entries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (config, want) in [
+        (
+            carrier_entry("cmcc", "2775", "[]") + &carrier_entry("ctcc", "2776", "[]"),
+            "cmcc and ctcc both have no routes",
+        ),
+        (
+            carrier_entry("cmcc", "2775", r#"["86138"]"#)
+                + &carrier_entry("ctcc", "2776", r#"["+86138"]"#),
+            "given to both cmcc and ctcc",
+        ),
+        (
+            carrier_entry("cmcc", "2775", r#"["86-138"]"#),
+            "carrier cmcc: route \"86-138\"",
+        ),
+        (
+            carrier_entry("cmcc", "2775", "[]") + &carrier_entry("cmcc", "2776", r#"["86189"]"#),
+            "name \"cmcc\" is used twice",
+        ),
+    ] {
+        let path = dir.path().join("consentry.toml");
+        std::fs::write(&path, config).expect("config");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["serve", "--http", "127.0.0.1:0", "--data"])
+            .arg(dir.path().join("data"))
+            .arg("--config")
+            .arg(&path)
+            .output()
+            .expect("run consentry");
+        assert!(!out.status.success(), "started with {want:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
 }

@@ -37,6 +37,7 @@ mod inbound;
 mod lookup;
 mod notices;
 mod portal;
+pub mod routes;
 mod smpp_access;
 mod submit;
 mod texthash;
@@ -56,6 +57,7 @@ pub use evidence::{AuditSection, EVIDENCE_FORMAT, EvidenceBundle, SenderAtExport
 pub use gateway::{Gateway, Stats, Workers};
 pub use inbound::{Attribution, Effect, ReplyOutcome};
 pub use notices::PLATFORM_SENDER;
+pub use routes::RoutedCarriers;
 pub use smpp_access::{SMPP_PASSWORD_MAX, SMPP_SYSTEM_ID_MAX, SmppCredentials};
 pub use submit::{Outcome, Submission};
 pub use texthash::text_hash;

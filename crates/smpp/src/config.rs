@@ -147,4 +147,9 @@ pub struct CarrierConfig {
     /// when full, so the message is marked failed rather than silently dropped).
     #[serde(default = "default_queue")]
     pub queue: usize,
+    /// E.164 digit prefixes of the numbers this carrier serves (`["86134", "86138"]`); the
+    /// longest matching prefix among all carriers wins. Empty: every number no other carrier
+    /// claims (at most one carrier may leave it empty).
+    #[serde(default)]
+    pub routes: Vec<String>,
 }

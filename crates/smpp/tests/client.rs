@@ -163,23 +163,7 @@ async fn throttling_and_a_dropped_link_lose_and_duplicate_nothing_acknowledged()
     let seen: Arc<Mutex<Seen>> = Arc::default();
     tokio::spawn(smsc(listener, Arc::clone(&seen)));
 
-    let (carrier, link) = SmppCarrier::new(CarrierConfig {
-        name: "mock".into(),
-        kind: CarrierKind::Smpp,
-        host: "127.0.0.1".into(),
-        port,
-        system_id: "consentry".into(),
-        password: "pw".into(),
-        system_type: String::new(),
-        bind: BindType::Transceiver,
-        window: 3,
-        max_tps: 0,
-        response_timeout_secs: 5,
-        enquire_link_secs: 30,
-        reconnect_max_secs: 1,
-        queue: 100,
-    })
-    .expect("carrier");
+    let (carrier, link) = SmppCarrier::new(carrier_config(port)).expect("carrier");
     let dir = tempfile::tempdir().expect("tempdir");
     let gateway = open_gateway(dir.path(), carrier);
     let (sender, _) = gateway.create_sender("Shop", SIGNATURE).expect("sender");
@@ -283,18 +267,19 @@ fn carrier_config(port: u16) -> CarrierConfig {
         enquire_link_secs: 30,
         reconnect_max_secs: 1,
         queue: 100,
+        routes: Vec::new(),
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_resends_what_was_handed_off_but_never_acknowledged() {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// First run of a restart test: the carrier is down, five verification codes are handed off
+/// (to +861390013900 … 04) and wait in the link's queue when the process "dies".
+async fn hand_off_while_the_carrier_is_down(dir: &std::path::Path) -> Vec<u64> {
     // First run: the carrier is down, so hand-offs wait in the link's queue.
     let down = TcpListener::bind("127.0.0.1:0").await.expect("listen");
     let down_port = down.local_addr().expect("addr").port();
     drop(down);
     let (carrier, link) = SmppCarrier::new(carrier_config(down_port)).expect("carrier");
-    let gateway = open_gateway(dir.path(), carrier);
+    let gateway = open_gateway(dir, carrier);
     let (sender, _) = gateway.create_sender("Shop", SIGNATURE).expect("sender");
     let workers = gateway.start();
     let no_replies = |_: &MobileOriginated| Ok(());
@@ -326,6 +311,32 @@ async fn a_restart_resends_what_was_handed_off_but_never_acknowledged() {
     task.abort();
     drop(workers);
     drop(gateway);
+    ids
+}
+
+async fn all_delivered(gateway: &gateway::Gateway, ids: &[u64]) -> bool {
+    for _ in 0..200 {
+        let done = ids.iter().all(|id| {
+            gateway
+                .store()
+                .message(*id)
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.delivery == Delivery::Delivered)
+        });
+        if done {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resends_what_was_handed_off_but_never_acknowledged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ids = hand_off_while_the_carrier_is_down(dir.path()).await;
+    let no_replies = |_: &MobileOriginated| Ok(());
 
     // Second run, carrier up: what was queued is sent, once.
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
@@ -337,21 +348,73 @@ async fn a_restart_resends_what_was_handed_off_but_never_acknowledged() {
     let _workers = gateway.start();
     link.start(Arc::clone(&gateway), None, Arc::new(no_replies))
         .expect("link");
-    let mut done = false;
-    for _ in 0..200 {
-        done = ids.iter().all(|id| {
-            gateway
-                .store()
-                .message(*id)
-                .ok()
-                .flatten()
-                .is_some_and(|m| m.delivery == Delivery::Delivered)
-        });
-        if done {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(done, "resent after the restart");
+    assert!(
+        all_delivered(&gateway, &ids).await,
+        "resent after the restart"
+    );
     assert_eq!(seen.lock().accepted.len(), 5, "each exactly once");
+}
+
+/// With two carriers routed by prefix, each link resends after a restart only what is routed
+/// to it: every message once, through the carrier of its number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_each_routed_carrier_resends_only_its_own_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ids = hand_off_while_the_carrier_is_down(dir.path()).await;
+    let no_replies = |_: &MobileOriginated| Ok(());
+    let mut carriers = Vec::new();
+    let mut links = Vec::new();
+    let mut seens = Vec::new();
+    for (name, routes) in [
+        (
+            "a",
+            vec!["8613900139000".to_owned(), "+8613900139001".into()],
+        ),
+        ("b", vec![]),
+    ] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+        let port = listener.local_addr().expect("addr").port();
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        tokio::spawn(smsc(listener, Arc::clone(&seen)));
+        let (carrier, link) = SmppCarrier::new(CarrierConfig {
+            name: name.into(),
+            ..carrier_config(port)
+        })
+        .expect("carrier");
+        carriers.push((carrier as Arc<dyn gateway::Carrier>, routes));
+        links.push((name, link));
+        seens.push(seen);
+    }
+    let routed = Arc::new(gateway::RoutedCarriers::new(carriers).expect("routes"));
+    let gateway = open_gateway(dir.path(), Arc::clone(&routed) as Arc<dyn gateway::Carrier>);
+    let _workers = gateway.start();
+    for (name, link) in links {
+        let routed = Arc::clone(&routed);
+        link.serving(move |phone| {
+            routed
+                .route(phone.as_u64())
+                .is_some_and(|c| c.name() == name)
+        })
+        .start(Arc::clone(&gateway), None, Arc::new(no_replies))
+        .expect("link");
+    }
+    assert!(
+        all_delivered(&gateway, &ids).await,
+        "resent after the restart"
+    );
+    let texts = |seen: &Arc<Mutex<Seen>>| {
+        let mut t: Vec<String> = seen
+            .lock()
+            .accepted
+            .iter()
+            .map(|(text, _)| text.clone())
+            .collect();
+        t.sort();
+        t
+    };
+    let codes = |range: std::ops::Range<u32>| -> Vec<String> {
+        range.map(|i| format!("{SIGNATURE}验证码 {i}")).collect()
+    };
+    assert_eq!(texts(&seens[0]), codes(0..2));
+    assert_eq!(texts(&seens[1]), codes(2..5));
 }

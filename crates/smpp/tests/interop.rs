@@ -125,6 +125,7 @@ async fn npm_smsc_gets_our_submits_and_its_receipts_and_td_reply_come_back() {
         enquire_link_secs: 30,
         reconnect_max_secs: 1,
         queue: 1000,
+        routes: Vec::new(),
     })
     .expect("carrier");
     let dir = tempfile::tempdir().expect("tempdir");

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use gateway::{Carrier, Gateway, GatewayError, LoopbackCarrier};
+use gateway::{Carrier, Gateway, GatewayError, LoopbackCarrier, RoutedCarriers};
 use smpp::client::CarrierLink;
 use smpp::{CarrierKind, Hub, MobileOriginated, ReceiptingCarrier, SmppCarrier, SmppServer};
 
@@ -15,33 +15,64 @@ use crate::config::Config;
 pub struct SmppParts {
     pub hub: Arc<Hub>,
     pub carrier: Arc<dyn Carrier>,
-    link: Option<CarrierLink>,
+    links: Vec<CarrierLink>,
 }
 
-/// Builds the carrier from `[[carrier]]` (at most one for now) and the hub.
+/// Builds the carrier from `[[carrier]]` and the hub: the loopback handset without any, the
+/// one carrier, or several routed by the recipient's number prefix (`routes`).
 pub fn prepare(config: &Config) -> Result<SmppParts> {
     let hub = Hub::new(config.smpp.receipt_subscriptions);
-    match config.carrier.as_slice() {
-        [] => Ok(SmppParts {
+    if config.carrier.is_empty() {
+        return Ok(SmppParts {
             carrier: Arc::new(ReceiptingCarrier::new(
                 Arc::new(LoopbackCarrier),
                 Arc::clone(&hub),
             )),
             hub,
-            link: None,
-        }),
-        [c] => {
-            let CarrierKind::Smpp = c.kind;
-            let (carrier, link) =
-                SmppCarrier::new(c.clone()).with_context(|| format!("[[carrier]] {}", c.name))?;
-            Ok(SmppParts {
-                hub,
-                carrier,
-                link: Some(link),
-            })
-        }
-        _ => bail!("only one [[carrier]] is supported; route several through one aggregator"),
+            links: Vec::new(),
+        });
     }
+    let mut names = std::collections::HashSet::new();
+    let mut routes: Vec<(Arc<dyn Carrier>, Vec<String>)> = Vec::new();
+    let mut links = Vec::new();
+    for c in &config.carrier {
+        let CarrierKind::Smpp = c.kind;
+        // The name keys the carrier-id table that matches receipts to messages.
+        if !names.insert(c.name.as_str()) {
+            bail!("[[carrier]] name {:?} is used twice", c.name);
+        }
+        let (carrier, link) =
+            SmppCarrier::new(c.clone()).with_context(|| format!("[[carrier]] {}", c.name))?;
+        routes.push((carrier, c.routes.clone()));
+        links.push(link);
+    }
+    let carrier: Arc<dyn Carrier> = if routes.len() == 1 && routes[0].1.is_empty() {
+        // One carrier with no routes takes every number, as before routing existed.
+        routes.remove(0).0
+    } else {
+        let routed = Arc::new(
+            RoutedCarriers::new(routes).map_err(|e| anyhow::anyhow!("[[carrier]] routes: {e}"))?,
+        );
+        // After a restart each link resends only what is routed to it.
+        links = links
+            .into_iter()
+            .zip(&config.carrier)
+            .map(|(link, c)| {
+                let (routed, name) = (Arc::clone(&routed), c.name.clone());
+                link.serving(move |phone| {
+                    routed
+                        .route(phone.as_u64())
+                        .is_some_and(|carrier| carrier.name() == name)
+                })
+            })
+            .collect();
+        routed
+    };
+    Ok(SmppParts {
+        hub,
+        carrier,
+        links,
+    })
 }
 
 /// Reply handling for carrier MO: the gateway's reply path (opt-outs and the rest). Only a
@@ -61,7 +92,7 @@ fn replies(gateway: Arc<Gateway>) -> Arc<dyn smpp::ReplyHandler> {
 }
 
 impl SmppParts {
-    /// Starts the carrier link and, if enabled, the listener (on `listen` or `[smpp] listen`).
+    /// Starts the carrier links and, if enabled, the listener (on `listen` or `[smpp] listen`).
     /// Runs inside the runtime; the listener stops when `shutdown` completes.
     pub async fn start(
         self,
@@ -70,7 +101,7 @@ impl SmppParts {
         listen: Option<String>,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        if let Some(link) = self.link {
+        for link in self.links {
             link.start(
                 Arc::clone(gateway),
                 Some(Arc::clone(&self.hub)),

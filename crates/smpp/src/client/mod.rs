@@ -28,10 +28,20 @@ pub struct SmppCarrier {
 
 /// The not-yet-started half of an [`SmppCarrier`]; [`CarrierLink::start`] runs it once the
 /// gateway (which needs the carrier to open) exists.
-#[derive(Debug)]
 pub struct CarrierLink {
     config: CarrierConfig,
     queue: mpsc::Receiver<Outbound>,
+    /// Which recipients this link serves, for the resend after a restart (all when `None`).
+    serves: Option<Box<dyn Fn(domain::Msisdn) -> bool + Send>>,
+}
+
+impl std::fmt::Debug for CarrierLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CarrierLink")
+            .field("config", &self.config)
+            .field("routed", &self.serves.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SmppCarrier {
@@ -61,7 +71,11 @@ impl SmppCarrier {
                 name: config.name.clone(),
                 queue: tx,
             }),
-            CarrierLink { config, queue: rx },
+            CarrierLink {
+                config,
+                queue: rx,
+                serves: None,
+            },
         ))
     }
 
@@ -93,6 +107,14 @@ impl Carrier for SmppCarrier {
 }
 
 impl CarrierLink {
+    /// Limits the resend after a restart to the recipients this link serves when several
+    /// carriers share the traffic (otherwise each link would resend every carrier's messages).
+    #[must_use]
+    pub fn serving(mut self, serves: impl Fn(domain::Msisdn) -> bool + Send + 'static) -> Self {
+        self.serves = Some(Box::new(serves));
+        self
+    }
+
     /// Starts the link on the current tokio runtime and its recorder thread. Receipts update
     /// delivery state in `gateway`'s store and are forwarded through `hub` to merchants who asked;
     /// replies go to `replies`.
@@ -102,7 +124,10 @@ impl CarrierLink {
         hub: Option<Arc<Hub>>,
         replies: Arc<dyn ReplyHandler>,
     ) -> Result<tokio::task::JoinHandle<()>, SmppError> {
-        let resume = unacknowledged(&gateway)?;
+        let mut resume = unacknowledged(&gateway)?;
+        if let Some(serves) = &self.serves {
+            resume.retain(|m| serves(m.phone));
+        }
         if !resume.is_empty() {
             tracing::info!(carrier = %self.config.name, n = resume.len(), "resending messages handed off before the restart and never acknowledged");
         }
