@@ -14,7 +14,7 @@
 //! fall on the same side, so the test figures are not inflated by duplicates seen in training.
 
 use crate::error::Error;
-use crate::io::{LabelMap, read_tsv_file};
+use crate::io::{LabelMap, read_tsv_file, tsv_files};
 use crate::normalise::normalise;
 use crate::train::Example;
 use std::path::{Path, PathBuf};
@@ -113,20 +113,7 @@ pub fn load_mapped(data_dir: &Path, source: Source, map: &str) -> Result<Vec<Exa
         Source::Uci => vec![data_dir.join("uci_sms_spam.train.tsv")],
         Source::ZhSpam => vec![data_dir.join("zh_sms_spam.train.tsv")],
         Source::Fbs => vec![data_dir.join("zh_fbs_spam_categories.train.tsv")],
-        Source::Corpus => {
-            let dir = corpus_dir();
-            let entries = std::fs::read_dir(&dir).map_err(|source| Error::ReadData {
-                path: dir.clone(),
-                source,
-            })?;
-            let mut files: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "tsv"))
-                .collect();
-            files.sort();
-            files
-        }
+        Source::Corpus => tsv_files(&corpus_dir())?,
     };
     let mut out = Vec::new();
     for f in files {

@@ -7,7 +7,7 @@
 use crate::error::Error;
 use crate::train::Example;
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A label mapping such as `spam=marketing,ham=personal,AD:*=marketing,Other=-`.
 ///
@@ -78,6 +78,28 @@ impl ReadStats {
         self.dropped += other.dropped;
         self.lossy += other.lossy;
     }
+}
+
+/// `path` itself when it is a file, or the `*.tsv` files in the directory `path`, sorted by
+/// name (the order is part of what makes training reproducible).
+///
+/// # Errors
+/// [`Error::ReadData`] naming an unreadable directory.
+pub fn tsv_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|source| Error::ReadData {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tsv"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Reads `label<TAB>text` lines, applying `map` to each label.

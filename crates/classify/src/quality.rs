@@ -104,14 +104,7 @@ pub fn corpus_parts() -> Result<CorpusParts, Error> {
 }
 
 fn corpus_parts_for(validation: bool) -> Result<CorpusParts, Error> {
-    let dir = corpus_dir();
-    let entries = std::fs::read_dir(&dir).map_err(|source| Error::ReadData {
-        path: dir.clone(),
-        source,
-    })?;
-    let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "tsv"));
-    files.sort();
+    let files = crate::io::tsv_files(&corpus_dir())?;
     let (mut tr, mut te, mut dis) = (Vec::new(), Vec::new(), Vec::new());
     for f in files {
         let (rows, _) = read_tsv_file(&f, &LabelMap::default())?;

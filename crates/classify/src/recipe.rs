@@ -178,7 +178,7 @@ impl Recipe {
         for s in &self.sources {
             let map = LabelMap::parse(&s.map)?;
             let mut rows = Vec::new();
-            for f in files_of(&s.path)? {
+            for f in crate::io::tsv_files(&s.path)? {
                 let (ex, st) = read_tsv_file(&f, &map)?;
                 stats.add(&st);
                 rows.extend(ex);
@@ -206,24 +206,6 @@ impl Recipe {
         }
         Ok((all, stats))
     }
-}
-
-/// `path` itself, or the `*.tsv` files in it sorted by name.
-fn files_of(path: &Path) -> Result<Vec<PathBuf>, Error> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(path).map_err(|source| Error::ReadData {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tsv"))
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 #[cfg(test)]

@@ -130,14 +130,7 @@ async fn a_configured_smpp_carrier_delivers_reports_and_relays_an_opt_out() {
         .await
         .expect("json");
     let id = sent["id"].as_u64().unwrap_or_else(|| panic!("{sent}"));
-    let mut shown = Value::Null;
-    for _ in 0..200 {
-        shown = get(&http, &format!("{base}/v1/messages/{id}"), key).await;
-        if shown["delivery"] == "delivered" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let shown = delivery_of(&http, &base, key, id, "delivered").await;
     assert_eq!(shown["delivery"], "delivered", "{shown}");
 
     let consent = json!({"phone": "+8613800138000", "action": "opt_in", "scope": "sender",
@@ -154,15 +147,7 @@ async fn a_configured_smpp_carrier_delivers_reports_and_relays_an_opt_out() {
         .write_all(format!("MO 8613800138000 {source} TD\n").as_bytes())
         .await
         .expect("inject MO");
-    let mut state = Value::Null;
-    for _ in 0..200 {
-        let view = get(&http, &format!("{base}/v1/consents/+8613800138000"), key).await;
-        state = view["senders"][0]["state"].clone();
-        if state == "opted_out" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let state = consent_state(&http, &base, key, "+8613800138000", "opted_out").await;
     assert_eq!(state, "opted_out", "the TD reply opts the phone out");
 }
 
@@ -257,6 +242,20 @@ async fn delivery_of(http: &Client, base: &str, key: &str, id: u64, want: &str) 
     shown
 }
 
+/// The sender's consent state for `phone`, once it is `want` (or after 10 s).
+async fn consent_state(http: &Client, base: &str, key: &str, phone: &str, want: &str) -> Value {
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        let view = get(http, &format!("{base}/v1/consents/{phone}"), key).await;
+        state = view["senders"][0]["state"].clone();
+        if state == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    state
+}
+
 /// An aggregator reaching two operators: each `[[carrier]]` serves its number prefixes, every
 /// message goes to the SMSC its recipient belongs to, receipts from both mark delivery, a
 /// reply through the second opts out, and a number neither serves fails visibly.
@@ -327,15 +326,7 @@ async fn two_carriers_are_chosen_by_the_recipients_prefix() {
         .write_all(format!("MO 8618900189000 {source} TD\n").as_bytes())
         .await
         .expect("inject MO");
-    let mut state = Value::Null;
-    for _ in 0..200 {
-        let view = get(&http, &format!("{base}/v1/consents/+8618900189000"), key).await;
-        state = view["senders"][0]["state"].clone();
-        if state == "opted_out" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let state = consent_state(&http, &base, key, "+8618900189000", "opted_out").await;
     assert_eq!(
         state, "opted_out",
         "the TD through the second carrier opts out"
