@@ -8,6 +8,7 @@ use domain::{Category, Msisdn, SenderId};
 use parking_lot::{Mutex, MutexGuard};
 use policy::Counts;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 const SHARDS: usize = 64;
 /// Sends older than this are forgotten (the longest window: a local day, with margin).
@@ -45,10 +46,12 @@ pub struct Seen {
     pub duplicate: bool,
 }
 
-/// One shard of phones.
+/// One shard of phones. Most phones in a campaign hold one recent send, so it lives inline in
+/// the map entry (32 bytes) rather than in a heap vector of its own: 133 → ~60 bytes a phone,
+/// 149 → 88 at 1,000,000 (`cargo run --release -p gateway --example volume_rss`).
 #[derive(Debug, Default)]
 pub struct VolumeShard {
-    phones: FxHashMap<u64, Vec<Send>>,
+    phones: FxHashMap<u64, SmallVec<[Send; 1]>>,
 }
 
 /// The question asked of the volume for one decision.
