@@ -40,14 +40,14 @@ pub mod datasets;
 mod error;
 pub mod eval;
 pub mod features;
+#[cfg(test)]
+mod golden;
 pub mod io;
 mod links;
 pub mod model;
 pub mod normalise;
 pub mod quality;
 pub mod recipe;
-#[cfg(test)]
-mod reference;
 pub mod store;
 pub mod train;
 pub mod triage;
