@@ -183,6 +183,42 @@ async fn reply_t_stops_marketing_before_the_answer_and_confirms_once() {
     assert!(text.contains("甲店") && text.contains("退订"), "{text}");
 }
 
+/// A sender cannot pre-empt a refusal with a consent dated ahead of the clock: the event takes
+/// effect when it is recorded, so the consumer's later T wins and nothing more is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_future_dated_opt_in_cannot_outrank_a_later_opt_out() {
+    let srv = start(MORNING).await;
+    let dir = tempfile::tempdir().unwrap();
+    let carrier = carrier_key(&srv, &dir);
+    let a = shop(&srv, "甲店").await;
+    let ahead = "2026-11-11T02:04:00Z"; // MORNING + 4 minutes: inside the skew allowance
+    assert!(MORNING.starts_with("2026-11-11T02:00"), "{MORNING}");
+    let (code, v) = srv
+        .post(
+            "/v1/consents",
+            &a.key,
+            json!({"phone": PHONE, "action": "opt_in", "scope": "sender", "source": "web",
+                   "evidence": "signup", "at": ahead}),
+        )
+        .await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(
+        v["event"]["at"], MORNING,
+        "recorded as of now, not of the future: {v}"
+    );
+    srv.clock.advance(jiff::SignedDuration::from_mins(1));
+    let t = reply(&srv, &carrier, PHONE, &a.number, "T").await;
+    assert_eq!(t["effect"], "opted_out", "{t}");
+    // Still before the opt-in's claimed time, and after it: refused for the opt-out.
+    for minutes in [1, 10] {
+        srv.clock.advance(jiff::SignedDuration::from_mins(minutes));
+        let d = srv.send(&a.key, PHONE, &ad("甲店"), "marketing").await;
+        assert_eq!(codes(&d), vec!["opted_out"], "{d}");
+    }
+    let (_, view) = srv.get(&format!("/v1/consents/{PHONE}"), &a.key).await;
+    assert_eq!(view["senders"][0]["state"], "opted_out", "{view}");
+}
+
 /// A reply to the base number (or an extension nobody has) stops every sender that sent this
 /// phone marketing in the window, and only those; with none, it stops all of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

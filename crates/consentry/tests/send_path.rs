@@ -237,6 +237,47 @@ async fn a_sender_sees_and_changes_only_its_own_data() {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // Nor refuse every merchant's marketing on the consumer's behalf (it would wipe out its
+    // competitors' consent): that is the consumer's or the operator's to record.
+    let (s, v) = srv
+        .post(
+            "/v1/consents",
+            &b,
+            json!({"phone": PHONE, "action": "opt_out", "scope": "platform", "source": "web"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden")),
+        "{v}"
+    );
+    // A platform-wide event the operator recorded tells B why, not what the operator noted.
+    let (s, v) = srv
+        .post("/v1/consents", &srv.admin, json!({"phone": PHONE, "action": "opt_out", "scope": "platform", "source": "hotline", "evidence": "call #77 about 甲店's VIP order"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, view) = srv.get(&format!("/v1/consents/{PHONE}"), &b).await;
+    let platform = view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["scope"] == "platform")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (
+            &platform["source"],
+            &platform["actor"],
+            &platform["evidence"]
+        ),
+        (&json!("hotline"), &json!("admin"), &json!("")),
+        "{platform}"
+    );
+    let (_, full) = srv.get(&format!("/v1/consents/{PHONE}"), &srv.admin).await;
+    assert!(
+        full.to_string().contains("VIP order"),
+        "the operator sees its own note"
+    );
     // B sees only its own line and events.
     let (_, view) = srv.get(&format!("/v1/consents/{PHONE}"), &b).await;
     let lines = view["senders"].as_array().unwrap();
@@ -247,7 +288,7 @@ async fn a_sender_sees_and_changes_only_its_own_data() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|e| e["sender"].as_u64() == Some(b_id))
+            .all(|e| e["sender"].as_u64() == Some(b_id) || e["scope"] == "platform")
     );
     // The admin sees both.
     let (_, view) = srv.get(&format!("/v1/consents/{PHONE}"), &srv.admin).await;

@@ -75,9 +75,13 @@ impl Gateway {
                     "a platform-wide event names no sender_id".into(),
                 ));
             }
-            (Scope::Platform, Principal::Sender(_), None) if r.action == ConsentAction::OptIn => {
+            // One shop must not decide for every other: a platform-wide refusal comes from the
+            // consumer (reply STOPALL, the portal) or the operator, never from a competitor
+            // that could wipe out everyone else's consent with it.
+            (Scope::Platform, Principal::Sender(_), None) => {
                 return Err(GatewayError::Forbidden(
-                    "a sender cannot record a platform-wide opt-in; record consent for itself"
+                    "a sender records consent and refusals for itself only (scope \"sender\"); \
+                     platform-wide events come from the consumer or the operator"
                         .into(),
                 ));
             }
@@ -163,6 +167,22 @@ impl Gateway {
         if news.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
+        // No event takes effect after it is recorded (replies and imports may carry a clock a
+        // little ahead): the latest event wins, so a future date would outrank what comes next.
+        let now = self.clock.now();
+        let clamped: Vec<NewConsent>;
+        let news = if news.iter().any(|n| n.at > now) {
+            clamped = news
+                .iter()
+                .map(|n| NewConsent {
+                    at: n.at.min(now),
+                    ..n.clone()
+                })
+                .collect();
+            &clamped[..]
+        } else {
+            news
+        };
         let mut locked = self.consent.write_many(news.iter().map(|n| n.phone));
         let events = self.store.append_consents(news)?;
         for e in &events {
@@ -233,6 +253,19 @@ impl Gateway {
         let mut history = self.store.consent_history(phone)?;
         if let Principal::Sender(own) = by {
             history.retain(|e| e.scope == Scope::Platform || e.sender == Some(own));
+            // A platform-wide event tells the sender why the phone refuses it, not who else the
+            // consumer dealt with: what another party wrote as evidence, and which shop recorded
+            // it (older ledgers hold platform events recorded by senders), are not its to read.
+            let mine = Principal::Sender(own).actor();
+            for e in history
+                .iter_mut()
+                .filter(|e| e.scope == Scope::Platform && e.actor != mine)
+            {
+                e.evidence.clear();
+                if e.actor.starts_with("sender:") {
+                    e.actor = "another sender".into();
+                }
+            }
         } else if by == Principal::Carrier {
             return Err(GatewayError::Forbidden(
                 "the carrier key cannot read the ledger".into(),
