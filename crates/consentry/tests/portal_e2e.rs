@@ -237,6 +237,20 @@ async fn guessing_burns_the_code() {
         (s, v["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_number"))
     );
+    // A valid number abroad gets no SMS from the open form.
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/code",
+            None,
+            Some(json!({"phone": "+12025550123"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden")),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,11 @@ pub struct GatewayConfig {
     /// A reply to the platform's base number (or to no sender's number) opts out of every
     /// sender whose marketing reached the phone in this many days.
     pub reply_attribution_days: u32,
+    /// Country calling codes the consumer portal sends one-time codes to. The form is open to
+    /// anyone, so without this it would send SMS to any premium number in the world.
+    pub portal_country_codes: Vec<u16>,
+    /// One-time codes the portal sends per minute in all (each phone also has its own limit).
+    pub portal_codes_per_minute: u32,
 }
 
 impl Default for GatewayConfig {
@@ -31,6 +36,8 @@ impl Default for GatewayConfig {
             tick_ms: 500,
             public_url: "http://127.0.0.1:8080".into(),
             reply_attribution_days: 30,
+            portal_country_codes: vec![86],
+            portal_codes_per_minute: 60,
         }
     }
 }

@@ -363,6 +363,13 @@ fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path)?;
+    // `mode` applies only when the file is created; an existing file keeps its permissions
+    // unless they are set again.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     writeln!(f, "{secret}")?;
     f.sync_all()
 }

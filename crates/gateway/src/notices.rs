@@ -133,19 +133,40 @@ impl Gateway {
         category: Category,
         source_number: &str,
     ) -> Result<u64, GatewayError> {
+        self.send_platform_secret(phone, text, "", category, source_number)
+    }
+
+    /// [`Gateway::send_platform_message`] for a text holding `secret` (a one-time code): the
+    /// carrier gets the text, the store keeps it with the secret masked, so the database, the
+    /// message API and backups never hold a live code. The loopback handset is the exception:
+    /// it is a simulation whose inbox is read back from the store, and no real phone is
+    /// reached through it.
+    pub(crate) fn send_platform_secret(
+        &self,
+        phone: Msisdn,
+        text: String,
+        secret: &str,
+        category: Category,
+        source_number: &str,
+    ) -> Result<u64, GatewayError> {
         let now = self.clock.now();
         let to = phone.to_string();
+        let stored = if secret.is_empty() || self.carrier.name() == "loopback" {
+            text.clone()
+        } else {
+            text.replace(secret, &"*".repeat(secret.chars().count()))
+        };
         let ids = self.store.insert_messages(&[NewMessage {
             sender: PLATFORM_SENDER,
             to: &to,
             phone: Some(phone),
-            text: &text,
+            text: &stored,
             category,
             verdict: Verdict::Accepted,
             reasons: &[],
             decided_at: now,
             release_at: None,
-            text_hash: text_hash(&text),
+            text_hash: text_hash(&stored),
             content_scores: None,
         }])?;
         let Some(&id) = ids.first() else {

@@ -48,7 +48,13 @@ pub(crate) struct Portal {
     codes: Mutex<FxHashMap<u64, Pending>>,
     sent: Mutex<FxHashMap<u64, Sent>>,
     sessions: Mutex<FxHashMap<String, (Msisdn, i64)>>,
+    /// Codes sent in the current minute, in all: (minute, count).
+    minute: Mutex<(i64, u32)>,
 }
+
+/// Past this many entries, the per-phone maps drop what no longer matters (expired codes,
+/// other days' counts) before growing: an open form must not grow memory without end.
+const PRUNE_AT: usize = 4096;
 
 fn code_hash(phone: Msisdn, code: &str) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -74,10 +80,28 @@ impl Gateway {
     pub fn portal_send_code(&self, phone: &str) -> Result<(), GatewayError> {
         let phone = Msisdn::parse(phone, self.policy.region())?;
         let now = self.clock.now().as_second();
+        if !self
+            .config
+            .portal_country_codes
+            .contains(&phone.country_code())
+        {
+            return Err(GatewayError::Forbidden(format!(
+                "the portal sends codes to numbers of country code {} only",
+                self.config
+                    .portal_country_codes
+                    .iter()
+                    .map(|c| format!("+{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         {
             let mut sent = self.portal.sent.lock();
-            let s = sent.entry(phone.as_u64()).or_default();
             let day = now.div_euclid(86_400);
+            if sent.len() >= PRUNE_AT {
+                sent.retain(|_, s| s.day == day);
+            }
+            let s = sent.entry(phone.as_u64()).or_default();
             if s.day != day {
                 *s = Sent {
                     day,
@@ -95,11 +119,26 @@ impl Gateway {
                     "at most {CODES_PER_DAY} codes a day"
                 )));
             }
+            let mut minute = self.portal.minute.lock();
+            let this_minute = now.div_euclid(60);
+            if minute.0 != this_minute {
+                *minute = (this_minute, 0);
+            }
+            if minute.1 >= self.config.portal_codes_per_minute {
+                return Err(GatewayError::TooManyRequests(
+                    "the portal is sending too many codes; try again in a minute".into(),
+                ));
+            }
+            minute.1 += 1;
             s.today += 1;
             s.last = now;
         }
         let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
-        self.portal.codes.lock().insert(
+        let mut codes = self.portal.codes.lock();
+        if codes.len() >= PRUNE_AT {
+            codes.retain(|_, p| p.expires >= now);
+        }
+        codes.insert(
             phone.as_u64(),
             Pending {
                 hash: code_hash(phone, &code),
@@ -107,10 +146,12 @@ impl Gateway {
                 attempts: 0,
             },
         );
+        drop(codes);
         let source = self.config.platform_number.clone();
-        self.send_platform_message(
+        self.send_platform_secret(
             phone,
             code_text(phone, &code),
+            &code,
             domain::Category::Verification,
             &source,
         )?;

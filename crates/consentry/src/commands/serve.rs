@@ -34,11 +34,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         (KeyRole::Carrier, "cs_carrier_", "carrier.token"),
     ] {
         let path = data.join(file);
-        if let Some(key) = gateway.ensure_key(role, prefix, &path)? {
-            println!(
-                "created {file}: {key}  (saved to {}, shown once)",
-                path.display()
-            );
+        // The key itself goes only to the 0600 file: stdout ends up in journals and
+        // container logs that more people can read.
+        if gateway.ensure_key(role, prefix, &path)?.is_some() {
+            println!("created {} (mode 0600): the {file} key", path.display());
         }
     }
     let stats = gateway.stats();

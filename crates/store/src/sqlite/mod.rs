@@ -149,6 +149,18 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Sets `path`'s permission bits (Unix; elsewhere nothing).
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens `dir/consentry.db`, creating the directory and schema if needed, with the audit
     /// chain on.
@@ -158,15 +170,30 @@ impl SqliteStore {
 
     /// Opens `dir/consentry.db`; `audit` says whether evidence records are chained.
     pub fn open_with(dir: &Path, durability: Durability, audit: bool) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+        let dir_error = |source| StoreError::Dir {
             path: dir.display().to_string(),
             source,
-        })?;
+        };
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).map_err(dir_error)?;
+            // The ledger names every shop a person dealt with: a new data directory is the
+            // owner's alone (an existing one keeps what its operator chose).
+            restrict(dir, 0o700).map_err(dir_error)?;
+        }
         let path = dir.join("consentry.db");
         let writer = Connection::open(&path)?;
         configure(&writer, durability)?;
         writer.execute_batch(SCHEMA)?;
         migrate(&writer)?;
+        // The database is readable by its owner only, whatever the umask; SQLite creates the
+        // WAL and shared-memory files with the database's permissions, and any already there
+        // are set too.
+        for file in ["consentry.db", "consentry.db-wal", "consentry.db-shm"] {
+            let f = dir.join(file);
+            if f.exists() {
+                restrict(&f, 0o600).map_err(dir_error)?;
+            }
+        }
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let reader = Connection::open(&path)?;
