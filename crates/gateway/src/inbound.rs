@@ -147,26 +147,32 @@ fn keep(text: &str) -> String {
 
 impl Gateway {
     /// Which sender (if any) a reply to `digits` is for. Country prefixes (`86`, `0086`) are
-    /// tried too, because carriers write service numbers either way.
-    pub(crate) fn attribute(&self, digits: &str) -> (Attribution, Option<SenderRecord>) {
+    /// tried too, because carriers write service numbers either way. The longest source
+    /// number that begins the digits wins: a sender's number as it is or with a carrier's
+    /// sub-extension appended, never a shorter number that only happens to begin a longer
+    /// one (sender 1000's `…1000` begins sender 10000's `…10000`).
+    pub fn attribute(&self, digits: &str) -> (Attribution, Option<SenderRecord>) {
         let base = self.config.platform_number.as_str();
         let candidates = [
             Some(digits),
             digits.strip_prefix("0086"),
             digits.strip_prefix("86"),
         ];
-        for d in candidates.into_iter().flatten() {
-            let senders = self.access.senders.read();
-            // Extensions have a fixed width, so at most one source number is a prefix.
-            if let Some(s) = senders
-                .values()
-                .find(|s| !s.source_number.is_empty() && d.starts_with(&s.source_number))
-            {
-                return (Attribution::Sender, Some(s.clone()));
-            }
-            if d == base {
-                return (Attribution::PlatformNumber, None);
-            }
+        let senders = self.access.senders.read();
+        let best = candidates
+            .into_iter()
+            .flatten()
+            .flat_map(|d| {
+                senders
+                    .values()
+                    .filter(move |s| !s.source_number.is_empty() && d.starts_with(&s.source_number))
+            })
+            .max_by_key(|s| (s.source_number.len(), std::cmp::Reverse(s.id)));
+        if let Some(s) = best {
+            return (Attribution::Sender, Some(s.clone()));
+        }
+        if candidates.into_iter().flatten().any(|d| d == base) {
+            return (Attribution::PlatformNumber, None);
         }
         (Attribution::Unattributed, None)
     }

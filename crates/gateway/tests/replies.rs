@@ -171,3 +171,25 @@ fn the_unsubscribe_link_counts_toward_the_segment_limit() {
     let ok = gw.dry_run(&a, &Submission { text: short, ..sub }).unwrap();
     assert_eq!(ok[0].1.verdict, Verdict::Accepted);
 }
+
+/// Extensions grow a digit at sender 10,000: a reply to sender 10,000's number is its, not
+/// sender 1,000's (whose number begins it), while a carrier's sub-extension after a number
+/// still finds that number's sender.
+#[test]
+fn the_longest_source_number_wins_past_ten_thousand_senders() {
+    let gw = gateway();
+    let mut ids = Vec::new();
+    for i in 1..=10_000 {
+        ids.push(gw.create_sender(&format!("shop {i}"), "【店】").unwrap().0);
+    }
+    let (s1000, s10000) = (&ids[999], &ids[9_999]);
+    assert!(s10000.source_number.starts_with(&s1000.source_number));
+    let (attribution, found) = gw.attribute(&s10000.source_number);
+    assert_eq!(attribution, Attribution::Sender);
+    assert_eq!(found.unwrap().id, s10000.id);
+    let (_, found) = gw.attribute(&s1000.source_number);
+    assert_eq!(found.unwrap().id, s1000.id);
+    // With the country prefix and a two-digit sub-extension: still sender 10,000.
+    let (_, found) = gw.attribute(&format!("86{}42", s10000.source_number));
+    assert_eq!(found.unwrap().id, s10000.id);
+}

@@ -212,24 +212,10 @@ impl Recorder {
 /// The sender a reply was addressed to: its source number, written with or without the country
 /// code, possibly with a sub-extension appended (as the reply handling attributes it).
 fn addressed_sender(gateway: &Gateway, to: &str) -> Option<domain::SenderId> {
-    let digits = to.trim().trim_start_matches('+');
-    let candidates = [
-        Some(digits),
-        digits.strip_prefix("0086"),
-        digits.strip_prefix("86"),
-    ];
-    for d in candidates.into_iter().flatten() {
-        if let Some(s) = gateway.sender_by_source(d) {
-            return Some(s.id);
-        }
-    }
-    let senders = gateway.senders();
-    candidates.into_iter().flatten().find_map(|d| {
-        senders
-            .iter()
-            .find(|s| !s.source_number.is_empty() && d.starts_with(&s.source_number))
-            .map(|s| s.id)
-    })
+    gateway
+        .attribute(to.trim().trim_start_matches('+'))
+        .1
+        .map(|s| s.id)
 }
 
 /// Runs the recorder until the link drops its sender.
