@@ -94,7 +94,8 @@ async fn a_configured_smpp_carrier_delivers_reports_and_relays_an_opt_out() {
         &config,
         format!(
             "[[carrier]]\nname = \"npm\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\n\
-             system_id = \"consentry\"\npassword = \"secret\"\nmax_tps = 0\nreconnect_max_secs = 1\n"
+             system_id = \"consentry\"\npassword = \"secret\"\nmax_tps = 0\nreconnect_max_secs = 1\n\
+             receipt_id_base = \"hex_to_decimal\"\n"
         ),
     )
     .expect("config");
@@ -214,7 +215,7 @@ fn carrier_entry(name: &str, port: &str, routes: &str) -> String {
     format!(
         "[[carrier]]\nname = \"{name}\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\n\
          system_id = \"consentry\"\npassword = \"secret\"\nmax_tps = 0\nreconnect_max_secs = 1\n\
-         routes = {routes}\n"
+         routes = {routes}\nreceipt_id_base = \"hex_to_decimal\"\n"
     )
 }
 

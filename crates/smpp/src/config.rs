@@ -69,6 +69,53 @@ pub enum CarrierKind {
     Smpp,
 }
 
+/// How a carrier writes, in its delivery receipts, the message id it gave in `submit_sm_resp`.
+/// SMPP 3.4 means them to be the same string, but some SMSCs answer in hex and report in
+/// decimal (or back). Guessing per receipt is not safe: `10` is a decimal id and also the hex
+/// id of another message, so the base is a fact about the carrier, set once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptIdBase {
+    /// The same id as in the response (case and leading zeros aside).
+    #[default]
+    Same,
+    /// The response's id is hexadecimal; receipts write the same number in decimal.
+    HexToDecimal,
+    /// The response's id is decimal; receipts write the same number in hexadecimal.
+    DecimalToHex,
+}
+
+impl ReceiptIdBase {
+    /// The key a response's id is remembered under (lowercase, leading zeros dropped).
+    #[must_use]
+    pub fn sent_key(self, id: &str) -> String {
+        canonical(id)
+    }
+
+    /// The key of the message a receipt's id refers to, or `None` if the id is not written the
+    /// way this carrier writes ids.
+    #[must_use]
+    pub fn receipt_key(self, id: &str) -> Option<String> {
+        let id = id.trim();
+        match self {
+            ReceiptIdBase::Same => Some(canonical(id)),
+            ReceiptIdBase::HexToDecimal => id.parse::<u128>().ok().map(|n| format!("{n:x}")),
+            ReceiptIdBase::DecimalToHex => u128::from_str_radix(id, 16).ok().map(|n| n.to_string()),
+        }
+    }
+}
+
+/// Lowercase, without leading zeros (a lone `0` stays).
+fn canonical(id: &str) -> String {
+    let id = id.trim().to_ascii_lowercase();
+    let trimmed = id.trim_start_matches('0');
+    if trimmed.is_empty() && !id.is_empty() {
+        "0".into()
+    } else {
+        trimmed.to_string()
+    }
+}
+
 /// How we bind to the carrier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -152,4 +199,8 @@ pub struct CarrierConfig {
     /// claims (at most one carrier may leave it empty).
     #[serde(default)]
     pub routes: Vec<String>,
+    /// How receipts write the ids this carrier answers with: `same` (SMPP 3.4), or
+    /// `hex_to_decimal` / `decimal_to_hex` for SMSCs that change the base.
+    #[serde(default)]
+    pub receipt_id_base: ReceiptIdBase,
 }

@@ -32,7 +32,7 @@ pub mod load;
 pub mod server;
 
 pub use client::SmppCarrier;
-pub use config::{BindType, CarrierConfig, CarrierKind, ServerConfig};
+pub use config::{BindType, CarrierConfig, CarrierKind, ReceiptIdBase, ServerConfig};
 pub use error::SmppError;
 pub use hub::{Hub, Subscription};
 pub use inbound::{MobileOriginated, ReceiptingCarrier, ReplyHandler};

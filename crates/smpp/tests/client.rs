@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{SIGNATURE, open_gateway};
 use gateway::{Principal, Submission};
 use parking_lot::Mutex;
-use smpp::{BindType, CarrierConfig, CarrierKind, MobileOriginated, SmppCarrier};
+use smpp::{BindType, CarrierConfig, CarrierKind, MobileOriginated, ReceiptIdBase, SmppCarrier};
 use smpp_proto::{BindResp, Body, CommandStatus, Decoder, MessageState, Pdu, Receipt, SmResp};
 use store::{Delivery, MessageLog, SmppRegistry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -268,6 +268,8 @@ fn carrier_config(port: u16) -> CarrierConfig {
         reconnect_max_secs: 1,
         queue: 100,
         routes: Vec::new(),
+        // The scripted SMSC answers with hex ids and reports them in decimal.
+        receipt_id_base: ReceiptIdBase::HexToDecimal,
     }
 }
 
@@ -417,4 +419,146 @@ async fn after_a_restart_each_routed_carrier_resends_only_its_own_numbers() {
     };
     assert_eq!(texts(&seens[0]), codes(0..2));
     assert_eq!(texts(&seens[1]), codes(2..5));
+}
+
+/// An SMSC that numbers its messages from 1 in hex and sends every receipt, in decimal, only
+/// once it has `n` messages: by then hex `10` (the 16th) and decimal `10` (the 10th) are both
+/// known ids. Odd-numbered messages are reported undeliverable.
+async fn late_receipts_smsc(listener: TcpListener, n: usize) {
+    let Ok((mut stream, _)) = listener.accept().await else {
+        return;
+    };
+    let mut decoder = Decoder::new();
+    let mut buf = vec![0u8; 8192];
+    let mut submitted = Vec::new();
+    let mut seq = 5000;
+    loop {
+        let Ok(read) = stream.read(&mut buf).await else {
+            return;
+        };
+        if read == 0 {
+            return;
+        }
+        decoder.extend(&buf[..read]);
+        let mut out = Vec::new();
+        while let Ok(Some(pdu)) = decoder.next_pdu() {
+            let (status, body) = match &pdu.body {
+                Body::Bind(b) => (
+                    CommandStatus::ROK,
+                    Body::BindResp(BindResp::new(b.mode, "mock")),
+                ),
+                Body::EnquireLink => (CommandStatus::ROK, Body::EnquireLinkResp),
+                Body::SubmitSm(sm) => {
+                    submitted.push((sm.destination.clone(), sm.source.clone()));
+                    let id = format!("{:x}", submitted.len());
+                    (CommandStatus::ROK, Body::SubmitSmResp(SmResp::new(&id)))
+                }
+                _ => continue,
+            };
+            Pdu::response(pdu.sequence_number, status, body)
+                .encode_into(&mut out)
+                .expect("encode");
+        }
+        if submitted.len() == n {
+            for (i, (destination, source)) in submitted.drain(..).enumerate() {
+                let number = i + 1;
+                let receipt = Receipt {
+                    id: number.to_string(),
+                    state: Some(if number % 2 == 1 {
+                        MessageState::Undeliverable
+                    } else {
+                        MessageState::Delivered
+                    }),
+                    ..Receipt::default()
+                };
+                seq += 1;
+                Pdu::request(
+                    seq,
+                    Body::DeliverSm(receipt.to_deliver_sm(destination, source)),
+                )
+                .encode_into(&mut out)
+                .expect("encode");
+            }
+        }
+        stream.write_all(&out).await.expect("write");
+    }
+}
+
+/// Receipts name the right message when the carrier's decimal ids are also valid hex ids of
+/// other messages: the base is configured, not guessed per receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_in_another_base_match_their_own_message() {
+    const N: usize = 20;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(late_receipts_smsc(listener, N));
+    let (carrier, link) = SmppCarrier::new(CarrierConfig {
+        window: 50,
+        ..carrier_config(port)
+    })
+    .expect("carrier");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gateway = open_gateway(dir.path(), carrier);
+    let (sender, _) = gateway.create_sender("Shop", SIGNATURE).expect("sender");
+    let _workers = gateway.start();
+    let no_replies = |_: &MobileOriginated| Ok(());
+    link.start(Arc::clone(&gateway), None, Arc::new(no_replies))
+        .expect("link");
+    let mut ids = Vec::new();
+    // One at a time, so the SMSC numbers them in submission order.
+    for i in 0..N {
+        let to = [format!("+86139001391{i:02}")];
+        let text = format!("{SIGNATURE}验证码 {i}");
+        let out = gateway
+            .submit(
+                Principal::Sender(sender.id),
+                &Submission {
+                    to: &to,
+                    text: &text,
+                    category: domain::Category::Verification,
+                },
+            )
+            .expect("submit");
+        ids.push(out[0].id);
+        assert!(gateway.drain(Duration::from_secs(5)), "handed off");
+        for _ in 0..100 {
+            if gateway
+                .store()
+                .message(out[0].id)
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.delivery == Delivery::Submitted)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let want = |i: usize| {
+        if (i + 1) % 2 == 1 {
+            Delivery::Failed
+        } else {
+            Delivery::Delivered
+        }
+    };
+    let mut states = Vec::new();
+    for _ in 0..200 {
+        states = ids
+            .iter()
+            .map(|id| {
+                gateway
+                    .store()
+                    .message(*id)
+                    .expect("store")
+                    .expect("row")
+                    .delivery
+            })
+            .collect::<Vec<_>>();
+        if states.iter().enumerate().all(|(i, d)| *d == want(i)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let expected: Vec<Delivery> = (0..N).map(want).collect();
+    assert_eq!(states, expected);
 }

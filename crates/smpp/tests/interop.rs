@@ -19,8 +19,8 @@ use gateway::{Principal, Submission};
 use parking_lot::Mutex;
 use serde_json::Value;
 use smpp::{
-    BindType, CarrierConfig, CarrierKind, Hub, MobileOriginated, ServerConfig, SmppCarrier,
-    SmppServer,
+    BindType, CarrierConfig, CarrierKind, Hub, MobileOriginated, ReceiptIdBase, ServerConfig,
+    SmppCarrier, SmppServer,
 };
 use store::{Delivery, MessageLog};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -126,6 +126,8 @@ async fn npm_smsc_gets_our_submits_and_its_receipts_and_td_reply_come_back() {
         reconnect_max_secs: 1,
         queue: 1000,
         routes: Vec::new(),
+        // The scripted SMSC answers with hex ids and reports them in decimal.
+        receipt_id_base: ReceiptIdBase::HexToDecimal,
     })
     .expect("carrier");
     let dir = tempfile::tempdir().expect("tempdir");

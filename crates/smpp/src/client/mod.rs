@@ -133,7 +133,13 @@ impl CarrierLink {
         }
         let (events_tx, events_rx) = mpsc::channel(8192);
         let (acks_tx, acks_rx) = mpsc::channel(8192);
-        let rec = recorder::Recorder::new(self.config.name.clone(), gateway, hub, replies);
+        let rec = recorder::Recorder::new(
+            self.config.name.clone(),
+            self.config.receipt_id_base,
+            gateway,
+            hub,
+            replies,
+        );
         recorder::spawn(rec, events_rx, acks_tx).map_err(|e| SmppError::Io(e.to_string()))?;
         Ok(tokio::spawn(link::run(
             self.config,

@@ -11,7 +11,7 @@ use smpp_proto::{CommandStatus, MessageState, Receipt};
 use store::{Delivery, MessageLog, SmppRegistry};
 use tokio::sync::mpsc;
 
-use crate::{Hub, MobileOriginated, ReplyHandler};
+use crate::{Hub, MobileOriginated, ReceiptIdBase, ReplyHandler};
 
 /// What the link hands over.
 #[derive(Debug)]
@@ -52,27 +52,9 @@ pub(crate) struct Recorder {
     pub gateway: Arc<Gateway>,
     pub hub: Option<Arc<Hub>>,
     pub replies: Arc<dyn ReplyHandler>,
+    ids: ReceiptIdBase,
     recent: HashMap<String, u64>,
     order: VecDeque<String>,
-}
-
-/// Ways the same id may be written: carriers answer in hex and report in decimal, or back.
-fn candidates(id: &str) -> Vec<String> {
-    let id = id.trim().to_ascii_lowercase();
-    let mut out = vec![id.clone()];
-    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(n) = id.parse::<u128>() {
-            out.push(format!("{n:x}"));
-        }
-    }
-    if let Ok(n) = u128::from_str_radix(&id, 16) {
-        out.push(n.to_string());
-    }
-    let trimmed = id.trim_start_matches('0');
-    if !trimmed.is_empty() && trimmed != id {
-        out.push(trimmed.to_string());
-    }
-    out
 }
 
 fn delivery_of(state: MessageState) -> Option<Delivery> {
@@ -89,6 +71,7 @@ fn delivery_of(state: MessageState) -> Option<Delivery> {
 impl Recorder {
     pub fn new(
         carrier: String,
+        ids: ReceiptIdBase,
         gateway: Arc<Gateway>,
         hub: Option<Arc<Hub>>,
         replies: Arc<dyn ReplyHandler>,
@@ -98,13 +81,14 @@ impl Recorder {
             gateway,
             hub,
             replies,
+            ids,
             recent: HashMap::new(),
             order: VecDeque::new(),
         }
     }
 
     fn remember(&mut self, carrier_id: &str, id: u64) {
-        let key = carrier_id.trim().to_ascii_lowercase();
+        let key = self.ids.sent_key(carrier_id);
         if self.recent.insert(key.clone(), id).is_none() {
             self.order.push_back(key);
         }
@@ -116,14 +100,18 @@ impl Recorder {
         }
     }
 
-    fn lookup(&self, carrier_id: &str) -> Option<u64> {
-        let keys = candidates(carrier_id);
-        if let Some(id) = keys.iter().find_map(|k| self.recent.get(k).copied()) {
+    /// The message a receipt's id names, in memory or in the store (both keyed by
+    /// [`ReceiptIdBase::sent_key`]).
+    fn lookup(&self, receipt_id: &str) -> Option<u64> {
+        let key = self.ids.receipt_key(receipt_id)?;
+        if let Some(&id) = self.recent.get(&key) {
             return Some(id);
         }
         let store = self.gateway.store();
-        keys.iter()
-            .find_map(|k| store.message_by_carrier_id(&self.carrier, k).ok().flatten())
+        store
+            .message_by_carrier_id(&self.carrier, &key)
+            .ok()
+            .flatten()
     }
 
     /// Processes one batch; returns the acknowledgements to send, in order.
@@ -139,7 +127,7 @@ impl Recorder {
             match e {
                 Event::Mapped { carrier_id, id } => {
                     self.remember(&carrier_id, id);
-                    mapped.push((carrier_id, id));
+                    mapped.push((self.ids.sent_key(&carrier_id), id));
                 }
                 Event::Refused { id, status } => {
                     tracing::warn!(carrier = %self.carrier, id, status = %status.0, "carrier refused a message");
@@ -247,13 +235,21 @@ pub(crate) fn spawn(
 
 #[cfg(test)]
 mod tests {
+    use crate::ReceiptIdBase;
+
     #[test]
-    fn ids_match_across_hex_and_decimal() {
-        let c = super::candidates("255");
-        assert!(c.contains(&"ff".to_string()));
-        let c = super::candidates("FF");
-        assert!(c.contains(&"255".to_string()));
-        let c = super::candidates("00ab");
-        assert!(c.contains(&"ab".to_string()));
+    fn receipt_ids_are_read_in_the_carriers_base_only() {
+        let same = ReceiptIdBase::Same;
+        assert_eq!(same.receipt_key("00AB").as_deref(), Some("ab"));
+        assert_eq!(same.sent_key("ab"), "ab");
+        assert_eq!(same.receipt_key("000").as_deref(), Some("0"));
+        // "10" is decimal ten to one carrier and hex sixteen to another: never both.
+        let hex = ReceiptIdBase::HexToDecimal;
+        assert_eq!(hex.receipt_key("10").as_deref(), Some("a"));
+        assert_eq!(hex.receipt_key("16").as_deref(), Some("10"));
+        assert_eq!(hex.receipt_key("ff"), None);
+        let dec = ReceiptIdBase::DecimalToHex;
+        assert_eq!(dec.receipt_key("ff").as_deref(), Some("255"));
+        assert_eq!(dec.receipt_key("10").as_deref(), Some("16"));
     }
 }
