@@ -32,9 +32,10 @@ pub struct CarrierError {
     pub why: String,
 }
 
-/// What the gateway needs from a carrier connection: a non-blocking hand-off. The point of
-/// hand-off is the point of no return for the ordering promise; a carrier that queues internally
-/// must treat its queue as already sent.
+/// What the gateway needs from a carrier connection: a non-blocking hand-off. A carrier that
+/// sends at once makes the hand-off the point of no return for the ordering promise; one that
+/// queues (the SMPP link, whose carrier may be down for an hour) checks again with
+/// [`Gateway::at_the_wire`](crate::Gateway::at_the_wire) when it puts a message on the wire.
 pub trait Carrier: Send + Sync {
     /// A short name for logs and metrics.
     fn name(&self) -> &str;

@@ -18,6 +18,16 @@ enum Fate {
     Failed,
 }
 
+/// Why a carrier link did not put a queued message on the wire (see [`Gateway::at_the_wire`]).
+#[derive(Debug, Clone)]
+pub enum NotSent {
+    /// Refused since the hand-off: an opt-out, no consent, a suspended sender.
+    Refused(Reason),
+    /// Marketing that waited in the link's queue past its local day or into quiet hours: it
+    /// is decided again, as the dispatcher does with a stalled queue.
+    Stale,
+}
+
 impl Gateway {
     /// Queues an accepted message for hand-off. Blocks when the bounded queue is full, which
     /// pushes back on the submitting request instead of growing memory.
@@ -34,40 +44,8 @@ impl Gateway {
     fn hand_off(&self, msg: &Outbound) -> (Fate, domain::Timestamp) {
         let shard = self.consent.read(msg.phone);
         let now = self.clock.now();
-        // The platform's own notices (opt-out confirmations) have no registered sender.
-        let suspended = msg.sender != crate::PLATFORM_SENDER
-            && self.access.sender(msg.sender).is_none_or(|s| s.suspended);
-        if suspended {
-            return (
-                Fate::Cancelled(Reason::new(
-                    ReasonCode::SenderSuspended,
-                    "sender suspended before hand-off",
-                )),
-                now,
-            );
-        }
-        if Self::is_marketing(msg.category) {
-            match shard.answer(msg.phone, msg.sender) {
-                IndexAnswer::Consented(_) => {}
-                IndexAnswer::OptedOut { at, .. } => {
-                    return (
-                        Fate::Cancelled(Reason::new(
-                            ReasonCode::OptedOut,
-                            format!("consent withdrawn at {at}, before hand-off"),
-                        )),
-                        now,
-                    );
-                }
-                IndexAnswer::NoConsent => {
-                    return (
-                        Fate::Cancelled(Reason::new(
-                            ReasonCode::NoConsent,
-                            "no consent at hand-off",
-                        )),
-                        now,
-                    );
-                }
-            }
+        if let Some(reason) = self.refusal(&shard, msg, "hand-off") {
+            return (Fate::Cancelled(reason), now);
         }
         let fate = match self.carrier.hand_off(msg) {
             Ok(true) => Fate::Handed(Delivery::Delivered),
@@ -79,6 +57,75 @@ impl Gateway {
         };
         drop(shard);
         (fate, now)
+    }
+
+    /// Why `msg` may no longer go, judged under its phone's consent shard (`shard`): its
+    /// sender suspended, or (marketing) the consent withdrawn or absent. `stage` names the
+    /// moment in the reason.
+    fn refusal(&self, shard: &ledger::Shard, msg: &Outbound, stage: &str) -> Option<Reason> {
+        // The platform's own notices (opt-out confirmations) have no registered sender.
+        let suspended = msg.sender != crate::PLATFORM_SENDER
+            && self.access.sender(msg.sender).is_none_or(|s| s.suspended);
+        if suspended {
+            return Some(Reason::new(
+                ReasonCode::SenderSuspended,
+                format!("sender suspended before {stage}"),
+            ));
+        }
+        if !Self::is_marketing(msg.category) {
+            return None;
+        }
+        match shard.answer(msg.phone, msg.sender) {
+            IndexAnswer::Consented(_) => None,
+            IndexAnswer::OptedOut { at, .. } => Some(Reason::new(
+                ReasonCode::OptedOut,
+                format!("consent withdrawn at {at}, before {stage}"),
+            )),
+            IndexAnswer::NoConsent => Some(Reason::new(
+                ReasonCode::NoConsent,
+                format!("no consent at {stage}"),
+            )),
+        }
+    }
+
+    /// The last check of a carrier link that queues (SMPP): the hand-off's checks, run again
+    /// when the link is about to put `msg` on the wire, with `put` (the encoding) done under
+    /// the phone's consent shard. A carrier that was down for an hour must not deliver what
+    /// was refused in that hour: an opt-out acknowledged before this returns stops the
+    /// message; one acknowledged after it finds the message already sent. On `Err` nothing
+    /// was put; hand the reason to [`Gateway::not_sent_at_the_wire`] to record it.
+    pub fn at_the_wire<R>(&self, msg: &Outbound, put: impl FnOnce() -> R) -> Result<R, NotSent> {
+        let shard = self.consent.read(msg.phone);
+        if let Some(reason) = self.refusal(&shard, msg, "the carrier link sent it") {
+            return Err(NotSent::Refused(reason));
+        }
+        if self.is_stale(msg) {
+            return Err(NotSent::Stale);
+        }
+        Ok(put())
+    }
+
+    /// Records a message a carrier link did not send: refused (status `rejected`, delivery
+    /// `not_sent`), or stale (decided again: sent again through the dispatcher, deferred, or
+    /// refused). Does store writes: call it off the link's event loop.
+    pub fn not_sent_at_the_wire(&self, msg: &Outbound, why: NotSent) {
+        match why {
+            NotSent::Refused(reason) => {
+                let d = Decision::from_reasons(vec![reason], None, false, msg.category);
+                if let Err(e) = self.store.redecide(msg.id, &d, self.clock.now()) {
+                    tracing::error!(id = msg.id, error = %e, "recording a cancellation failed");
+                }
+                self.cancelled.fetch_add(1, Ordering::Relaxed);
+            }
+            NotSent::Stale => {
+                if self.decide_again(msg) {
+                    self.enqueue(Outbound {
+                        decided_at: self.clock.now(),
+                        ..msg.clone()
+                    });
+                }
+            }
+        }
     }
 
     /// Marketing that waited past the end of its local day, or into quiet hours (a stalled

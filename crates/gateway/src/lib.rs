@@ -51,6 +51,7 @@ pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
 pub use config::GatewayConfig;
 pub use consents::{ConsentRequest, ConsentsView};
 pub use content::{ClassifyConfig, ContentClassifier};
+pub use dispatch::NotSent;
 pub use enforcement::SuspensionView;
 pub use error::GatewayError;
 pub use evidence::{AuditSection, EVIDENCE_FORMAT, EvidenceBundle, SenderAtExport};

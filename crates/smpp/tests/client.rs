@@ -562,3 +562,109 @@ async fn receipts_in_another_base_match_their_own_message() {
     let expected: Vec<Delivery> = (0..N).map(want).collect();
     assert_eq!(states, expected);
 }
+
+fn opt(
+    gateway: &gateway::Gateway,
+    sender: domain::SenderId,
+    phone: &str,
+    action: domain::ConsentAction,
+) {
+    gateway
+        .record_consents(
+            Principal::Admin,
+            &[gateway::ConsentRequest {
+                phone: phone.into(),
+                action,
+                scope: domain::Scope::Sender,
+                sender: Some(sender),
+                source: domain::ConsentSource::Web,
+                evidence: "test".into(),
+                at: None,
+            }],
+        )
+        .expect("consent");
+}
+
+/// The ordering promise across a carrier outage: marketing accepted and handed to the link
+/// while the carrier is down waits in the link's queue; the consumer opts out meanwhile; when
+/// the carrier comes back the message is not sent, and says why. A notice queued behind it
+/// still goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marketing_queued_during_an_outage_is_not_sent_after_an_opt_out() {
+    let down = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let port = down.local_addr().expect("addr").port();
+    drop(down);
+    let (carrier, link) = SmppCarrier::new(carrier_config(port)).expect("carrier");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gateway = open_gateway(dir.path(), carrier);
+    let (sender, _) = gateway.create_sender("Shop", SIGNATURE).expect("sender");
+    let _workers = gateway.start();
+    let no_replies = |_: &MobileOriginated| Ok(());
+    link.start(Arc::clone(&gateway), None, Arc::new(no_replies))
+        .expect("link");
+    const PHONE: &str = "+8613900139777";
+    opt(&gateway, sender.id, PHONE, domain::ConsentAction::OptIn);
+    let submit = |text: String, category| {
+        gateway
+            .submit(
+                Principal::Sender(sender.id),
+                &Submission {
+                    to: &[PHONE.to_owned()],
+                    text: &text,
+                    category,
+                },
+            )
+            .expect("submit")[0]
+            .id
+    };
+    let ad = submit(
+        format!("{SIGNATURE}双11全场5折，回T退订"),
+        domain::Category::Marketing,
+    );
+    let notice = submit(
+        format!("{SIGNATURE}您的订单已发货"),
+        domain::Category::Transactional,
+    );
+    assert!(gateway.drain(Duration::from_secs(5)), "handed to the link");
+    let delivery = |id| gateway.store().message(id).expect("store").expect("row");
+    assert_eq!(delivery(ad).delivery, Delivery::Submitted);
+    // The consumer refuses while the carrier is unreachable.
+    opt(&gateway, sender.id, PHONE, domain::ConsentAction::OptOut);
+    // The carrier comes back on the same port.
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("same port");
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    tokio::spawn(smsc(listener, Arc::clone(&seen)));
+    let mut done = false;
+    for _ in 0..200 {
+        done = delivery(notice).delivery == Delivery::Delivered
+            && delivery(ad).delivery == Delivery::NotSent;
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let m = delivery(ad);
+    assert!(
+        done,
+        "notice {:?}, ad {:?}",
+        delivery(notice).delivery,
+        m.delivery
+    );
+    assert_eq!(m.status, policy::Verdict::Rejected);
+    assert!(
+        m.reasons
+            .iter()
+            .any(|r| r.code == policy::ReasonCode::OptedOut),
+        "{:?}",
+        m.reasons
+    );
+    let texts: Vec<String> = seen
+        .lock()
+        .accepted
+        .iter()
+        .map(|(t, _)| t.clone())
+        .collect();
+    assert_eq!(texts, [format!("{SIGNATURE}您的订单已发货")]);
+}

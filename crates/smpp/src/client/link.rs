@@ -4,7 +4,9 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use gateway::Outbound;
+use std::sync::Arc;
+
+use gateway::{Gateway, Outbound};
 use smpp_proto::concat::{Concat, split_text};
 use smpp_proto::window::Window;
 use smpp_proto::{
@@ -24,8 +26,15 @@ use crate::CarrierConfig;
 pub(super) struct Piece {
     pub(super) id: u64,
     pub(super) sm: ShortMessage,
+    /// On a message's first piece until it is first put on the wire: the message, for the
+    /// last consent check ([`Gateway::at_the_wire`]). Retransmissions are not checked again:
+    /// the first transmission was the point of no return.
+    pub(super) check: Option<Arc<Outbound>>,
 }
 
+// The window holds one per request in flight (a window's worth): boxing the piece would cost an
+// allocation per submit_sm to save a few kilobytes.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Ctx {
     Submit(Piece),
     Enquire,
@@ -57,18 +66,25 @@ fn pieces(msg: &Outbound, reference: u16) -> Vec<Piece> {
             return Vec::new();
         }
     };
+    let first = Arc::new(msg.clone());
     segments
         .iter()
-        .map(|seg| {
+        .enumerate()
+        .map(|(i, seg)| {
             let mut sm = template.clone();
             seg.apply(&mut sm);
-            Piece { id: msg.id, sm }
+            Piece {
+                id: msg.id,
+                sm,
+                check: (i == 0).then(|| Arc::clone(&first)),
+            }
         })
         .collect()
 }
 
 /// Runs the link until the queue is closed and drained.
 pub(crate) async fn run(
+    gateway: Arc<Gateway>,
     cfg: CarrierConfig,
     mut queue: mpsc::Receiver<Outbound>,
     resume: Vec<Outbound>,
@@ -79,6 +95,7 @@ pub(crate) async fn run(
     let mut backoff = INITIAL_BACKOFF;
     let max_backoff = Duration::from_secs(cfg.reconnect_max_secs.max(1));
     let mut link = Link {
+        gateway,
         reference: 0,
         conn: 0,
         resumed: resume.iter().map(|m| m.id).collect(),
@@ -115,6 +132,7 @@ pub(crate) async fn run(
 }
 
 pub(super) struct Link {
+    gateway: Arc<Gateway>,
     reference: u16,
     pub(super) conn: u64,
     /// Ids resent from before a restart: the dispatcher may hand one off again meanwhile (it
@@ -175,7 +193,7 @@ impl Link {
             // Send whatever the window, the throttle and the rate allow.
             let now = Instant::now();
             while can_submit && window.available() > 1 && now >= pause_until && now >= next_send {
-                let piece = match retry.pop_front() {
+                let mut piece = match retry.pop_front() {
                     Some(p) => p,
                     None => match queue.try_recv() {
                         Ok(m) => {
@@ -191,7 +209,20 @@ impl Link {
                 };
                 let seq = seqs.allocate();
                 let pdu = Pdu::request(seq, Body::SubmitSm(piece.sm.clone()));
-                if let Err(e) = pdu.encode_into(&mut out) {
+                let encoded = match piece.check.take() {
+                    None => pdu.encode_into(&mut out),
+                    Some(msg) => match self.gateway.at_the_wire(&msg, || pdu.encode_into(&mut out))
+                    {
+                        Ok(encoded) => encoded,
+                        Err(why) => {
+                            // Refused since the hand-off (or stale): none of its pieces go.
+                            retry.retain(|p| p.id != piece.id);
+                            let _ = events.send(Event::NotSent { msg, why }).await;
+                            continue;
+                        }
+                    },
+                };
+                if let Err(e) = encoded {
                     tracing::error!(id = piece.id, error = %e, "cannot encode submit_sm");
                     let _ = events
                         .send(Event::Refused {

@@ -133,6 +133,7 @@ impl CarrierLink {
         }
         let (events_tx, events_rx) = mpsc::channel(8192);
         let (acks_tx, acks_rx) = mpsc::channel(8192);
+        let gateway_for_link = Arc::clone(&gateway);
         let rec = recorder::Recorder::new(
             self.config.name.clone(),
             self.config.receipt_id_base,
@@ -142,6 +143,7 @@ impl CarrierLink {
         );
         recorder::spawn(rec, events_rx, acks_tx).map_err(|e| SmppError::Io(e.to_string()))?;
         Ok(tokio::spawn(link::run(
+            gateway_for_link,
             self.config,
             self.queue,
             resume,
@@ -155,8 +157,8 @@ impl CarrierLink {
 const RESUME_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(48);
 
 /// Messages handed off (`submitted`) that no carrier acknowledged: they were in the queue or in
-/// flight when the gateway stopped. The hand-off was the point of no return (consent was
-/// checked then), so they are sent now rather than lost.
+/// flight when the gateway stopped. They are sent now rather than lost, after the link's last
+/// check at the wire (an opt-out recorded while the process was down still stops them).
 fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>, SmppError> {
     let since = gateway
         .clock()

@@ -32,6 +32,11 @@ pub(crate) enum Event {
         seq: u32,
         conn: u64,
     },
+    /// A queued message the link did not send after all (refused or stale since the hand-off).
+    NotSent {
+        msg: Arc<gateway::Outbound>,
+        why: gateway::NotSent,
+    },
 }
 
 /// The deliver_sm_resp to send for a receipt or reply.
@@ -178,6 +183,10 @@ impl Recorder {
                         }
                     };
                     acks.push(Ack { conn, seq, status });
+                }
+                Event::NotSent { msg, why } => {
+                    tracing::info!(carrier = %self.carrier, id = msg.id, ?why, "not sent at the carrier link");
+                    gateway.not_sent_at_the_wire(&msg, why);
                 }
             }
         }
