@@ -15,6 +15,7 @@ pub mod error;
 pub mod handlers;
 pub mod json;
 pub mod openapi;
+pub mod path;
 pub mod router;
 mod state;
 

@@ -198,4 +198,30 @@ async fn unknown_routes_and_ids_are_json_404s() {
         (s, code(&v)),
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_query")
     );
+    // A path segment that is not UTF-8 once decoded, and a method a route does not take: the
+    // same JSON error shape as everything else.
+    for path in [
+        "/v1/consents/%FF",
+        "/v1/messages/%FF%FE",
+        "/v1/complaints/%C3",
+    ] {
+        let (s, v) = srv.get(path, &srv.admin).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "invalid_path"),
+            "{path}"
+        );
+    }
+    let (s, v) = srv
+        .call(
+            reqwest::Method::DELETE,
+            "/v1/messages/1",
+            Some(&srv.admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
 }

@@ -1,7 +1,7 @@
 //! `/v1/complaints`: filing complaints and reading verdicts with their evidence.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use complaints::ComplaintKind;
 use domain::{SenderId, Timestamp};
@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 
 /// A complaint about a message a consumer received.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -133,7 +134,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     Caller(by): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ComplaintRecord>, ApiError> {
     let id = parse_id(&id)?;
     Ok(Json(state.run(move |gw| gw.complaint(by, id)).await?))
@@ -147,7 +148,7 @@ pub async fn show(
 pub async fn evidence(
     State(state): State<AppState>,
     Caller(by): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<EvidenceBundle>, ApiError> {
     let id = parse_id(&id)?;
     Ok(Json(

@@ -1,7 +1,7 @@
 //! `/v1/consents`: recording and reading the ledger.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use domain::{ConsentAction, ConsentSource, Scope, SenderId, Timestamp};
 use gateway::{ConsentRequest, ConsentsView};
@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 
 /// A consent event to record.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -90,7 +91,7 @@ pub struct AtQuery {
 pub async fn show(
     State(state): State<AppState>,
     Caller(by): Caller,
-    Path(phone): Path<String>,
+    ApiPath(phone): ApiPath<String>,
     query: Result<Query<AtQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ConsentsView>, ApiError> {
     let Query(q) = query.map_err(|e| {

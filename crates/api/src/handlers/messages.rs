@@ -1,7 +1,7 @@
 //! `/v1/messages`: submitting messages and reading their fate.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use domain::Category;
 use gateway::{Outcome, Submission};
 use policy::Verdict;
@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 
 /// One message to one recipient.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -138,7 +139,7 @@ pub struct MessageView {
 pub async fn show(
     State(state): State<AppState>,
     Caller(by): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MessageView>, ApiError> {
     let id: u64 = id.parse().map_err(|_| {
         ApiError::new(

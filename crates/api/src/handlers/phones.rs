@@ -1,13 +1,14 @@
 //! `/v1/phones/{phone}/inbox`: the loopback carrier's simulated handset.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::path::ApiPath;
 
 /// One received message.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,7 +40,7 @@ pub struct Inbox {
 pub async fn inbox(
     State(state): State<AppState>,
     Caller(by): Caller,
-    Path(phone): Path<String>,
+    ApiPath(phone): ApiPath<String>,
 ) -> Result<Json<Inbox>, ApiError> {
     let (phone, msgs) = state.run(move |gw| gw.inbox(by, &phone)).await?;
     Ok(Json(Inbox {

@@ -1,7 +1,7 @@
 //! `/v1/senders/{id}/suspension`: a sender's standing, and the operator's changes to it.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use complaints::SuspensionAction;
 use domain::SenderId;
@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 
 /// A change to a suspension.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -47,7 +48,7 @@ fn sender_id(id: &str) -> Result<SenderId, ApiError> {
 pub async fn show(
     State(state): State<AppState>,
     Caller(by): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SuspensionView>, ApiError> {
     let id = sender_id(&id)?;
     Ok(Json(state.run(move |gw| gw.suspension(by, id)).await?))
@@ -61,7 +62,7 @@ pub async fn show(
 pub async fn change(
     State(state): State<AppState>,
     Caller(by): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ChangeSuspension>,
 ) -> Result<Json<SuspensionView>, ApiError> {
     let id = sender_id(&id)?;

@@ -3,12 +3,13 @@
 //! GET shows what the link does and a button; only the button's POST opts out, so link
 //! scanners that fetch every URL in a message opt nobody out.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use gateway::{GatewayError, LinkView};
 
 use crate::AppState;
+use crate::path::ApiPath;
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -84,7 +85,7 @@ async fn run(
 #[utoipa::path(get, path = "/u/{token}", params(("token" = String, Path)),
     responses((status = 200, content_type = "text/html", description = "Confirmation page"),
         (status = 404, content_type = "text/html", description = "Unknown link")))]
-pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn show(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> Response {
     let t = token.clone();
     let view = match run(&state, move |gw| gw.unsubscribe_link(&t)).await {
         Ok(v) => v,
@@ -118,7 +119,7 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> R
 #[utoipa::path(post, path = "/u/{token}", params(("token" = String, Path)),
     responses((status = 200, content_type = "text/html", description = "Done"),
         (status = 404, content_type = "text/html", description = "Unknown link")))]
-pub async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn confirm(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> Response {
     let view = match run(&state, move |gw| gw.unsubscribe_by_link(&token)).await {
         Ok(v) => v,
         Err(resp) => return resp,
