@@ -668,3 +668,118 @@ async fn marketing_queued_during_an_outage_is_not_sent_after_an_opt_out() {
         .collect();
     assert_eq!(texts, [format!("{SIGNATURE}您的订单已发货")]);
 }
+
+/// An SMSC that delivers a two-part reply across a dropped connection: part 1 on the first
+/// connection (acknowledged), then it closes; part 2 on the next one, as carriers redeliver.
+async fn split_reply_smsc(listener: TcpListener, from: String, to: String, text: String) {
+    let segments =
+        smpp_proto::concat::split_text(&text, smpp_proto::concat::Concat::Udh8, 7).expect("split");
+    assert_eq!(segments.len(), 2, "the test needs a two-part reply");
+    for (conn, segment) in segments.iter().enumerate() {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            return;
+        };
+        let mut decoder = Decoder::new();
+        let mut buf = vec![0u8; 8192];
+        let mut sent = false;
+        loop {
+            let read = match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            decoder.extend(&buf[..read]);
+            let mut out = Vec::new();
+            let mut acked = false;
+            while let Ok(Some(pdu)) = decoder.next_pdu() {
+                match &pdu.body {
+                    Body::Bind(b) => Pdu::response(
+                        pdu.sequence_number,
+                        CommandStatus::ROK,
+                        Body::BindResp(BindResp::new(b.mode, "mock")),
+                    )
+                    .encode_into(&mut out)
+                    .expect("encode"),
+                    Body::EnquireLink => Pdu::response(
+                        pdu.sequence_number,
+                        CommandStatus::ROK,
+                        Body::EnquireLinkResp,
+                    )
+                    .encode_into(&mut out)
+                    .expect("encode"),
+                    Body::DeliverSmResp(_) => acked = true,
+                    _ => {}
+                }
+            }
+            if !sent {
+                let mut sm = smpp_proto::ShortMessage {
+                    source: smpp_proto::Address::international(&from),
+                    destination: smpp_proto::Address::new(0, 1, &to),
+                    ..smpp_proto::ShortMessage::default()
+                };
+                segment.apply(&mut sm);
+                Pdu::request(
+                    100 + u32::try_from(conn).expect("small"),
+                    Body::DeliverSm(sm),
+                )
+                .encode_into(&mut out)
+                .expect("encode");
+                sent = true;
+            }
+            stream.write_all(&out).await.expect("write");
+            if acked && conn == 0 {
+                // Part 1 was acknowledged: drop the connection before part 2.
+                let _ = stream.shutdown().await;
+                break;
+            }
+        }
+    }
+    // Keep the second connection's peer alive until the test ends.
+    std::future::pending::<()>().await;
+}
+
+/// A two-part opt-out whose parts arrive on two connections (the link dropped in between)
+/// still opts the phone out: segments wait across reconnections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_part_reply_completes_across_a_reconnection() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let (carrier, link) = SmppCarrier::new(carrier_config(port)).expect("carrier");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gateway = open_gateway(dir.path(), carrier);
+    let (sender, _) = gateway.create_sender("Shop", SIGNATURE).expect("sender");
+    const PHONE: &str = "+8613900139555";
+    opt(&gateway, sender.id, PHONE, domain::ConsentAction::OptIn);
+    let text = format!(
+        "退订。{}",
+        "我已经说过很多次了，请不要再给我发送任何营销短信，".repeat(3)
+    );
+    tokio::spawn(split_reply_smsc(
+        listener,
+        PHONE.trim_start_matches('+').to_owned(),
+        sender.source_number.clone(),
+        text,
+    ));
+    let _workers = gateway.start();
+    let replies = Arc::clone(&gateway);
+    let on_reply = move |mo: &MobileOriginated| {
+        replies
+            // The test's clock is not the wall clock `received_at` is read from.
+            .handle_reply(&mo.from, &mo.to, &mo.text, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    link.start(Arc::clone(&gateway), None, Arc::new(on_reply))
+        .expect("link");
+    let mut state = String::new();
+    for _ in 0..100 {
+        let view = gateway
+            .consents(Principal::Admin, PHONE, None)
+            .expect("consents");
+        state = view.senders[0].state.to_owned();
+        if state == "opted_out" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, "opted_out");
+}

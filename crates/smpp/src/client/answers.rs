@@ -58,6 +58,10 @@ impl Link {
 
     /// Hands a deliver_sm to the recorder; returns a response to send now when one is due at
     /// once (a segment of a longer reply, or something unreadable).
+    ///
+    /// A receipt or reply the recorder cannot take (its thread is gone) is answered
+    /// `ESME_RX_T_APPN`, never ROK: the carrier keeps it and delivers it again, rather than an
+    /// opt-out being acknowledged and lost.
     pub(super) async fn on_deliver(
         &self,
         seq: u32,
@@ -80,7 +84,7 @@ impl Link {
                             conn: self.conn,
                         })
                         .await;
-                    if sent.is_ok() { None } else { ok }
+                    if sent.is_ok() { None } else { retry_later(seq) }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "unreadable delivery receipt");
@@ -116,8 +120,18 @@ impl Link {
                         conn: self.conn,
                     })
                     .await;
-                if sent.is_ok() { None } else { ok }
+                if sent.is_ok() { None } else { retry_later(seq) }
             }
         }
     }
+}
+
+/// "Try again later" for a deliver_sm this link could not record.
+fn retry_later(seq: u32) -> Option<Pdu> {
+    tracing::error!("the carrier link's recorder is gone; asking the carrier to redeliver");
+    Some(Pdu::response(
+        seq,
+        CommandStatus::RX_T_APPN,
+        Body::DeliverSmResp(SmResp::default()),
+    ))
 }

@@ -96,6 +96,7 @@ pub(crate) async fn run(
     let max_backoff = Duration::from_secs(cfg.reconnect_max_secs.max(1));
     let mut link = Link {
         gateway,
+        reasm: Reassembler::new(64, Duration::from_secs(60)),
         reference: 0,
         conn: 0,
         resumed: resume.iter().map(|m| m.id).collect(),
@@ -133,6 +134,8 @@ pub(crate) async fn run(
 
 pub(super) struct Link {
     gateway: Arc<Gateway>,
+    /// Segments of multi-part replies waiting for the rest (kept across reconnections).
+    reasm: Reassembler,
     reference: u16,
     pub(super) conn: u64,
     /// Ids resent from before a restart: the dispatcher may hand one off again meanwhile (it
@@ -182,7 +185,9 @@ impl Link {
         let mut enquire = tokio::time::interval(Duration::from_secs(cfg.enquire_link_secs.max(1)));
         enquire.tick().await;
         let mut expiry = tokio::time::interval(Duration::from_millis(100));
-        let mut reasm = Reassembler::new(64, Duration::from_secs(60));
+        // Held across reconnections: the carrier acknowledged segments of a reply on the old
+        // connection and redelivers only the rest on the new one.
+        let mut reasm = std::mem::replace(&mut self.reasm, Reassembler::new(0, Duration::ZERO));
         let mut buf = vec![0u8; 32 * 1024];
         let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
         let mut queue_open = true;
@@ -262,62 +267,6 @@ impl Link {
                         Ok(n) => n,
                     };
                     decoder.extend(&buf[..n]);
-                    let mut lost = None;
-                    loop {
-                        let pdu = match decoder.next_pdu() {
-                            Ok(Some(p)) => p,
-                            Ok(None) => break,
-                            Err(e) => {
-                                if let Some(reply) = e.reply() {
-                                    let _ = reply.encode_into(&mut out);
-                                }
-                                if e.is_fatal() {
-                                    lost = Some(format!("framing lost: {e}"));
-                                    break;
-                                }
-                                continue;
-                            }
-                        };
-                        match session.receive(&pdu) {
-                            Inbound::Reject(resp) => {
-                                let _ = resp.encode_into(&mut out);
-                                continue;
-                            }
-                            Inbound::Unexpected => continue,
-                            Inbound::Accept => {}
-                        }
-                        let seq = pdu.sequence_number;
-                        match &pdu.body {
-                            Body::SubmitSmResp(resp) => {
-                                self.on_submit_resp(&mut window, &pdu, resp, retry, events, &mut pause_until, &mut throttle).await;
-                            }
-                            Body::GenericNack => {
-                                let resp = SmResp::default();
-                                self.on_submit_resp(&mut window, &pdu, &resp, retry, events, &mut pause_until, &mut throttle).await;
-                            }
-                            Body::EnquireLinkResp => {
-                                let _ = window.complete(&pdu);
-                            }
-                            Body::EnquireLink => {
-                                let _ = Pdu::response(seq, CommandStatus::ROK, Body::EnquireLinkResp).encode_into(&mut out);
-                            }
-                            Body::Unbind => {
-                                let _ = Pdu::response(seq, CommandStatus::ROK, Body::UnbindResp).encode_into(&mut out);
-                                let _ = wr.write_all(&out).await;
-                                lost = Some("carrier unbound".into());
-                                break;
-                            }
-                            Body::DeliverSm(sm) => {
-                                if let Some(e) = self.on_deliver(seq, sm, &mut reasm, events).await {
-                                    let _ = e.encode_into(&mut out);
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                    if let Some(why) = lost {
-                        break End::Lost(why);
-                    }
                 }
                 m = queue.recv(), if can_take => match m {
                     Some(m) => self.take(&m, retry),
@@ -355,7 +304,86 @@ impl Link {
                     }
                 }
             }
+            // Every PDU the decoder holds, including any that came in one segment with the
+            // bind response (an SMSC with replies waiting sends them at once after the bind).
+            let mut lost = None;
+            loop {
+                let pdu = match decoder.next_pdu() {
+                    Ok(Some(p)) => p,
+                    Ok(None) => break,
+                    Err(e) => {
+                        if let Some(reply) = e.reply() {
+                            let _ = reply.encode_into(&mut out);
+                        }
+                        if e.is_fatal() {
+                            lost = Some(format!("framing lost: {e}"));
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                match session.receive(&pdu) {
+                    Inbound::Reject(resp) => {
+                        let _ = resp.encode_into(&mut out);
+                        continue;
+                    }
+                    Inbound::Unexpected => continue,
+                    Inbound::Accept => {}
+                }
+                let seq = pdu.sequence_number;
+                match &pdu.body {
+                    Body::SubmitSmResp(resp) => {
+                        self.on_submit_resp(
+                            &mut window,
+                            &pdu,
+                            resp,
+                            retry,
+                            events,
+                            &mut pause_until,
+                            &mut throttle,
+                        )
+                        .await;
+                    }
+                    Body::GenericNack => {
+                        let resp = SmResp::default();
+                        self.on_submit_resp(
+                            &mut window,
+                            &pdu,
+                            &resp,
+                            retry,
+                            events,
+                            &mut pause_until,
+                            &mut throttle,
+                        )
+                        .await;
+                    }
+                    Body::EnquireLinkResp => {
+                        let _ = window.complete(&pdu);
+                    }
+                    Body::EnquireLink => {
+                        let _ = Pdu::response(seq, CommandStatus::ROK, Body::EnquireLinkResp)
+                            .encode_into(&mut out);
+                    }
+                    Body::Unbind => {
+                        let _ = Pdu::response(seq, CommandStatus::ROK, Body::UnbindResp)
+                            .encode_into(&mut out);
+                        let _ = wr.write_all(&out).await;
+                        lost = Some("carrier unbound".into());
+                        break;
+                    }
+                    Body::DeliverSm(sm) => {
+                        if let Some(e) = self.on_deliver(seq, sm, &mut reasm, events).await {
+                            let _ = e.encode_into(&mut out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(why) = lost {
+                break End::Lost(why);
+            }
         };
+        self.reasm = reasm;
         // Whatever was in flight goes back to the front of the queue, in sending order.
         let mut in_flight: Vec<_> = window.drain();
         in_flight.sort_by_key(|f| std::cmp::Reverse((f.sent_at, f.sequence_number)));

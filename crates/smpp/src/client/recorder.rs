@@ -127,6 +127,8 @@ impl Recorder {
         let mut mapped = Vec::new();
         let mut deliveries = Vec::new();
         let mut acks = Vec::new();
+        // Indices in `acks` of receipts: they are answered ROK only once their state is written.
+        let mut receipt_acks = Vec::new();
         let mut reports = Vec::new();
         for e in events {
             match e {
@@ -161,6 +163,7 @@ impl Recorder {
                         }
                         (Some(_), None) => {}
                     }
+                    receipt_acks.push(acks.len());
                     acks.push(Ack {
                         conn,
                         seq,
@@ -194,7 +197,11 @@ impl Recorder {
             tracing::error!(error = %e, "recording carrier ids failed");
         }
         if let Err(e) = store.set_delivery(&deliveries) {
-            tracing::error!(error = %e, "recording delivery receipts failed");
+            // Not acknowledged, so the carrier delivers the receipts again.
+            tracing::error!(error = %e, "recording delivery receipts failed; asking the carrier to resend them");
+            for &i in &receipt_acks {
+                acks[i].status = CommandStatus::RX_T_APPN;
+            }
         }
         if let Some(hub) = &self.hub {
             for (id, state, err) in reports {
