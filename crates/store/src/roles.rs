@@ -80,7 +80,9 @@ pub trait SmppRegistry {
         carrier_id: &str,
     ) -> Result<Option<u64>, StoreError>;
     /// Messages handed to a carrier (`submitted`) and decided since `since` that no carrier has
-    /// acknowledged with an id: queued or in flight when the gateway stopped. Oldest first.
+    /// acknowledged with an id, or (long texts) with fewer ids than they may have segments:
+    /// queued or in flight when the gateway stopped. A superset for long texts: the caller
+    /// counts their segments. Oldest first.
     fn unacknowledged_handoffs(&self, since: Timestamp) -> Result<Vec<Handoff>, StoreError>;
 }
 
@@ -92,6 +94,8 @@ pub struct Handoff {
     pub phone: Msisdn,
     pub text: String,
     pub category: domain::Category,
+    /// Carrier ids recorded for it: one per segment the carrier acknowledged.
+    pub acknowledged_parts: u32,
 }
 
 /// API keys, stored as hashes only.

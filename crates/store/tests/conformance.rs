@@ -556,11 +556,48 @@ fn handoffs_without_a_carrier_id_are_found_for_resending() {
         assert_eq!(found[0].phone, phone("13800138000"), "{name}");
         assert_eq!(found[0].text, "【店】取件码 1234", "{name}");
         assert_eq!(found[0].category, Category::Verification, "{name}");
+        assert_eq!(found[0].acknowledged_parts, 0, "{name}");
         assert!(
             s.unacknowledged_handoffs(t("2026-11-02T00:00:00Z"))
                 .expect("query")
                 .is_empty(),
             "{name}"
         );
+        // A long text (three UCS-2 segments) with one part acknowledged is still found, with
+        // its count; with all three it is not.
+        let long = "【店】".to_owned() + &"双十一快递取件提醒".repeat(20);
+        let long_ids = s
+            .insert_messages(&[
+                NewMessage {
+                    text: &long,
+                    ..msg("13600136000")
+                },
+                NewMessage {
+                    text: &long,
+                    ..msg("13500135000")
+                },
+            ])
+            .expect("insert");
+        s.set_delivery(&[
+            (long_ids[0], Delivery::Submitted, at),
+            (long_ids[1], Delivery::Submitted, at),
+        ])
+        .expect("handed off");
+        s.put_carrier_ids("c1", &[("p1".into(), long_ids[0])])
+            .expect("one part");
+        s.put_carrier_ids(
+            "c1",
+            &[
+                ("q1".into(), long_ids[1]),
+                ("q2".into(), long_ids[1]),
+                ("q3".into(), long_ids[1]),
+            ],
+        )
+        .expect("every part");
+        let found = s
+            .unacknowledged_handoffs(t("2026-10-31T00:00:00Z"))
+            .expect("query");
+        let parts: Vec<(u64, u32)> = found.iter().map(|h| (h.id, h.acknowledged_parts)).collect();
+        assert_eq!(parts, [(ids[0], 0), (long_ids[0], 1)], "{name}");
     }
 }

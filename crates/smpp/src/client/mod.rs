@@ -169,6 +169,15 @@ fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>, SmppError> {
         .map_err(|e| SmppError::Io(format!("reading unacknowledged hand-offs: {e}")))?;
     Ok(rows
         .into_iter()
+        // Every segment must have been acknowledged: a long message with a part in flight at
+        // the crash is sent again whole (the handset may then show an orphan part, but not
+        // half a message).
+        .filter(|h| {
+            let parts =
+                smpp_proto::concat::split_text(&h.text, smpp_proto::concat::Concat::Udh8, 0)
+                    .map_or(1, |s| s.len());
+            usize::try_from(h.acknowledged_parts).unwrap_or(usize::MAX) < parts
+        })
         .map(|h| Outbound {
             id: h.id,
             sender: h.sender,

@@ -80,9 +80,14 @@ impl SmppRegistry for SqliteStore {
     fn unacknowledged_handoffs(&self, since: Timestamp) -> Result<Vec<Handoff>, StoreError> {
         let conn = self.reader.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT m.id, m.sender_id, m.phone, m.text, m.category FROM messages m \
+            // No carrier id at all, or (a long text) fewer than it may have segments: a
+            // superset (67 UCS-2 characters a segment is the most segments a text can have);
+            // the caller counts the segments exactly.
+            "SELECT m.id, m.sender_id, m.phone, m.text, m.category, \
+                    (SELECT COUNT(*) FROM carrier_ids c WHERE c.message_id = m.id) AS acked \
+             FROM messages m \
              WHERE m.decided_at >= ?1 AND m.delivery = 'submitted' AND m.phone IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM carrier_ids c WHERE c.message_id = m.id) \
+             AND (acked = 0 OR (length(m.text) > 70 AND acked < (length(m.text) + 66) / 67)) \
              ORDER BY m.id",
         )?;
         let rows = stmt.query_map([micros(since)], |r| {
@@ -92,10 +97,11 @@ impl SmppRegistry for SqliteStore {
                 r.get::<_, i64>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
+                r.get::<_, u32>(5)?,
             ))
         })?;
         rows.map(|row| {
-            let (id, sender, phone, text, category) = row?;
+            let (id, sender, phone, text, category, acknowledged_parts) = row?;
             let category: Category = category
                 .parse()
                 .map_err(|e| corrupt("messages", id, format!("category: {e}")))?;
@@ -109,6 +115,7 @@ impl SmppRegistry for SqliteStore {
                 phone,
                 text,
                 category,
+                acknowledged_parts,
             })
         })
         .collect()
