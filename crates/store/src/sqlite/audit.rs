@@ -180,7 +180,7 @@ fn row_sql(kind: AuditKind) -> &'static str {
              FROM messages WHERE id BETWEEN ?1 AND ?2 ORDER BY id"
         }
         AuditKind::Redecision => {
-            "SELECT rowid, message_id, at, status, reasons FROM redecisions WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid"
+            "SELECT id, message_id, at, status, reasons FROM redecisions WHERE id BETWEEN ?1 AND ?2 ORDER BY id"
         }
         AuditKind::Sender => {
             "SELECT id, name, signature, source_number, created_at FROM senders WHERE id BETWEEN ?1 AND ?2 ORDER BY id"

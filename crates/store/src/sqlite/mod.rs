@@ -146,6 +146,30 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     if !has_scores {
         conn.execute_batch("ALTER TABLE messages ADD COLUMN content_scores TEXT;")?;
     }
+    // Early stores keyed redecisions by their implicit rowid, which VACUUM may renumber and so
+    // break the audit chain that names them: give them an explicit key, keeping every number.
+    let has_id: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('redecisions') WHERE name = 'id'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_id {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE redecisions RENAME TO redecisions_rowid;
+             CREATE TABLE redecisions (
+                 id         INTEGER PRIMARY KEY,
+                 message_id INTEGER NOT NULL,
+                 at         INTEGER NOT NULL,
+                 status     TEXT    NOT NULL,
+                 reasons    TEXT    NOT NULL
+             );
+             INSERT INTO redecisions (id, message_id, at, status, reasons)
+                 SELECT rowid, message_id, at, status, reasons FROM redecisions_rowid;
+             DROP TABLE redecisions_rowid;
+             COMMIT;",
+        )?;
+    }
     Ok(())
 }
 

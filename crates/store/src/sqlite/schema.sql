@@ -65,7 +65,10 @@ CREATE INDEX IF NOT EXISTS messages_pending ON messages (delivery) WHERE deliver
 CREATE INDEX IF NOT EXISTS messages_decided ON messages (decided_at);
 
 -- Every decision after the first (deferred messages decided again at release, cancellations).
+-- `id` is the row's key in the audit chain: an INTEGER PRIMARY KEY keeps it through VACUUM,
+-- which may renumber a plain rowid.
 CREATE TABLE IF NOT EXISTS redecisions (
+    id         INTEGER PRIMARY KEY,
     message_id INTEGER NOT NULL,
     at         INTEGER NOT NULL,
     status     TEXT    NOT NULL,
