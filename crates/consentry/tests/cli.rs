@@ -136,3 +136,58 @@ fn import_refuses_while_the_gateway_holds_the_data_directory() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("in use by a running gateway"));
 }
+
+/// A first start creates the data directory for its owner only, keeps the keys out of stdout
+/// (which ends up in journals) and writes them, and the database, readable by the owner only.
+#[cfg(unix)]
+#[test]
+fn a_first_start_keeps_its_secrets_to_the_owner() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new").join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--smpp",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(&data)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("consentry listening on ");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data directory");
+    for file in ["admin.token", "carrier.token", "consentry.db"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    for file in ["admin.token", "carrier.token"] {
+        let key = std::fs::read_to_string(data.join(file)).unwrap();
+        let key = key.trim();
+        assert!(key.len() > 20);
+        assert!(
+            printed.iter().all(|l| !l.contains(key)),
+            "{file}'s key printed: {printed:?}"
+        );
+        assert!(
+            printed.iter().any(|l| l.contains(file)),
+            "where the key went is said: {printed:?}"
+        );
+    }
+}

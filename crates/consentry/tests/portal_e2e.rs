@@ -263,10 +263,24 @@ async fn the_portal_page_is_self_contained() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    // Its one inline script is allowed by hash and nothing else runs; it cannot be framed.
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-eval"), "{csp}");
+    assert_eq!(resp.headers()["x-frame-options"], "DENY");
     let html = resp.text().await.unwrap();
     assert!(html.contains("/v1/portal/code") && html.contains("/v1/portal/session"));
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "no external assets"
     );
+    assert!(
+        !html.contains(" onclick=") && !html.contains(" onload="),
+        "inline handlers would need 'unsafe-inline'"
+    );
+    assert_eq!(html.matches("<script>").count(), 1, "one inline script");
 }

@@ -69,7 +69,20 @@ impl Common {
 /// Holds `DATA/serve.lock` exclusively while the gateway runs, so that a bulk import cannot
 /// write behind the back of a running gateway's in-memory state.
 pub fn lock_data_dir(dir: &Path, what: &str) -> Result<File> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if !dir.exists() {
+        // The ledger names every shop a person dealt with and the tokens sit beside it: a new
+        // data directory is its owner's alone.
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
     let path = dir.join("serve.lock");
     let f = File::options()
         .create(true)

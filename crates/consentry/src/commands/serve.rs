@@ -29,15 +29,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .common
         .open_gateway_with(&config, Arc::clone(&smpp_parts.carrier))?;
     let data = &args.common.data;
-    for (role, prefix, file) in [
-        (KeyRole::Admin, "cs_admin_", "admin.token"),
-        (KeyRole::Carrier, "cs_carrier_", "carrier.token"),
+    for (role, prefix, file, label) in [
+        (KeyRole::Admin, "cs_admin_", "admin.token", "admin"),
+        (KeyRole::Carrier, "cs_carrier_", "carrier.token", "carrier"),
     ] {
         let path = data.join(file);
         // The key itself goes only to the 0600 file: stdout ends up in journals and
         // container logs that more people can read.
         if gateway.ensure_key(role, prefix, &path)?.is_some() {
-            println!("created {} (mode 0600): the {file} key", path.display());
+            println!("created the {label} key in {} (mode 0600)", path.display());
         }
     }
     let stats = gateway.stats();
