@@ -115,9 +115,10 @@ impl KeywordSet {
         let bytes = text.as_bytes();
         let mut at = 0;
         let mut pieces = 0usize;
-        let mut bare_only = false;
-        let mut decided: Option<&Entry> = None;
-        let (mut all_senders, mut report) = (false, false);
+        // Keywords read in this reply: (entry, is it bare-only). A bare-only keyword counts only
+        // when it is the whole reply; among other words it is ignored, and the rest decide
+        // (`STOP SPAM` refuses; `n thanks` alone is not clear enough).
+        let mut read: Vec<&Entry> = Vec::new();
         while at < bytes.len() {
             if bytes[at] == b' ' {
                 at += 1;
@@ -130,23 +131,28 @@ impl KeywordSet {
             }
             let entry = &self.entries[m.pattern().as_usize()];
             pieces += 1;
-            if let Some(intent) = entry.intent {
-                bare_only |= entry.bare_only;
-                all_senders |= entry.all_senders;
-                report |= entry.report;
-                let stronger = decided
-                    .and_then(|d| d.intent)
-                    .is_none_or(|current| intent.rank() < current.rank());
-                if stronger {
-                    decided = Some(entry);
-                }
+            if entry.intent.is_some() {
+                read.push(entry);
             }
             at = m.end();
         }
-        let entry = decided?;
-        if bare_only && (pieces > 1 || !bare) {
-            return None;
+        let whole = pieces == 1 && bare;
+        let counted = read.into_iter().filter(|e| whole || !e.bare_only);
+        let (mut decided, mut all_senders, mut report): (Option<&Entry>, bool, bool) =
+            (None, false, false);
+        for entry in counted {
+            all_senders |= entry.all_senders;
+            report |= entry.report;
+            let stronger = match (entry.intent, decided.and_then(|d| d.intent)) {
+                (Some(new), Some(current)) => new.rank() < current.rank(),
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if stronger {
+                decided = Some(entry);
+            }
         }
+        let entry = decided?;
         let intent = entry.intent?;
         Some(Reading {
             intent,

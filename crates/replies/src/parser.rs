@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn clauses_find_set_off_keywords_but_never_subscribe() {
         let parser = IntentParser::default();
-        let reading = parser.parse("I'm not interested, stop");
+        let reading = parser.parse("I'm busy, stop");
         assert_eq!(reading.intent, Intent::OptOut);
         assert_eq!(reading.matched.as_deref(), Some("clause:keyword:stop"));
         assert_eq!(parser.intent("STOP. Who is this?"), Intent::OptOut);
