@@ -258,7 +258,17 @@ pub fn adjudicate(case: &Case<'_>) -> Adjudication {
         );
     }
 
-    let answer = answer_at(case.history, m.sender, at);
+    // What consentry had recorded when the message went out: an event recorded later (a reply
+    // delivered late with an earlier `received_at`, an import of old paper forms) could not
+    // have stopped or allowed this message, so it neither blames nor clears the sender
+    // (session-2 review).
+    let known: Vec<ConsentEvent> = case
+        .history
+        .iter()
+        .filter(|e| e.recorded_at <= at)
+        .cloned()
+        .collect();
+    let answer = answer_at(&known, m.sender, at);
     let consent = consent_at(&answer, at);
     if marketing {
         match &answer {
@@ -347,8 +357,7 @@ pub fn adjudicate(case: &Case<'_>) -> Adjudication {
         ComplaintVerdict::NoViolation
     };
 
-    let mut events: Vec<ConsentEvent> = case
-        .history
+    let mut events: Vec<ConsentEvent> = known
         .iter()
         .filter(|e| e.at <= at && e.applies_to(m.sender))
         .cloned()

@@ -76,6 +76,10 @@ pub enum MatchOutcome {
     },
 }
 
+/// Another sender's message within this much similarity of the best makes a text match
+/// ambiguous.
+const AMBIGUITY_MARGIN: f32 = 0.05;
+
 /// Clock skew allowed between the consumer's "received at" and our hand-off time.
 const SKEW: SignedDuration = SignedDuration::from_mins(5);
 
@@ -100,19 +104,34 @@ pub fn match_message(candidates: &[Candidate<'_>], claim: &Claim<'_>) -> MatchOu
     }
     if let Some(text) = claim.text.filter(|t| !t.trim().is_empty()) {
         let wanted = Bigrams::of(text);
-        // Best similarity, then the latest sent among equals.
-        let best = fits
+        let scored: Vec<(f32, Timestamp, u64, SenderId)> = fits
             .iter()
-            .map(|c| (wanted.dice(&Bigrams::of(c.text)), c.sent_at, c.id))
-            .filter(|(s, _, _)| *s >= MIN_SIMILARITY)
-            .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        return best.map_or(MatchOutcome::NoCandidate, |(s, _, id)| {
-            MatchOutcome::Matched {
-                message_id: id,
-                by: MatchedBy::Text,
-                similarity: Some(s),
-            }
-        });
+            .map(|c| (wanted.dice(&Bigrams::of(c.text)), c.sent_at, c.id, c.sender))
+            .filter(|(s, _, _, _)| *s >= MIN_SIMILARITY)
+            .collect();
+        // Best similarity, then the latest sent among equals.
+        let Some(&(best, _, id, sender)) = scored
+            .iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)))
+        else {
+            return MatchOutcome::NoCandidate;
+        };
+        // Two shops sending the same campaign text (a forwarded complaint usually loses the
+        // 【signature】 that would tell them apart): the text does not say which one it was.
+        let rivals = scored
+            .iter()
+            .filter(|(s, _, _, other)| *other != sender && best - *s <= AMBIGUITY_MARGIN)
+            .count();
+        if rivals > 0 {
+            return MatchOutcome::Ambiguous {
+                candidates: rivals + 1,
+            };
+        }
+        return MatchOutcome::Matched {
+            message_id: id,
+            by: MatchedBy::Text,
+            similarity: Some(best),
+        };
     }
     let first = fits[0].sender;
     if fits.iter().any(|c| c.sender != first) {
@@ -223,6 +242,36 @@ mod tests {
                     ..
                 }
             ),
+            "{m:?}"
+        );
+    }
+
+    /// Two shops sent the same campaign text; the forwarded copy lost the 【signature】 that
+    /// told them apart. The text cannot say which shop it was (session-2 review: it went to
+    /// the later one and counted against it).
+    #[test]
+    fn the_same_text_from_two_senders_is_ambiguous() {
+        let same = [
+            Candidate {
+                id: 7,
+                sender: SenderId(1),
+                text: "【好店】双11全场5折，点击领券，回T退订",
+                sent_at: t("09:00"),
+            },
+            Candidate {
+                id: 8,
+                sender: SenderId(2),
+                text: "【好物】双11全场5折，点击领券，回T退订",
+                sent_at: t("10:00"),
+            },
+        ];
+        let forwarded = "双11全场5折，点击领券，回T退订";
+        let m = match_message(&same, &claim(None, Some(forwarded), "10:30"));
+        assert_eq!(m, MatchOutcome::Ambiguous { candidates: 2 });
+        // Naming the shop settles it.
+        let m = match_message(&same, &claim(Some(1), Some(forwarded), "10:30"));
+        assert!(
+            matches!(m, MatchOutcome::Matched { message_id: 7, .. }),
             "{m:?}"
         );
     }

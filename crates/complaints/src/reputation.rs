@@ -102,15 +102,22 @@ pub struct Activity {
     pub complaints: u64,
     /// Complaints adjudicated as violations.
     pub violations: u64,
+    /// Distinct phones with a complaint adjudicated as a violation: what the complaint rate
+    /// counts. Complaints the ledger shows unfounded (`no_violation`) never count, and one
+    /// consumer counts once however often they complain (session-2 review: a shop with
+    /// confirmed consent was suspended by two unfounded complaints).
+    #[serde(default)]
+    pub upheld_phones: u64,
 }
 
 impl Activity {
-    /// Complaints per 10,000 marketing messages; `None` before any marketing.
+    /// Phones with an upheld complaint per 10,000 marketing messages; `None` before any
+    /// marketing.
     #[must_use]
     pub fn complaint_rate_per_10k(&self) -> Option<f64> {
         #[allow(clippy::cast_precision_loss)]
         (self.marketing_sent > 0)
-            .then(|| self.complaints as f64 * 10_000.0 / self.marketing_sent as f64)
+            .then(|| self.upheld_phones as f64 * 10_000.0 / self.marketing_sent as f64)
     }
 }
 
@@ -127,11 +134,11 @@ pub enum Trigger {
     },
     /// Too high a complaint rate.
     ComplaintRate {
-        /// Complaints per 10,000 marketing messages.
+        /// Phones with upheld complaints per 10,000 marketing messages.
         rate_per_10k: f64,
         /// The configured limit.
         limit: f64,
-        /// Complaints in the window.
+        /// Phones with upheld complaints (violations) in the window.
         complaints: u64,
         /// Marketing sent in the window.
         marketing_sent: u64,
@@ -152,7 +159,7 @@ impl Trigger {
                 complaints,
                 marketing_sent,
             } => format!(
-                "automatic: {complaints} complaints per {marketing_sent} marketing messages in {window_days} days = {rate_per_10k:.1} per 10,000 (limit {limit})"
+                "automatic: {complaints} phones with upheld complaints per {marketing_sent} marketing messages in {window_days} days = {rate_per_10k:.1} per 10,000 (limit {limit})"
             ),
         }
     }
@@ -177,7 +184,7 @@ pub fn suspension_due(activity: &Activity, config: &EnforcementConfig) -> Option
         return Some(Trigger::ComplaintRate {
             rate_per_10k: rate,
             limit: max,
-            complaints: activity.complaints,
+            complaints: activity.upheld_phones,
             marketing_sent: activity.marketing_sent,
         });
     }
@@ -188,11 +195,12 @@ pub fn suspension_due(activity: &Activity, config: &EnforcementConfig) -> Option
 mod tests {
     use super::*;
 
-    fn act(marketing_sent: u64, complaints: u64, violations: u64) -> Activity {
+    fn act(marketing_sent: u64, upheld_phones: u64, violations: u64) -> Activity {
         Activity {
+            upheld_phones,
             marketing_sent,
             opt_outs: 0,
-            complaints,
+            complaints: upheld_phones,
             violations,
         }
     }

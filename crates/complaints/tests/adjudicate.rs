@@ -153,6 +153,37 @@ fn a_confirmed_consent_clears_the_sender_with_the_event_shown() {
     assert_eq!(c.strength.unwrap().strength, Strength::Confirmed);
 }
 
+/// A refusal dated before the send but recorded after it (a reply the carrier delivered late)
+/// could not have stopped the message: it does not make the send a violation, nor is it shown
+/// as evidence of what the sender knew.
+#[test]
+fn a_refusal_recorded_after_the_send_is_not_held_against_it() {
+    let mut late = event(
+        2,
+        Scope::Sender,
+        ConsentAction::OptOut,
+        "reply",
+        ConsentSource::Reply,
+        "11T01:00",
+    );
+    late.recorded_at = t("11T02:05");
+    let h = [
+        event(
+            1,
+            Scope::Sender,
+            ConsentAction::OptIn,
+            "admin",
+            ConsentSource::Portal,
+            "01T00:00",
+        ),
+        late,
+    ];
+    let m = message(Category::Marketing, Some("11T02:00"));
+    let a = adjudicate(&case(ComplaintKind::AfterOptout, &m, &h));
+    assert_eq!(a.verdict, ComplaintVerdict::NoViolation, "{a:?}");
+    assert!(a.events.iter().all(|e| e.seq == 1), "{:?}", a.events);
+}
+
 #[test]
 fn consent_is_judged_at_hand_off_not_now() {
     // Opted in before the send, opted out after it: the send was lawful.

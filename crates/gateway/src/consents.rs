@@ -184,7 +184,7 @@ impl Gateway {
             news
         };
         let mut locked = self.consent.write_many(news.iter().map(|n| n.phone));
-        let events = self.store.append_consents(news)?;
+        let events = self.store.append_consents_at(news, now)?;
         for e in &events {
             locked.apply(e);
         }

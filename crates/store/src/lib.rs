@@ -92,8 +92,12 @@ macro_rules! dispatch {
 }
 
 impl ConsentLog for Store {
-    fn append_consents(&self, events: &[NewConsent]) -> Result<Vec<ConsentEvent>, StoreError> {
-        dispatch!(self, s => s.append_consents(events))
+    fn append_consents_at(
+        &self,
+        events: &[NewConsent],
+        recorded_at: Timestamp,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        dispatch!(self, s => s.append_consents_at(events, recorded_at))
     }
     fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError> {
         dispatch!(self, s => s.consent_history(phone))

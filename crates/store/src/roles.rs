@@ -11,7 +11,18 @@ use crate::{
 /// The durable consent ledger.
 pub trait ConsentLog {
     /// Appends events in one transaction; when this returns they are durable. All or nothing.
-    fn append_consents(&self, events: &[NewConsent]) -> Result<Vec<ConsentEvent>, StoreError>;
+    /// Recorded as of the wall clock.
+    fn append_consents(&self, events: &[NewConsent]) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.append_consents_at(events, Timestamp::now())
+    }
+    /// [`ConsentLog::append_consents`], recorded as of `recorded_at`: the gateway's clock, the
+    /// one its decisions are timed by, so "was this refusal on record when the message went
+    /// out?" compares like with like.
+    fn append_consents_at(
+        &self,
+        events: &[NewConsent],
+        recorded_at: Timestamp,
+    ) -> Result<Vec<ConsentEvent>, StoreError>;
     /// Every event for one phone, in commit order.
     fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError>;
     /// Streams every event's fold-relevant fields, each phone's events in commit order (phones

@@ -198,6 +198,7 @@ fn a_suspension_is_recorded_with_its_complaint_and_sets_the_flag() {
                 opt_outs: 0,
                 complaints: 1,
                 violations: 1,
+                upheld_phones: 1,
             }),
         };
         let (id, sid) = s
@@ -275,10 +276,29 @@ fn activity_and_period_figures_count_what_happened() {
         let since = t("2026-11-01T00:00:00Z");
         let a = s.sender_activity(shop, since).unwrap();
         assert_eq!(
-            (a.marketing_sent, a.complaints, a.violations),
-            (1, 1, 1),
+            (
+                a.marketing_sent,
+                a.complaints,
+                a.violations,
+                a.upheld_phones
+            ),
+            (1, 1, 1, 1),
             "{name}"
         );
+        // The rate counts phones with upheld complaints: the same consumer again, and a
+        // complaint the ledger showed unfounded, add nothing to it.
+        s.insert_complaint(&complaint("m:1 again", Some(shop), Some(&m)), None)
+            .unwrap();
+        let mut unfounded = complaint("m:1 unfounded", Some(shop), Some(&m));
+        unfounded.adjudication.verdict = complaints::ComplaintVerdict::NoViolation;
+        s.insert_complaint(&unfounded, None).unwrap();
+        let a = s.sender_activity(shop, since).unwrap();
+        assert_eq!(
+            (a.complaints, a.violations, a.upheld_phones),
+            (3, 2, 1),
+            "{name}"
+        );
+        assert_eq!(a.complaint_rate_per_10k(), Some(10_000.0), "{name}");
         assert_eq!(
             s.opt_outs_since(shop, t("2000-01-01T00:00:00Z")).unwrap(),
             1,
@@ -289,7 +309,7 @@ fn activity_and_period_figures_count_what_happened() {
         let r = &rows[0];
         assert_eq!((r.sent, r.marketing_sent, r.blocked), (1, 1, 1), "{name}");
         assert_eq!(r.blocked_by_reason.get("no_consent"), Some(&1), "{name}");
-        assert_eq!((r.complaints, r.violations), (1, 1), "{name}");
+        assert_eq!((r.complaints, r.violations), (3, 2), "{name}");
         let (empty, _) = s
             .period_figures(t("2026-12-01T00:00:00Z"), t("2026-12-02T00:00:00Z"))
             .unwrap();

@@ -522,19 +522,22 @@ impl ComplaintLog for SqliteStore {
                    AND category = 'marketing' AND delivery IN ('submitted', 'delivered', 'failed')",
             )?
             .query_row(params![sender.0, micros(since)], |r| r.get(0))?;
-        let (complaints, violations): (i64, i64) = conn
+        let (complaints, violations, upheld_phones): (i64, i64, i64) = conn
             .prepare_cached(
-                "SELECT count(*), coalesce(sum(verdict = 'violation'), 0) FROM complaints
+                "SELECT count(*), coalesce(sum(verdict = 'violation'), 0),
+                        count(DISTINCT CASE WHEN verdict = 'violation' THEN phone END)
+                 FROM complaints
                  WHERE sender_id = ?1 AND filed_at >= ?2 AND verdict != 'unverified'",
             )?
             .query_row(params![sender.0, micros(since)], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         Ok(Activity {
             marketing_sent: u64_of(marketing_sent),
             opt_outs: 0,
             complaints: u64_of(complaints),
             violations: u64_of(violations),
+            upheld_phones: u64_of(upheld_phones),
         })
     }
 

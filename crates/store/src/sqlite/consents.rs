@@ -12,10 +12,14 @@ use crate::{ConsentLog, NewConsent, StoreError};
 const T: &str = "consent_events";
 
 impl ConsentLog for SqliteStore {
-    fn append_consents(&self, events: &[NewConsent]) -> Result<Vec<ConsentEvent>, StoreError> {
+    fn append_consents_at(
+        &self,
+        events: &[NewConsent],
+        recorded_at: Timestamp,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
-        let recorded_at = truncate(Timestamp::now());
+        let recorded_at = truncate(recorded_at);
         let mut out = Vec::with_capacity(events.len());
         let mut digests = Vec::with_capacity(if self.audit { events.len() } else { 0 });
         {
