@@ -70,9 +70,9 @@ impl From<GatewayError> for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             GatewayError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            GatewayError::DuplicateComplaint(_) | GatewayError::SuspensionState(_) => {
-                StatusCode::CONFLICT
-            }
+            GatewayError::DuplicateComplaint(_)
+            | GatewayError::SuspensionState(_)
+            | GatewayError::SenderNumbersFull { .. } => StatusCode::CONFLICT,
             GatewayError::TooManyComplaints { .. } | GatewayError::TooManyRequests(_) => {
                 StatusCode::TOO_MANY_REQUESTS
             }

@@ -6,8 +6,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
-    /// The platform's base number; each sender's `source_number` is this plus a 4-digit extension.
+    /// The platform's base number; each sender's `source_number` is this plus an extension of
+    /// `extension_digits` digits.
     pub platform_number: String,
+    /// Width of every sender's extension. All the same width, so no sender's number begins
+    /// another's and a carrier's sub-extension after it cannot be read as a different sender
+    /// (variable widths made `…1234` + `5` read as sender 12345). Fixed when a platform is
+    /// installed: 4 gives 9,999 senders, 5 gives 99,999.
+    pub extension_digits: u32,
     /// Most recipients in one batch request.
     pub max_batch: usize,
     /// Capacity of the dispatch queue (accepted messages waiting for the carrier).
@@ -31,6 +37,7 @@ impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {
             platform_number: "1069000012345".into(),
+            extension_digits: 4,
             max_batch: 10_000,
             dispatch_queue: 100_000,
             tick_ms: 500,

@@ -64,6 +64,17 @@ pub enum GatewayError {
     /// A portal code or session that is wrong, expired or used up.
     #[error("{0}")]
     InvalidCode(String),
+    /// Every extension of the platform number's configured width is taken.
+    #[error(
+        "the platform number has room for {max} senders with {digits}-digit extensions; a wider \
+         `[gateway] extension_digits` is set when a platform is first installed"
+    )]
+    SenderNumbersFull {
+        /// The configured width.
+        digits: u32,
+        /// Senders it has room for.
+        max: u64,
+    },
     /// The dispatch queue is full: the caller should retry later.
     #[error("the dispatch queue is full; retry later")]
     Busy,
@@ -93,6 +104,7 @@ impl GatewayError {
             GatewayError::TooManyRequests(_) => "too_many_requests",
             GatewayError::InvalidCode(_) => "invalid_code",
             GatewayError::Busy => "busy",
+            GatewayError::SenderNumbersFull { .. } => "sender_numbers_full",
             GatewayError::Store(_) => "storage_error",
         }
     }

@@ -293,11 +293,17 @@ impl Gateway {
             .keys()
             .next_back()
             .map_or(1, |id| id.0 + 1);
+        let digits = self.config.extension_digits.clamp(1, 9);
+        let max = 10u64.pow(digits) - 1;
+        if u64::from(next) > max {
+            return Err(GatewayError::SenderNumbersFull { digits, max });
+        }
+        let width = digits as usize;
         let key = new_key("cs_live_");
         let record = self.store.create_sender(&NewSender {
             name: name.to_string(),
             signature: signature.trim().to_string(),
-            source_number: format!("{}{next:04}", self.config.platform_number),
+            source_number: format!("{}{next:0width$}", self.config.platform_number),
             api_key_hash: hash_key(&key),
         })?;
         self.access

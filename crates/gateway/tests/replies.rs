@@ -172,24 +172,48 @@ fn the_unsubscribe_link_counts_toward_the_segment_limit() {
     assert_eq!(ok[0].1.verdict, Verdict::Accepted);
 }
 
-/// Extensions grow a digit at sender 10,000: a reply to sender 10,000's number is its, not
-/// sender 1,000's (whose number begins it), while a carrier's sub-extension after a number
-/// still finds that number's sender.
+/// Extensions have one width, so no sender's number begins another's: with four digits the
+/// 10,000th sender is refused (clearly), and with five a reply through a carrier's
+/// sub-extension after sender 1234's number is sender 1234's, not sender 12345's (with widths
+/// that grew at 10,000 it was; session-2 review).
 #[test]
-fn the_longest_source_number_wins_past_ten_thousand_senders() {
+fn sender_numbers_have_one_width_and_a_sub_extension_is_never_another_sender() {
     let gw = gateway();
-    let mut ids = Vec::new();
-    for i in 1..=10_000 {
-        ids.push(gw.create_sender(&format!("shop {i}"), "【店】").unwrap().0);
+    for i in 1..=9_999 {
+        gw.create_sender(&format!("shop {i}"), "【店】").unwrap();
     }
-    let (s1000, s10000) = (&ids[999], &ids[9_999]);
-    assert!(s10000.source_number.starts_with(&s1000.source_number));
-    let (attribution, found) = gw.attribute(&s10000.source_number);
-    assert_eq!(attribution, Attribution::Sender);
-    assert_eq!(found.unwrap().id, s10000.id);
-    let (_, found) = gw.attribute(&s1000.source_number);
-    assert_eq!(found.unwrap().id, s1000.id);
-    // With the country prefix and a two-digit sub-extension: still sender 10,000.
-    let (_, found) = gw.attribute(&format!("86{}42", s10000.source_number));
-    assert_eq!(found.unwrap().id, s10000.id);
+    let e = gw.create_sender("one too many", "【店】").unwrap_err();
+    assert_eq!(e.code(), "sender_numbers_full", "{e}");
+    assert!(e.to_string().contains("extension_digits"), "{e}");
+
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new("2026-11-11T02:00:00Z".parse().unwrap()));
+    let wide = Gateway::open(
+        Store::open_in_memory().unwrap(),
+        GatewayConfig {
+            extension_digits: 5,
+            ..GatewayConfig::default()
+        },
+        Policy::new(&PolicyConfig::default()).unwrap(),
+        clock,
+        Arc::new(LoopbackCarrier),
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    for i in 1..=12_345 {
+        ids.push(
+            wide.create_sender(&format!("shop {i}"), "【店】")
+                .unwrap()
+                .0,
+        );
+    }
+    let (s1234, s12345) = (&ids[1_233], &ids[12_344]);
+    assert_eq!(s1234.source_number.len(), s12345.source_number.len());
+    for sub_extension in ["5", "56"] {
+        let (attribution, found) =
+            wide.attribute(&format!("{}{sub_extension}", s1234.source_number));
+        assert_eq!(attribution, Attribution::Sender);
+        assert_eq!(found.unwrap().id, s1234.id, "sub-extension {sub_extension}");
+    }
+    let (_, found) = wide.attribute(&format!("86{}", s12345.source_number));
+    assert_eq!(found.unwrap().id, s12345.id);
 }

@@ -153,6 +153,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
     let config = GatewayConfig {
         dispatch_queue: 1_000_000,
+        // 10,000 synthetic senders and the flagship: five-digit extensions.
+        extension_digits: 5,
         ..GatewayConfig::default()
     };
     let policy = policy::Policy::new(&policy::PolicyConfig::default())?;
