@@ -191,3 +191,50 @@ fn a_first_start_keeps_its_secrets_to_the_owner() {
         );
     }
 }
+
+/// An import names a column it does not know instead of ignoring it row after row, and a row
+/// without `at` is an error (it would be dated by the import and could outrank a later refusal).
+#[test]
+fn import_refuses_unknown_columns_and_undated_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sender = register_sender(&data);
+    let dated_wrong = dir.path().join("date.csv");
+    std::fs::write(
+        &dated_wrong,
+        format!(
+            "phone,action,scope,sender_id,source,evidence,date\n\
+             13800138000,opt_in,sender,{sender},web,form,2020-01-01T00:00:00Z\n"
+        ),
+    )
+    .unwrap();
+    let out = consentry(
+        &["import", "consents", dated_wrong.to_str().unwrap()],
+        &data,
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown column(s) date"), "{stderr}");
+
+    let undated = dir.path().join("undated.csv");
+    std::fs::write(
+        &undated,
+        format!(
+            "phone,action,scope,sender_id,source,evidence,at\n\
+             13800138000,opt_in,sender,{sender},web,\"a form\nover two lines\",2026-11-01T00:00:00Z\n\
+             13800138001,opt_in,sender,{sender},web,form,\n"
+        ),
+    )
+    .unwrap();
+    let out = consentry(&["import", "consents", undated.to_str().unwrap()], &data);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The bad row is on line 4 of the file (the evidence above spans two lines).
+    assert!(
+        stderr.contains("line 4") && stderr.contains("at is required"),
+        "{stderr}"
+    );
+    let store = store::Store::open_sqlite(&data, store::Durability::Normal).unwrap();
+    use store::ConsentLog;
+    assert_eq!(store.consent_count().unwrap(), 0, "all or nothing");
+}

@@ -30,6 +30,17 @@ pub enum Import {
     },
 }
 
+/// The columns of an import file.
+const COLUMNS: [&str; 7] = [
+    "phone",
+    "action",
+    "scope",
+    "sender_id",
+    "source",
+    "evidence",
+    "at",
+];
+
 #[derive(Debug, Deserialize)]
 struct Row {
     phone: String,
@@ -92,11 +103,13 @@ fn check_row(
             .map_err(|e: domain::ParseKindError| e.to_string())?,
         None => ConsentSource::Import,
     };
+    // When the consumer agreed or refused is what a ledger is for: an undated row would be
+    // dated by the import and could outrank a refusal given since (session-2 review).
     let at = match row.at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => s
             .parse::<Timestamp>()
             .map_err(|e| format!("at {s:?}: {e}"))?,
-        None => now,
+        None => return Err("at is required: when the consumer gave or refused consent".into()),
     };
     if at > now {
         return Err("at is in the future".into());
@@ -137,13 +150,43 @@ pub fn run(what: &Import) -> Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_message("validating");
+    // A column we do not know (`date` for `at`, say) would be ignored row after row: refuse
+    // the file instead, naming it.
+    let headers = reader
+        .headers()
+        .with_context(|| format!("reading the header of {}", file.display()))?
+        .clone();
+    let unknown: Vec<&str> = headers.iter().filter(|h| !COLUMNS.contains(h)).collect();
+    anyhow::ensure!(
+        unknown.is_empty(),
+        "{}: unknown column(s) {} (the columns are {})",
+        file.display(),
+        unknown.join(", "),
+        COLUMNS.join(",")
+    );
+    for required in ["phone", "action", "scope", "at"] {
+        anyhow::ensure!(
+            headers.iter().any(|h| h == required),
+            "{}: the column {required} is required",
+            file.display()
+        );
+    }
     let mut events = Vec::new();
     let mut errors: Vec<(u64, String)> = Vec::new();
-    for (i, row) in reader.deserialize::<Row>().enumerate() {
-        let line = i as u64 + 2; // 1-based, after the header
+    for (i, record) in reader.records().enumerate() {
+        // The line in the file (a quoted field may span lines), 1-based.
+        let line = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i as u64 + 2, csv::Position::line);
         bar.inc(1);
-        match row
+        match record
             .map_err(|e| e.to_string())
+            .and_then(|r| {
+                r.deserialize::<Row>(Some(&headers))
+                    .map_err(|e| e.to_string())
+            })
             .and_then(|r| check_row(&r, &policy, &senders, now))
         {
             Ok(e) => events.push(e),
