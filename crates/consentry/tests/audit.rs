@@ -65,4 +65,26 @@ async fn verify_names_the_tampered_row_and_the_head_matches_the_api() {
     let (code, out) = verify(srv.data_dir());
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("consent_events row 2"), "{out}");
+    // Put back, verify is clean again; then a refusal is forged by inserting a row that no
+    // block covers (re-digesting the covered rows alone would never see it).
+    conn.execute(
+        "UPDATE consent_events SET action = 'opt_out' WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    let (code, out) = verify(srv.data_dir());
+    assert_eq!(code, Some(0), "{out}");
+    conn.execute(
+        "INSERT INTO consent_events (phone, seq, scope, sender_id, action, source, evidence, actor, at, recorded_at)
+         SELECT phone, 9999, 'platform', NULL, 'opt_out', 'reply', 'T', 'reply', at, recorded_at
+         FROM consent_events WHERE seq = 1",
+        [],
+    )
+    .unwrap();
+    let (code, out) = verify(srv.data_dir());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("consent_events row 9999") && out.contains("in no audit block"),
+        "{out}"
+    );
 }

@@ -256,7 +256,7 @@ async fn no_marketing_after_an_acknowledged_opt_out_across_kill_9() {
     let mut rows = String::from("phone,action,scope,sender_id,source,evidence,at\n");
     for i in 0..N {
         rows.push_str(&format!(
-            "{},opt_in,sender,{},web,checkout,\n",
+            "{},opt_in,sender,{},web,checkout,2026-11-01T00:00:00Z\n",
             phone(i),
             shop["id"]
         ));

@@ -29,7 +29,7 @@ pub enum AuditKind {
     ConsentEvent,
     /// The first decision of a message (`messages`, by `id`).
     Decision,
-    /// A later decision (`redecisions`, by rowid).
+    /// A later decision (`redecisions`, by `id`).
     Redecision,
     /// A sender's registration (`senders`, by `id`).
     Sender,
@@ -40,6 +40,16 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
+    /// Every kind.
+    pub const ALL: [AuditKind; 6] = [
+        AuditKind::ConsentEvent,
+        AuditKind::Decision,
+        AuditKind::Redecision,
+        AuditKind::Sender,
+        AuditKind::Complaint,
+        AuditKind::SuspensionChange,
+    ];
+
     /// Stable name.
     #[must_use]
     pub fn as_str(self) -> &'static str {

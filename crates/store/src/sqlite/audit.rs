@@ -377,6 +377,8 @@ fn verify(conn: &Connection) -> Result<AuditReport, StoreError> {
     };
     let mut prev: Digest32 = [0; 32];
     let mut expected_seq = 1;
+    // Row ids each kind's blocks cover, to find rows written outside consentry afterwards.
+    let mut covered: Vec<(AuditKind, i64, i64, u64)> = Vec::new();
     block_rows(conn, &mut |b| {
         let block = u64::try_from(b.seq).unwrap_or(0);
         let fail = |kind, row, why: String| Broken {
@@ -451,10 +453,66 @@ fn verify(conn: &Connection) -> Result<AuditReport, StoreError> {
         expected_seq += 1;
         report.blocks += 1;
         report.records += count as u64;
+        if count > 0 {
+            covered.push((kind, b.first_ref, b.first_ref + b.count - 1, block));
+        }
         Ok(true)
     })?;
     report.head = hex::encode(prev);
+    if report.broken.is_none() {
+        report.broken = uncovered_row(conn, &covered)?;
+    }
     Ok(report)
+}
+
+/// The first row, in any chained table, that no block covers although the chain covered that
+/// table's rows before it: a row inserted behind consentry's back (a forged refusal, say), which
+/// re-digesting the covered rows alone would never see (session-2 review). Rows older than a
+/// table's first covered row (a store from before the chain) are not judged.
+fn uncovered_row(
+    conn: &Connection,
+    covered: &[(AuditKind, i64, i64, u64)],
+) -> Result<Option<Broken>, StoreError> {
+    for kind in AuditKind::ALL {
+        let mut ranges: Vec<(i64, i64, u64)> = covered
+            .iter()
+            .filter(|(k, ..)| *k == kind)
+            .map(|&(_, first, last, block)| (first, last, block))
+            .collect();
+        if ranges.is_empty() {
+            continue;
+        }
+        ranges.sort_unstable();
+        let first = ranges[0].0;
+        let id = match kind {
+            AuditKind::ConsentEvent => "seq",
+            _ => "id",
+        };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {id} FROM {} WHERE {id} >= ?1 ORDER BY {id}",
+            kind.table()
+        ))?;
+        let mut rows = stmt.query([first])?;
+        let mut r = 0;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            while r < ranges.len() && ranges[r].1 < id {
+                r += 1;
+            }
+            let inside = ranges.get(r).is_some_and(|&(a, b, _)| a <= id && id <= b);
+            if !inside {
+                let block = ranges.get(r.saturating_sub(1)).map_or(0, |&(.., b)| b);
+                return Ok(Some(Broken {
+                    block,
+                    kind: Some(kind),
+                    table: Some(kind.table()),
+                    row: Some(id),
+                    why: "row is in no audit block (written outside consentry)".into(),
+                }));
+            }
+        }
+    }
+    Ok(None)
 }
 
 impl AuditLog for SqliteStore {
