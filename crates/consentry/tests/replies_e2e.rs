@@ -516,9 +516,11 @@ async fn bad_input_and_replays() {
         "only the opt-in so far"
     );
 
-    // A replay: the same reply twice is one opt-out and one confirmation.
+    // A replay: the same reply twice is one opt-out and one confirmation. (Sent after the
+    // opt-in: a reply dated before it would be outranked by it and confirm nothing.)
+    srv.clock.advance(jiff::SignedDuration::from_mins(1));
     let body =
-        json!({"from": PHONE, "to": a.number, "text": "T", "received_at": "2026-11-11T01:59:00Z"});
+        json!({"from": PHONE, "to": a.number, "text": "T", "received_at": "2026-11-11T02:00:30Z"});
     let (_, first) = post(body.clone(), c()).await;
     let (_, second) = post(body, c()).await;
     assert_eq!(first["effect"], "opted_out");

@@ -141,6 +141,9 @@ pub(crate) fn to_digits(to: &str) -> Result<String, GatewayError> {
     Ok(digits)
 }
 
+/// How old a reply's `received_at` may be.
+const MAX_REPLY_AGE_HOURS: i64 = 72;
+
 fn keep(text: &str) -> String {
     text.chars().take(MAX_KEPT_CHARS).collect()
 }
@@ -204,6 +207,18 @@ impl Gateway {
             return Err(GatewayError::InvalidField(
                 "`received_at` is in the future".into(),
             ));
+        }
+        // Carriers retry a mobile-originated message for a day or so; a reply claiming to be
+        // older than this is a replay of something else or a clock gone wrong.
+        if let Some(at) = received_at
+            && at
+                < now
+                    .saturating_sub(jiff::SignedDuration::from_hours(MAX_REPLY_AGE_HOURS))
+                    .unwrap_or(Timestamp::UNIX_EPOCH)
+        {
+            return Err(GatewayError::InvalidField(format!(
+                "`received_at` is more than {MAX_REPLY_AGE_HOURS} hours old"
+            )));
         }
         let key = received_at.map(|at| {
             let mut h = Sha256::new();
@@ -288,14 +303,39 @@ impl Gateway {
                 };
                 let (events, cancelled) = self.commit_and_cancel(&news)?;
                 outcome.events = events.iter().map(|e| e.seq).collect();
-                outcome.effect = if targets.is_empty() {
-                    Effect::OptedOutPlatform
-                } else {
-                    Effect::OptedOut
-                };
                 outcome.cancelled = cancelled;
-                outcome.notice =
-                    self.send_notice(Notice::OptedOut, phone, &targets, &reply_number)?;
+                // A reply dated before a consent recorded since (a carrier delivering late) is on
+                // the ledger but does not win: say so, and do not tell the consumer they are
+                // unsubscribed when they are not (session-2 review).
+                let opted_out = |s: SenderId| {
+                    matches!(
+                        self.consent.answer(phone, s),
+                        ledger::IndexAnswer::OptedOut { .. }
+                    )
+                };
+                let effective = if targets.is_empty() {
+                    // Platform-wide: in force unless a sender's own later consent outranks it,
+                    // which a platform-wide refusal's confirmation need not wait for.
+                    true
+                } else {
+                    targets.iter().any(|&s| opted_out(s))
+                };
+                if effective {
+                    outcome.effect = if targets.is_empty() {
+                        Effect::OptedOutPlatform
+                    } else {
+                        Effect::OptedOut
+                    };
+                    let changed: Vec<SenderId> =
+                        targets.iter().copied().filter(|&s| opted_out(s)).collect();
+                    let notify = if targets.is_empty() {
+                        &targets
+                    } else {
+                        &changed
+                    };
+                    outcome.notice =
+                        self.send_notice(Notice::OptedOut, phone, notify, &reply_number)?;
+                }
                 outcome.senders = targets;
             }
             Intent::OptIn => {

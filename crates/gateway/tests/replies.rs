@@ -217,3 +217,28 @@ fn sender_numbers_have_one_width_and_a_sub_extension_is_never_another_sender() {
     let (_, found) = wide.attribute(&format!("86{}", s12345.source_number));
     assert_eq!(found.unwrap().id, s12345.id);
 }
+
+/// A reply dated before a consent recorded since (the carrier delivered it late) goes on the
+/// ledger but does not win, so the consumer is not told they are unsubscribed; a reply claiming
+/// to be days old is refused.
+#[test]
+fn a_late_reply_that_does_not_win_sends_no_confirmation() {
+    let gw = gateway();
+    let (shop, _) = gw.create_sender("甲店", "【甲店】").unwrap();
+    opt_in(&gw, shop.id); // at 02:00, the gateway's now
+    let hour_ago = "2026-11-11T01:00:00Z".parse().unwrap();
+    let r = gw
+        .handle_reply(PHONE, &shop.source_number, "T", Some(hour_ago))
+        .unwrap();
+    assert_eq!(r.effect, Effect::None, "{r:?}");
+    assert!(r.notice.is_none(), "{r:?}");
+    assert_eq!(r.events.len(), 1, "the reply is still on the ledger");
+    let view = gw.consents(Principal::Admin, PHONE, None).unwrap();
+    assert_eq!(view.senders[0].state, "consented");
+
+    let days_ago = "2026-11-07T02:00:00Z".parse().unwrap();
+    let e = gw
+        .handle_reply(PHONE, &shop.source_number, "T", Some(days_ago))
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_field", "{e}");
+}
