@@ -478,6 +478,21 @@ async fn bad_input_floods_and_access_get_clear_errors_and_lose_nothing() {
         .get(&format!("/v1/senders/{}/suspension", shop.id), &admin)
         .await;
     assert_eq!(standing["activity"]["complaints"], 0, "{standing}");
+    // Nor may the shop it names read it: that would hand it a number it never had.
+    let unverified = v["complaint"]["id"].as_u64().unwrap();
+    let (s, _) = srv
+        .get(&format!("/v1/complaints/{unverified}"), &shop.key)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, list) = srv.get("/v1/complaints", &shop.key).await;
+    assert!(
+        !list.to_string().contains("bank.example"),
+        "unverified complaints are not listed to the shop: {list}"
+    );
+    let (s, _) = srv
+        .get(&format!("/v1/complaints/{unverified}"), &admin)
+        .await;
+    assert_eq!(s, StatusCode::OK, "the operator sees it");
 
     // The carrier feed (举报 replies) files; it cannot read.
     let dir = tempfile::tempdir().unwrap();

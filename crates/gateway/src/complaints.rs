@@ -118,6 +118,17 @@ fn bounded(field: &str, v: Option<&String>, max: usize) -> Result<Option<String>
     }
 }
 
+/// A complaint as the sender it is about reads it: without the complainant's note, and with
+/// the platform-wide consent events in its evidence redacted as in the sender's ledger view.
+fn as_seen_by_sender(c: &mut ComplaintRecord, own: SenderId) {
+    c.note = None;
+    let a = &mut c.adjudication;
+    crate::consents::redact_for_sender(a.events.iter_mut(), own);
+    if let Some(event) = a.consent.as_mut().and_then(|c| c.event.as_mut()) {
+        crate::consents::redact_for_sender(std::iter::once(event), own);
+    }
+}
+
 /// A message as the adjudication sees it: sent if it was handed to a carrier. Consent is judged
 /// at its (last) decision: the dispatcher re-checks consent at hand-off and cancels on any change
 /// in between, so the state at the decision is the state at hand-off.
@@ -536,8 +547,13 @@ impl Gateway {
         let mut c = self.store.complaint(id)?.ok_or_else(not_found)?;
         match by {
             Principal::Admin => Ok(c),
-            Principal::Sender(own) if c.sender == Some(own) => {
-                c.note = None;
+            // An unverified complaint names a shop nothing of whose reached the phone: it is
+            // for the authorities, and would only hand that shop a number it never had.
+            Principal::Sender(own)
+                if c.sender == Some(own)
+                    && c.adjudication.verdict != complaints::ComplaintVerdict::Unverified =>
+            {
+                as_seen_by_sender(&mut c, own);
                 Ok(c)
             }
             Principal::Sender(_) => Err(not_found()),
@@ -571,9 +587,10 @@ impl Gateway {
             }
         };
         let mut out = self.store.complaints(sender, before, limit.clamp(1, 500))?;
-        if let Principal::Sender(_) = by {
+        if let Principal::Sender(own) = by {
+            out.retain(|c| c.adjudication.verdict != complaints::ComplaintVerdict::Unverified);
             for c in &mut out {
-                c.note = None;
+                as_seen_by_sender(c, own);
             }
         }
         Ok(out)

@@ -253,19 +253,7 @@ impl Gateway {
         let mut history = self.store.consent_history(phone)?;
         if let Principal::Sender(own) = by {
             history.retain(|e| e.scope == Scope::Platform || e.sender == Some(own));
-            // A platform-wide event tells the sender why the phone refuses it, not who else the
-            // consumer dealt with: what another party wrote as evidence, and which shop recorded
-            // it (older ledgers hold platform events recorded by senders), are not its to read.
-            let mine = Principal::Sender(own).actor();
-            for e in history
-                .iter_mut()
-                .filter(|e| e.scope == Scope::Platform && e.actor != mine)
-            {
-                e.evidence.clear();
-                if e.actor.starts_with("sender:") {
-                    e.actor = "another sender".into();
-                }
-            }
+            redact_for_sender(&mut history, own);
         } else if by == Principal::Carrier {
             return Err(GatewayError::Forbidden(
                 "the carrier key cannot read the ledger".into(),
@@ -292,6 +280,24 @@ impl Gateway {
             senders,
             history,
         })
+    }
+}
+
+/// What a sender may read of platform-wide events it did not record: why the phone refuses it,
+/// not who else the consumer dealt with — what another party wrote as evidence, and which shop
+/// recorded it (older ledgers hold platform events recorded by senders), are not its to read.
+pub(crate) fn redact_for_sender<'a>(
+    events: impl IntoIterator<Item = &'a mut ConsentEvent>,
+    own: SenderId,
+) {
+    let mine = Principal::Sender(own).actor();
+    for e in events {
+        if e.scope == Scope::Platform && e.actor != mine {
+            e.evidence.clear();
+            if e.actor.starts_with("sender:") {
+                e.actor = "another sender".into();
+            }
+        }
     }
 }
 
