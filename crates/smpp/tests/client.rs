@@ -251,6 +251,22 @@ async fn throttling_and_a_dropped_link_lose_and_duplicate_nothing_acknowledged()
     }
 }
 
+/// Submits verification code number `i` to `to`; returns the message id.
+fn submit_code(gateway: &gateway::Gateway, sender: domain::SenderId, to: &str, i: usize) -> u64 {
+    let text = format!("{SIGNATURE}验证码 {i}");
+    gateway
+        .submit(
+            Principal::Sender(sender),
+            &Submission {
+                to: &[to.to_owned()],
+                text: &text,
+                category: domain::Category::Verification,
+            },
+        )
+        .expect("submit")[0]
+        .id
+}
+
 fn carrier_config(port: u16) -> CarrierConfig {
     CarrierConfig {
         name: "mock".into(),
@@ -290,19 +306,12 @@ async fn hand_off_while_the_carrier_is_down(dir: &std::path::Path) -> Vec<u64> {
         .expect("link");
     let mut ids = Vec::new();
     for i in 0..5 {
-        let to = [format!("+86139001390{i:02}")];
-        let text = format!("{SIGNATURE}验证码 {i}");
-        let out = gateway
-            .submit(
-                Principal::Sender(sender.id),
-                &Submission {
-                    to: &to,
-                    text: &text,
-                    category: domain::Category::Verification,
-                },
-            )
-            .expect("submit");
-        ids.push(out[0].id);
+        ids.push(submit_code(
+            &gateway,
+            sender.id,
+            &format!("+86139001390{i:02}"),
+            i,
+        ));
     }
     assert!(gateway.drain(Duration::from_secs(5)), "handed off");
     for id in &ids {
@@ -507,24 +516,13 @@ async fn receipts_in_another_base_match_their_own_message() {
     let mut ids = Vec::new();
     // One at a time, so the SMSC numbers them in submission order.
     for i in 0..N {
-        let to = [format!("+86139001391{i:02}")];
-        let text = format!("{SIGNATURE}验证码 {i}");
-        let out = gateway
-            .submit(
-                Principal::Sender(sender.id),
-                &Submission {
-                    to: &to,
-                    text: &text,
-                    category: domain::Category::Verification,
-                },
-            )
-            .expect("submit");
-        ids.push(out[0].id);
+        let id = submit_code(&gateway, sender.id, &format!("+86139001391{i:02}"), i);
+        ids.push(id);
         assert!(gateway.drain(Duration::from_secs(5)), "handed off");
         for _ in 0..100 {
             if gateway
                 .store()
-                .message(out[0].id)
+                .message(id)
                 .ok()
                 .flatten()
                 .is_some_and(|m| m.delivery == Delivery::Submitted)
