@@ -406,6 +406,12 @@ impl Gateway {
         message: Option<&MessageRecord>,
         config: &EnforcementConfig,
     ) -> Result<Adjudication, GatewayError> {
+        // The decision as the audit chain holds it, not the editable cache beside it.
+        let on_record = match message {
+            Some(m) => self.store.message_on_record(m.id)?,
+            None => None,
+        };
+        let message = on_record.as_ref().or(message);
         let sent = message.map(sent_message);
         let history = match &sent {
             Some(m) => self.store.consent_events_for(phone, m.sender)?,

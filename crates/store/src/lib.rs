@@ -132,6 +132,10 @@ impl MessageLog for Store {
     fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError> {
         dispatch!(self, s => s.insert_messages(msgs))
     }
+    fn message_on_record(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
+        dispatch!(self, s => s.message_on_record(id))
+    }
+
     fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
         dispatch!(self, s => s.message(id))
     }

@@ -53,6 +53,11 @@ pub trait MessageLog {
     fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError>;
     /// One message.
     fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError>;
+    /// One message with its decision read from the audit-chained records only (the first
+    /// decision's row and the latest chained re-decision), not from the `current_*` cache a
+    /// database editor could change unseen: what a verdict must rest on. Delivery progress and
+    /// classifier scores are not evidence and come as stored.
+    fn message_on_record(&self, id: u64) -> Result<Option<MessageRecord>, StoreError>;
     /// Records a new decision for a message (a deferred one, released or cancelled).
     fn redecide(
         &self,

@@ -158,6 +158,25 @@ impl MessageLog for SqliteStore {
             .pop())
     }
 
+    fn message_on_record(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
+        let id = i64::try_from(id).unwrap_or(-1);
+        Ok(self
+            .query_records(
+                "SELECT m.id, m.sender_id, m.recipient, m.phone, m.text, m.category, \
+                        coalesce(r.status, m.status), coalesce(r.reasons, m.reasons), \
+                        m.submitted_at, coalesce(r.at, m.submitted_at), \
+                        CASE WHEN r.status IS NULL THEN m.release_at ELSE m.current_release_at END, \
+                        m.delivery, m.delivery_at, m.content_scores \
+                 FROM messages m LEFT JOIN \
+                     (SELECT message_id, status, reasons, at FROM redecisions \
+                      WHERE message_id = ?1 ORDER BY id DESC LIMIT 1) r \
+                     ON r.message_id = m.id \
+                 WHERE m.id = ?1",
+                [id],
+            )?
+            .pop())
+    }
+
     fn redecide(&self, id: u64, decision: &Decision, at: Timestamp) -> Result<(), StoreError> {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;

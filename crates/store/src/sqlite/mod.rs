@@ -170,6 +170,10 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
              COMMIT;",
         )?;
     }
+    // A message's latest chained decision is looked up when a complaint is adjudicated.
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS redecisions_message ON redecisions (message_id, id);",
+    )?;
     Ok(())
 }
 
