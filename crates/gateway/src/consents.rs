@@ -231,8 +231,13 @@ impl Gateway {
                 false,
                 Category::Marketing,
             );
-            self.store.redecide(id, &d, now)?;
-            ids.push(id);
+            // The opt-out is already committed: a cancellation that cannot be recorded is
+            // logged, not reported as the opt-out failing. The message is out of the queue;
+            // the store still says deferred, and a restart decides it again (and refuses it).
+            match self.store.redecide(id, &d, now) {
+                Ok(()) => ids.push(id),
+                Err(e) => tracing::error!(id, error = %e, "recording a cancellation failed"),
+            }
         }
         if !ids.is_empty() {
             self.cancelled

@@ -781,3 +781,104 @@ async fn a_multi_part_reply_completes_across_a_reconnection() {
     }
     assert_eq!(state, "opted_out");
 }
+
+/// Marketing handed to the link before a restart, resumed after it during quiet hours, is
+/// decided again (deferred) and sent in the morning — not skipped as "already resumed" (found in
+/// review: it stayed `submitted` and was never sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumed_marketing_deferred_at_the_wire_is_sent_in_the_morning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    const PHONE: &str = "+8613900139888";
+    let text = format!("{SIGNATURE}双11全场5折，回T退订");
+    // Run 1, noon, the carrier down: the ad waits in the link's queue when the process dies.
+    let down = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let port = down.local_addr().expect("addr").port();
+    drop(down);
+    let ad = {
+        let (carrier, link) = SmppCarrier::new(carrier_config(port)).expect("carrier");
+        let gateway = open_gateway(dir.path(), carrier);
+        let (sender, _) = gateway.create_sender("Shop", SIGNATURE).expect("sender");
+        opt(&gateway, sender.id, PHONE, domain::ConsentAction::OptIn);
+        let workers = gateway.start();
+        let task = link
+            .start(
+                Arc::clone(&gateway),
+                None,
+                Arc::new(|_: &MobileOriginated| Ok(())),
+            )
+            .expect("link");
+        let ad = gateway
+            .submit(
+                Principal::Sender(sender.id),
+                &Submission {
+                    to: &[PHONE.to_owned()],
+                    text: &text,
+                    category: domain::Category::Marketing,
+                },
+            )
+            .expect("submit")[0]
+            .id;
+        assert!(gateway.drain(Duration::from_secs(5)), "handed to the link");
+        task.abort();
+        drop(workers);
+        ad
+    };
+    // Run 2 at 22:00 in Shanghai (quiet hours), the carrier up.
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("same port");
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    tokio::spawn(smsc(listener, Arc::clone(&seen)));
+    let (carrier, link) = SmppCarrier::new(carrier_config(port)).expect("carrier");
+    let clock = domain::ManualClock::new("2026-11-28T14:00:00Z".parse().expect("time"));
+    let gateway = gateway::Gateway::open(
+        store::Store::open_sqlite(dir.path(), store::Durability::Normal).expect("store"),
+        gateway::GatewayConfig::default(),
+        policy::Policy::new(&policy::PolicyConfig::default()).expect("policy"),
+        Arc::new(clock.clone()),
+        carrier,
+    )
+    .expect("gateway");
+    let _workers = gateway.start();
+    link.start(
+        Arc::clone(&gateway),
+        None,
+        Arc::new(|_: &MobileOriginated| Ok(())),
+    )
+    .expect("link");
+    let status = |gateway: &gateway::Gateway| {
+        gateway
+            .store()
+            .message(ad)
+            .expect("store")
+            .expect("row")
+            .status
+    };
+    for _ in 0..100 {
+        if status(&gateway) == policy::Verdict::Deferred {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status(&gateway),
+        policy::Verdict::Deferred,
+        "decided again at the wire"
+    );
+    assert!(
+        seen.lock().accepted.is_empty(),
+        "nothing sent in quiet hours"
+    );
+    // Morning.
+    clock.set("2026-11-29T01:00:00Z".parse().expect("time"));
+    gateway.tick().expect("tick");
+    let mut sent = false;
+    for _ in 0..200 {
+        sent = seen.lock().accepted.iter().any(|(t, _)| *t == text);
+        if sent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(sent, "the ad goes out in the morning");
+}

@@ -220,8 +220,11 @@ impl Link {
                     {
                         Ok(encoded) => encoded,
                         Err(why) => {
-                            // Refused since the hand-off (or stale): none of its pieces go.
+                            // Refused since the hand-off (or stale): none of its pieces go. A
+                            // stale one decided again comes back through the dispatcher, and
+                            // must then be taken, even if it was resumed after a restart.
                             retry.retain(|p| p.id != piece.id);
+                            self.resumed.remove(&piece.id);
                             let _ = events.send(Event::NotSent { msg, why }).await;
                             continue;
                         }
@@ -229,6 +232,8 @@ impl Link {
                 };
                 if let Err(e) = encoded {
                     tracing::error!(id = piece.id, error = %e, "cannot encode submit_sm");
+                    // The message failed: none of its other parts go either.
+                    retry.retain(|p| p.id != piece.id);
                     let _ = events
                         .send(Event::Refused {
                             id: piece.id,
