@@ -27,6 +27,8 @@ pub struct Candidate<'a> {
     pub text: &'a str,
     /// When it was handed to the carrier.
     pub sent_at: Timestamp,
+    /// Whether it went out as marketing (declared, or reclassified).
+    pub marketing: bool,
 }
 
 /// What the complainant told us about the message.
@@ -40,6 +42,9 @@ pub struct Claim<'a> {
     pub received_at: Timestamp,
     /// How far back from `received_at` to look.
     pub window: SignedDuration,
+    /// Whether the complaint is about marketing: without text, it is then about the latest
+    /// marketing message, not a later order notice that would be dismissed as not marketing.
+    pub about_marketing: bool,
 }
 
 /// How a complaint was tied to a message.
@@ -133,6 +138,12 @@ pub fn match_message(candidates: &[Candidate<'_>], claim: &Claim<'_>) -> MatchOu
             similarity: Some(best),
         };
     }
+    let marketing: Vec<&Candidate<'_>> = fits.iter().copied().filter(|c| c.marketing).collect();
+    let fits = if claim.about_marketing && !marketing.is_empty() {
+        marketing
+    } else {
+        fits
+    };
     let first = fits[0].sender;
     if fits.iter().any(|c| c.sender != first) {
         return MatchOutcome::Ambiguous {
@@ -200,6 +211,7 @@ mod tests {
             text,
             received_at: t(at),
             window: SignedDuration::from_hours(24 * 7),
+            about_marketing: false,
         }
     }
 
@@ -213,18 +225,21 @@ mod tests {
                 sender: SenderId(1),
                 text: A,
                 sent_at: t("09:00"),
+                marketing: true,
             },
             Candidate {
                 id: 2,
                 sender: SenderId(2),
                 text: B,
                 sent_at: t("10:00"),
+                marketing: true,
             },
             Candidate {
                 id: 3,
                 sender: SenderId(1),
                 text: A,
                 sent_at: t("11:00"),
+                marketing: true,
             },
         ]
     }
@@ -246,6 +261,44 @@ mod tests {
         );
     }
 
+    /// "I never agreed to their ads" without the text: the shop's latest marketing message, not
+    /// the order notice it sent after (which would be dismissed as not marketing).
+    #[test]
+    fn without_text_a_marketing_complaint_takes_the_latest_marketing_message() {
+        let sent = [
+            Candidate {
+                id: 1,
+                sender: SenderId(1),
+                text: A,
+                sent_at: t("09:00"),
+                marketing: true,
+            },
+            Candidate {
+                id: 2,
+                sender: SenderId(1),
+                text: "【好店】您的订单已发货",
+                sent_at: t("10:00"),
+                marketing: false,
+            },
+        ];
+        let about_ads = Claim {
+            about_marketing: true,
+            ..claim(Some(1), None, "12:00")
+        };
+        assert!(
+            matches!(
+                match_message(&sent, &about_ads),
+                MatchOutcome::Matched { message_id: 1, .. }
+            ),
+            "the ad"
+        );
+        // Another kind of complaint still takes the latest message.
+        assert!(matches!(
+            match_message(&sent, &claim(Some(1), None, "12:00")),
+            MatchOutcome::Matched { message_id: 2, .. }
+        ));
+    }
+
     /// Two shops sent the same campaign text; the forwarded copy lost the 【signature】 that
     /// told them apart. The text cannot say which shop it was (session-2 review: it went to
     /// the later one and counted against it).
@@ -257,12 +310,14 @@ mod tests {
                 sender: SenderId(1),
                 text: "【好店】双11全场5折，点击领券，回T退订",
                 sent_at: t("09:00"),
+                marketing: true,
             },
             Candidate {
                 id: 8,
                 sender: SenderId(2),
                 text: "【好物】双11全场5折，点击领券，回T退订",
                 sent_at: t("10:00"),
+                marketing: true,
             },
         ];
         let forwarded = "双11全场5折，点击领券，回T退订";

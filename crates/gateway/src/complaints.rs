@@ -243,6 +243,10 @@ impl Gateway {
                             sender: m.sender,
                             text: &m.text,
                             sent_at: m.sent_at?,
+                            marketing: m.category == domain::Category::Marketing
+                                || m.reasons
+                                    .iter()
+                                    .any(|r| r.code == policy::ReasonCode::ReclassifiedMarketing),
                         })
                     })
                     .collect();
@@ -253,6 +257,7 @@ impl Gateway {
                         text: text.as_deref(),
                         received_at,
                         window,
+                        about_marketing: req.kind.disputes_consent(),
                     },
                 );
                 let m = match outcome {
