@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use crate::path::ApiPath;
+use crate::path::{ApiPath, id_or_not_found};
 
 /// A complaint about a message a consumer received.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -136,7 +136,7 @@ pub async fn show(
     Caller(by): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ComplaintRecord>, ApiError> {
-    let id = parse_id(&id)?;
+    let id = id_or_not_found("complaint", &id)?;
     Ok(Json(state.run(move |gw| gw.complaint(by, id)).await?))
 }
 
@@ -150,22 +150,8 @@ pub async fn evidence(
     Caller(by): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<EvidenceBundle>, ApiError> {
-    let id = parse_id(&id)?;
+    let id = id_or_not_found("complaint", &id)?;
     Ok(Json(
         state.run(move |gw| gw.complaint_evidence(by, id)).await?,
     ))
-}
-
-/// An id that is not a number names no complaint.
-fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!(
-                "complaint {:?} not found",
-                id.chars().take(32).collect::<String>()
-            ),
-        )
-    })
 }

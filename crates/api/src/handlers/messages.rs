@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use crate::path::ApiPath;
+use crate::path::{ApiPath, id_or_not_found};
 
 /// One message to one recipient.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -141,13 +141,7 @@ pub async fn show(
     Caller(by): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MessageView>, ApiError> {
-    let id: u64 = id.parse().map_err(|_| {
-        ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
-            format!("message {id:?} not found"),
-        )
-    })?;
+    let id: u64 = id_or_not_found("message", &id)?;
     let message = state.run(move |gw| gw.message(by, id)).await?;
     Ok(Json(MessageView {
         sender_id: message.sender.0,

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use complaints::SuspensionAction;
 use domain::SenderId;
 use gateway::SuspensionView;
@@ -13,7 +12,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use crate::path::ApiPath;
+use crate::path::{ApiPath, id_or_not_found};
 
 /// A change to a suspension.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -27,19 +26,6 @@ pub struct ChangeSuspension {
     pub reason: String,
 }
 
-fn sender_id(id: &str) -> Result<SenderId, ApiError> {
-    id.parse().map(SenderId).map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!(
-                "sender {:?} not found",
-                id.chars().take(32).collect::<String>()
-            ),
-        )
-    })
-}
-
 /// A sender's standing: suspended or not, its record over the window, the thresholds, and every
 /// change with its reason. The admin, or the sender itself.
 #[utoipa::path(get, path = "/v1/senders/{id}/suspension", params(("id" = u32, Path)),
@@ -50,7 +36,7 @@ pub async fn show(
     Caller(by): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SuspensionView>, ApiError> {
-    let id = sender_id(&id)?;
+    let id = SenderId(id_or_not_found("sender", &id)?);
     Ok(Json(state.run(move |gw| gw.suspension(by, id)).await?))
 }
 
@@ -65,7 +51,7 @@ pub async fn change(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ChangeSuspension>,
 ) -> Result<Json<SuspensionView>, ApiError> {
-    let id = sender_id(&id)?;
+    let id = SenderId(id_or_not_found("sender", &id)?);
     Ok(Json(
         state
             .run(move |gw| gw.change_suspension(by, id, body.action, &body.reason))
