@@ -3,7 +3,9 @@
 //! reaches it and its receipt marks the message delivered; a "TD" the carrier delivers from the
 //! handset opts the phone out. Skips without the peer on a developer machine; fails in CI.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -36,40 +38,6 @@ fn npm_smpp_installed() -> bool {
     ok
 }
 
-async fn serve(data: &Path, config: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args([
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--smpp",
-            "127.0.0.1:0",
-            "--data",
-        ])
-        .arg(data)
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start consentry");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(a) = line.strip_prefix("consentry listening on ") {
-                return a.trim().to_string();
-            }
-        }
-        panic!("consentry exited before listening");
-    })
-    .await
-    .expect("consentry did not start in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, base)
-}
-
 async fn get(http: &Client, url: &str, key: &str) -> Value {
     http.get(url)
         .bearer_auth(key)
@@ -100,7 +68,7 @@ async fn a_configured_smpp_carrier_delivers_reports_and_relays_an_opt_out() {
     )
     .expect("config");
     let data = dir.path().join("data");
-    let (_child, base) = serve(&data, &config).await;
+    let (_child, base) = common::process::spawn(&data, Some(&config)).await;
     let admin = std::fs::read_to_string(data.join("admin.token")).expect("admin token");
     let admin = admin.trim();
     let http = Client::builder()
@@ -275,7 +243,7 @@ async fn two_carriers_are_chosen_by_the_recipients_prefix() {
     )
     .expect("config");
     let data = dir.path().join("data");
-    let (_child, base) = serve(&data, &config).await;
+    let (_child, base) = common::process::spawn(&data, Some(&config)).await;
     let admin = std::fs::read_to_string(data.join("admin.token")).expect("admin token");
     let http = Client::builder()
         .timeout(Duration::from_secs(10))

@@ -2,8 +2,8 @@
 //! credentials it was given, submits, gets a receipt, and HTTP shows the delivery.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::path::Path;
-use std::process::Stdio;
+mod common;
+
 use std::time::Duration;
 
 use reqwest::Client;
@@ -11,47 +11,8 @@ use serde_json::{Value, json};
 use smpp_proto::{
     Address, Bind, BindMode, Body, CommandStatus, Decoder, Pdu, Receipt, ShortMessage,
 };
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
-
-/// Starts `serve` on free ports; returns the child, the HTTP base and the SMPP address.
-async fn spawn(data: &Path) -> (Child, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args([
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--smpp",
-            "127.0.0.1:0",
-            "--data",
-        ])
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start consentry");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let (http, smpp) = tokio::time::timeout(Duration::from_secs(60), async {
-        let mut smpp = None;
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(a) = line.strip_prefix("consentry smpp listening on ") {
-                smpp = Some(a.trim().to_string());
-            }
-            if let Some(a) = line.strip_prefix("consentry listening on ") {
-                return (a.trim().to_string(), smpp.expect("SMPP starts before HTTP"));
-            }
-        }
-        panic!("consentry exited before listening");
-    })
-    .await
-    .expect("consentry did not start in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, http, smpp)
-}
 
 async fn next_pdu(stream: &mut TcpStream, decoder: &mut Decoder) -> Pdu {
     let mut buf = [0u8; 4096];
@@ -71,7 +32,7 @@ async fn next_pdu(stream: &mut TcpStream, decoder: &mut Decoder) -> Pdu {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_registered_over_http_submits_over_smpp_and_sees_the_receipt() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_child, base, smpp) = spawn(dir.path()).await;
+    let (_child, base, smpp) = common::process::spawn_with_smpp(dir.path(), None).await;
     let admin = std::fs::read_to_string(dir.path().join("admin.token")).expect("admin token");
     let http = Client::builder()
         .timeout(Duration::from_secs(10))

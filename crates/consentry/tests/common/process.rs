@@ -10,6 +10,12 @@ use tokio::process::{Child, Command};
 /// Starts `consentry serve` on `data` (HTTP and SMPP on free loopback ports, `config` merged
 /// over the defaults if given); returns the child and the HTTP base URL it printed.
 pub async fn spawn(data: &Path, config: Option<&Path>) -> (Child, String) {
+    let (child, http, _smpp) = spawn_with_smpp(data, config).await;
+    (child, http)
+}
+
+/// [`spawn`], also returning the SMPP listener's address.
+pub async fn spawn_with_smpp(data: &Path, config: Option<&Path>) -> (Child, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
     cmd.args([
         "serve",
@@ -32,10 +38,17 @@ pub async fn spawn(data: &Path, config: Option<&Path>) -> (Child, String) {
         .expect("start consentry");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
+    let (http, smpp) = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut smpp = None;
         while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(addr) = line.strip_prefix("consentry smpp listening on ") {
+                smpp = Some(addr.trim().to_string());
+            }
             if let Some(addr) = line.strip_prefix("consentry listening on ") {
-                return addr.trim().to_string();
+                return (
+                    addr.trim().to_string(),
+                    smpp.expect("SMPP starts before HTTP"),
+                );
             }
         }
         panic!("consentry exited before listening");
@@ -44,7 +57,7 @@ pub async fn spawn(data: &Path, config: Option<&Path>) -> (Child, String) {
     .expect("consentry did not start in time");
     // Keep draining stdout so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, base)
+    (child, http, smpp)
 }
 
 /// A key file written by `serve` in its data directory (`admin.token`, `carrier.token`).
