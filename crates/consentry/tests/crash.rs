@@ -108,15 +108,8 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
 
     let (_child, base) = common::process::spawn(dir.path(), None).await;
     for (phone, seq) in &consents {
-        let v: Value = http
-            .get(format!("{base}/v1/consents/{phone}"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value =
+            common::process::get_json(&http, &format!("{base}/v1/consents/{phone}"), &admin).await;
         let seqs: Vec<u64> = v["history"]
             .as_array()
             .unwrap()
@@ -130,15 +123,8 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
         assert_eq!(v["senders"][0]["state"], "opted_out");
     }
     for (id, status) in messages.iter().step_by(97) {
-        let v: Value = http
-            .get(format!("{base}/v1/messages/{id}"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value =
+            common::process::get_json(&http, &format!("{base}/v1/messages/{id}"), &admin).await;
         assert_eq!(
             v["status"].as_str(),
             Some(status.as_str()),

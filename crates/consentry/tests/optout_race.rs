@@ -321,15 +321,9 @@ async fn no_marketing_after_an_acknowledged_opt_out_across_kill_9() {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     for id in ids.values() {
         loop {
-            let m: Value = http
-                .get(format!("{base}/v1/messages/{id}"))
-                .bearer_auth(&shop_key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let m: Value =
+                common::process::get_json(&http, &format!("{base}/v1/messages/{id}"), &shop_key)
+                    .await;
             if m["delivery"] != "pending" {
                 break;
             }
@@ -341,28 +335,14 @@ async fn no_marketing_after_an_acknowledged_opt_out_across_kill_9() {
         }
     }
     for (p, ack) in &acked {
-        let state: Value = http
-            .get(format!("{base}/v1/consents/{p}"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let state: Value =
+            common::process::get_json(&http, &format!("{base}/v1/consents/{p}"), &admin).await;
         assert_eq!(
             state["senders"][0]["state"], "opted_out",
             "{p}: the acknowledged opt-out survived the kill"
         );
-        let inbox: Value = http
-            .get(format!("{base}/v1/phones/{p}/inbox"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let inbox: Value =
+            common::process::get_json(&http, &format!("{base}/v1/phones/{p}/inbox"), &admin).await;
         for m in inbox["messages"].as_array().unwrap() {
             if m["sender_id"] == shop["id"] {
                 let at: Timestamp = m["received_at"].as_str().unwrap().parse().unwrap();

@@ -38,17 +38,6 @@ fn npm_smpp_installed() -> bool {
     ok
 }
 
-async fn get(http: &Client, url: &str, key: &str) -> Value {
-    http.get(url)
-        .bearer_auth(key)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_smpp_carrier_delivers_reports_and_relays_an_opt_out() {
     if !npm_smpp_installed() {
@@ -202,7 +191,7 @@ async fn post(http: &Client, url: &str, key: &str, body: &Value) -> Value {
 async fn delivery_of(http: &Client, base: &str, key: &str, id: u64, want: &str) -> Value {
     let mut shown = Value::Null;
     for _ in 0..200 {
-        shown = get(http, &format!("{base}/v1/messages/{id}"), key).await;
+        shown = common::process::get_json(http, &format!("{base}/v1/messages/{id}"), key).await;
         if shown["delivery"] == want {
             break;
         }
@@ -215,7 +204,8 @@ async fn delivery_of(http: &Client, base: &str, key: &str, id: u64, want: &str) 
 async fn consent_state(http: &Client, base: &str, key: &str, phone: &str, want: &str) -> Value {
     let mut state = Value::Null;
     for _ in 0..200 {
-        let view = get(http, &format!("{base}/v1/consents/{phone}"), key).await;
+        let view =
+            common::process::get_json(http, &format!("{base}/v1/consents/{phone}"), key).await;
         state = view["senders"][0]["state"].clone();
         if state == want {
             break;

@@ -86,3 +86,15 @@ pub async fn register_sender(
         .await
         .expect("sender JSON")
 }
+
+/// `GET url` with `key` on a spawned gateway, as JSON.
+pub async fn get_json(http: &reqwest::Client, url: &str, key: &str) -> serde_json::Value {
+    http.get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
