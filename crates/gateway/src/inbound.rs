@@ -307,34 +307,27 @@ impl Gateway {
                 // A reply dated before a consent recorded since (a carrier delivering late) is on
                 // the ledger but does not win: say so, and do not tell the consumer they are
                 // unsubscribed when they are not (session-2 review).
-                let opted_out = |s: SenderId| {
-                    matches!(
-                        self.consent.answer(phone, s),
-                        ledger::IndexAnswer::OptedOut { .. }
-                    )
-                };
-                let effective = if targets.is_empty() {
-                    // Platform-wide: in force unless a sender's own later consent outranks it,
-                    // which a platform-wide refusal's confirmation need not wait for.
-                    true
-                } else {
-                    targets.iter().any(|&s| opted_out(s))
-                };
-                if effective {
+                // The senders the refusal is in force for now. A platform-wide one always is (a
+                // sender's own later consent may outrank it for that sender alone, which its
+                // confirmation need not wait for).
+                let in_force: Vec<SenderId> = targets
+                    .iter()
+                    .copied()
+                    .filter(|&s| {
+                        matches!(
+                            self.consent.answer(phone, s),
+                            ledger::IndexAnswer::OptedOut { .. }
+                        )
+                    })
+                    .collect();
+                if targets.is_empty() || !in_force.is_empty() {
                     outcome.effect = if targets.is_empty() {
                         Effect::OptedOutPlatform
                     } else {
                         Effect::OptedOut
                     };
-                    let changed: Vec<SenderId> =
-                        targets.iter().copied().filter(|&s| opted_out(s)).collect();
-                    let notify = if targets.is_empty() {
-                        &targets
-                    } else {
-                        &changed
-                    };
                     outcome.notice =
-                        self.send_notice(Notice::OptedOut, phone, notify, &reply_number)?;
+                        self.send_notice(Notice::OptedOut, phone, &in_force, &reply_number)?;
                 }
                 outcome.senders = targets;
             }
