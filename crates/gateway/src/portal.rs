@@ -52,10 +52,6 @@ pub(crate) struct Portal {
     minute: Mutex<(i64, u32)>,
 }
 
-/// Past this many entries, the per-phone maps drop what no longer matters (expired codes,
-/// other days' counts) before growing: an open form must not grow memory without end.
-const PRUNE_AT: usize = 4096;
-
 fn code_hash(phone: Msisdn, code: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(phone.as_u64().to_be_bytes());
@@ -95,12 +91,9 @@ impl Gateway {
                     .join(", ")
             )));
         }
-        {
+        let day = now.div_euclid(86_400);
+        let new_minute = {
             let mut sent = self.portal.sent.lock();
-            let day = now.div_euclid(86_400);
-            if sent.len() >= PRUNE_AT {
-                sent.retain(|_, s| s.day == day);
-            }
             let s = sent.entry(phone.as_u64()).or_default();
             if s.day != day {
                 *s = Sent {
@@ -121,7 +114,8 @@ impl Gateway {
             }
             let mut minute = self.portal.minute.lock();
             let this_minute = now.div_euclid(60);
-            if minute.0 != this_minute {
+            let new_minute = minute.0 != this_minute;
+            if new_minute {
                 *minute = (this_minute, 0);
             }
             if minute.1 >= self.config.portal_codes_per_minute {
@@ -132,12 +126,16 @@ impl Gateway {
             minute.1 += 1;
             s.today += 1;
             s.last = now;
+            new_minute
+        };
+        // An open form must not grow memory without end: once a minute at most, the per-phone
+        // maps drop what no longer matters (other days' counts, expired codes).
+        if new_minute {
+            self.portal.sent.lock().retain(|_, s| s.day == day);
+            self.portal.codes.lock().retain(|_, p| p.expires >= now);
         }
         let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
         let mut codes = self.portal.codes.lock();
-        if codes.len() >= PRUNE_AT {
-            codes.retain(|_, p| p.expires >= now);
-        }
         codes.insert(
             phone.as_u64(),
             Pending {
