@@ -49,9 +49,14 @@ pub trait Carrier: Send + Sync {
 #[derive(Debug, Default)]
 pub struct LoopbackCarrier;
 
+impl LoopbackCarrier {
+    /// Its name; a carrier with this name is the simulated handset.
+    pub const NAME: &'static str = "loopback";
+}
+
 impl Carrier for LoopbackCarrier {
     fn name(&self) -> &str {
-        "loopback"
+        Self::NAME
     }
 
     fn hand_off(&self, _msg: &Outbound) -> Result<bool, CarrierError> {

@@ -226,6 +226,12 @@ impl Gateway {
         &self.config
     }
 
+    /// Whether accepted messages go to the simulated handset (no real phone is reached; its
+    /// inbox is read back from the store).
+    pub(crate) fn on_loopback(&self) -> bool {
+        self.carrier.name() == crate::LoopbackCarrier::NAME
+    }
+
     /// The live consent index.
     #[must_use]
     pub fn consent_index(&self) -> &ConsentIndex {

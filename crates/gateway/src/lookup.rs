@@ -29,7 +29,7 @@ impl Gateway {
                 "only the admin key reads handset inboxes".into(),
             ));
         }
-        if self.carrier.name() != "loopback" {
+        if !self.on_loopback() {
             return Err(GatewayError::NotFound(
                 "inbox (the carrier is not the loopback carrier)".into(),
             ));

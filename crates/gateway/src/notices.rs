@@ -151,7 +151,7 @@ impl Gateway {
     ) -> Result<u64, GatewayError> {
         let now = self.clock.now();
         let to = phone.to_string();
-        let stored = if secret.is_empty() || self.carrier.name() == "loopback" {
+        let stored = if secret.is_empty() || self.on_loopback() {
             text.clone()
         } else {
             text.replace(secret, &"*".repeat(secret.chars().count()))
