@@ -115,10 +115,10 @@ impl KeywordSet {
         let bytes = text.as_bytes();
         let mut at = 0;
         let mut pieces = 0usize;
-        // Keywords read in this reply: (entry, is it bare-only). A bare-only keyword counts only
-        // when it is the whole reply; among other words it is ignored, and the rest decide
-        // (`STOP SPAM` refuses; `n thanks` alone is not clear enough).
-        let mut read: Vec<&Entry> = Vec::new();
+        // A bare-only keyword counts only when it is the whole reply; among other words it is
+        // ignored and the rest decide (`STOP SPAM` refuses; `n thanks` alone is not clear
+        // enough). Both readings are kept as the reply is scanned, and the piece count picks one.
+        let (mut any, mut strict) = (Tally::default(), Tally::default());
         while at < bytes.len() {
             if bytes[at] == b' ' {
                 at += 1;
@@ -131,27 +131,17 @@ impl KeywordSet {
             }
             let entry = &self.entries[m.pattern().as_usize()];
             pieces += 1;
-            if entry.intent.is_some() {
-                read.push(entry);
+            any.take(entry);
+            if !entry.bare_only {
+                strict.take(entry);
             }
             at = m.end();
         }
-        let whole = pieces == 1 && bare;
-        let counted = read.into_iter().filter(|e| whole || !e.bare_only);
-        let (mut decided, mut all_senders, mut report): (Option<&Entry>, bool, bool) =
-            (None, false, false);
-        for entry in counted {
-            all_senders |= entry.all_senders;
-            report |= entry.report;
-            let stronger = match (entry.intent, decided.and_then(|d| d.intent)) {
-                (Some(new), Some(current)) => new.rank() < current.rank(),
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if stronger {
-                decided = Some(entry);
-            }
-        }
+        let Tally {
+            decided,
+            all_senders,
+            report,
+        } = if pieces == 1 && bare { any } else { strict };
         let entry = decided?;
         let intent = entry.intent?;
         Some(Reading {
@@ -160,6 +150,31 @@ impl KeywordSet {
             report: report && intent == Intent::OptOut,
             matched: Some(entry.rule.clone()),
         })
+    }
+}
+
+/// The strongest intent among the keywords read so far, and the flags they carry.
+#[derive(Default)]
+struct Tally<'a> {
+    decided: Option<&'a Entry>,
+    all_senders: bool,
+    report: bool,
+}
+
+impl<'a> Tally<'a> {
+    fn take(&mut self, entry: &'a Entry) {
+        let Some(intent) = entry.intent else {
+            return;
+        };
+        self.all_senders |= entry.all_senders;
+        self.report |= entry.report;
+        let stronger = self
+            .decided
+            .and_then(|d| d.intent)
+            .is_none_or(|current| intent.rank() < current.rank());
+        if stronger {
+            self.decided = Some(entry);
+        }
     }
 }
 
