@@ -85,6 +85,12 @@ impl Gateway {
         clock: Arc<dyn Clock>,
         carrier: Arc<dyn Carrier>,
     ) -> Result<Arc<Self>, GatewayError> {
+        if !(1..=9).contains(&config.extension_digits) {
+            return Err(GatewayError::InvalidField(format!(
+                "[gateway] extension_digits must be 1-9, not {}",
+                config.extension_digits
+            )));
+        }
         let consent = ConsentIndex::default();
         store.consent_counts_by_phone(&mut |phone, n| consent.reserve(phone, n))?;
         let events = store.scan_consents(&mut |phone, sender, action, at| {
@@ -299,7 +305,7 @@ impl Gateway {
             .keys()
             .next_back()
             .map_or(1, |id| id.0 + 1);
-        let digits = self.config.extension_digits.clamp(1, 9);
+        let digits = self.config.extension_digits;
         let max = 10u64.pow(digits) - 1;
         if u64::from(next) > max {
             return Err(GatewayError::SenderNumbersFull { digits, max });

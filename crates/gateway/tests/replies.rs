@@ -242,3 +242,26 @@ fn a_late_reply_that_does_not_win_sends_no_confirmation() {
         .unwrap_err();
     assert_eq!(e.code(), "invalid_field", "{e}");
 }
+
+/// An extension width that cannot number senders is refused at start, naming the key.
+#[test]
+fn an_impossible_extension_width_is_refused_at_start() {
+    for digits in [0, 10] {
+        let clock: Arc<dyn Clock> =
+            Arc::new(ManualClock::new("2026-11-11T02:00:00Z".parse().unwrap()));
+        let e = match Gateway::open(
+            Store::open_in_memory().unwrap(),
+            GatewayConfig {
+                extension_digits: digits,
+                ..GatewayConfig::default()
+            },
+            Policy::new(&PolicyConfig::default()).unwrap(),
+            clock,
+            Arc::new(LoopbackCarrier),
+        ) {
+            Ok(_) => panic!("extension_digits = {digits} was accepted"),
+            Err(e) => e,
+        };
+        assert!(e.to_string().contains("extension_digits"), "{e}");
+    }
+}
