@@ -77,9 +77,19 @@ impl From<GatewayError> for ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             GatewayError::InvalidCode(_) => StatusCode::UNAUTHORIZED,
-            GatewayError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            GatewayError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
+        if let GatewayError::Store(inner) = &e {
+            // The backend's words stay in the log: they can name tables, hosts and values, and
+            // a caller can do nothing with them but retry.
+            tracing::error!(error = %inner, "storage failed; answered storage_unavailable");
+            return ApiError::new(
+                status,
+                e.code(),
+                "storage is unavailable; nothing was recorded, retry later",
+            );
+        }
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "request failed");
         }
@@ -96,5 +106,24 @@ impl IntoResponse for ApiError {
             },
         };
         (self.status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_failure_is_a_503_that_carries_no_backend_text() {
+        let e = GatewayError::Store(store::StoreError::Unavailable {
+            backend: "postgres",
+            message: "connection to 10.0.0.7:5432 refused; table consent_events".into(),
+        });
+        let api = ApiError::from(e);
+        assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(api.code, "storage_unavailable");
+        for leak in ["postgres", "10.0.0.7", "consent_events", "sqlite"] {
+            assert!(!api.message.contains(leak), "{}", api.message);
+        }
     }
 }

@@ -19,12 +19,36 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
 }
 
+/// Which database holds the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// Embedded, one node: `DATA/consentry.db`.
+    Sqlite,
+    /// PostgreSQL at `[store] url`, shared by every node.
+    Postgres,
+}
+
 /// `[store]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
+    pub backend: Backend,
+    /// `postgres://user@host:port/db`; `CONSENTRY_STORE_URL` overrides it.
+    pub url: String,
+    pub max_connections: usize,
     pub durability: Durability,
     pub audit: bool,
+}
+
+impl StoreConfig {
+    /// The PostgreSQL URL: the environment's `CONSENTRY_STORE_URL` if set, else `url`.
+    pub fn effective_url(&self) -> String {
+        std::env::var("CONSENTRY_STORE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| self.url.clone())
+    }
 }
 
 /// The whole file.

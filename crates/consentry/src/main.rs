@@ -19,7 +19,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the gateway (HTTP API, dispatcher) on the embedded store.
+    /// Run the gateway (HTTP API, SMPP, dispatcher) on the configured store.
     Serve(commands::serve::Args),
     /// Bulk-load data into the store (run while the gateway is stopped).
     #[command(subcommand)]
@@ -40,6 +40,8 @@ enum Command {
     Classify(commands::classify::ClassifyCmd),
     /// Sort an inbox export: the messages not to miss first, then counts of what was set aside.
     Triage(commands::classify::TriageCmd),
+    /// Create the configured store's schema or bring it up to date (`serve` does it at start).
+    Migrate(commands::Common),
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(commands::audit::Audit),
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => commands::classify::classify_cmd(&args),
         Command::Triage(args) => commands::classify::triage(&args),
         Command::Audit(what) => commands::audit::run(&what),
+        Command::Migrate(common) => commands::migrate::run(&common),
     };
     match result {
         Ok(code) => code,

@@ -349,7 +349,8 @@ fn register_sender(data: &Path) -> u32 {
         .create_sender(&store::NewSender {
             name: "好店".into(),
             signature: "【好店】".into(),
-            source_number: "10690000123450001".into(),
+            number_prefix: "1069000012345".into(),
+            extension_digits: 4,
             api_key_hash: "test".into(),
         })
         .unwrap()

@@ -78,7 +78,8 @@ pub enum GatewayError {
     /// The dispatch queue is full: the caller should retry later.
     #[error("the dispatch queue is full; retry later")]
     Busy,
-    /// Storage failed; nothing was acknowledged.
+    /// Storage failed; nothing was acknowledged. The backend's words are for logs: the API
+    /// answers with a generic message (see `api::error`).
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
@@ -105,7 +106,7 @@ impl GatewayError {
             GatewayError::InvalidCode(_) => "invalid_code",
             GatewayError::Busy => "busy",
             GatewayError::SenderNumbersFull { .. } => "sender_numbers_full",
-            GatewayError::Store(_) => "storage_error",
+            GatewayError::Store(_) => "storage_unavailable",
         }
     }
 }

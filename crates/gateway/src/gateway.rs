@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use policy::{Policy, Verdict};
 use store::{
     ConsentLog, KeyRing, KeyRole, MessageLog, NewSender, SenderRecord, SenderRegistry, Store,
+    StoreError,
 };
 
 use crate::access::{Access, Principal, hash_key, new_key};
@@ -54,8 +55,6 @@ pub struct Gateway {
     pub(crate) consent_events: AtomicU64,
     pub(crate) handed_off: AtomicU64,
     pub(crate) cancelled: AtomicU64,
-    /// Serialises sender registration (source-number extensions are allocated in order).
-    registering: Mutex<()>,
     /// Consumer portal codes and sessions.
     pub(crate) portal: crate::portal::Portal,
     /// The reply parser and replay locks.
@@ -115,7 +114,6 @@ impl Gateway {
             consent_events: AtomicU64::new(events),
             handed_off: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
-            registering: Mutex::new(()),
             portal: crate::portal::Portal::default(),
             replies: crate::inbound::Replies::default(),
             classifier: std::sync::OnceLock::new(),
@@ -297,27 +295,24 @@ impl Gateway {
                 "signature must be at most 40 characters".into(),
             ));
         }
-        let _one_at_a_time = self.registering.lock();
-        let next = self
-            .access
-            .senders
-            .read()
-            .keys()
-            .next_back()
-            .map_or(1, |id| id.0 + 1);
-        let digits = self.config.extension_digits;
-        let max = 10u64.pow(digits) - 1;
-        if u64::from(next) > max {
-            return Err(GatewayError::SenderNumbersFull { digits, max });
-        }
-        let width = digits as usize;
         let key = new_key("cs_live_");
-        let record = self.store.create_sender(&NewSender {
+        // The store allocates the id and the number that follows from it, so two nodes never
+        // hand out one number.
+        let record = match self.store.create_sender(&NewSender {
             name: name.to_string(),
             signature: signature.trim().to_string(),
-            source_number: format!("{}{next:0width$}", self.config.platform_number),
+            number_prefix: self.config.platform_number.clone(),
+            extension_digits: self.config.extension_digits,
             api_key_hash: hash_key(&key),
-        })?;
+        }) {
+            Err(StoreError::SenderNumbersFull { max }) => {
+                return Err(GatewayError::SenderNumbersFull {
+                    digits: self.config.extension_digits,
+                    max,
+                });
+            }
+            other => other?,
+        };
         self.access
             .keys
             .write()

@@ -204,19 +204,13 @@ impl ComplaintLog for Store {
         complaint: &NewComplaint,
         suspension: Option<&NewSuspension>,
     ) -> Result<(u64, Option<u64>), StoreError> {
-        match self {
-            Store::Sqlite(s) => s.insert_complaint(complaint, suspension),
-        }
+        crate::dispatch!(self, s => s.insert_complaint(complaint, suspension))
     }
     fn complaint(&self, id: u64) -> Result<Option<ComplaintRecord>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.complaint(id),
-        }
+        crate::dispatch!(self, s => s.complaint(id))
     }
     fn complaint_by_key(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.complaint_by_key(key),
-        }
+        crate::dispatch!(self, s => s.complaint_by_key(key))
     }
     fn complaints(
         &self,
@@ -224,18 +218,14 @@ impl ComplaintLog for Store {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<ComplaintRecord>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.complaints(sender, before, limit),
-        }
+        crate::dispatch!(self, s => s.complaints(sender, before, limit))
     }
     fn consent_events_for(
         &self,
         phone: Msisdn,
         sender: SenderId,
     ) -> Result<Vec<ledger::ConsentEvent>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.consent_events_for(phone, sender),
-        }
+        crate::dispatch!(self, s => s.consent_events_for(phone, sender))
     }
     fn sent_to(
         &self,
@@ -243,9 +233,7 @@ impl ComplaintLog for Store {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<crate::MessageRecord>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.sent_to(phone, since, until),
-        }
+        crate::dispatch!(self, s => s.sent_to(phone, since, until))
     }
     fn marketing_sent_to(
         &self,
@@ -253,46 +241,32 @@ impl ComplaintLog for Store {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<(u64, SenderId, Timestamp)>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.marketing_sent_to(phone, since, until),
-        }
+        crate::dispatch!(self, s => s.marketing_sent_to(phone, since, until))
     }
     fn complaints_from_phone_since(
         &self,
         phone: Msisdn,
         since: Timestamp,
     ) -> Result<u64, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.complaints_from_phone_since(phone, since),
-        }
+        crate::dispatch!(self, s => s.complaints_from_phone_since(phone, since))
     }
     fn record_suspension(&self, change: &NewSuspension) -> Result<Option<u64>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.record_suspension(change),
-        }
+        crate::dispatch!(self, s => s.record_suspension(change))
     }
     fn suspensions(&self, sender: SenderId) -> Result<Vec<SuspensionRecord>, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.suspensions(sender),
-        }
+        crate::dispatch!(self, s => s.suspensions(sender))
     }
     fn sender_activity(&self, sender: SenderId, since: Timestamp) -> Result<Activity, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.sender_activity(sender, since),
-        }
+        crate::dispatch!(self, s => s.sender_activity(sender, since))
     }
     fn opt_outs_since(&self, sender: SenderId, since: Timestamp) -> Result<u64, StoreError> {
-        match self {
-            Store::Sqlite(s) => s.opt_outs_since(sender, since),
-        }
+        crate::dispatch!(self, s => s.opt_outs_since(sender, since))
     }
     fn period_figures(
         &self,
         from: Timestamp,
         to: Timestamp,
     ) -> Result<(Vec<SenderFigures>, u64), StoreError> {
-        match self {
-            Store::Sqlite(s) => s.period_figures(from, to),
-        }
+        crate::dispatch!(self, s => s.period_figures(from, to))
     }
 }

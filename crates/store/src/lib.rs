@@ -4,8 +4,11 @@
 //! *role traits* — [`ConsentLog`], [`SenderRegistry`], [`MessageLog`], [`KeyRing`] — that say what
 //! the gateway needs, and one [`Store`] enum that dispatches to a backend. SQLite (WAL, with
 //! `synchronous=FULL` by default, so that an acknowledged opt-out survives `kill -9` and power
-//! loss) is the embedded default; a PostgreSQL backend slots in as another variant with the same
-//! file shape, and must pass the same conformance suite (`tests/conformance.rs`).
+//! loss) is the embedded default; PostgreSQL ([`postgres`]) is the backend several nodes share.
+//! Both have the same file shape (a module per table group), both pass the same conformance
+//! suite (`tests/conformance.rs`), and the audit chain's canonical form and verification are
+//! one backend-neutral implementation ([`audit`]). Errors name what went wrong, never which
+//! backend's type said so ([`StoreError`]).
 //!
 //! Business rules stay out of SQL: the store appends, reads and updates; the ledger folds and the
 //! policy decides.
@@ -19,16 +22,20 @@
 pub mod audit;
 mod complaints;
 mod error;
+pub mod postgres;
 mod records;
 mod replies;
 mod roles;
 pub mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
 pub use audit::{AuditHead, AuditKind, AuditProof, AuditReport, Broken};
 pub use complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
 pub use error::StoreError;
+pub use postgres::PgOptions;
 pub use records::{
     Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,
 };
@@ -57,6 +64,8 @@ pub enum Durability {
 pub enum Store {
     /// Embedded SQLite.
     Sqlite(sqlite::SqliteStore),
+    /// PostgreSQL, shared by several nodes.
+    Postgres(postgres::PgStore),
 }
 
 impl Store {
@@ -77,19 +86,36 @@ impl Store {
         )?))
     }
 
+    /// Connects to PostgreSQL and applies any migrations the database lacks.
+    pub fn open_postgres(opts: &PgOptions) -> Result<Self, StoreError> {
+        Ok(Store::Postgres(postgres::PgStore::open(opts)?))
+    }
+
+    /// Which backend this is: `sqlite` or `postgres`.
+    #[must_use]
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
     /// A throw-away in-memory store, for tests and dry runs.
     pub fn open_in_memory() -> Result<Self, StoreError> {
         Ok(Store::Sqlite(sqlite::SqliteStore::open_in_memory()?))
     }
 }
 
+/// Calls the same method on whichever backend `self` is.
 macro_rules! dispatch {
     ($self:ident, $s:ident => $e:expr) => {
         match $self {
             Store::Sqlite($s) => $e,
+            Store::Postgres($s) => $e,
         }
     };
 }
+pub(crate) use dispatch;
 
 impl ConsentLog for Store {
     fn append_consents_at(

@@ -32,10 +32,34 @@ pub struct NewSender {
     pub name: String,
     /// Signature that must appear in its texts.
     pub signature: String,
-    /// The number replies come back to: platform base number + per-sender extension.
-    pub source_number: String,
+    /// The platform's base number; the sender's number is this followed by its id, padded to
+    /// `extension_digits` (allocated by the store, so ids and numbers are unique across nodes).
+    pub number_prefix: String,
+    /// Width of the per-sender extension.
+    pub extension_digits: u32,
     /// Hash of its API key.
     pub api_key_hash: String,
+}
+
+impl NewSender {
+    /// The source number of the sender with `id`, or `None` when the id does not fit the
+    /// extension width (every number is taken).
+    #[must_use]
+    pub fn source_number(&self, id: u64) -> Option<String> {
+        let max = 10u64.checked_pow(self.extension_digits)?.saturating_sub(1);
+        (id >= 1 && id <= max).then(|| {
+            let width = self.extension_digits as usize;
+            format!("{}{id:0width$}", self.number_prefix)
+        })
+    }
+
+    /// Senders the extension width has room for.
+    #[must_use]
+    pub fn capacity(&self) -> u64 {
+        10u64
+            .checked_pow(self.extension_digits)
+            .map_or(u64::MAX, |n| n.saturating_sub(1))
+    }
 }
 
 /// A registered sender.

@@ -13,13 +13,20 @@ use store::{
     NewMessage, NewSender, NewSuspension, SenderRegistry, Store, StoreError,
 };
 
-fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
+type Guard = Option<Box<dyn std::any::Any>>;
+
+fn backends() -> Vec<(&'static str, Store, Guard)> {
     let dir = tempfile::tempdir().unwrap();
     let file = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
-    vec![
+    let mut out: Vec<(&'static str, Store, Guard)> = vec![
         ("sqlite-memory", Store::open_in_memory().unwrap(), None),
-        ("sqlite-file", file, Some(dir)),
-    ]
+        ("sqlite-file", file, Some(Box::new(dir))),
+    ];
+    if let Some(schema) = store::testing::fresh_schema("complaints") {
+        let s = Store::open_postgres(&schema.opts).unwrap();
+        out.push(("postgres", s, Some(Box::new(schema))));
+    }
+    out
 }
 
 fn t(s: &str) -> Timestamp {
@@ -65,7 +72,8 @@ fn setup(s: &Store) -> (SenderId, SentMessage) {
         .create_sender(&NewSender {
             name: "Shop".into(),
             signature: "【Shop】".into(),
-            source_number: "10690000123450001".into(),
+            number_prefix: "1069000012345".into(),
+            extension_digits: 4,
             api_key_hash: "h1".into(),
         })
         .unwrap()
@@ -319,10 +327,14 @@ fn activity_and_period_figures_count_what_happened() {
 
 #[test]
 fn complaints_and_suspensions_are_chained_and_a_changed_verdict_is_named() {
+    for (_name, s, _guard) in backends() {
+        chained_case(&s);
+    }
+}
+
+fn chained_case(s: &Store) {
     use store::{AuditKind, AuditLog};
-    let dir = tempfile::tempdir().unwrap();
-    let s = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
-    let (shop, m) = setup(&s);
+    let (shop, m) = setup(s);
     let before = s.audit_head().unwrap();
     let susp = NewSuspension {
         sender: shop,
@@ -367,17 +379,12 @@ fn complaints_and_suspensions_are_chained_and_a_changed_verdict_is_named() {
     );
 
     // Someone with the database file turns the violation into a clearance.
-    let Store::Sqlite(sq) = &s else {
-        unreachable!()
-    };
-    sq.with_writer(|c| {
-        c.execute(
-            "UPDATE complaints SET verdict = 'no_violation' WHERE id = ?1",
-            [i64::try_from(id).unwrap()],
-        )?;
-        Ok(())
-    })
-    .unwrap();
+    let sql = format!("UPDATE complaints SET verdict = 'no_violation' WHERE id = {id}");
+    match s {
+        Store::Sqlite(sq) => sq.with_writer(|c| Ok(c.execute_batch(&sql)?)).unwrap(),
+        Store::Postgres(pg) => pg.execute_batch(&sql).unwrap(),
+        _ => unreachable!(),
+    }
     let broken = s.verify_audit().unwrap().broken.unwrap();
     assert_eq!(broken.table, Some("complaints"), "{broken}");
     assert_eq!(broken.row, Some(i64::try_from(id).unwrap()), "{broken}");

@@ -9,13 +9,36 @@ use store::{
     NewSender, SenderRegistry, Store,
 };
 
-fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
+/// What keeps a backend's data alive for one test: a temporary directory or a PostgreSQL
+/// schema (dropped after the store, which is declared before it).
+type Guard = Option<Box<dyn std::any::Any>>;
+
+fn backends() -> Vec<(&'static str, Store, Guard)> {
+    backends_named("conformance")
+}
+
+fn backends_named(label: &str) -> Vec<(&'static str, Store, Guard)> {
     let dir = tempfile::tempdir().unwrap();
     let file = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
-    vec![
+    let mut out: Vec<(&'static str, Store, Guard)> = vec![
         ("sqlite-memory", Store::open_in_memory().unwrap(), None),
-        ("sqlite-file", file, Some(dir)),
-    ]
+        ("sqlite-file", file, Some(Box::new(dir))),
+    ];
+    if let Some(schema) = store::testing::fresh_schema(label) {
+        let s = Store::open_postgres(&schema.opts).unwrap();
+        out.push(("postgres", s, Some(Box::new(schema))));
+    }
+    out
+}
+
+/// Changes the database behind the store's back, as someone with its file or a SQL console
+/// could.
+fn tamper(s: &Store, sql: &str) {
+    match s {
+        Store::Sqlite(sq) => sq.with_writer(|c| Ok(c.execute_batch(sql)?)).unwrap(),
+        Store::Postgres(pg) => pg.execute_batch(sql).unwrap(),
+        _ => unreachable!("a backend this suite does not know"),
+    }
 }
 
 fn phone(n: &str) -> Msisdn {
@@ -96,31 +119,39 @@ fn consent_log_appends_in_order_and_reads_back_exactly() {
 #[test]
 fn senders_and_keys() {
     for (name, s, _dir) in backends() {
-        let new = |n: &str, src: &str| NewSender {
+        let new = |n: &str| NewSender {
             name: n.into(),
             signature: format!("【{n}】"),
-            source_number: src.into(),
+            number_prefix: "1069000012".into(),
+            extension_digits: 1,
             api_key_hash: format!("hash-{n}"),
         };
-        let a = s.create_sender(&new("A", "10690000120001")).unwrap();
-        let b = s.create_sender(&new("B", "10690000120002")).unwrap();
+        let a = s.create_sender(&new("A")).unwrap();
+        let b = s.create_sender(&new("B")).unwrap();
         assert_ne!(a.id, b.id);
+        assert_eq!(
+            (a.source_number.as_str(), b.source_number.as_str()),
+            ("10690000121", "10690000122"),
+            "{name}: the number is the prefix and the id"
+        );
+        // One digit holds senders 1-9: the tenth is refused and leaves nothing behind.
+        for n in 3..=9 {
+            s.create_sender(&new(&format!("S{n}"))).unwrap();
+        }
         assert!(
             matches!(
-                s.create_sender(&new("C", "10690000120001")),
-                Err(store::StoreError::Conflict(_))
+                s.create_sender(&new("Z")),
+                Err(store::StoreError::SenderNumbersFull { max: 9 })
             ),
             "{name}"
         );
+        assert_eq!(s.senders().unwrap().len(), 9, "{name}");
+        let keys = s.keys().unwrap();
+        assert!(!keys.iter().any(|(h, _)| h == "hash-Z"), "{name}");
         assert!(s.set_suspended(b.id, true).unwrap());
         assert!(!s.set_suspended(SenderId(999), true).unwrap());
         let all = s.senders().unwrap();
-        assert_eq!(
-            all.len(),
-            2,
-            "{name}: the conflicting insert left nothing behind"
-        );
-        assert!(all[1].suspended);
+        assert!(all[1].suspended && !all[0].suspended, "{name}");
         s.put_key("hash-admin", KeyRole::Admin).unwrap();
         let keys = s.keys().unwrap();
         assert!(keys.contains(&("hash-A".into(), KeyRole::Sender(a.id))));
@@ -429,9 +460,21 @@ fn a_late_submitted_does_not_undo_a_receipt() {
 
 #[test]
 fn audit_chain_names_the_row_changed_behind_its_back() {
-    use store::{AuditKind, AuditLog};
     let dir = tempfile::tempdir().unwrap();
-    let s = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    let sqlite = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    audit_case("sqlite-file", sqlite, &|| {
+        Store::open_sqlite(dir.path(), Durability::Normal).unwrap()
+    });
+    if let Some(schema) = store::testing::fresh_schema("audit_chain") {
+        let pg = Store::open_postgres(&schema.opts).unwrap();
+        audit_case("postgres", pg, &|| {
+            Store::open_postgres(&schema.opts).unwrap()
+        });
+    }
+}
+
+fn audit_case(name: &str, s: Store, reopen: &dyn Fn() -> Store) {
+    use store::{AuditKind, AuditLog};
     let p = phone("13800138000");
     assert_eq!(s.audit_head().unwrap().records, 0);
     s.append_consents(&[
@@ -480,37 +523,27 @@ fn audit_chain_names_the_row_changed_behind_its_back() {
     drop(s);
 
     // The chain survives a restart and goes on from its head.
-    let s = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
-    assert_eq!(s.audit_head().unwrap(), head);
+    let s = reopen();
+    assert_eq!(s.audit_head().unwrap(), head, "{name}");
 
     // Someone turns an opt-out into an opt-in with plain SQL.
-    let Store::Sqlite(sq) = &s else {
-        unreachable!()
-    };
-    sq.with_writer(|c| {
-        Ok(c.execute(
-            "UPDATE consent_events SET action = 'opt_in' WHERE seq = 2",
-            [],
-        )?)
-    })
-    .unwrap();
+    tamper(
+        &s,
+        "UPDATE consent_events SET action = 'opt_in' WHERE seq = 2",
+    );
     let broken = s.verify_audit().unwrap().broken.unwrap();
     assert_eq!(
         (broken.table, broken.row, broken.block),
         (Some("consent_events"), Some(2), 1),
         "{broken}"
     );
-    sq.with_writer(|c| {
-        Ok(c.execute(
-            "UPDATE consent_events SET action = 'opt_out' WHERE seq = 2",
-            [],
-        )?)
-    })
-    .unwrap();
+    tamper(
+        &s,
+        "UPDATE consent_events SET action = 'opt_out' WHERE seq = 2",
+    );
     assert_eq!(s.verify_audit().unwrap().broken, None);
     // A deleted decision is named too.
-    sq.with_writer(|c| Ok(c.execute("DELETE FROM messages WHERE id = ?1", [ids[0] as i64])?))
-        .unwrap();
+    tamper(&s, &format!("DELETE FROM messages WHERE id = {}", ids[0]));
     let broken = s.verify_audit().unwrap().broken.unwrap();
     assert_eq!(
         (broken.table, broken.row),

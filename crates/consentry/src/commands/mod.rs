@@ -5,6 +5,7 @@ pub mod bench;
 pub mod check;
 pub mod classify;
 pub mod import;
+pub mod migrate;
 pub mod report;
 pub mod serve;
 pub mod smpp_link;
@@ -19,7 +20,8 @@ use gateway::{Gateway, LoopbackCarrier};
 use policy::Policy;
 use store::Store;
 
-use crate::config::Config;
+use crate::config::{Backend, Config};
+use store::PgOptions;
 
 /// `--config` and `--data`, shared by the commands that open the store.
 #[derive(Debug, Clone, clap::Args)]
@@ -37,11 +39,62 @@ impl Common {
         Config::load(self.config.as_deref())
     }
 
+    /// Opens the configured store, bringing its schema up to date.
     pub fn open_store(&self, config: &Config) -> Result<Store> {
-        Store::open_sqlite_with(&self.data, config.store.durability, config.store.audit)
-            .with_context(|| format!("opening the store in {}", self.data.display()))
+        match config.store.backend {
+            Backend::Sqlite => {
+                Store::open_sqlite_with(&self.data, config.store.durability, config.store.audit)
+                    .with_context(|| format!("opening the store in {}", self.data.display()))
+            }
+            Backend::Postgres => Ok(Store::Postgres(open_postgres(config, true)?)),
+        }
     }
+}
 
+/// Connects to the configured PostgreSQL; `migrate` applies what the schema lacks (else a
+/// database without the current schema is refused).
+pub fn open_postgres(config: &Config, migrate: bool) -> Result<store::postgres::PgStore> {
+    let store = connect_postgres(config)?;
+    if migrate {
+        store
+            .migrate()
+            .map_err(|e| anyhow::anyhow!("[store] url ({}): {e}", store.place()))?;
+    } else {
+        let found = store
+            .schema_version()
+            .map_err(|e| anyhow::anyhow!("[store] url ({}): {e}", store.place()))?;
+        if found != store::postgres::SCHEMA_VERSION {
+            anyhow::bail!(
+                "[store] url ({}): schema version {found}, this consentry needs {}: run `consentry migrate`",
+                store.place(),
+                store::postgres::SCHEMA_VERSION
+            );
+        }
+    }
+    Ok(store)
+}
+
+/// Connects to the configured PostgreSQL without looking at its schema.
+pub fn connect_postgres(config: &Config) -> Result<store::postgres::PgStore> {
+    let url = config.store.effective_url();
+    if url.trim().is_empty() {
+        anyhow::bail!(
+            "[store] backend = \"postgres\" needs [store] url (or CONSENTRY_STORE_URL), e.g. postgres://consentry@127.0.0.1:5432/consentry"
+        );
+    }
+    let mut opts = PgOptions::new(&url);
+    opts.audit = config.store.audit;
+    opts.max_connections = config.store.max_connections;
+    let store = store::postgres::PgStore::connect(&opts)
+        .map_err(|e| anyhow::anyhow!("[store] url: cannot use PostgreSQL: {e}"))?;
+    // Reach the server now, so a wrong address fails here, naming the key and the address.
+    store
+        .execute_batch("SELECT 1")
+        .map_err(|e| anyhow::anyhow!("[store] url ({}): {e}", store.place()))?;
+    Ok(store)
+}
+
+impl Common {
     /// Opens the gateway on the store with the system clock and the loopback carrier.
     pub fn open_gateway(&self, config: &Config) -> Result<Arc<Gateway>> {
         self.open_gateway_with(config, Arc::new(LoopbackCarrier))

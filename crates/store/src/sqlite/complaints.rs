@@ -7,8 +7,8 @@ use domain::{Msisdn, SenderId, Timestamp};
 use ledger::ConsentEvent;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::audit::{Canon, Chain, Digest32};
 use super::{SqliteStore, corrupt, from_micros, micros, truncate};
+use crate::audit::canon::{ComplaintFields, Digest32, suspension_digest};
 use crate::complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
@@ -18,129 +18,6 @@ const T: &str = "complaints";
 const S: &str = "suspension_changes";
 const COLUMNS: &str = "id, phone, sender_id, message_id, source_number, text, received_at, kind, \
                        note, filed_by, filed_at, matched, adjudication";
-
-/// The columns a complaint's audit digest covers, in digest order (for `audit verify`).
-pub(crate) const COMPLAINT_AUDIT_SQL: &str = "SELECT id, phone, sender_id, message_id, source_number, text, \
-    received_at, kind, note, filed_by, filed_at, dedup_key, verdict, matched, adjudication \
-    FROM complaints WHERE id BETWEEN ?1 AND ?2 ORDER BY id";
-
-/// The columns a suspension change's audit digest covers, in digest order.
-pub(crate) const SUSPENSION_AUDIT_SQL: &str = "SELECT id, sender_id, action, reason, actor, at, \
-    complaint_id, activity FROM suspension_changes WHERE id BETWEEN ?1 AND ?2 ORDER BY id";
-
-/// A complaint's stored fields, as bound to its INSERT and as read back for verification.
-struct ComplaintRow<'a> {
-    phone: i64,
-    sender: Option<i64>,
-    message: Option<i64>,
-    source_number: Option<&'a str>,
-    text: Option<&'a str>,
-    received_at: i64,
-    kind: &'a str,
-    note: Option<&'a str>,
-    filed_by: &'a str,
-    filed_at: i64,
-    dedup_key: &'a str,
-    verdict: &'a str,
-    matched: &'a str,
-    adjudication: &'a str,
-}
-
-impl ComplaintRow<'_> {
-    /// Every field is evidence: the verdict and the findings are what the regulator checks.
-    fn digest(&self) -> Digest32 {
-        let mut c = Canon::new(AuditKind::Complaint);
-        c.int(self.phone)
-            .opt_int(self.sender)
-            .opt_int(self.message)
-            .opt_text(self.source_number)
-            .opt_text(self.text)
-            .int(self.received_at)
-            .text(self.kind)
-            .opt_text(self.note);
-        c.text(self.filed_by)
-            .int(self.filed_at)
-            .text(self.dedup_key)
-            .text(self.verdict)
-            .text(self.matched)
-            .text(self.adjudication);
-        c.finish()
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn suspension_digest(
-    sender: i64,
-    action: &str,
-    reason: &str,
-    actor: &str,
-    at: i64,
-    complaint: Option<i64>,
-    activity: Option<&str>,
-) -> Digest32 {
-    let mut c = Canon::new(AuditKind::SuspensionChange);
-    c.int(sender)
-        .text(action)
-        .text(reason)
-        .text(actor)
-        .int(at)
-        .opt_int(complaint)
-        .opt_text(activity);
-    c.finish()
-}
-
-/// Recomputes a complaint's digest from a row of [`COMPLAINT_AUDIT_SQL`].
-pub(crate) fn complaint_row_digest(r: &Row<'_>) -> rusqlite::Result<Digest32> {
-    let (source_number, text, note): (Option<String>, Option<String>, Option<String>) =
-        (r.get(4)?, r.get(5)?, r.get(8)?);
-    let (kind, filed_by, key, verdict, matched, adjudication): (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    ) = (
-        r.get(7)?,
-        r.get(9)?,
-        r.get(11)?,
-        r.get(12)?,
-        r.get(13)?,
-        r.get(14)?,
-    );
-    Ok(ComplaintRow {
-        phone: r.get(1)?,
-        sender: r.get(2)?,
-        message: r.get(3)?,
-        source_number: source_number.as_deref(),
-        text: text.as_deref(),
-        received_at: r.get(6)?,
-        kind: &kind,
-        note: note.as_deref(),
-        filed_by: &filed_by,
-        filed_at: r.get(10)?,
-        dedup_key: &key,
-        verdict: &verdict,
-        matched: &matched,
-        adjudication: &adjudication,
-    }
-    .digest())
-}
-
-/// Recomputes a suspension change's digest from a row of [`SUSPENSION_AUDIT_SQL`].
-pub(crate) fn suspension_row_digest(r: &Row<'_>) -> rusqlite::Result<Digest32> {
-    let (action, reason, actor): (String, String, String) = (r.get(2)?, r.get(3)?, r.get(4)?);
-    let activity: Option<String> = r.get(7)?;
-    Ok(suspension_digest(
-        r.get(1)?,
-        &action,
-        &reason,
-        &actor,
-        r.get(5)?,
-        r.get(6)?,
-        activity.as_deref(),
-    ))
-}
 
 fn phone_col(p: Msisdn) -> i64 {
     i64::try_from(p.as_u64()).unwrap_or(i64::MAX)
@@ -241,28 +118,6 @@ fn insert_suspension(
     Ok(Some((tx.last_insert_rowid(), digest)))
 }
 
-impl SqliteStore {
-    /// Chains the records of one transaction, in order, each kind its own block (a complaint
-    /// and the suspension it caused go in the same transaction, so the chain is advanced in a
-    /// copy across both and installed once the commit succeeded).
-    fn chain_in_order(
-        &self,
-        tx: &Transaction<'_>,
-        records: &[(AuditKind, i64, Digest32)],
-        at: Timestamp,
-    ) -> Result<Option<Chain>, StoreError> {
-        if !self.audit || records.is_empty() {
-            return Ok(None);
-        }
-        let mut chain = *self.chain.lock();
-        for (kind, row, digest) in records {
-            let p = chain.append(tx, *kind, *row, &[*digest], at)?;
-            chain.advance(p);
-        }
-        Ok(Some(chain))
-    }
-}
-
 /// A sender's row, made if it is not registered (any more).
 fn row(rows: &mut BTreeMap<u32, SenderFigures>, id: u32) -> &mut SenderFigures {
     rows.entry(id)
@@ -279,7 +134,7 @@ impl ComplaintLog for SqliteStore {
         let adjudication = serde_json::to_string(&c.adjudication).map_err(|e| corrupt(T, 0, e))?;
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
-        let row = ComplaintRow {
+        let row = ComplaintFields {
             phone: phone_col(c.phone),
             sender: c.sender.map(|s| i64::from(s.0)),
             message: c.message_id.map(id_col),

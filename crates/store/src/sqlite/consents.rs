@@ -4,9 +4,9 @@ use domain::{ConsentAction, Msisdn, Scope, SenderId, Timestamp};
 use ledger::ConsentEvent;
 use rusqlite::params;
 
-use super::audit::consent_digest;
 use super::{SqliteStore, corrupt, from_micros, micros, truncate};
 use crate::AuditKind;
+use crate::audit::canon::consent_digest;
 use crate::{ConsentLog, NewConsent, StoreError};
 
 const T: &str = "consent_events";

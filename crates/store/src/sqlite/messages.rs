@@ -4,9 +4,9 @@ use domain::{Category, Msisdn, SenderId, Timestamp};
 use policy::{Decision, Reason, Verdict};
 use rusqlite::{Row, params};
 
-use super::audit::{decision_digest, redecision_digest};
 use super::{SqliteStore, corrupt, from_micros, micros};
 use crate::AuditKind;
+use crate::audit::canon::{decision_digest, redecision_digest};
 use crate::{Delivery, MessageLog, MessageRecord, NewMessage, RecentSend, StoreError};
 
 const T: &str = "messages";

@@ -30,7 +30,7 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     reader: Readers,
     /// The audit chain's head; locked only while holding `writer`, advanced after commits.
-    chain: Mutex<audit::Chain>,
+    chain: Mutex<crate::audit::chain::Chain>,
     /// Whether evidence records are chained (`[store] audit`; off only to measure its cost).
     audit: bool,
     /// Whether `consent_events` is clustered by phone (databases created before it was are not:
@@ -229,7 +229,7 @@ impl SqliteStore {
             readers.push(reader);
         }
         Ok(SqliteStore {
-            chain: Mutex::new(audit::Chain::load(&writer)?),
+            chain: Mutex::new(audit::load_chain(&writer)?),
             clustered: clustered(&writer)?,
             writer: Mutex::new(writer),
             reader: Readers::new(readers),
@@ -252,7 +252,7 @@ impl SqliteStore {
         writer.execute_batch(SCHEMA)?;
         let reader = Connection::open_with_flags(&uri, flags)?;
         Ok(SqliteStore {
-            chain: Mutex::new(audit::Chain::load(&writer)?),
+            chain: Mutex::new(audit::load_chain(&writer)?),
             clustered: clustered(&writer)?,
             writer: Mutex::new(writer),
             reader: Readers::new(vec![reader]),

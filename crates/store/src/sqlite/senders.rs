@@ -3,9 +3,9 @@
 use domain::{SenderId, Timestamp};
 use rusqlite::params;
 
-use super::audit::sender_digest;
 use super::{SqliteStore, from_micros, micros};
 use crate::AuditKind;
+use crate::audit::canon::sender_digest;
 use crate::{NewSender, SenderRecord, SenderRegistry, StoreError};
 
 impl SenderRegistry for SqliteStore {
@@ -13,26 +13,33 @@ impl SenderRegistry for SqliteStore {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
         let now = Timestamp::now();
+        // The writer lock makes max+1 safe; the number follows from the id.
+        let rowid: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM senders", [], |r| {
+            r.get(0)
+        })?;
+        let source_number = new.source_number(u64::try_from(rowid).unwrap_or(0)).ok_or(
+            StoreError::SenderNumbersFull {
+                max: new.capacity(),
+            },
+        )?;
         let inserted = tx.execute(
-            "INSERT INTO senders (name, signature, source_number, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![new.name, new.signature, new.source_number, micros(now)],
+            "INSERT INTO senders (id, name, signature, source_number, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![rowid, new.name, new.signature, source_number, micros(now)],
         );
         if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted
             && e.code == rusqlite::ErrorCode::ConstraintViolation
         {
             return Err(StoreError::Conflict(format!(
-                "source number {}",
-                new.source_number
+                "source number {source_number}"
             )));
         }
         inserted?;
-        let rowid = tx.last_insert_rowid();
         let id = SenderId(u32::try_from(rowid).unwrap_or(0));
         tx.execute(
             "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES (?1, 'sender', ?2, ?3)",
             params![new.api_key_hash, id.0, micros(now)],
         )?;
-        let digest = sender_digest(&new.name, &new.signature, &new.source_number, micros(now));
+        let digest = sender_digest(&new.name, &new.signature, &source_number, micros(now));
         let chain = self.chain_records(&tx, AuditKind::Sender, &[(rowid, digest)], now)?;
         tx.commit()?;
         self.install_chain(chain);
@@ -40,7 +47,7 @@ impl SenderRegistry for SqliteStore {
             id,
             name: new.name.clone(),
             signature: new.signature.clone(),
-            source_number: new.source_number.clone(),
+            source_number,
             suspended: false,
             created_at: now,
         })

@@ -18,6 +18,10 @@
 //! Mutable state that is not evidence — delivery progress, the current status of a message after
 //! re-decisions (themselves chained) — is kept in columns the digests leave out.
 
+pub(crate) mod canon;
+pub(crate) mod chain;
+pub(crate) mod verify;
+
 use serde::Serialize;
 
 /// What kind of record a block holds; each kind lives in one table.

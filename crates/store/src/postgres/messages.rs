@@ -1,0 +1,321 @@
+//! The messages and redecisions tables.
+
+use domain::{Category, Msisdn, SenderId, Timestamp};
+use policy::{Decision, Reason, Verdict};
+
+use super::{PgStore, corrupt, from_micros, micros, pg_err};
+use crate::audit::canon::{decision_digest, redecision_digest};
+use crate::{AuditKind, Delivery, MessageLog, MessageRecord, NewMessage, RecentSend, StoreError};
+
+const T: &str = "messages";
+/// The current decision is the latest re-decision if any, else the first (which never changes).
+pub(super) const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, \
+    coalesce(current_status, status), coalesce(current_reasons, reasons), submitted_at, \
+    coalesce(current_decided_at, decided_at), \
+    CASE WHEN current_status IS NULL THEN release_at ELSE current_release_at END, \
+    delivery, delivery_at, content_scores";
+
+fn verdict(s: &str) -> Option<Verdict> {
+    Some(match s {
+        "accepted" => Verdict::Accepted,
+        "deferred" => Verdict::Deferred,
+        "rejected" => Verdict::Rejected,
+        _ => return None,
+    })
+}
+
+pub(super) fn phone_col(p: Option<Msisdn>) -> Option<i64> {
+    p.and_then(|p| i64::try_from(p.as_u64()).ok())
+}
+
+fn reasons_json(reasons: &[Reason]) -> String {
+    serde_json::to_string(reasons).unwrap_or_else(|_| "[]".into())
+}
+
+pub(super) fn id_col(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(-1)
+}
+
+/// A row of [`COLUMNS`].
+pub(super) fn record(r: &tokio_postgres::Row) -> Result<MessageRecord, StoreError> {
+    let id: i64 = r.get(0);
+    let opt_time = |v: Option<i64>| v.map(|v| from_micros(T, id, v)).transpose();
+    let category: &str = r.get(5);
+    let status: &str = r.get(6);
+    let reasons: &str = r.get(7);
+    let delivery: &str = r.get(11);
+    Ok(MessageRecord {
+        id: u64::try_from(id).unwrap_or(0),
+        sender: SenderId(u32::try_from(r.get::<_, i64>(1)).map_err(|e| corrupt(T, id, e))?),
+        to: r.get(2),
+        phone: r
+            .get::<_, Option<i64>>(3)
+            .and_then(|p| u64::try_from(p).ok())
+            .map(Msisdn::from_u64),
+        text: r.get(4),
+        category: category
+            .parse::<Category>()
+            .map_err(|e| corrupt(T, id, e))?,
+        status: verdict(status).ok_or_else(|| corrupt(T, id, format!("status {status:?}")))?,
+        reasons: serde_json::from_str(reasons).map_err(|e| corrupt(T, id, e))?,
+        submitted_at: from_micros(T, id, r.get(8))?,
+        decided_at: from_micros(T, id, r.get(9))?,
+        release_at: opt_time(r.get(10))?,
+        delivery: Delivery::parse(delivery)
+            .ok_or_else(|| corrupt(T, id, format!("delivery {delivery:?}")))?,
+        delivery_at: opt_time(r.get(12))?,
+        content_scores: r
+            .get::<_, Option<&str>>(13)
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| corrupt(T, id, e))?,
+    })
+}
+
+impl PgStore {
+    pub(super) fn query_records(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        self.run(async |c| {
+            let rows = c.query(sql, params).await.map_err(pg_err)?;
+            rows.iter().map(record).collect()
+        })
+    }
+}
+
+impl MessageLog for PgStore {
+    fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError> {
+        self.run(async |c| {
+            let tx = c.transaction().await.map_err(pg_err)?;
+            // Accepted messages are queued for hand-off by whoever records them: only the
+            // owner of their phones may.
+            super::leases::check(
+                self,
+                &tx,
+                msgs.iter()
+                    .filter(|m| m.verdict != Verdict::Rejected)
+                    .filter_map(|m| phone_col(m.phone)),
+            )
+            .await?;
+            let insert = tx
+                .prepare_cached(
+                    "INSERT INTO messages (sender_id, recipient, phone, text, category, status, reasons,
+                        submitted_at, decided_at, release_at, delivery, text_hash, content_scores)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12) RETURNING id",
+                )
+                .await
+                .map_err(pg_err)?;
+            let mut ids = Vec::with_capacity(msgs.len());
+            let mut digests = Vec::with_capacity(msgs.len());
+            for m in msgs {
+                let delivery = match m.verdict {
+                    Verdict::Rejected => Delivery::NotSent,
+                    _ => Delivery::Pending,
+                };
+                let reasons = reasons_json(m.reasons);
+                // BIGINT is signed; the hash's bits are kept as they are.
+                let text_hash = i64::from_ne_bytes(m.text_hash.to_ne_bytes());
+                let sender = i64::from(m.sender.0);
+                let (decided, release) = (micros(m.decided_at), m.release_at.map(micros));
+                let id: i64 = tx
+                    .query_one(
+                        &insert,
+                        &[
+                            &sender,
+                            &m.to,
+                            &phone_col(m.phone),
+                            &m.text,
+                            &m.category.as_str(),
+                            &m.verdict.as_str(),
+                            &reasons,
+                            &decided,
+                            &release,
+                            &delivery.as_str(),
+                            &text_hash,
+                            &m.content_scores,
+                        ],
+                    )
+                    .await
+                    .map_err(pg_err)?
+                    .get(0);
+                if self.audit {
+                    digests.push((
+                        id,
+                        decision_digest(
+                            sender,
+                            m.to,
+                            phone_col(m.phone),
+                            m.text,
+                            m.category.as_str(),
+                            m.verdict.as_str(),
+                            &reasons,
+                            decided,
+                            release,
+                            text_hash,
+                        ),
+                    ));
+                }
+                ids.push(u64::try_from(id).unwrap_or(0));
+            }
+            let at = msgs.first().map_or_else(Timestamp::now, |m| m.decided_at);
+            self.chain_records(&tx, AuditKind::Decision, &digests, at)
+                .await?;
+            tx.commit().await.map_err(pg_err)?;
+            Ok(ids)
+        })
+    }
+
+    fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
+        Ok(self
+            .query_records(
+                &format!("SELECT {COLUMNS} FROM messages WHERE id = $1"),
+                &[&id_col(id)],
+            )?
+            .pop())
+    }
+
+    fn message_on_record(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
+        Ok(self
+            .query_records(
+                "SELECT m.id, m.sender_id, m.recipient, m.phone, m.text, m.category, \
+                        coalesce(r.status, m.status), coalesce(r.reasons, m.reasons), \
+                        m.submitted_at, coalesce(r.at, m.submitted_at), \
+                        CASE WHEN r.status IS NULL THEN m.release_at ELSE m.current_release_at END, \
+                        m.delivery, m.delivery_at, m.content_scores \
+                 FROM messages m LEFT JOIN \
+                     (SELECT message_id, status, reasons, at FROM redecisions \
+                      WHERE message_id = $1 ORDER BY id DESC LIMIT 1) r \
+                     ON r.message_id = m.id \
+                 WHERE m.id = $1",
+                &[&id_col(id)],
+            )?
+            .pop())
+    }
+
+    fn redecide(&self, id: u64, decision: &Decision, at: Timestamp) -> Result<(), StoreError> {
+        let reasons = reasons_json(&decision.reasons);
+        let id = id_col(id);
+        let delivery = if decision.verdict == Verdict::Rejected {
+            Delivery::NotSent
+        } else {
+            Delivery::Pending
+        };
+        self.run(async |c| {
+            let tx = c.transaction().await.map_err(pg_err)?;
+            tx.execute(
+                "UPDATE messages SET current_status = $2, current_reasons = $3, current_decided_at = $4,
+                    current_release_at = $5, delivery = $6,
+                    delivery_at = CASE WHEN $6 = 'not_sent' THEN $4 ELSE delivery_at END
+                 WHERE id = $1",
+                &[
+                    &id,
+                    &decision.verdict.as_str(),
+                    &reasons,
+                    &micros(at),
+                    &decision.release_at.map(micros),
+                    &delivery.as_str(),
+                ],
+            )
+            .await
+            .map_err(pg_err)?;
+            let rid: i64 = tx
+                .query_one(
+                    "INSERT INTO redecisions (message_id, at, status, reasons) VALUES ($1, $2, $3, $4)
+                     RETURNING id",
+                    &[&id, &micros(at), &decision.verdict.as_str(), &reasons],
+                )
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            let digest = redecision_digest(id, micros(at), decision.verdict.as_str(), &reasons);
+            self.chain_records(&tx, AuditKind::Redecision, &[(rid, digest)], at)
+                .await?;
+            tx.commit().await.map_err(pg_err)?;
+            Ok(())
+        })
+    }
+
+    fn set_delivery(&self, updates: &[(u64, Delivery, Timestamp)]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        // One statement for the whole batch: a round trip per update would make receipts
+        // cost what they cost on a network, not what the database costs.
+        let ids: Vec<i64> = updates.iter().map(|u| id_col(u.0)).collect();
+        let states: Vec<&str> = updates.iter().map(|u| u.1.as_str()).collect();
+        let ats: Vec<i64> = updates.iter().map(|u| micros(u.2)).collect();
+        self.run(async |c| {
+            // A carrier's receipt can be recorded before the dispatcher records the hand-off
+            // that preceded it: `submitted` never replaces a final state, stored or earlier in
+            // the batch; otherwise the batch's last update to a message wins (as applying them
+            // one by one would).
+            c.execute(
+                "UPDATE messages m SET delivery = u.state, delivery_at = u.at
+                 FROM (SELECT DISTINCT ON (x.id) x.id, x.state, x.at
+                       FROM unnest($1::bigint[], $2::text[], $3::bigint[])
+                            WITH ORDINALITY AS x(id, state, at, n)
+                       WHERE NOT (x.state = 'submitted' AND EXISTS (
+                           SELECT 1 FROM unnest($1::bigint[], $2::text[])
+                                WITH ORDINALITY AS y(id, state, n)
+                           WHERE y.id = x.id AND y.n < x.n AND y.state IN ('delivered', 'failed')))
+                       ORDER BY x.id, x.n DESC) u
+                 WHERE m.id = u.id
+                   AND NOT (u.state = 'submitted' AND m.delivery IN ('delivered', 'failed'))",
+                &[&ids, &states, &ats],
+            )
+            .await
+            .map_err(pg_err)?;
+            Ok(())
+        })
+    }
+
+    fn inbox(&self, phone: Msisdn) -> Result<Vec<MessageRecord>, StoreError> {
+        self.query_records(
+            &format!(
+                "SELECT {COLUMNS} FROM messages WHERE phone = $1 AND delivery IN ('submitted', 'delivered')
+                 ORDER BY delivery_at, id"
+            ),
+            &[&phone_col(Some(phone))],
+        )
+    }
+
+    fn pending(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        self.query_records(
+            &format!("SELECT {COLUMNS} FROM messages WHERE delivery = 'pending' ORDER BY id"),
+            &[],
+        )
+    }
+
+    fn recent_sends(&self, since: Timestamp) -> Result<Vec<RecentSend>, StoreError> {
+        self.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT id, sender_id, phone, category, decided_at, text_hash FROM messages
+                     WHERE decided_at >= $1 AND coalesce(current_status, status) = 'accepted'
+                       AND phone IS NOT NULL ORDER BY id",
+                    &[&micros(since)],
+                )
+                .await
+                .map_err(pg_err)?;
+            rows.iter()
+                .map(|r| {
+                    let id: i64 = r.get(0);
+                    let category: &str = r.get(3);
+                    Ok(RecentSend {
+                        sender: SenderId(
+                            u32::try_from(r.get::<_, i64>(1)).map_err(|e| corrupt(T, id, e))?,
+                        ),
+                        phone: Msisdn::from_u64(
+                            u64::try_from(r.get::<_, i64>(2)).map_err(|e| corrupt(T, id, e))?,
+                        ),
+                        category: category.parse().map_err(|e| corrupt(T, id, e))?,
+                        at: from_micros(T, id, r.get(4))?,
+                        text_hash: u64::from_ne_bytes(r.get::<_, i64>(5).to_ne_bytes()),
+                    })
+                })
+                .collect()
+        })
+    }
+}

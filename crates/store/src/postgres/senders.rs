@@ -1,0 +1,149 @@
+//! The senders and api_keys tables.
+
+use domain::{SenderId, Timestamp};
+
+use super::{PgStore, from_micros, is_unique_violation, micros, pg_err};
+use crate::audit::canon::sender_digest;
+use crate::{AuditKind, KeyRing, KeyRole, NewSender, SenderRecord, SenderRegistry, StoreError};
+
+impl SenderRegistry for PgStore {
+    fn create_sender(&self, new: &NewSender) -> Result<SenderRecord, StoreError> {
+        let now = Timestamp::now();
+        self.run(async |c| {
+            let tx = c.transaction().await.map_err(pg_err)?;
+            // The id comes from the table's sequence, unique across nodes; the number follows
+            // from it, so two nodes never hand out one number.
+            let rowid: i64 = tx
+                .query_one(
+                    "SELECT nextval(pg_get_serial_sequence('senders', 'id'))",
+                    &[],
+                )
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            let source_number = new
+                .source_number(u64::try_from(rowid).unwrap_or(0))
+                .ok_or(StoreError::SenderNumbersFull {
+                    max: new.capacity(),
+                })?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO senders (id, name, signature, source_number, created_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[&rowid, &new.name, &new.signature, &source_number, &micros(now)],
+                )
+                .await;
+            match inserted {
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict(format!(
+                        "source number {source_number}"
+                    )));
+                }
+                other => other.map_err(pg_err)?,
+            };
+            tx.execute(
+                "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES ($1, 'sender', $2, $3)",
+                &[&new.api_key_hash, &rowid, &micros(now)],
+            )
+            .await
+            .map_err(pg_err)?;
+            let digest = sender_digest(&new.name, &new.signature, &source_number, micros(now));
+            self.chain_records(&tx, AuditKind::Sender, &[(rowid, digest)], now)
+                .await?;
+            tx.commit().await.map_err(pg_err)?;
+            Ok(SenderRecord {
+                id: SenderId(u32::try_from(rowid).unwrap_or(0)),
+                name: new.name.clone(),
+                signature: new.signature.clone(),
+                source_number,
+                suspended: false,
+                created_at: now,
+            })
+        })
+    }
+
+    fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
+        self.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT id, name, signature, source_number, suspended, created_at
+                     FROM senders ORDER BY id",
+                    &[],
+                )
+                .await
+                .map_err(pg_err)?;
+            rows.iter()
+                .map(|r| {
+                    let id: i64 = r.get(0);
+                    Ok(SenderRecord {
+                        id: SenderId(
+                            u32::try_from(id).map_err(|e| super::corrupt("senders", id, e))?,
+                        ),
+                        name: r.get(1),
+                        signature: r.get(2),
+                        source_number: r.get(3),
+                        suspended: r.get(4),
+                        created_at: from_micros("senders", id, r.get(5))?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError> {
+        self.run(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE senders SET suspended = $1 WHERE id = $2",
+                    &[&suspended, &i64::from(id.0)],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(n == 1)
+        })
+    }
+}
+
+impl KeyRing for PgStore {
+    fn put_key(&self, hash: &str, role: KeyRole) -> Result<(), StoreError> {
+        let (name, sender) = match role {
+            KeyRole::Admin => ("admin", None),
+            KeyRole::Carrier => ("carrier", None),
+            KeyRole::Sender(id) => ("sender", Some(i64::from(id.0))),
+        };
+        self.run(async |c| {
+            c.execute(
+                "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES ($1, $2, $3, $4)",
+                &[&hash, &name, &sender, &micros(Timestamp::now())],
+            )
+            .await
+            .map_err(pg_err)?;
+            Ok(())
+        })
+    }
+
+    fn keys(&self) -> Result<Vec<(String, KeyRole)>, StoreError> {
+        self.run(async |c| {
+            let rows = c
+                .query("SELECT id, hash, role, sender_id FROM api_keys", &[])
+                .await
+                .map_err(pg_err)?;
+            rows.iter()
+                .map(|r| {
+                    let id: i64 = r.get(0);
+                    let role: &str = r.get(2);
+                    let sender: Option<i64> = r.get(3);
+                    let role = match (role, sender.and_then(|s| u32::try_from(s).ok())) {
+                        ("admin", _) => KeyRole::Admin,
+                        ("carrier", _) => KeyRole::Carrier,
+                        ("sender", Some(s)) => KeyRole::Sender(SenderId(s)),
+                        (other, _) => {
+                            return Err(super::corrupt("api_keys", id, format!("role {other:?}")));
+                        }
+                    };
+                    Ok((r.get(1), role))
+                })
+                .collect()
+        })
+    }
+}
