@@ -69,7 +69,9 @@ impl From<GatewayError> for ApiError {
             GatewayError::BatchTooLarge { .. } | GatewayError::TextTooLong { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            GatewayError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            GatewayError::Busy | GatewayError::PartitionUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             GatewayError::DuplicateComplaint(_)
             | GatewayError::SuspensionState(_)
             | GatewayError::SenderNumbersFull { .. } => StatusCode::CONFLICT,
@@ -80,6 +82,14 @@ impl From<GatewayError> for ApiError {
             GatewayError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
+        if let GatewayError::Store(store::StoreError::Fenced { partition, .. }) = &e {
+            // This node's lease lapsed under the request: the owner is elsewhere now.
+            return ApiError::new(
+                status,
+                "partition_unavailable",
+                format!("partition {partition} moved to another node; retry"),
+            );
+        }
         if let GatewayError::Store(inner) = &e {
             // The backend's words stay in the log: they can name tables, hosts and values, and
             // a caller can do nothing with them but retry.

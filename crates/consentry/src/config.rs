@@ -62,6 +62,8 @@ pub struct Config {
     pub smpp: smpp::ServerConfig,
     pub classify: gateway::ClassifyConfig,
     pub enforcement: complaints::EnforcementConfig,
+    /// Several nodes on one PostgreSQL and NATS; `nats = ""` is one node.
+    pub cluster: cluster::ClusterConfig,
     /// Carriers reached over SMPP; none means the loopback handset.
     #[serde(default)]
     pub carrier: Vec<smpp::CarrierConfig>,

@@ -42,6 +42,9 @@ enum Command {
     Triage(commands::classify::TriageCmd),
     /// Create the configured store's schema or bring it up to date (`serve` does it at start).
     Migrate(commands::Common),
+    /// Cluster mode: `cluster status` shows which node owns which partition.
+    #[command(subcommand)]
+    Cluster(commands::cluster::Cluster),
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(commands::audit::Audit),
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Triage(args) => commands::classify::triage(&args),
         Command::Audit(what) => commands::audit::run(&what),
         Command::Migrate(common) => commands::migrate::run(&common),
+        Command::Cluster(what) => commands::cluster::run(&what),
     };
     match result {
         Ok(code) => code,

@@ -69,8 +69,9 @@ impl Gateway {
             .access
             .sender(sender_id)
             .ok_or(GatewayError::UnknownSender(sender_id.0))?;
-        let now = self.clock.now();
         let region = self.policy.region();
+        self.require_owned(to.iter().filter_map(|t| Msisdn::parse(t, region).ok()))?;
+        let now = self.clock.now();
         let hash = Self::hash_of(decided_text);
         // Prepared (and classified) once: the text is the same for every recipient.
         let prepared = self.prepare(decided_text, category, &facts(&sender));

@@ -183,6 +183,7 @@ impl Gateway {
         } else {
             news
         };
+        self.require_owned(news.iter().map(|n| n.phone))?;
         let mut locked = self.consent.write_many(news.iter().map(|n| n.phone));
         let events = self.store.append_consents_at(news, now)?;
         for e in &events {

@@ -48,6 +48,15 @@ impl Deferred {
         self.by_release.insert((at, id), held);
     }
 
+    /// Drops every held message to a phone `drop` selects (its partition moved to another
+    /// node, which holds them from the store); returns how many.
+    pub fn forget(&mut self, drop: &dyn Fn(Msisdn) -> bool) -> usize {
+        let before = self.by_release.len();
+        self.by_release.retain(|_, held| !drop(held.phone));
+        self.by_phone.retain(|p, _| !drop(*p));
+        before - self.by_release.len()
+    }
+
     /// Forgets `key` in `phone`'s list (the entry itself is already gone from `by_release`).
     fn unlink(&mut self, phone: Msisdn, key: (Timestamp, u64)) {
         if let Some(keys) = self.by_phone.get_mut(&phone) {
@@ -110,6 +119,10 @@ impl Gateway {
         let due = self.deferred.lock().due(now);
         let n = due.len();
         for (id, held) in due {
+            if !self.owns(held.phone) {
+                // Held by the partition's owner now, from the store.
+                continue;
+            }
             let Some(sender) = self.access.sender(held.sender) else {
                 continue;
             };

@@ -16,6 +16,8 @@ enum Fate {
     Handed(Delivery),
     Cancelled(Reason),
     Failed,
+    /// Not this node's phone (any more): left pending for its owner.
+    NotOwner,
 }
 
 /// Why a carrier link did not put a queued message on the wire (see [`Gateway::at_the_wire`]).
@@ -44,6 +46,11 @@ impl Gateway {
     fn hand_off(&self, msg: &Outbound) -> (Fate, domain::Timestamp) {
         let shard = self.consent.read(msg.phone);
         let now = self.clock.now();
+        // Checked under the shard, right before the carrier: a node whose lease ran out
+        // (paused, cut off) hands off nothing; the message stays pending for the owner.
+        if !self.owns(msg.phone) {
+            return (Fate::NotOwner, now);
+        }
         if let Some(reason) = self.refusal(&shard, msg, "hand-off") {
             return (Fate::Cancelled(reason), now);
         }
@@ -183,6 +190,9 @@ impl Gateway {
         let mut updates = Vec::with_capacity(batch.len());
         let mut cancels = Vec::new();
         for msg in batch {
+            if !self.owns(msg.phone) {
+                continue;
+            }
             if self.is_stale(msg) {
                 // Decided again now; handed off below only if the fresh decision accepts it.
                 if !self.decide_again(msg) {
@@ -193,6 +203,7 @@ impl Gateway {
                 (Fate::Handed(state), at) => updates.push((msg.id, state, at)),
                 (Fate::Failed, at) => updates.push((msg.id, Delivery::Failed, at)),
                 (Fate::Cancelled(reason), at) => cancels.push((msg.id, msg.category, reason, at)),
+                (Fate::NotOwner, _) => {}
             }
         }
         self.handed_off

@@ -75,6 +75,10 @@ pub enum GatewayError {
         /// Senders it has room for.
         max: u64,
     },
+    /// Another node owns this phone's partition and could not be reached, or this node's
+    /// lease on it lapsed: nothing was done (cluster mode; retry).
+    #[error("the partition of {0} is not served here right now; retry")]
+    PartitionUnavailable(String),
     /// The dispatch queue is full: the caller should retry later.
     #[error("the dispatch queue is full; retry later")]
     Busy,
@@ -105,6 +109,7 @@ impl GatewayError {
             GatewayError::TooManyRequests(_) => "too_many_requests",
             GatewayError::InvalidCode(_) => "invalid_code",
             GatewayError::Busy => "busy",
+            GatewayError::PartitionUnavailable(_) => "partition_unavailable",
             GatewayError::SenderNumbersFull { .. } => "sender_numbers_full",
             GatewayError::Store(_) => "storage_unavailable",
         }

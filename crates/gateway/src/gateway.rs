@@ -63,6 +63,10 @@ pub struct Gateway {
     pub(crate) classifier: std::sync::OnceLock<crate::content::ContentClassifier>,
     /// Enforcement settings and the complaint-filing lock.
     pub(crate) enforcement: crate::complaints::Enforcement,
+    /// When keys were last read again for an unknown key (cluster mode).
+    key_refresh: Mutex<Option<std::time::Instant>>,
+    /// Cluster mode: which phones this node acts for (unset: all of them).
+    pub(crate) ownership: std::sync::OnceLock<Arc<dyn crate::ownership::Ownership>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -84,6 +88,19 @@ impl Gateway {
         clock: Arc<dyn Clock>,
         carrier: Arc<dyn Carrier>,
     ) -> Result<Arc<Self>, GatewayError> {
+        Self::open_with(store, config, policy, clock, carrier, true)
+    }
+
+    /// [`Gateway::open`]; with `load_all` false nothing per phone is loaded: cluster mode
+    /// loads each partition when it becomes this node's ([`Gateway::load_phones`]).
+    pub fn open_with(
+        store: Store,
+        config: GatewayConfig,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        carrier: Arc<dyn Carrier>,
+        load_all: bool,
+    ) -> Result<Arc<Self>, GatewayError> {
         if !(1..=9).contains(&config.extension_digits) {
             return Err(GatewayError::InvalidField(format!(
                 "[gateway] extension_digits must be 1-9, not {}",
@@ -91,11 +108,14 @@ impl Gateway {
             )));
         }
         let consent = ConsentIndex::default();
-        store.consent_counts_by_phone(&mut |phone, n| consent.reserve(phone, n))?;
-        let events = store.scan_consents(&mut |phone, sender, action, at| {
-            consent.apply_raw(phone, sender, action, at);
-        })?;
-        consent.shrink();
+        let mut events = 0;
+        if load_all {
+            store.consent_counts_by_phone(&mut |phone, n| consent.reserve(phone, n))?;
+            events = store.scan_consents(&mut |phone, sender, action, at| {
+                consent.apply_raw(phone, sender, action, at);
+            })?;
+            consent.shrink();
+        }
         let (queue, rx) = sync_channel(config.dispatch_queue.max(1));
         let gw = Gateway {
             config,
@@ -118,14 +138,20 @@ impl Gateway {
             replies: crate::inbound::Replies::default(),
             classifier: std::sync::OnceLock::new(),
             enforcement: crate::complaints::Enforcement::default(),
+            ownership: std::sync::OnceLock::new(),
+            key_refresh: Mutex::new(None),
         };
         gw.reload_access()?;
-        gw.rebuild_volume()?;
-        gw.rebuild_queues()?;
+        if load_all {
+            gw.rebuild_volume()?;
+            gw.rebuild_queues()?;
+        }
         Ok(Arc::new(gw))
     }
 
-    fn reload_access(&self) -> Result<(), GatewayError> {
+    /// Reads senders, keys and suspensions again from the store: in cluster mode another node
+    /// may have changed them.
+    pub fn reload_access(&self) -> Result<(), GatewayError> {
         let keys = self.store.keys()?;
         *self.access.keys.write() = keys
             .into_iter()
@@ -254,9 +280,28 @@ impl Gateway {
         }
     }
 
-    /// Who a presented key belongs to.
+    /// Who a presented key belongs to. In cluster mode a key this node does not know may have
+    /// been created on another node a moment ago: the keys are read again from the store (at
+    /// most five times a second, so unknown keys cannot hammer the database) before the answer
+    /// is no.
     #[must_use]
     pub fn authenticate(&self, key: &str) -> Option<Principal> {
+        if let Some(p) = self.access.authenticate(key) {
+            return Some(p);
+        }
+        // One node: its keys are all in memory.
+        let _cluster = self.ownership.get()?;
+        let now = std::time::Instant::now();
+        {
+            let mut last = self.key_refresh.lock();
+            if last.is_some_and(|t| now.duration_since(t) < Duration::from_millis(200)) {
+                return None;
+            }
+            *last = Some(now);
+        }
+        if let Err(e) = self.reload_access() {
+            tracing::warn!(error = %e, "reloading keys for an unknown key failed");
+        }
         self.access.authenticate(key)
     }
 

@@ -150,6 +150,13 @@ impl Volume {
         self.shards[usize::try_from(h).unwrap_or(0) % SHARDS].lock()
     }
 
+    /// Forgets the volume of every phone `drop` selects.
+    pub fn forget(&self, drop: &dyn Fn(Msisdn) -> bool) {
+        for s in &*self.shards {
+            s.lock().phones.retain(|p, _| !drop(Msisdn::from_u64(*p)));
+        }
+    }
+
     /// Number of phones tracked.
     #[must_use]
     pub fn phones(&self) -> usize {

@@ -233,6 +233,19 @@ impl ConsentIndex {
         usize::try_from(h).unwrap_or(0) % self.shards.len()
     }
 
+    /// Forgets every phone `drop` selects (a partition this node no longer owns, or one about
+    /// to be loaded afresh); returns how many phones were forgotten.
+    pub fn forget(&self, drop: &dyn Fn(Msisdn) -> bool) -> usize {
+        let mut n = 0;
+        for s in &*self.shards {
+            let mut s = s.write();
+            let before = s.phones.len();
+            s.phones.retain(|p, _| !drop(Msisdn::from_u64(*p)));
+            n += before - s.phones.len();
+        }
+        n
+    }
+
     /// Releases memory left over from growth, after a bulk load.
     pub fn shrink(&self) {
         for s in &*self.shards {

@@ -137,6 +137,14 @@ impl ConsentLog for Store {
     fn consent_count(&self) -> Result<u64, StoreError> {
         dispatch!(self, s => s.consent_count())
     }
+    fn scan_partition(
+        &self,
+        partitions: u32,
+        part: u32,
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp),
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.scan_partition(partitions, part, f))
+    }
     fn consent_counts_by_phone(&self, f: &mut dyn FnMut(Msisdn, u32)) -> Result<(), StoreError> {
         dispatch!(self, s => s.consent_counts_by_phone(f))
     }

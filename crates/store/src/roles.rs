@@ -31,6 +31,25 @@ pub trait ConsentLog {
         &self,
         f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
     ) -> Result<u64, StoreError>;
+    /// [`ConsentLog::scan_consents`] for the phones of one partition (`phone % partitions ==
+    /// part`): what a node loads when it takes a partition over. Backends without an index for
+    /// it scan everything and filter.
+    fn scan_partition(
+        &self,
+        partitions: u32,
+        part: u32,
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+    ) -> Result<u64, StoreError> {
+        let n = u64::from(partitions.max(1));
+        let mut count = 0;
+        self.scan_consents(&mut |phone, sender, action, at| {
+            if phone.as_u64() % n == u64::from(part) {
+                count += 1;
+                f(phone, sender, action, at);
+            }
+        })?;
+        Ok(count)
+    }
     /// Number of events.
     fn consent_count(&self) -> Result<u64, StoreError>;
     /// Number of events per phone (lets the index size each phone's entry once before a scan).

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod classify;
+pub mod cluster;
 pub mod import;
 pub mod migrate;
 pub mod report;
@@ -109,8 +110,17 @@ impl Common {
         let store = self.open_store(config)?;
         let policy = Policy::new(&config.policy).context("invalid [policy]")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let gateway = Gateway::open(store, config.gateway.clone(), policy, clock, carrier)
-            .context("opening the gateway")?;
+        // A cluster node loads each partition when it takes it over, not everything at start.
+        let load_all = !config.cluster.enabled();
+        let gateway = Gateway::open_with(
+            store,
+            config.gateway.clone(),
+            policy,
+            clock,
+            carrier,
+            load_all,
+        )
+        .context("opening the gateway")?;
         gateway
             .set_enforcement(config.enforcement.clone())
             .context("invalid [enforcement]")?;

@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use store::KeyRole;
 
 use super::{Common, lock_data_dir};
+use crate::config::Backend;
 
 /// Options of `serve`.
 #[derive(Debug, clap::Args)]
@@ -23,7 +24,25 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let config = args.common.load()?;
+    if config.cluster.enabled() {
+        if config.store.backend != Backend::Postgres {
+            bail!(
+                "[cluster] nats is set, so [store] backend must be \"postgres\" (every node shares it)"
+            );
+        }
+        config.cluster.validate().map_err(|e| anyhow::anyhow!(e))?;
+    }
     let _lock = lock_data_dir(&args.common.data, "serving")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    // The broker first: a wrong address fails before anything else is touched.
+    let nats = if config.cluster.enabled() {
+        Some(runtime.block_on(cluster::connect(&config.cluster))?)
+    } else {
+        None
+    };
     let smpp_parts = super::smpp_link::prepare(&config)?;
     let gateway = args
         .common
@@ -40,6 +59,30 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             println!("created the {label} key in {} (mode 0600)", path.display());
         }
     }
+    let state = api::AppState::new(Arc::clone(&gateway), config.http.max_body_bytes);
+    let (app, node) = match nats {
+        Some(client) => {
+            let node = cluster::Node::start(
+                cluster::Parts {
+                    config: config.cluster.clone(),
+                    leases: Arc::new(super::connect_postgres(&config)?),
+                    gateway: Arc::clone(&gateway),
+                    app: api::app(state),
+                    limit: config.http.max_body_bytes,
+                    client,
+                },
+                runtime.handle(),
+            )?;
+            println!(
+                "consentry node {} owns {} of {} partitions",
+                config.cluster.node,
+                node.parts.held().len(),
+                config.cluster.partitions
+            );
+            (node.app.clone(), Some(node))
+        }
+        None => (api::app(state), None),
+    };
     let stats = gateway.stats();
     tracing::info!(
         events = stats.consent_events,
@@ -49,11 +92,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     );
     let workers = gateway.start();
     let listen = args.http.clone().unwrap_or(config.http.listen.clone());
-    let state = api::AppState::new(Arc::clone(&gateway), config.http.max_body_bytes);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
     runtime.block_on(async move {
         smpp_parts
             .start(&gateway, &config, args.smpp.clone(), shutdown_signal())
@@ -64,10 +102,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         let addr = listener.local_addr()?;
         // Tests and scripts read this line to find the port.
         println!("consentry listening on http://{addr}");
-        api::serve(listener, state, shutdown_signal())
+        api::serve_app(listener, app, shutdown_signal())
             .await
             .context("serving HTTP")
     })?;
+    // A clean stop gives the partitions back at once, so the others take over without waiting
+    // for the leases to run out.
+    if let Some(mut node) = node {
+        node.keeper.stop();
+    }
     drop(workers);
     Ok(ExitCode::SUCCESS)
 }

@@ -145,6 +145,16 @@ impl ConsentLog for PgStore {
         self.scan_consents_where("TRUE", &[], f)
     }
 
+    fn scan_partition(
+        &self,
+        partitions: u32,
+        part: u32,
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+    ) -> Result<u64, StoreError> {
+        let (n, p) = (i64::from(partitions.max(1)), i64::from(part));
+        self.scan_consents_where("phone % $1 = $2", &[&n, &p], f)
+    }
+
     fn consent_counts_by_phone(&self, f: &mut dyn FnMut(Msisdn, u32)) -> Result<(), StoreError> {
         self.run(async |c| {
             let rows = c

@@ -265,6 +265,11 @@ impl PgStore {
         self.run(async |c| c.batch_execute(sql).await.map_err(pg_err))
     }
 
+    /// Runs a query returning one bigint (operations, benchmarks and tests that count rows).
+    pub fn count(&self, sql: &str) -> Result<i64, StoreError> {
+        self.run(async |c| Ok(c.query_one(sql, &[]).await.map_err(pg_err)?.get(0)))
+    }
+
     /// Where the database is (host:port/db), for messages.
     #[must_use]
     pub fn place(&self) -> &str {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod classify;
+mod cluster;
 mod complaints;
 mod policy;
 mod replies;
@@ -29,6 +30,9 @@ pub enum Bench {
     /// Content classification messages/s (one thread, all cores) and training time, against
     /// scikit-learn TF-IDF + LinearSVC on the same messages.
     Classify(classify::Args),
+    /// Recorded submits/s through 1, 2 and 3 cluster nodes on PostgreSQL against one SQLite
+    /// node; opt-out acknowledgement and enforcement across nodes; takeover after kill -9.
+    Cluster(cluster::Args),
 }
 
 pub fn run(what: &Bench) -> Result<ExitCode> {
@@ -39,6 +43,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
         Bench::Replies(args) => replies::run(args),
         Bench::Smpp(args) => smpp::run(args),
         Bench::Classify(args) => classify::run(args),
+        Bench::Cluster(args) => cluster::run(args),
     }
 }
 

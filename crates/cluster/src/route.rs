@@ -1,0 +1,294 @@
+//! The HTTP layer of a node: requests about phones this node does not own go to their owners.
+//!
+//! Routed: `POST /v1/messages` (by `to`), `POST /v1/messages/batch` (split by partition, the
+//! answers merged in the order of `to`), `POST /v1/consents` (by `phone`), `POST /v1/inbound`
+//! (by `from`). Everything else reads the shared database or changes shared settings and is
+//! served where it arrives; a successful change of shared settings (senders, keys,
+//! suspensions, complaints, which may suspend) is reloaded by every live node before the
+//! answer goes back ([`crate::control`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use domain::{Msisdn, Region};
+use serde_json::{Value, json};
+
+use crate::Partitions;
+use crate::forward::{FORWARDED, decode_reply, encode_request, run_local};
+
+/// What the routing layer needs.
+pub struct Router {
+    /// The partition map.
+    pub parts: Arc<Partitions>,
+    /// The broker.
+    pub client: async_nats::Client,
+    /// Subject prefix.
+    pub prefix: String,
+    /// The node's own routes, without this layer (for batch parts served here).
+    pub app: axum::Router,
+    /// How phone numbers without a country code are read.
+    pub region: Region,
+    /// Largest body read.
+    pub limit: usize,
+    /// How long the owner is waited for.
+    pub timeout: Duration,
+    /// Reloads shared settings on every live node.
+    pub control: Arc<crate::control::Control>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router").finish_non_exhaustive()
+    }
+}
+
+/// What a request is about.
+enum Kind {
+    /// One phone, in the body field named.
+    One(&'static str),
+    /// `to`: a list of phones.
+    Batch,
+}
+
+fn kind(method: &Method, path: &str) -> Option<Kind> {
+    if method != Method::POST {
+        return None;
+    }
+    match path {
+        "/v1/messages" => Some(Kind::One("to")),
+        "/v1/consents" => Some(Kind::One("phone")),
+        "/v1/inbound" => Some(Kind::One("from")),
+        "/v1/messages/batch" => Some(Kind::Batch),
+        _ => None,
+    }
+}
+
+fn unavailable(part: u32, why: &str) -> Response {
+    metrics::counter!("consentry_partition_unavailable_total").increment(1);
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({"error": {
+            "code": "partition_unavailable",
+            "message": format!("partition {part} has no reachable owner ({why}); nothing was done, retry"),
+        }})),
+    )
+        .into_response()
+}
+
+impl Router {
+    fn phone(&self, v: &Value) -> Option<Msisdn> {
+        v.as_str().and_then(|s| Msisdn::parse(s, self.region).ok())
+    }
+
+    /// Sends the request to `part`'s owner and returns its answer.
+    async fn forward(
+        &self,
+        part: u32,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: Bytes,
+    ) -> Response {
+        let subject = format!("{}.p.{part}.http", self.prefix);
+        let headers = encode_request(method, path, auth, Some("application/json"));
+        let request = async_nats::Request::new()
+            .headers(headers)
+            .payload(body)
+            .timeout(Some(self.timeout));
+        match self.client.send_request(subject, request).await {
+            Ok(msg) => {
+                metrics::counter!("consentry_forwarded_total").increment(1);
+                decode_reply(&msg)
+            }
+            Err(e) => {
+                let why = match e.kind() {
+                    async_nats::RequestErrorKind::NoResponders => "no owner",
+                    async_nats::RequestErrorKind::TimedOut => "the owner did not answer in time",
+                    async_nats::RequestErrorKind::Other => "the broker failed",
+                };
+                unavailable(part, why)
+            }
+        }
+    }
+
+    /// Runs a part of a batch here, as a forwarded request would run on its owner.
+    async fn local(&self, method: &str, path: &str, auth: Option<&str>, body: Bytes) -> Response {
+        let mut b = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(FORWARDED, "1")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(a) = auth {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        let Ok(req) = b.body(Body::from(body)) else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        let (status, body) = run_local(&self.app, req, self.limit).await;
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+
+    /// Splits a batch by partition, sends each part to its owner (or runs it here), and merges
+    /// the answers in the order of `to`. A part refused for what the parts share (a bad text, a
+    /// wrong key) is the answer. A part whose owner could not be reached leaves its recipients'
+    /// results `null` and makes the answer `503 partition_unavailable` *with* the results of
+    /// the parts that were recorded: the caller resends only the `null` ones.
+    async fn batch(&self, auth: Option<&str>, mut body: Value) -> Response {
+        let Some(to) = body.get("to").and_then(Value::as_array).cloned() else {
+            return self
+                .local(
+                    "POST",
+                    "/v1/messages/batch",
+                    auth,
+                    Bytes::from(body.to_string()),
+                )
+                .await;
+        };
+        // Numbers that do not parse are decided (rejected) wherever; keep them with the first
+        // part served here.
+        let mut groups: BTreeMap<Option<u32>, Vec<usize>> = BTreeMap::new();
+        for (i, t) in to.iter().enumerate() {
+            let part = self.phone(t).map(|p| self.parts.of(p));
+            groups.entry(part).or_default().push(i);
+        }
+        let calls = groups.iter().map(|(part, idx)| {
+            let sub: Vec<Value> = idx.iter().map(|&i| to[i].clone()).collect();
+            if let Some(obj) = body.as_object_mut() {
+                obj.insert("to".into(), Value::Array(sub));
+            }
+            let payload = Bytes::from(body.to_string());
+            let part = *part;
+            async move {
+                match part {
+                    Some(p) if !self.parts.holds(p) => {
+                        self.forward(p, "POST", "/v1/messages/batch", auth, payload)
+                            .await
+                    }
+                    _ => {
+                        self.local("POST", "/v1/messages/batch", auth, payload)
+                            .await
+                    }
+                }
+            }
+        });
+        let answers = futures_util::future::join_all(calls).await;
+        let mut results: Vec<Value> = vec![Value::Null; to.len()];
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut unavailable = Vec::new();
+        for ((part, idx), resp) in groups.iter().zip(answers) {
+            let status = resp.status();
+            let Ok(bytes) = axum::body::to_bytes(resp.into_body(), self.limit).await else {
+                return StatusCode::BAD_GATEWAY.into_response();
+            };
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                unavailable.extend(*part);
+                continue;
+            }
+            if !status.is_success() {
+                return (status, [(header::CONTENT_TYPE, "application/json")], bytes)
+                    .into_response();
+            }
+            let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
+                return StatusCode::BAD_GATEWAY.into_response();
+            };
+            if let Some(rs) = v.get("results").and_then(Value::as_array) {
+                for (&i, r) in idx.iter().zip(rs) {
+                    results[i] = r.clone();
+                }
+            }
+            if let Some(c) = v.get("counts").and_then(Value::as_object) {
+                for (k, n) in c {
+                    *counts.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
+                }
+            }
+        }
+        if !unavailable.is_empty() {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({
+                    "error": {
+                        "code": "partition_unavailable",
+                        "message": format!("partitions {unavailable:?} have no reachable owner: the recipients whose result is null were not recorded; resend those"),
+                    },
+                    "results": results,
+                    "counts": counts,
+                })),
+            )
+                .into_response();
+        }
+        (
+            StatusCode::OK,
+            axum::Json(json!({"results": results, "counts": counts})),
+        )
+            .into_response()
+    }
+}
+
+/// The middleware: routes per-phone requests to their owners; reloads shared settings on every
+/// node after a change.
+pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Response {
+    if req.headers().contains_key(FORWARDED) {
+        return next.run(req).await;
+    }
+    let Some(kind) = kind(req.method(), req.uri().path()) else {
+        let mutating = req.method() != Method::GET && req.method() != Method::HEAD;
+        let resp = next.run(req).await;
+        if mutating && resp.status().is_success() {
+            r.control.broadcast().await;
+        }
+        return resp;
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, r.limit).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(json!({"error": {"code": "body_too_large", "message": "the request body is too large"}})),
+        )
+            .into_response();
+    };
+    let auth = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    // Bodies that are not JSON objects are answered by the node's own handler (a clear 400).
+    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let rebuild = |bytes: Bytes| Request::from_parts(parts.clone(), Body::from(bytes));
+    match (kind, parsed) {
+        (Kind::One(field), Some(v)) => {
+            let Some(phone) = v.get(field).and_then(|p| r.phone(p)) else {
+                return next.run(rebuild(bytes)).await;
+            };
+            let part = r.parts.of(phone);
+            if r.parts.holds(part) {
+                return next.run(rebuild(bytes)).await;
+            }
+            r.forward(part, parts.method.as_str(), &path, auth.as_deref(), bytes)
+                .await
+        }
+        (Kind::Batch, Some(v)) => {
+            let all_here = v.get("to").and_then(Value::as_array).is_none_or(|to| {
+                to.iter()
+                    .filter_map(|t| r.phone(t))
+                    .all(|p| r.parts.holds(r.parts.of(p)))
+            });
+            if all_here {
+                return next.run(rebuild(bytes)).await;
+            }
+            r.batch(auth.as_deref(), v).await
+        }
+        (_, None) => next.run(rebuild(bytes)).await,
+    }
+}

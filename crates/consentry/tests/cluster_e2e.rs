@@ -1,0 +1,513 @@
+//! Three `consentry serve` processes on one PostgreSQL schema and NATS: every promise of the
+//! single node, kept across nodes. Each test has a schema and a NATS subject prefix of its own;
+//! without PostgreSQL or NATS the tests say SKIPPED (CI requires both).
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use store::testing::{TestSchema, fresh_schema};
+use tokio::process::Child;
+
+const LEASE_MS: u64 = 2000;
+
+/// One cluster at a time: three nodes per test already load both cores, and a starved node
+/// lets its leases lapse (correctly answering 503, but not what these tests measure).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn nats_up() -> bool {
+    let up = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:4222".parse().unwrap(),
+        Duration::from_secs(1),
+    )
+    .is_ok();
+    if !up {
+        assert!(
+            !store::testing::services_required(),
+            "NATS at 127.0.0.1:4222 is required (CONSENTRY_REQUIRE_SERVICES=1)"
+        );
+        eprintln!("SKIPPED cluster test (no NATS at 127.0.0.1:4222)");
+    }
+    up
+}
+
+struct Node {
+    child: Child,
+    base: String,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+struct Cluster {
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+    schema: TestSchema,
+    nodes: Vec<Node>,
+    http: Client,
+    admin: String,
+    prefix: String,
+}
+
+fn write_config(dir: &Path, schema: &TestSchema, node: &str, prefix: &str, nats: &str) -> PathBuf {
+    let url = schema.url().replace('\\', "\\\\").replace('"', "\\\"");
+    let path = dir.join("node.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[store]\nbackend = \"postgres\"\nurl = \"{url}\"\nmax_connections = 6\n\
+             [cluster]\nnats = \"{nats}\"\nnode = \"{node}\"\npartitions = 16\nlease_ms = {LEASE_MS}\n\
+             request_timeout_ms = 5000\nprefix = \"{prefix}\"\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+impl Cluster {
+    /// Three nodes, started one after another; the admin key is the first node's.
+    async fn start(label: &str) -> Option<Cluster> {
+        if !nats_up() {
+            return None;
+        }
+        let serial = SERIAL.lock().await;
+        let schema = fresh_schema(label)?;
+        // The schema's name is unique per test and process: so is the subject prefix, so
+        // clusters of tests running at once never answer each other's requests.
+        let prefix = schema.name.clone();
+        let mut nodes = Vec::new();
+        for name in ["a", "b", "c"] {
+            nodes.push(start_node(&schema, name, &prefix, "nats://127.0.0.1:4222").await);
+        }
+        let admin = common::process::token(nodes[0].dir.path(), "admin.token");
+        let c = Cluster {
+            _serial: serial,
+            schema,
+            nodes,
+            http: Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+            admin,
+            prefix,
+        };
+        c.wait_owned_by(&["a", "b", "c"]).await;
+        Some(c)
+    }
+
+    async fn status(&self) -> Value {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["cluster", "status", "--config"])
+            .arg(&self.nodes[0].config)
+            .arg("--data")
+            .arg(self.nodes[0].dir.path())
+            .output()
+            .await
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    }
+
+    /// Waits until the nodes named own every partition between them, each some.
+    async fn wait_owned_by(&self, names: &[&str]) -> Duration {
+        let t0 = Instant::now();
+        loop {
+            let s = self.status().await;
+            let leases = s["leases"].as_array().cloned().unwrap_or_default();
+            let by_them = |l: &Value| {
+                l["expires_in_ms"].as_i64().unwrap_or(-1) >= 0
+                    && names.iter().any(|n| l["owner"] == *n)
+            };
+            let each = names
+                .iter()
+                .all(|n| leases.iter().any(|l| by_them(l) && l["owner"] == *n));
+            if !leases.is_empty() && leases.iter().all(by_them) && each {
+                return t0.elapsed();
+            }
+            assert!(t0.elapsed() < Duration::from_secs(30), "not balanced: {s}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn post(&self, node: usize, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.nodes[node].base))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn sender(&self, node: usize, name: &str) -> String {
+        let v =
+            common::process::register_sender(&self.http, &self.nodes[node].base, &self.admin, name)
+                .await;
+        v["api_key"].as_str().unwrap().to_string()
+    }
+}
+
+async fn start_node(schema: &TestSchema, name: &str, prefix: &str, nats: &str) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), schema, name, prefix, nats);
+    let (child, base) = common::process::spawn(dir.path(), Some(&config)).await;
+    Node {
+        child,
+        base,
+        dir,
+        config,
+    }
+}
+
+fn marketing(to: &str) -> Value {
+    json!({"to": to, "text": "【好店】双11全场5折，回T退订", "category": "marketing"})
+}
+
+fn consent(phone: &str, action: &str) -> Value {
+    json!({"phone": phone, "action": action, "scope": "sender", "source": "web", "evidence": "order page"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opt_out_through_one_node_is_enforced_by_every_node_before_it_is_acknowledged() {
+    let Some(c) = Cluster::start("cl_optout").await else {
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    let mut refused = 0;
+    let mut latencies = Vec::new();
+    for i in 0..500u32 {
+        let phone = format!("139{i:08}");
+        let (s, _) = c
+            .post(2, "/v1/consents", &key, consent(&phone, "opt_in"))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, _) = c
+            .post(0, "/v1/consents", &key, consent(&phone, "opt_out"))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "opt-out acknowledged through a");
+        let t = Instant::now();
+        let (s, v) = c.post(1, "/v1/messages", &key, marketing(&phone)).await;
+        latencies.push(t.elapsed());
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            v["status"], "rejected",
+            "marketing through b after an opt-out through a: {v}"
+        );
+        refused += 1;
+    }
+    // Nothing reached a handset.
+    for i in (0..500u32).step_by(25) {
+        let phone = format!("139{i:08}");
+        let inbox = common::process::get_json(
+            &c.http,
+            &format!("{}/v1/phones/{phone}/inbox", c.nodes[2].base),
+            &c.admin,
+        )
+        .await;
+        assert_eq!(
+            inbox["messages"].as_array().map_or(0, Vec::len),
+            0,
+            "{inbox}"
+        );
+    }
+    latencies.sort_unstable();
+    eprintln!(
+        "500 probes through another node: {refused} refused; next marketing p50 {:?} p99 {:?}",
+        latencies[250], latencies[495]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_through_one_node_is_honoured_by_the_others_when_the_call_returns() {
+    let Some(c) = Cluster::start("cl_suspend").await else {
+        return;
+    };
+    let key = c.sender(0, "坏店").await;
+    let phones: Vec<String> = (0..40u32).map(|i| format!("137{i:08}")).collect();
+    for p in &phones {
+        c.post(1, "/v1/consents", &key, consent(p, "opt_in")).await;
+    }
+    let r = c
+        .http
+        .post(format!("{}/v1/senders/1/suspension", c.nodes[0].base))
+        .bearer_auth(&c.admin)
+        .json(&json!({"action": "suspend", "reason": "complaints"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    for (i, p) in phones.iter().enumerate() {
+        let (s, v) = c.post(1 + i % 2, "/v1/messages", &key, marketing(p)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "rejected", "{v}");
+        assert!(v.to_string().contains("sender_suspended"), "{v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caps_are_exact_across_nodes() {
+    let Some(c) = Cluster::start("cl_caps").await else {
+        return;
+    };
+    let mut keys = Vec::new();
+    for s in 0..6 {
+        keys.push(c.sender(s % 3, &format!("店{s}")).await);
+    }
+    let phones: Vec<String> = (0..120u32).map(|i| format!("136{i:08}")).collect();
+    for k in &keys {
+        let to: Vec<Value> = phones.iter().map(|p| json!(p)).collect();
+        for chunk in to.chunks(40) {
+            for p in chunk {
+                c.post(0, "/v1/consents", k, consent(p.as_str().unwrap(), "opt_in"))
+                    .await;
+            }
+        }
+    }
+    // Every sender tries each phone twice, through two different nodes at once.
+    let mut tasks = Vec::new();
+    for (s, k) in keys.iter().enumerate() {
+        for round in 0..2usize {
+            let (http, base, k, phones) = (
+                c.http.clone(),
+                c.nodes[(s + round) % 3].base.clone(),
+                k.clone(),
+                phones.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                // A part whose owner was unreachable (a lease lapsing on a starved machine) is
+                // answered 503 with its recipients' results null: resend those, as a client would.
+                let mut to = phones;
+                for _ in 0..20 {
+                    let r = http
+                        .post(format!("{base}/v1/messages/batch"))
+                        .bearer_auth(&k)
+                        .json(&json!({"to": to, "text": format!("【店{s}】双11全场5折，回T退订"), "category": "marketing"}))
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = r.status();
+                    let v: Value = r.json().await.unwrap();
+                    if status == StatusCode::OK {
+                        return;
+                    }
+                    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+                    let results = v["results"].as_array().cloned().unwrap_or_default();
+                    to = to
+                        .into_iter()
+                        .zip(results)
+                        .filter(|(_, r)| r.is_null())
+                        .map(|(t, _)| t)
+                        .collect();
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                panic!("partitions stayed unavailable");
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // Counted in SQL, not by the nodes: at most one per sender and phone per day (default
+    // sender cap), at most three per phone per day (the cross-sender cap).
+    let pg = store::postgres::PgStore::connect(&c.schema.opts).unwrap();
+    let check = |sql: &str| pg.execute_batch(sql);
+    check(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM messages WHERE status = 'accepted' AND category = 'marketing'
+           GROUP BY sender_id, phone HAVING count(*) > 1) THEN RAISE EXCEPTION 'sender cap violated'; END IF;
+         IF EXISTS (SELECT 1 FROM messages WHERE status = 'accepted' AND category = 'marketing'
+           GROUP BY phone HAVING count(*) > 3) THEN RAISE EXCEPTION 'recipient cap violated'; END IF;
+         IF (SELECT count(*) FROM messages WHERE status = 'accepted') <> 360 THEN
+           RAISE EXCEPTION 'expected 3 accepted per phone, got %', (SELECT count(*) FROM messages WHERE status = 'accepted');
+         END IF; END $$",
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_an_owner_moves_its_partitions_within_two_leases_and_loses_nothing() {
+    let Some(mut c) = Cluster::start("cl_kill").await else {
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    let phones: Vec<String> = (0..300u32).map(|i| format!("135{i:08}")).collect();
+    for p in &phones {
+        c.post(1, "/v1/consents", &key, consent(p, "opt_in")).await;
+    }
+    // Opt-outs through a while c dies.
+    let victim = c.nodes.pop().unwrap();
+    let optouts = {
+        let (http, base, key, phones) = (
+            c.http.clone(),
+            c.nodes[0].base.clone(),
+            key.clone(),
+            phones.clone(),
+        );
+        tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for p in phones.iter().step_by(2) {
+                let r = http
+                    .post(format!("{base}/v1/consents"))
+                    .bearer_auth(&key)
+                    .json(&consent(p, "opt_out"))
+                    .send()
+                    .await;
+                if let Ok(r) = r
+                    && r.status() == StatusCode::CREATED
+                {
+                    acked.push(p.clone());
+                }
+            }
+            acked
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut child = victim.child;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let killed = Instant::now();
+    let acked = optouts.await.unwrap();
+    c.wait_owned_by(&["a", "b"]).await;
+    let takeover = killed.elapsed();
+    assert!(
+        takeover <= Duration::from_millis(2 * LEASE_MS + 1500),
+        "takeover took {takeover:?}"
+    );
+    // Every acknowledged opt-out holds on the survivors; every other phone still gets marketing.
+    let mut accepted = 0;
+    for p in &phones {
+        let (s, v) = c.post(1, "/v1/messages", &key, marketing(p)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if acked.contains(p) {
+            assert_eq!(
+                v["status"], "rejected",
+                "after an acknowledged opt-out: {v}"
+            );
+        } else if v["status"] == "accepted" {
+            accepted += 1;
+        }
+    }
+    assert!(accepted > 0);
+    eprintln!(
+        "{} opt-outs acknowledged around kill -9; partitions served again after {takeover:?}",
+        acked.len()
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", "verify", "--config"])
+        .arg(&c.nodes[0].config)
+        .arg("--data")
+        .arg(c.nodes[0].dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    drop(victim.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_owner_acts_for_nothing_after_its_lease_and_the_others_take_over() {
+    let Some(c) = Cluster::start("cl_pause").await else {
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    let pid = c.nodes[2].child.id().unwrap();
+    let stop = |sig: &str| {
+        std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap();
+    };
+    stop("-STOP");
+    c.wait_owned_by(&["a", "b"]).await;
+    let phones: Vec<String> = (0..60u32).map(|i| format!("134{i:08}")).collect();
+    for p in &phones {
+        let (s, v) = c.post(0, "/v1/consents", &key, consent(p, "opt_in")).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = c.post(1, "/v1/consents", &key, consent(p, "opt_out")).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    stop("-CONT");
+    // The zombie believed it owned a third of the phones. Whatever it answers now, it is
+    // either forwarded to the owners or refused: never an acceptance of refused marketing.
+    for p in &phones {
+        let (s, v) = c.post(2, "/v1/messages", &key, marketing(p)).await;
+        if s == StatusCode::OK {
+            assert_eq!(v["status"], "rejected", "{v}");
+        } else {
+            assert_eq!(v["error"]["code"], "partition_unavailable", "{v}");
+        }
+    }
+    c.wait_owned_by(&["a", "b", "c"]).await;
+    for p in &phones {
+        let (s, v) = c.post(2, "/v1/messages", &key, marketing(p)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "rejected", "{v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_node_with_a_live_name_and_an_unreachable_nats_refuse_to_start() {
+    let Some(c) = Cluster::start("cl_names").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &c.schema,
+        "a",
+        &c.prefix,
+        "nats://127.0.0.1:4222",
+    );
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--smpp",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(&cfg)
+        .arg("--data")
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("node name \"a\" is in use"), "{err}");
+
+    let cfg = write_config(dir.path(), &c.schema, "d", &c.prefix, "nats://127.0.0.1:1");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--smpp",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(&cfg)
+        .arg("--data")
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("[cluster] nats") && line.contains("127.0.0.1:1"),
+        "{err}"
+    );
+    let _ = c.nodes.len();
+}

@@ -1,0 +1,142 @@
+//! Which phones this gateway acts for. On one node: every phone. In cluster mode each phone's
+//! partition has one owner at a time (crates/cluster); the gateway refuses to decide, record
+//! or hand off for a phone it does not own, and loads a partition's slice of its state (consent
+//! index, volume, deferred and pending messages) when it becomes the owner — after the takeover
+//! committed, so the slice includes everything the previous owner acknowledged.
+
+use std::sync::Arc;
+
+use domain::{ConsentAction, Msisdn, SenderId, Timestamp};
+use policy::Verdict;
+use store::{MessageLog, StoreError};
+
+use crate::{Gateway, GatewayError, Outbound};
+
+/// Who owns which phones, asked on every decision, consent write and hand-off.
+pub trait Ownership: Send + Sync {
+    /// Whether this node may act for `phone` now (owns its partition under a lease that has
+    /// not run out by this node's own clock).
+    fn owns(&self, phone: Msisdn) -> bool;
+}
+
+/// Streams consent events (each phone's in commit order) to the callback; returns how many.
+pub type EventScan<'a> = dyn Fn(
+        &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+    ) -> Result<u64, StoreError>
+    + 'a;
+
+/// What a partition load found.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Loaded {
+    /// Consent events folded.
+    pub events: u64,
+    /// Accepted messages queued for hand-off again.
+    pub resumed: usize,
+    /// Deferred messages held again.
+    pub deferred: usize,
+}
+
+impl Gateway {
+    /// Puts the gateway under `ownership` (once; later calls are ignored and return false).
+    pub fn set_ownership(&self, ownership: Arc<dyn Ownership>) -> bool {
+        self.ownership.set(ownership).is_ok()
+    }
+
+    /// Whether this node acts for `phone` now.
+    pub(crate) fn owns(&self, phone: Msisdn) -> bool {
+        self.ownership.get().is_none_or(|o| o.owns(phone))
+    }
+
+    /// Refuses when any of `phones` is not this node's.
+    pub(crate) fn require_owned(
+        &self,
+        phones: impl IntoIterator<Item = Msisdn>,
+    ) -> Result<(), GatewayError> {
+        if self.ownership.get().is_none() {
+            return Ok(());
+        }
+        match phones.into_iter().find(|p| !self.owns(*p)) {
+            Some(p) => Err(GatewayError::PartitionUnavailable(p.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// Loads the state of the phones `mine` selects afresh from the store: consent events
+    /// (streamed by `scan`, each phone's in commit order), the last two days' volume, and the
+    /// messages still pending (accepted ones queued for hand-off again after the last consent
+    /// check at hand-off, deferred ones held). Call after the partition's takeover committed and
+    /// before [`Ownership::owns`] says yes for it.
+    pub fn load_phones(
+        &self,
+        mine: &dyn Fn(Msisdn) -> bool,
+        scan: &EventScan<'_>,
+    ) -> Result<Loaded, GatewayError> {
+        self.forget_phones(mine);
+        let mut loaded = Loaded {
+            events: scan(&mut |phone, sender, action, at| {
+                self.consent.apply_raw(phone, sender, action, at);
+            })?,
+            ..Loaded::default()
+        };
+        let since = self
+            .clock
+            .now()
+            .saturating_sub(jiff::SignedDuration::from_hours(48))
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        for s in self.store.recent_sends(since)? {
+            if mine(s.phone) {
+                let day = self.policy.local(s.phone, s.at).day;
+                let q = self.volume_query(s.phone, s.sender, s.category, s.at, day, s.text_hash);
+                self.volume.lock(s.phone).record(&q);
+            }
+        }
+        let mut resume = Vec::new();
+        for m in self.store.pending()? {
+            let Some(phone) = m.phone.filter(|p| mine(*p)) else {
+                continue;
+            };
+            match (m.status, m.release_at) {
+                (Verdict::Deferred, Some(at)) => {
+                    self.deferred.lock().insert(at, &m, phone);
+                    loaded.deferred += 1;
+                }
+                (Verdict::Accepted, _) => resume.push(Outbound {
+                    id: m.id,
+                    sender: m.sender,
+                    source_number: self.source_number(m.sender),
+                    phone,
+                    text: m.text,
+                    category: m.category,
+                    decided_at: m.decided_at,
+                }),
+                _ => {}
+            }
+        }
+        loaded.resumed = resume.len();
+        // Queued behind the ownership check: the dispatcher hands them off once `owns` says
+        // yes, after the consent check at hand-off. Before the workers start they wait in
+        // `resume`, which the dispatcher takes first.
+        let started = self.queue_rx.lock().is_none();
+        if started {
+            for m in resume {
+                self.enqueue(m);
+            }
+        } else {
+            self.resume.lock().extend(resume);
+        }
+        self.consent_events
+            .fetch_add(loaded.events, std::sync::atomic::Ordering::Relaxed);
+        Ok(loaded)
+    }
+
+    /// Forgets the in-memory state of the phones `gone` selects (a partition lost or given up):
+    /// its consent marks, volume and held messages. Queued hand-offs for them are dropped by
+    /// the dispatcher, which asks [`Ownership::owns`] first; the store keeps them pending for the
+    /// next owner.
+    pub fn forget_phones(&self, gone: &dyn Fn(Msisdn) -> bool) {
+        self.consent.forget(gone);
+        self.volume.forget(gone);
+        self.deferred.lock().forget(gone);
+        self.resume.lock().retain(|m| !gone(m.phone));
+    }
+}
