@@ -2,11 +2,11 @@
 
 use cmpp_proto::{
     Body, ClientHandshake, ConnectError, ConnectResp, Inbound, Pdu, Role, Session, SessionState,
-    Submit, SubmitResp, Version, answer_connect, result,
+    SubmitResp, Version, answer_connect, result,
 };
 
 fn submit(seq: u32) -> Pdu {
-    Pdu::new(seq, Body::Submit(Box::new(Submit::default())))
+    Pdu::new(seq, Body::Submit(Box::default()))
 }
 
 #[test]

@@ -141,7 +141,7 @@ pub(super) async fn run(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSem
                                 if let Some(reply) = e.reply() {
                                     conn.send(&reply).await;
                                 }
-                                if e.is_fatal() || !connected {
+                                if e.is_fatal() || conn.account.is_none() {
                                     flow = Flow::Close;
                                 }
                             }
