@@ -8,17 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cmpp_proto::{
-    Body, ClientHandshake, CommandId, Decoder, Deliver, DeliverResp, Inbound, Pdu, Reassembler,
-    Role, SequenceIds, Session, Version, Window, result, text,
+    Body, CommandId, Decoder, Deliver, DeliverResp, Inbound, Pdu, Reassembler, Role, SequenceIds,
+    Session, Version, Window, result, text,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::{ClientConfig, DeliverHandler, LinkState, MobileOriginated, Request};
 use crate::io::write_loop;
-use crate::{ClientError, CmppError, clock};
+use crate::{ClientError, CmppError};
 
 /// A DELIVER's Sequence_Id, Msg_Id and the Result to answer it with, once the handler ran.
 type Answer = (u32, u64, u32);
@@ -47,7 +47,7 @@ pub(super) async fn run(
             break;
         }
         let _ = state.send(LinkState::Connecting);
-        match connect(&cfg).await {
+        match super::connect::connect(&cfg).await {
             Ok((stream, version, decoder)) => {
                 backoff = cfg.reconnect_min;
                 let _ = state.send(LinkState::Connected(version));
@@ -78,58 +78,6 @@ pub(super) async fn run(
     for r in pending {
         let _ = r.reply.send(Err(ClientError::Closed));
     }
-}
-
-/// TCP connect, CONNECT, and the checked CONNECT_RESP.
-async fn connect(cfg: &ClientConfig) -> Result<(TcpStream, Version, Decoder), CmppError> {
-    let timeout = cfg.response_timeout;
-    let io = |e: std::io::Error| CmppError::Io(e.to_string());
-    let late = |_| CmppError::Io("timed out".to_owned());
-    let mut stream = tokio::time::timeout(timeout, TcpStream::connect(&cfg.addr))
-        .await
-        .map_err(late)?
-        .map_err(io)?;
-    let _ = stream.set_nodelay(true);
-    let hs = ClientHandshake::new(
-        &cfg.source_addr,
-        cfg.shared_secret.as_bytes(),
-        cfg.version,
-        clock::now().connect_timestamp(),
-    );
-    let bytes = hs
-        .request(1)
-        .encode(cfg.version)
-        .map_err(|e| CmppError::Config(e.to_string()))?;
-    stream.write_all(&bytes).await.map_err(io)?;
-    let mut decoder = Decoder::new();
-    decoder.set_version(cfg.version);
-    let mut buf = [0u8; 512];
-    let resp = tokio::time::timeout(timeout, async {
-        loop {
-            match decoder.next_pdu() {
-                Ok(Some(Pdu {
-                    body: Body::ConnectResp(r),
-                    ..
-                })) => return Ok(r),
-                Ok(Some(other)) => {
-                    tracing::debug!(command = ?other.command_id(), "ignored before CONNECT_RESP");
-                }
-                Ok(None) => {
-                    let n = stream.read(&mut buf).await.map_err(io)?;
-                    if n == 0 {
-                        return Err(CmppError::Io("closed during CONNECT".to_owned()));
-                    }
-                    decoder.extend(&buf[..n]);
-                }
-                Err(e) => return Err(CmppError::Io(e.to_string())),
-            }
-        }
-    })
-    .await
-    .map_err(late)??;
-    let version = hs.accept(&resp)?;
-    decoder.set_version(version);
-    Ok((stream, version, decoder))
 }
 
 /// One connected period.

@@ -6,6 +6,7 @@
 //! sends each, and returns each part's Msg_Id and Result. Status reports and replies go to a
 //! [`DeliverHandler`].
 
+mod connect;
 mod inbound;
 mod link;
 

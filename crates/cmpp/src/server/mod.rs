@@ -7,6 +7,7 @@
 
 mod registry;
 mod session;
+mod submit;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -9,68 +9,45 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cmpp_proto::concat::parse_udh;
 use cmpp_proto::{
     Body, CancelResp, CommandId, Decoder, Deliver, Inbound, Pdu, QueryResp, Reassembler, Role,
-    SequenceIds, Session, StatusReport, Submit, SubmitResp, Version, Window, answer_connect,
-    result, text,
+    SequenceIds, Session, StatusReport, SubmitResp, Version, Window, answer_connect, result,
 };
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
 
-use super::{Account, Shared, Submission, Verdict};
-use crate::clock;
+use super::submit::RateWindow;
+use super::{Account, Shared};
 use crate::io::write_loop;
 
 /// Partial long messages held per connection.
-const PARTIAL_MESSAGES: usize = 64;
+pub(super) const PARTIAL_MESSAGES: usize = 64;
 
 /// A verdict on its way back to the socket.
-struct Done {
-    sequence_id: u32,
-    msg_id: u64,
-    result: u32,
+pub(super) struct Done {
+    pub(super) sequence_id: u32,
+    pub(super) msg_id: u64,
+    pub(super) result: u32,
 }
 
-struct Conn {
-    shared: Arc<Shared>,
-    session: Session,
-    version: Version,
-    account: Option<Account>,
+pub(super) struct Conn {
+    pub(super) shared: Arc<Shared>,
+    pub(super) session: Session,
+    pub(super) version: Version,
+    pub(super) account: Option<Account>,
     /// The Source_Addr the connection authenticated as: every SUBMIT's Msg_src must be it.
-    source_addr: String,
-    registered: Option<u64>,
-    out: mpsc::Sender<Vec<u8>>,
-    done_tx: mpsc::Sender<Done>,
-    awaiting_verdict: usize,
-    reassembler: Reassembler,
-    part_ids: HashMap<(String, u16), Vec<u64>>,
-    pushes: Window<()>,
-    seqs: SequenceIds,
-    rate: RateWindow,
-    submitted: u32,
-}
-
-/// Counts SUBMITs in the current second, for the per-connection rate.
-struct RateWindow {
-    limit: u32,
-    second: Instant,
-    count: u32,
-}
-
-impl RateWindow {
-    fn admit(&mut self, now: Instant) -> bool {
-        if self.limit == 0 {
-            return true;
-        }
-        if now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
-            self.second = now;
-            self.count = 0;
-        }
-        self.count += 1;
-        self.count <= self.limit
-    }
+    pub(super) source_addr: String,
+    pub(super) registered: Option<u64>,
+    pub(super) out: mpsc::Sender<Vec<u8>>,
+    pub(super) done_tx: mpsc::Sender<Done>,
+    pub(super) awaiting_verdict: usize,
+    pub(super) reassembler: Reassembler,
+    pub(super) part_ids: HashMap<(String, u16), Vec<u64>>,
+    pub(super) pushes: Window<()>,
+    pub(super) seqs: SequenceIds,
+    pub(super) rate: RateWindow,
+    pub(super) submitted: u32,
 }
 
 enum Flow {
@@ -202,7 +179,7 @@ pub(super) async fn run(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSem
 }
 
 impl Conn {
-    async fn send(&mut self, pdu: &Pdu) {
+    pub(super) async fn send(&mut self, pdu: &Pdu) {
         if !self.session.send(pdu) {
             tracing::debug!(command = ?pdu.command_id(), "not sent in this session state");
             return;
@@ -328,120 +305,6 @@ impl Conn {
             }
             _ => Flow::Close,
         }
-    }
-
-    async fn submit(&mut self, seq: u32, s: Submit) {
-        let now = Instant::now();
-        let refuse = |result| Done {
-            sequence_id: seq,
-            msg_id: 0,
-            result,
-        };
-        let Some(account) = self.account.clone() else {
-            return;
-        };
-        let early = if !self.rate.admit(now) {
-            Some(result::FLOW_CONTROL)
-        } else if s.dest_terminal_ids.is_empty() {
-            Some(result::DEST_TERMINAL_ID)
-        } else if s.msg_src != self.source_addr {
-            Some(result::MSG_SRC)
-        } else {
-            None
-        };
-        if let Some(code) = early {
-            self.answer(refuse(code)).await;
-            return;
-        }
-        let f = clock::now();
-        let msg_id = self
-            .shared
-            .ids
-            .lock()
-            .next(f.month, f.day, f.hour, f.minute, f.second);
-        self.submitted = self.submitted.saturating_add(1);
-        let (fmt, octets, msg_ids) = if s.tp_udhi == 1 {
-            let key = (s.src_id.clone(), s.dest_terminal_ids.join(","));
-            let sender = format!("{}|{}", key.0, key.1);
-            let reference = parse_udh(&s.msg_content)
-                .and_then(|(c, _)| c)
-                .map_or(0, |c| c.reference);
-            match self
-                .reassembler
-                .accept(&sender, s.msg_fmt, &s.msg_content, now)
-            {
-                Err(e) => {
-                    tracing::info!(error = %e, "bad long-message part");
-                    self.answer(refuse(result::STRUCTURE)).await;
-                    return;
-                }
-                Ok(None) => {
-                    let ids = self.part_ids.entry((sender, reference)).or_default();
-                    ids.push(msg_id);
-                    if self.part_ids.len() > PARTIAL_MESSAGES * 2 {
-                        // Parts the reassembler has already dropped: forget their ids too.
-                        self.part_ids.clear();
-                    }
-                    self.answer(Done {
-                        sequence_id: seq,
-                        msg_id,
-                        result: result::OK,
-                    })
-                    .await;
-                    return;
-                }
-                Ok(Some((fmt, octets))) => {
-                    let mut ids = self
-                        .part_ids
-                        .remove(&(sender, reference))
-                        .unwrap_or_default();
-                    ids.push(msg_id);
-                    (fmt, octets, ids)
-                }
-            }
-        } else {
-            (s.msg_fmt, s.msg_content.clone(), vec![msg_id])
-        };
-        let submission = Submission {
-            account: account.id,
-            source_addr: s.msg_src,
-            src_id: s.src_id,
-            destinations: s.dest_terminal_ids,
-            service_id: s.service_id,
-            msg_fmt: fmt,
-            text: text::decode_text(fmt, &octets),
-            wants_report: s.registered_delivery == 1,
-            msg_ids,
-        };
-        self.awaiting_verdict += 1;
-        let subs = Arc::clone(&self.shared.submissions);
-        let done = self.done_tx.clone();
-        tokio::spawn(async move {
-            let verdict = tokio::task::spawn_blocking(move || subs.submit(submission)).await;
-            let result = match verdict {
-                Ok(Verdict::Accept) => result::OK,
-                Ok(Verdict::Refuse(code)) => code,
-                Err(_) => result::OTHER,
-            };
-            let _ = done
-                .send(Done {
-                    sequence_id: seq,
-                    msg_id,
-                    result,
-                })
-                .await;
-        });
-    }
-
-    /// Answers a SUBMIT at once, through the same queue as verdicts so responses keep their
-    /// accounting.
-    async fn answer(&mut self, d: Done) {
-        let resp = SubmitResp {
-            msg_id: d.msg_id,
-            result: d.result,
-        };
-        self.send(&Pdu::new(d.sequence_id, Body::SubmitResp(resp)))
-            .await;
     }
 
     async fn push(&mut self, mut d: Deliver) {
