@@ -194,6 +194,11 @@ impl<T> Window<T> {
     /// else counts towards growing the limit back.
     pub fn on_result(&mut self, result: u32, now: Instant) {
         if result == result::FLOW_CONTROL {
+            // The rest of a window sent before the pause answers 8 too: that is one signal,
+            // not one per request, or a single burst would drive the backoff to its maximum.
+            if self.resume_at(now).is_some() {
+                return;
+            }
             self.limit = (self.limit / 2).max(1);
             self.accepted_at_limit = 0;
             self.paused_until = Some(now + self.backoff);
@@ -295,7 +300,10 @@ mod tests {
         assert_eq!(w.resume_at(t0), Some(t0 + Duration::from_millis(100)));
         let later = t0 + Duration::from_millis(100);
         assert_eq!(w.available(later), 8);
-        // A second Result 8 waits twice as long.
+        // More Result 8s during the pause (the rest of the burst) change nothing.
+        w.on_result(result::FLOW_CONTROL, t0 + Duration::from_millis(50));
+        assert_eq!(w.limit(), 8);
+        // A Result 8 after the pause waits twice as long.
         w.on_result(result::FLOW_CONTROL, later);
         assert_eq!(w.limit(), 4);
         assert_eq!(w.resume_at(later), Some(later + Duration::from_millis(200)));

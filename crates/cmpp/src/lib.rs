@@ -21,8 +21,9 @@
 //!     }
 //! }
 //! let accept_all = |_: Submission| Verdict::Accept;
-//! let server = CmppServer::new(ServerConfig::default(), Arc::new(OneSp), Arc::new(accept_all));
+//! let server = CmppServer::new(ServerConfig::default(), Arc::new(OneSp), Arc::new(accept_all))?;
 //! assert_eq!(server.open_connections(), 0);
+//! # Ok::<(), cmpp::CmppError>(())
 //! ```
 
 pub mod client;

@@ -172,15 +172,18 @@ impl Connected {
         let writer = tokio::spawn(write_loop(wr, out_rx, self.cfg.response_timeout));
         let mut buf = vec![0u8; 16 * 1024];
         let end = loop {
+            // Responses first: they free window slots and requeue flow-controlled parts,
+            // which must go out before the loop sleeps (it once waited for the next
+            // keep-alive with the window open and parts queued).
+            if let Some(end) = self.pump(&mut decoder, pending) {
+                break end;
+            }
             let now = Instant::now();
             while self.window.available(now.into_std()) > 0 {
                 let Some(req) = pending.pop_front() else {
                     break;
                 };
                 self.send_submit(req).await;
-            }
-            if let Some(end) = self.pump(&mut decoder, pending) {
-                break end;
             }
             let can_take = pending.is_empty() && self.window.available(now.into_std()) > 0;
             let wake = self.next_wake(now);

@@ -5,6 +5,7 @@
 //! The two traits are the whole boundary to the rest of consentry: the gateway implements them
 //! over its sender records and its policy, and keeps the handle to push reports.
 
+mod decide;
 mod registry;
 mod session;
 mod submit;
@@ -66,11 +67,19 @@ pub enum Verdict {
     Refuse(u32),
 }
 
-/// Decides on submissions. Called on a blocking thread; the last part's SUBMIT_RESP waits
-/// for the verdict, so an implementation that records before returning makes an accepted
+/// Decides on submissions. Called on the server's decider threads
+/// ([`ServerConfig::decide_threads`]), so it may block on a store; the last part's SUBMIT_RESP
+/// waits for the verdict, so an implementation that records before returning makes an accepted
 /// SUBMIT durable.
 pub trait Submissions: Send + Sync {
     fn submit(&self, submission: Submission) -> Verdict;
+
+    /// Decides a batch (whatever arrived from every connection while the previous batch was
+    /// decided), one verdict per submission in order; a missing verdict answers Result 9. The
+    /// default decides one by one; the gateway records a batch in one transaction.
+    fn submit_many(&self, batch: Vec<Submission>) -> Vec<Verdict> {
+        batch.into_iter().map(|s| self.submit(s)).collect()
+    }
 
     /// Withdraws a message not yet sent (CANCEL). The default says it could not be withdrawn,
     /// which is true of an implementation that hands messages on at once.
@@ -110,6 +119,8 @@ pub struct ServerConfig {
     pub active_test_interval: Duration,
     /// A peer that does not read its socket for this long is disconnected.
     pub write_timeout: Duration,
+    /// Threads asking [`Submissions`] for verdicts, in batches.
+    pub decide_threads: usize,
 }
 
 impl Default for ServerConfig {
@@ -125,6 +136,7 @@ impl Default for ServerConfig {
             connect_timeout: Duration::from_secs(10),
             active_test_interval: Duration::from_secs(60),
             write_timeout: Duration::from_secs(30),
+            decide_threads: 2,
         }
     }
 }
@@ -136,6 +148,7 @@ pub(crate) struct Shared {
     pub submissions: Arc<dyn Submissions>,
     pub handle: ServerHandle,
     pub ids: Mutex<MsgIdGenerator>,
+    pub deciders: tokio::sync::mpsc::Sender<decide::Job>,
 }
 
 /// The listener.
@@ -153,24 +166,27 @@ impl std::fmt::Debug for CmppServer {
 }
 
 impl CmppServer {
-    #[must_use]
+    /// Starts the decider threads; fails only when no thread can be spawned.
     pub fn new(
         config: ServerConfig,
         accounts: Arc<dyn Accounts>,
         submissions: Arc<dyn Submissions>,
-    ) -> Self {
+    ) -> Result<Self, CmppError> {
         let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
         let ids = Mutex::new(MsgIdGenerator::new(config.gateway_code, 0));
-        CmppServer {
+        let deciders = decide::spawn(config.decide_threads, Arc::clone(&submissions))
+            .map_err(|e| CmppError::Io(format!("starting decider threads: {e}")))?;
+        Ok(CmppServer {
             shared: Arc::new(Shared {
                 config,
                 accounts,
                 submissions,
                 handle: ServerHandle::default(),
                 ids,
+                deciders,
             }),
             slots,
-        }
+        })
     }
 
     /// Pushes DELIVERs (status reports, replies) to connected SPs.

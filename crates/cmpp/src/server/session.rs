@@ -25,7 +25,7 @@ use crate::io::write_loop;
 pub(super) const PARTIAL_MESSAGES: usize = 64;
 
 /// A verdict on its way back to the socket.
-pub(super) struct Done {
+pub(crate) struct Done {
     pub(super) sequence_id: u32,
     pub(super) msg_id: u64,
     pub(super) result: u32,

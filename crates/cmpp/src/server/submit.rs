@@ -3,14 +3,14 @@
 //!
 //! [`Submissions`]: super::Submissions
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cmpp_proto::concat::parse_udh;
 use cmpp_proto::{Body, Pdu, Submit, SubmitResp, result, text};
 
+use super::Submission;
+use super::decide::Job;
 use super::session::{Conn, Done, PARTIAL_MESSAGES};
-use super::{Submission, Verdict};
 use crate::clock;
 
 /// Counts SUBMITs in the current second, for the per-connection rate.
@@ -21,7 +21,7 @@ pub(super) struct RateWindow {
 }
 
 impl RateWindow {
-    fn admit(&mut self, now: Instant) -> bool {
+    pub(super) fn admit(&mut self, now: Instant) -> bool {
         if self.limit == 0 {
             return true;
         }
@@ -29,8 +29,13 @@ impl RateWindow {
             self.second = now;
             self.count = 0;
         }
+        // A refused SUBMIT uses no quota: counting it would keep an SP that retries at once
+        // refused for as long as it keeps retrying.
+        if self.count >= self.limit {
+            return false;
+        }
         self.count += 1;
-        self.count <= self.limit
+        true
     }
 }
 
@@ -119,23 +124,17 @@ impl Conn {
             msg_ids,
         };
         self.awaiting_verdict += 1;
-        let subs = Arc::clone(&self.shared.submissions);
-        let done = self.done_tx.clone();
-        tokio::spawn(async move {
-            let verdict = tokio::task::spawn_blocking(move || subs.submit(submission)).await;
-            let result = match verdict {
-                Ok(Verdict::Accept) => result::OK,
-                Ok(Verdict::Refuse(code)) => code,
-                Err(_) => result::OTHER,
-            };
-            let _ = done
-                .send(Done {
-                    sequence_id: seq,
-                    msg_id,
-                    result,
-                })
-                .await;
-        });
+        let job = Job {
+            submission,
+            sequence_id: seq,
+            msg_id,
+            done: self.done_tx.clone(),
+        };
+        if self.shared.deciders.send(job).await.is_err() {
+            // The deciders are gone (the server is shutting down): nothing will answer.
+            self.awaiting_verdict -= 1;
+            self.answer(refuse(result::OTHER)).await;
+        }
     }
 
     /// Answers a SUBMIT at once, through the same queue as verdicts so responses keep their

@@ -98,7 +98,8 @@ pub async fn rig_with(config: ServerConfig) -> Rig {
         listen: "127.0.0.1:0".into(),
         ..config
     };
-    let server = Arc::new(CmppServer::new(config, Arc::new(Sps), recorder.clone()));
+    let server =
+        Arc::new(CmppServer::new(config, Arc::new(Sps), recorder.clone()).expect("deciders"));
     let handle = server.handle();
     let _ = recorder.handle.set(handle.clone());
     let listener = server.bind().await.expect("bind");
