@@ -148,7 +148,7 @@ impl StatusReport {
     }
 
     /// Decodes a status report. The layout follows the content's length when it is exactly one
-    /// of the two (gateways upgraded to 3.0 framing have been seen sending 2.0 reports), else
+    /// of the two (some implementations send the 60-octet 2.0 report on 3.0 links), else
     /// `v`'s; trailing octets are ignored because some gateways pad the content.
     pub fn decode(content: &[u8], v: Version) -> Result<Self, DecodeError> {
         let layout = if content.len() == StatusReport::len(Version::V20) {
