@@ -76,6 +76,16 @@ impl Session {
         }
     }
 
+    /// A session whose CONNECT exchange was done elsewhere (by a [`ClientHandshake`] over the
+    /// socket before the connection loop starts), speaking `version`.
+    #[must_use]
+    pub fn established(role: Role, version: Version) -> Self {
+        Session {
+            role,
+            state: SessionState::Connected(version),
+        }
+    }
+
     /// The current state.
     #[must_use]
     pub fn state(&self) -> SessionState {

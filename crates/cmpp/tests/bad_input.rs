@@ -191,3 +191,41 @@ async fn five_hundred_connections_at_once_leave_the_server_serving() {
     drop(idle);
     client.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_peer_that_never_answers_active_test_is_dropped() {
+    let r = rig_with(ServerConfig {
+        active_test_interval: Duration::from_millis(300),
+        ..config()
+    })
+    .await;
+    let mut s = TcpStream::connect(r.addr).await.expect("tcp");
+    let c = Connect::new(SP, SECRET.as_bytes(), Version::V30, 1);
+    s.write_all(
+        &Pdu::new(1, Body::Connect(c))
+            .encode(Version::V30)
+            .expect("encode"),
+    )
+    .await
+    .expect("write");
+    let started = std::time::Instant::now();
+    let got = until_closed(&mut s).await;
+    assert!(
+        matches!(&got[0].body, Body::ConnectResp(r) if r.status == 0),
+        "{got:?}"
+    );
+    let tests = got
+        .iter()
+        .filter(|p| matches!(p.body, Body::ActiveTest))
+        .count();
+    assert_eq!(
+        tests, 3,
+        "three ACTIVE_TESTs, then the connection goes: {got:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.handle.connections_of(1), 0);
+}

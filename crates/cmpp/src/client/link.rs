@@ -97,24 +97,11 @@ struct Connected {
 
 impl Connected {
     fn new(cfg: &Arc<ClientConfig>, version: Version, handler: Arc<dyn DeliverHandler>) -> Self {
-        let mut session = Session::new(Role::Sp);
-        // The handshake happened in `connect`; replay it so the session rules apply from here.
-        session.send(&Pdu::new(
-            0,
-            Body::Connect(cmpp_proto::Connect::new("", b"", version, 0)),
-        ));
-        session.receive(&Pdu::new(
-            0,
-            Body::ConnectResp(cmpp_proto::ConnectResp {
-                status: 0,
-                authenticator: [0; 16],
-                version: version.octet(),
-            }),
-        ));
         Connected {
             cfg: Arc::clone(cfg),
             version,
-            session,
+            // The handshake happened in `connect`, through `ClientHandshake`.
+            session: Session::established(Role::Sp, version),
             window: Window::new(cfg.window, cfg.response_timeout),
             seqs: SequenceIds::starting_at(2),
             handler,
