@@ -11,7 +11,7 @@ use std::fmt;
 
 use crate::message_state::MessageState;
 use crate::pdu::{Address, ESM_CLASS_DELIVERY_RECEIPT, ShortMessage};
-use crate::text::{decode_text, encode_text};
+use crate::text::{DCS_DEFAULT, decode_text};
 use crate::tlv::Tlv;
 
 /// A `YYMMDDhhmm[ss]` timestamp from receipt text, kept as given (the zone is the SMSC's).
@@ -227,14 +227,35 @@ impl Receipt {
 
     /// A deliver_sm carrying this receipt from `source` (the original recipient) to
     /// `destination` (the original sender), with both the text and the TLVs.
+    ///
+    /// The text is plain ASCII with data_coding 0, whatever the message was written in: ESME
+    /// software (smpplib users, Kannel) reads `short_message` as ASCII and matches
+    /// `stat:(\w+)`, which a UCS-2 receipt of a Chinese message defeats. So `text:` keeps the
+    /// first 20 characters only when each reads the same in ASCII and in GSM 03.38 (the
+    /// alphabet data_coding 0 names), and is left empty otherwise ([`ascii_text_field`]); any
+    /// other field outside that set (an SMSC's odd id) has its characters replaced by `?`.
     #[must_use]
     pub fn to_deliver_sm(&self, source: Address, destination: Address) -> ShortMessage {
-        let (data_coding, body) = encode_text(&self.to_string());
+        let ascii = Receipt {
+            text: self.text.as_deref().map(ascii_text_field),
+            ..self.clone()
+        };
+        let body: Vec<u8> = ascii
+            .to_string()
+            .chars()
+            .map(|c| {
+                if same_in_ascii_and_gsm(c) {
+                    c as u8
+                } else {
+                    b'?'
+                }
+            })
+            .collect();
         let mut sm = ShortMessage {
             source,
             destination,
             esm_class: ESM_CLASS_DELIVERY_RECEIPT,
-            data_coding,
+            data_coding: DCS_DEFAULT,
             ..ShortMessage::default()
         };
         if body.len() <= 255 {
@@ -249,6 +270,50 @@ impl Receipt {
             sm.tlvs.push(Tlv::MessageState(state));
         }
         sm
+    }
+}
+
+/// True for the characters whose octet is the same in ASCII and in the GSM 03.38 default
+/// alphabet: letters, digits, space and the punctuation both tables put at the same place
+/// (GSM moves `$`, `@` and `_`, and needs escapes for `[]{}\^~|`).
+#[must_use]
+pub fn same_in_ascii_and_gsm(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            ' ' | '!'
+                | '"'
+                | '#'
+                | '%'
+                | '&'
+                | '\''
+                | '('
+                | ')'
+                | '*'
+                | '+'
+                | ','
+                | '-'
+                | '.'
+                | '/'
+                | ':'
+                | ';'
+                | '<'
+                | '='
+                | '>'
+                | '?'
+        )
+}
+
+/// The `text:` field of an ASCII receipt: the first 20 characters of the message when every
+/// one of them reads the same in ASCII and GSM, else empty (a receipt's `text:` is a courtesy;
+/// a half-replaced Chinese greeting would only mislead).
+#[must_use]
+pub fn ascii_text_field(message: &str) -> String {
+    let head: String = message.chars().take(20).collect();
+    if head.chars().all(same_in_ascii_and_gsm) {
+        head
+    } else {
+        String::new()
     }
 }
 

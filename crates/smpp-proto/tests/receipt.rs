@@ -123,3 +123,57 @@ fn formatted_receipts_read_back_and_carry_tlvs() {
     assert_eq!(back.id, r.id);
     assert_eq!(sm.tlvs.message_state(), Some(MessageState::Delivered));
 }
+
+#[test]
+fn a_chinese_message_gets_a_plain_ascii_receipt_with_an_empty_text_field() {
+    // Issue 13: this receipt used to go out as UCS-2 because its text: carried Chinese.
+    let r = Receipt {
+        id: "42".into(),
+        submitted: Some(1),
+        delivered: Some(1),
+        submit_date: ReceiptTime::parse("2612020930"),
+        done_date: ReceiptTime::parse("2612020931"),
+        state: Some(MessageState::Delivered),
+        error: Some("000".into()),
+        text: Some("【好店】您的验证码是 1234".into()),
+    };
+    let sm = r.to_deliver_sm(
+        Address::international("8613800138000"),
+        Address::new(5, 0, "SHOP"),
+    );
+    assert_eq!(sm.data_coding, 0);
+    assert_eq!(
+        std::str::from_utf8(&sm.short_message),
+        Ok(
+            "id:42 sub:001 dlvrd:001 submit date:2612020930 done date:2612020931 stat:DELIVRD err:000 text:"
+        )
+    );
+    assert_eq!(sm.tlvs.message_state(), Some(MessageState::Delivered));
+    assert_eq!(sm.tlvs.receipted_message_id(), Some("42"));
+}
+
+#[test]
+fn the_text_field_keeps_only_characters_that_read_the_same_in_ascii_and_gsm() {
+    use smpp_proto::receipt::ascii_text_field;
+    assert_eq!(
+        ascii_text_field("Your code is 1234, thanks"),
+        "Your code is 1234, t"
+    );
+    // GSM puts other characters at the octets of $, @ and _: an ASCII reader would misread.
+    assert_eq!(ascii_text_field("Pay $5 now"), "");
+    assert_eq!(ascii_text_field("mail me@shop"), "");
+    assert_eq!(ascii_text_field("Café"), "");
+    // Only the first 20 characters matter: a Chinese tail after them does not empty the field.
+    assert_eq!(
+        ascii_text_field("Order 12345 shipped. 谢谢"),
+        "Order 12345 shipped."
+    );
+    // An SMSC's odd id is sent with its unreadable characters replaced.
+    let r = Receipt {
+        id: "ab_1".into(),
+        state: Some(MessageState::Delivered),
+        ..Receipt::default()
+    };
+    let sm = r.to_deliver_sm(Address::international("1"), Address::new(5, 0, "S"));
+    assert_eq!(sm.short_message, b"id:ab?1 stat:DELIVRD");
+}

@@ -44,7 +44,8 @@ pub struct Subscription {
     /// registered_delivery & 0x03: 1 = every final state, 2 = failures only.
     pub mode: u8,
     pub submitted_at: Timestamp,
-    /// First 20 characters, for the receipt's `text:`.
+    /// The receipt's `text:`: the first 20 characters when they read the same in ASCII and
+    /// GSM, else empty (receipts are plain ASCII, data_coding 0).
     pub text: String,
 }
 

@@ -375,6 +375,55 @@ async fn smpplib_submits_a_two_part_ucs2_chinese_message() {
     assert_eq!(m.status, policy::Verdict::Accepted);
 }
 
+/// Issue 13: a receipt for a Chinese message came back in UCS-2, so an ESME reading
+/// short_message as ASCII and matching `stat:(\w+)` (smpplib users, Kannel) could not read it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smpplib_reads_stat_delivrd_in_an_ascii_receipt_of_a_chinese_message() {
+    if !smpplib() {
+        return;
+    }
+    let r = rig().await;
+    let text = format!("{SIGNATURE}您的验证码是 482913");
+    let out = Command::new("python3")
+        .arg(interop_dir().join("smpplib_receipt.py"))
+        .arg(r.addr.port().to_string())
+        .args([
+            &r.creds.system_id,
+            &r.creds.password,
+            "8613800138000",
+            &text,
+        ])
+        .output()
+        .await
+        .expect("python3 smpplib_receipt.py");
+    let line = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|_| panic!("{line}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(
+        v["data_coding_sent"], 8,
+        "the message itself went as UCS-2: {v}"
+    );
+    assert_eq!(v["submits"][0]["status"], 0, "{v}");
+    let id = v["submits"][0]["message_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let receipt = &v["receipts"][0];
+    assert_eq!(receipt["data_coding"], 0, "{v}");
+    assert_eq!(
+        receipt["esm_class"].as_u64().map(|e| e & 0x04),
+        Some(4),
+        "{v}"
+    );
+    assert_eq!(receipt["stat"], "DELIVRD", "{v}");
+    let ascii = receipt["ascii"]
+        .as_str()
+        .expect("the receipt reads as ASCII");
+    assert!(ascii.starts_with(&format!("id:{id} ")), "{ascii}");
+    // The Chinese text cannot be written in ASCII, so text: is present and empty.
+    assert!(ascii.ends_with(" text:"), "{ascii}");
+}
+
 /// A free loopback port (bound and released at once).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -146,7 +146,8 @@ impl Conn {
         };
         let id = outcome.id.to_string();
         let now = Timestamp::now();
-        let head: String = c.text.chars().take(20).collect();
+        // Only what an ASCII receipt can carry is kept (see Receipt::to_deliver_sm).
+        let head = smpp_proto::receipt::ascii_text_field(&c.text);
         if outcome.status == Verdict::Rejected {
             let status = rejection_status(&outcome.reasons);
             let stop = self
