@@ -103,6 +103,19 @@ impl gateway::Ownership for Partitions {
     fn owns(&self, phone: Msisdn) -> bool {
         self.holds(self.of(phone))
     }
+
+    fn owned(&self) -> Vec<u32> {
+        let now = Instant::now();
+        let mut v: Vec<u32> = self
+            .held
+            .read()
+            .iter()
+            .filter(|(_, h)| now < h.valid_until)
+            .map(|(p, _)| *p)
+            .collect();
+        v.sort_unstable();
+        v
+    }
 }
 
 impl store::postgres::Fence for Partitions {

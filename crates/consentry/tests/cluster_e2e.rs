@@ -72,6 +72,11 @@ impl Cluster {
         if !nats_up() {
             return None;
         }
+        Self::start_on(label, "nats://127.0.0.1:4222").await
+    }
+
+    /// [`Cluster::start`] on the NATS at `nats`.
+    async fn start_on(label: &str, nats: &str) -> Option<Cluster> {
         let serial = SERIAL.lock().await;
         let schema = fresh_schema(label)?;
         // The schema's name is unique per test and process: so is the subject prefix, so
@@ -79,7 +84,7 @@ impl Cluster {
         let prefix = schema.name.clone();
         let mut nodes = Vec::new();
         for name in ["a", "b", "c"] {
-            nodes.push(start_node(&schema, name, &prefix, "nats://127.0.0.1:4222").await);
+            nodes.push(start_node(&schema, name, &prefix, nats).await);
         }
         let admin = common::process::token(nodes[0].dir.path(), "admin.token");
         let c = Cluster {
@@ -214,6 +219,14 @@ async fn an_opt_out_through_one_node_is_enforced_by_every_node_before_it_is_ackn
             "{inbox}"
         );
     }
+    // Each node's health names the partitions it serves; together, all of them, once.
+    let mut parts = Vec::new();
+    for n in &c.nodes {
+        let h = common::process::get_json(&c.http, &format!("{}/healthz", n.base), "").await;
+        parts.extend(h["partitions"].as_array().cloned().unwrap_or_default());
+    }
+    parts.sort_by_key(|p| p.as_u64());
+    assert_eq!(parts, (0..16u64).map(Value::from).collect::<Vec<_>>());
     latencies.sort_unstable();
     eprintln!(
         "500 probes through another node: {refused} refused; next marketing p50 {:?} p99 {:?}",
@@ -369,9 +382,9 @@ async fn kill_9_of_an_owner_moves_its_partitions_within_two_leases_and_loses_not
     child.start_kill().unwrap();
     child.wait().await.unwrap();
     let killed = Instant::now();
-    let acked = optouts.await.unwrap();
     c.wait_owned_by(&["a", "b"]).await;
     let takeover = killed.elapsed();
+    let acked = optouts.await.unwrap();
     assert!(
         takeover <= Duration::from_millis(2 * LEASE_MS + 1500),
         "takeover took {takeover:?}"
@@ -510,4 +523,84 @@ async fn a_second_node_with_a_live_name_and_an_unreachable_nats_refuse_to_start(
         "{err}"
     );
     let _ = c.nodes.len();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_restart_fails_closed_and_recovers_without_restarting_consentry() {
+    if !nats_up() {
+        return;
+    }
+    let server = std::path::Path::new("/usr/sbin/nats-server");
+    if !server.exists() {
+        assert!(
+            !store::testing::services_required(),
+            "nats-server is required"
+        );
+        eprintln!("SKIPPED NATS restart (no /usr/sbin/nats-server)");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let start_nats = || {
+        let child = std::process::Command::new(server)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    };
+    let mut nats = start_nats();
+    let Some(c) = Cluster::start_on("cl_nats", &format!("nats://127.0.0.1:{port}")).await else {
+        let _ = nats.kill();
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    let (refused, willing) = ("13300000001", "13300000002");
+    for p in [refused, willing] {
+        let (s, _) = c.post(0, "/v1/consents", &key, consent(p, "opt_in")).await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let (s, _) = c
+        .post(1, "/v1/consents", &key, consent(refused, "opt_out"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    nats.kill().unwrap();
+    nats.wait().unwrap();
+    // Past two lease times nobody trusts a lease any more: every node answers 503 for every
+    // phone, and never accepts marketing to the phone that refused.
+    tokio::time::sleep(Duration::from_millis(2 * LEASE_MS + 500)).await;
+    for node in 0..3 {
+        for p in [refused, willing] {
+            let (s, v) = c.post(node, "/v1/messages", &key, marketing(p)).await;
+            assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "node {node}, {p}: {v}");
+            assert_eq!(v["error"]["code"], "partition_unavailable", "{v}");
+        }
+    }
+
+    let mut nats = start_nats();
+    c.wait_owned_by(&["a", "b", "c"]).await;
+    for node in 0..3 {
+        let (s, v) = c.post(node, "/v1/messages", &key, marketing(refused)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "rejected", "{v}");
+    }
+    let (s, v) = c.post(2, "/v1/messages", &key, marketing(willing)).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{v}"
+    );
+    drop(c);
+    let _ = nats.kill();
 }

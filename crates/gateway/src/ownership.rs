@@ -17,6 +17,10 @@ pub trait Ownership: Send + Sync {
     /// Whether this node may act for `phone` now (owns its partition under a lease that has
     /// not run out by this node's own clock).
     fn owns(&self, phone: Msisdn) -> bool;
+    /// The partitions this node acts for now (for health and status pages).
+    fn owned(&self) -> Vec<u32> {
+        Vec::new()
+    }
 }
 
 /// Streams consent events (each phone's in commit order) to the callback; returns how many.
@@ -40,6 +44,13 @@ impl Gateway {
     /// Puts the gateway under `ownership` (once; later calls are ignored and return false).
     pub fn set_ownership(&self, ownership: Arc<dyn Ownership>) -> bool {
         self.ownership.set(ownership).is_ok()
+    }
+
+    /// The partitions this node acts for now; `None` on a single node (it acts for every
+    /// phone).
+    #[must_use]
+    pub fn owned_partitions(&self) -> Option<Vec<u32>> {
+        self.ownership.get().map(|o| o.owned())
     }
 
     /// Whether this node acts for `phone` now.

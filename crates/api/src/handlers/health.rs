@@ -10,11 +10,15 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 
-/// Liveness: the process answers and the store is reachable.
+/// Liveness: the process answers and the store is reachable. In cluster mode it also names
+/// the partitions this node serves now (`partitions`).
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Object)))]
 pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
     let stats = state.gateway.stats();
-    Json(json!({ "status": "ok", "stats": stats }))
+    match state.gateway.owned_partitions() {
+        Some(parts) => Json(json!({ "status": "ok", "stats": stats, "partitions": parts })),
+        None => Json(json!({ "status": "ok", "stats": stats })),
+    }
 }
 
 /// Prometheus metrics: counters from the send path plus live gauges.
