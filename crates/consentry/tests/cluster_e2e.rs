@@ -544,6 +544,14 @@ async fn a_nats_restart_fails_closed_and_recovers_without_restarting_consentry()
         .local_addr()
         .unwrap()
         .port();
+    /// A private NATS server, stopped (and reaped) when dropped.
+    struct Nats(std::process::Child);
+    impl Drop for Nats {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let start_nats = || {
         let child = std::process::Command::new(server)
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
@@ -557,11 +565,10 @@ async fn a_nats_restart_fails_closed_and_recovers_without_restarting_consentry()
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        child
+        Nats(child)
     };
-    let mut nats = start_nats();
+    let nats = start_nats();
     let Some(c) = Cluster::start_on("cl_nats", &format!("nats://127.0.0.1:{port}")).await else {
-        let _ = nats.kill();
         return;
     };
     let key = c.sender(0, "好店").await;
@@ -575,8 +582,7 @@ async fn a_nats_restart_fails_closed_and_recovers_without_restarting_consentry()
         .await;
     assert_eq!(s, StatusCode::CREATED);
 
-    nats.kill().unwrap();
-    nats.wait().unwrap();
+    drop(nats);
     // Past two lease times nobody trusts a lease any more: every node answers 503 for every
     // phone, and never accepts marketing to the phone that refused.
     tokio::time::sleep(Duration::from_millis(2 * LEASE_MS + 500)).await;
@@ -588,7 +594,7 @@ async fn a_nats_restart_fails_closed_and_recovers_without_restarting_consentry()
         }
     }
 
-    let mut nats = start_nats();
+    let nats = start_nats();
     c.wait_owned_by(&["a", "b", "c"]).await;
     for node in 0..3 {
         let (s, v) = c.post(node, "/v1/messages", &key, marketing(refused)).await;
@@ -602,5 +608,5 @@ async fn a_nats_restart_fails_closed_and_recovers_without_restarting_consentry()
         "{v}"
     );
     drop(c);
-    let _ = nats.kill();
+    drop(nats);
 }
