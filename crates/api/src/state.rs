@@ -15,6 +15,9 @@ pub struct AppState {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub(crate) metrics: PrometheusHandle,
+    /// One-message submissions share commits ([`gateway::GroupCommit`]); `None` commits each
+    /// alone (only to measure what sharing gains).
+    pub(crate) commit: Option<gateway::GroupCommit>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -41,11 +44,27 @@ impl AppState {
     /// State for `gateway`.
     #[must_use]
     pub fn new(gateway: Arc<Gateway>, max_body_bytes: usize) -> Self {
+        let commit = match gateway::GroupCommit::start(Arc::clone(&gateway)) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "no commit thread; each message commits alone");
+                None
+            }
+        };
         AppState {
             gateway,
             max_body_bytes,
             metrics: recorder(),
+            commit,
         }
+    }
+
+    /// Makes each one-message submission commit alone (the behaviour before group commit;
+    /// `[http] group_commit = false`, for measuring).
+    #[must_use]
+    pub fn without_group_commit(mut self) -> Self {
+        self.commit = None;
+        self
     }
 
     /// Runs `f` on the gateway on a blocking thread (the gateway does disk I/O and takes locks).

@@ -17,6 +17,8 @@ const DEFAULT: &str = include_str!("../../../config/default.toml");
 pub struct HttpConfig {
     pub listen: String,
     pub max_body_bytes: usize,
+    /// Concurrent one-message submissions share one commit (durability unchanged).
+    pub group_commit: bool,
 }
 
 /// Which database holds the ledger.

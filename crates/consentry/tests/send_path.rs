@@ -7,6 +7,7 @@ mod common;
 use common::{codes, start};
 use reqwest::StatusCode;
 use serde_json::json;
+use store::MessageLog;
 
 const PHONE: &str = "13800138000";
 
@@ -346,4 +347,51 @@ async fn health_metrics_and_openapi() {
     let text = text.as_str().unwrap().to_string();
     assert!(text.contains("consentry_decisions_total"), "{text}");
     assert!(text.contains("consentry_phones"), "{text}");
+}
+
+/// Many one-message requests at once share commits: each is answered with its own decision,
+/// each decision is in the store when answered, and the caps hold across them (one marketing
+/// message per sender and phone a day, however many race for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_one_message_requests_share_commits_and_keep_caps_exact() {
+    let srv = std::sync::Arc::new(start("2026-11-11T02:00:00Z").await);
+    let (_, key) = srv.shop("好店").await;
+    srv.consent(&key, PHONE, "opt_in", "sender").await;
+    let mut tasks = Vec::new();
+    for i in 0..200u32 {
+        let (srv, key) = (std::sync::Arc::clone(&srv), key.clone());
+        tasks.push(tokio::spawn(async move {
+            if i % 4 == 0 {
+                srv.send(&key, PHONE, &ad("好店"), "marketing").await
+            } else {
+                srv.send(
+                    &key,
+                    &format!("137{i:08}"),
+                    "【好店】您的订单已发货",
+                    "transactional",
+                )
+                .await
+            }
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut marketing_accepted = 0;
+    for (i, t) in tasks.into_iter().enumerate() {
+        let d = t.await.unwrap();
+        let id = d["id"]
+            .as_u64()
+            .expect("every request answered with its decision");
+        assert!(ids.insert(id), "ids are distinct");
+        let on_record = srv.gateway.store().message(id).unwrap();
+        assert!(on_record.is_some(), "answered only once recorded: {d}");
+        if i % 4 == 0 && d["status"] == "accepted" {
+            marketing_accepted += 1;
+        } else if i % 4 != 0 {
+            assert_eq!(d["status"], "accepted", "{d}");
+        }
+    }
+    assert_eq!(
+        marketing_accepted, 1,
+        "one marketing message per sender and phone a day"
+    );
 }

@@ -23,6 +23,7 @@
 pub mod access;
 mod batch;
 pub mod carrier;
+mod commit;
 mod complaints;
 mod config;
 mod consents;
@@ -49,6 +50,7 @@ pub use crate::complaints::{ComplaintFiled, ComplaintRequest, read_content};
 pub use access::Principal;
 pub use batch::DecidedSubmission;
 pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
+pub use commit::GroupCommit;
 pub use config::GatewayConfig;
 pub use consents::{ConsentRequest, ConsentsView};
 pub use content::{ClassifyConfig, ContentClassifier};

@@ -71,19 +71,30 @@ pub async fn send(
     Caller(by): Caller,
     ApiJson(body): ApiJson<SendOne>,
 ) -> Result<Json<Outcome>, ApiError> {
-    let mut out = state
-        .run(move |gw| {
-            let to = [body.to];
-            gw.submit(
-                by,
-                &Submission {
-                    to: &to,
-                    text: &body.text,
-                    category: body.category,
-                },
-            )
-        })
-        .await?;
+    let mut out = match &state.commit {
+        // Decided on a blocking thread, recorded with the concurrent others in one commit.
+        Some(commit) => {
+            let decided = state
+                .run(move |gw| gw.decide_submission(by, vec![body.to], body.text, body.category))
+                .await?;
+            commit.record(decided).await?
+        }
+        None => {
+            state
+                .run(move |gw| {
+                    let to = [body.to];
+                    gw.submit(
+                        by,
+                        &Submission {
+                            to: &to,
+                            text: &body.text,
+                            category: body.category,
+                        },
+                    )
+                })
+                .await?
+        }
+    };
     out.pop()
         .map(Json)
         .ok_or_else(|| ApiError::internal("no decision"))

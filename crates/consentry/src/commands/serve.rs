@@ -59,7 +59,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             println!("created the {label} key in {} (mode 0600)", path.display());
         }
     }
-    let state = api::AppState::new(Arc::clone(&gateway), config.http.max_body_bytes);
+    let mut state = api::AppState::new(Arc::clone(&gateway), config.http.max_body_bytes);
+    if !config.http.group_commit {
+        state = state.without_group_commit();
+    }
     let (app, node) = match nats {
         Some(client) => {
             let node = cluster::Node::start(

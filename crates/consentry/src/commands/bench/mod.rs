@@ -4,6 +4,7 @@ mod audit;
 mod classify;
 mod cluster;
 mod complaints;
+mod http;
 mod policy;
 mod replies;
 mod smpp;
@@ -33,6 +34,9 @@ pub enum Bench {
     /// Recorded submits/s through 1, 2 and 3 cluster nodes on PostgreSQL against one SQLite
     /// node; opt-out acknowledgement and enforcement across nodes; takeover after kill -9.
     Cluster(cluster::Args),
+    /// One-message `POST /v1/messages` over keep-alive connections: shared commits against
+    /// each request committing alone, in the same run.
+    Http(http::Args),
 }
 
 pub fn run(what: &Bench) -> Result<ExitCode> {
@@ -44,6 +48,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
         Bench::Smpp(args) => smpp::run(args),
         Bench::Classify(args) => classify::run(args),
         Bench::Cluster(args) => cluster::run(args),
+        Bench::Http(args) => http::run(args),
     }
 }
 
