@@ -5,6 +5,7 @@ pub mod bench;
 pub mod check;
 pub mod classify;
 pub mod import;
+pub mod inbox;
 pub mod report;
 pub mod serve;
 pub mod smpp_link;
