@@ -3,7 +3,7 @@
 //! messages from people called marketing or fraud (target 0), pure notices called marketing
 //! or fraud (target 0), notices with a selling clause caught (target ≥ 95%).
 //!
-//! Everything goes through [`Model::read`], the reading the send path and triage use, so
+//! Everything goes through [`Model::read_explained`], the reading the send path and triage use, so
 //! the figures include the clause search and the `uncertain` band.
 
 use crate::Category;
@@ -33,7 +33,7 @@ impl SetFigures {
     pub fn measure(model: &Model, rows: &[Example]) -> Self {
         let mut f = Self::default();
         for r in rows {
-            let reading: Reading<'_> = model.read(&r.text);
+            let reading: Reading<'_> = model.read_explained(&r.text);
             f.rows += 1;
             let unwanted = reading
                 .category

@@ -56,6 +56,7 @@ pub mod store;
 pub mod synth;
 pub mod train;
 pub mod triage;
+pub mod versus;
 
 pub use bench::{BenchReport, bench};
 pub use error::Error;

@@ -51,8 +51,10 @@ pub struct Reading<'m> {
     /// Calibrated probabilities of every label for the whole text, except that p(marketing)
     /// is raised to the selling clause's when a clause decided the category.
     pub scores: Vec<(&'m str, f32)>,
-    /// The clause that decided a `marketing` or `fraud` reading (byte range of the text),
-    /// when the message has more than one clause.
+    /// The clause that made the message marketing (byte range of the text), when the
+    /// message has several clauses and the whole text alone did not read as marketing
+    /// with `unwanted_confidence`. [`Model::read_explained`] also names it when the whole
+    /// text decided.
     pub clause: Option<Range<usize>>,
 }
 
@@ -86,6 +88,41 @@ impl Model {
         self.read_with(text, &ReadConfig::default())
     }
 
+    /// [`Model::read`], and a `marketing` reading always names the clause that sells most
+    /// when the message has several (even when the whole text already decided). Costs one
+    /// classification per clause of such a message, so it is for callers that show the
+    /// reason — a decision, a triage list — not for bulk scoring.
+    #[must_use]
+    pub fn read_explained(&self, text: &str) -> Reading<'_> {
+        let mut r = self.read(text);
+        if r.clause.is_none()
+            && r.category == "marketing"
+            && let Some(m) = self.labels.iter().position(|l| l == "marketing")
+        {
+            r.clause = self.top_clause(text, m).map(|(_, range)| range);
+        }
+        r
+    }
+
+    /// The clause of `text` with the highest calibrated probability of class `c`, when the
+    /// text has more than one clause.
+    fn top_clause(&self, text: &str, c: usize) -> Option<(f32, Range<usize>)> {
+        let ranges = clauses(text);
+        if ranges.len() < 2 {
+            return None;
+        }
+        let mut top: Option<(f32, Range<usize>)> = None;
+        for r in ranges {
+            let mut z = [0f32; MAX_LABELS];
+            self.logits(&text[r.clone()], &mut z);
+            let p = self.calibrated(c, z[c]);
+            if top.as_ref().is_none_or(|(q, _)| p > *q) {
+                top = Some((p, r));
+            }
+        }
+        top
+    }
+
     /// Reads `text` with the given thresholds.
     #[must_use]
     pub fn read_with(&self, text: &str, config: &ReadConfig) -> Reading<'_> {
@@ -94,38 +131,28 @@ impl Model {
             mut scores,
         } = self.classify(text);
         let label = |name: &str| self.labels.iter().position(|l| l == name);
-        let (personal, marketing, fraud) = (label("personal"), label("marketing"), label("fraud"));
+        let (marketing, fraud) = (label("marketing"), label("fraud"));
         let best = self.labels.iter().position(|l| l == category);
         let mut category = category;
         let mut clause = None;
         let is_notice = matches!(category, "transactional" | "verification");
-        let searched = best != personal && (is_notice || best == marketing || best == fraud);
-        if searched && let Some(m) = marketing {
-            let ranges = clauses(text);
-            if ranges.len() > 1 {
-                // The clause that scores highest for what the whole reads as (marketing for
-                // a notice, so the advert in it is found).
-                let target = if best == fraud { fraud.unwrap_or(m) } else { m };
-                let mut top: Option<(f32, Range<usize>)> = None;
-                for r in ranges {
-                    let mut z = [0f32; MAX_LABELS];
-                    self.logits(&text[r.clone()], &mut z);
-                    let p = self.calibrated(target, z[target]);
-                    if top.as_ref().is_none_or(|(q, _)| p > *q) {
-                        top = Some((p, r));
-                    }
-                }
-                if let Some((p, r)) = top {
-                    if target == m && p >= config.clause_threshold {
-                        // Any clause that sells makes the message marketing.
-                        category = &self.labels[m];
-                        scores[m].1 = scores[m].1.max(p);
-                        clause = Some(r);
-                    } else if !is_notice {
-                        clause = Some(r);
-                    }
-                }
-            }
+        // Clauses are read when they can change the answer: a notice (is an advert tacked
+        // on?) or marketing below the bar (is one clause clearly selling?). A person's
+        // message is never searched; marketing or fraud that the whole text already decides
+        // needs no clause (the whole message is the reason, and this keeps adverts, most of
+        // an inbox, at one classification).
+        let whole = best.map_or(0.0, |b| scores[b].1);
+        let searched = is_notice
+            || (best.is_some() && best == marketing && whole < config.unwanted_confidence);
+        if searched
+            && let Some(m) = marketing
+            && let Some((p, r)) = self.top_clause(text, m)
+            && p >= config.clause_threshold
+        {
+            // Any clause that sells makes the message marketing.
+            category = &self.labels[m];
+            scores[m].1 = scores[m].1.max(p);
+            clause = Some(r);
         }
         let chosen = self.labels.iter().position(|l| l == category);
         let confidence = chosen.map_or(0.0, |c| scores[c].1);

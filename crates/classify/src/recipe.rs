@@ -230,9 +230,19 @@ impl Recipe {
     /// Reading or training errors.
     pub fn train(&self) -> Result<(Model, usize, ReadStats), Error> {
         let (examples, stats) = self.examples()?;
-        let model = train(&examples, &self.train)?;
+        let model = self.train_on(&examples)?;
+        Ok((model, examples.len(), stats))
+    }
+
+    /// Trains (and calibrates, if the recipe says so) on `examples` — the recipe's own rows
+    /// or a view of them, as `consentry bench quality` does with artefact-free text.
+    ///
+    /// # Errors
+    /// Training errors.
+    pub fn train_on(&self, examples: &[Example]) -> Result<Model, Error> {
+        let model = train(examples, &self.train)?;
         if !self.calibrate {
-            return Ok((model, examples.len(), stats));
+            return Ok(model);
         }
         let (held, learn): (Vec<Example>, Vec<Example>) = examples
             .iter()
@@ -240,7 +250,7 @@ impl Recipe {
             .partition(|e| part_of(&e.text) == Part::Validation);
         let first = train(&learn, &self.train)?;
         let calibration = crate::calibrate::fit(&first, &held);
-        Ok((model.with_calibration(calibration), examples.len(), stats))
+        Ok(model.with_calibration(calibration))
     }
 }
 

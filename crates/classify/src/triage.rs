@@ -3,7 +3,7 @@
 //!
 //! The story behind it: a consumer missed clients' messages among 2,000 adverts, and a
 //! triage that only said "set aside 1,843" could not show which ones. So:
-//! - a message is set aside only when [`Model::read`] calls it marketing or fraud with at
+//! - a message is set aside only when [`Model::read_explained`] calls it marketing or fraud with at
 //!   least `min_confidence`; a message read as a person's is never set aside (the reading
 //!   itself never calls it unwanted, see [`crate::reading`]);
 //! - messages the model is unsure about (`uncertain`, or unwanted below `min_confidence`)
@@ -82,7 +82,7 @@ where
 {
     let mut t = Triage::default();
     for (index, text) in messages.into_iter().enumerate() {
-        let r = model.read(text);
+        let r = model.read_explained(text);
         let kept = Kept {
             index,
             text,

@@ -26,7 +26,7 @@ fn people_and_notices_are_never_unwanted_and_disguised_notices_are_caught() {
 fn the_issue_story_names_the_selling_clause() {
     let model = Model::default_model().expect("embedded model");
     let text = "【好店旗舰店】您的订单已发货，预计明天送达。另外双11全场5折，点击领取优惠券";
-    let r = model.read(text);
+    let r = model.read_explained(text);
     assert_eq!(r.category, "marketing", "{r:?}");
     let clause = r.clause_text(text).expect("a clause");
     assert!(clause.starts_with("另外双11"), "{clause}");

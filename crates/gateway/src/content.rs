@@ -90,13 +90,13 @@ impl ContentClassifier {
         }
     }
 
-    /// Reads `text` ([`classify::Model::read`]: the whole text, then its clauses): the two
+    /// Reads `text` ([`classify::Model::read_explained`]: the whole text, then its clauses): the two
     /// probabilities the policy needs, the clause that sells (quoted in the
     /// `reclassified_marketing` detail), the thresholds, and the whole reading
     /// `{category, scores: {label: p}, clause}` as stored with each decision.
     #[must_use]
     pub fn read(&self, text: &str) -> ContentCheck {
-        let r = self.model.read(text);
+        let r = self.model.read_explained(text);
         let mut scores = serde_json::Map::new();
         for (label, p) in &r.scores {
             let rounded = (f64::from(*p) * 1000.0).round() / 1000.0;

@@ -4,6 +4,7 @@ mod audit;
 mod classify;
 mod complaints;
 mod policy;
+mod quality;
 mod replies;
 mod smpp;
 
@@ -29,6 +30,10 @@ pub enum Bench {
     /// Content classification messages/s (one thread, all cores) and training time, against
     /// scikit-learn TF-IDF + LinearSVC on the same messages.
     Classify(classify::Args),
+    /// Classifier quality: our model against a TF-IDF char n-gram + LinearSVC baseline, both
+    /// trained on the recipe's rows and scored on the same held-out rows, raw and
+    /// artefact-free text; plus the reading's figures on the held-out generated sets.
+    Quality(quality::Args),
 }
 
 pub fn run(what: &Bench) -> Result<ExitCode> {
@@ -39,6 +44,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
         Bench::Replies(args) => replies::run(args),
         Bench::Smpp(args) => smpp::run(args),
         Bench::Classify(args) => classify::run(args),
+        Bench::Quality(args) => quality::run(args),
     }
 }
 
