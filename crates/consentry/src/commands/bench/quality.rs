@@ -185,6 +185,11 @@ fn view(args: &Args, recipe: &Recipe, name: &str, artefact_free: bool) -> Result
     println!(
         "(ours = arg-max; ours-rd = the reading, uncertain kept; ours-b = ours − the better SVM)"
     );
+    let ece = if artefact_free {
+        Value::Null
+    } else {
+        calibration(&model, &sets)
+    };
     let same =
         !artefact_free && Model::default_model().is_ok_and(|d| d.to_bytes() == model.to_bytes());
     if !artefact_free {
@@ -193,7 +198,47 @@ fn view(args: &Args, recipe: &Recipe, name: &str, artefact_free: bool) -> Result
     Ok(json!({
         "view": name, "train_rows": train.len(), "ours_train_s": train_s,
         "sets": out, "baseline": base.map(|(_, info)| info), "ours_is_default_model": same,
+        "calibration": ece,
     }))
+}
+
+/// Expected calibration error of each label's score on all held-out rows, calibrated and
+/// raw (Platt parameters set to identity), printed with the reliability of p(marketing).
+fn calibration(model: &Model, sets: &[HeldOut]) -> Value {
+    let rows: Vec<Example> = sets.iter().flat_map(|s| s.rows.iter().cloned()).collect();
+    let raw = model
+        .clone()
+        .with_calibration(vec![(1.0, 0.0); model.labels().len()]);
+    let mut out = serde_json::Map::new();
+    println!(
+        "calibration on {} held-out rows: expected calibration error (10 bins)",
+        rows.len()
+    );
+    for label in model.labels() {
+        let cal = classify::calibrate::reliability(model, &rows, label);
+        let unc = classify::calibrate::reliability(&raw, &rows, label);
+        println!(
+            "  p({label:<13}) calibrated {:.4}   raw {:.4}",
+            cal.ece, unc.ece
+        );
+        if label == "marketing" {
+            for (i, b) in cal.bins.iter().enumerate().filter(|(_, b)| b.count > 0) {
+                println!(
+                    "    [{:.1}, {:.1}) {:>6} rows  mean p {:.3}  marketing {:.3}",
+                    i as f64 / 10.0,
+                    (i + 1) as f64 / 10.0,
+                    b.count,
+                    b.mean_score,
+                    b.positive_rate
+                );
+            }
+        }
+        out.insert(
+            label.clone(),
+            json!({"calibrated": cal.ece, "raw": unc.ece}),
+        );
+    }
+    Value::Object(out)
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
