@@ -256,12 +256,27 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let clean = view(args, &recipe, "artefact-free", true)?;
     let model = Model::default_model().map_err(flat)?;
     let [people, notices, disguised] = synth_test_sets().map_err(flat)?;
-    let j = Judgement::measure(&model, &people, &notices, &disguised, None);
+    // Public person-to-person rows: the UCI `ham` test part, when the data is there.
+    let ham: Option<Vec<Example>> = match shared_data_dir() {
+        Some(d) => Some(
+            classify::datasets::split(
+                classify::datasets::load(&d, classify::datasets::Source::Uci).map_err(flat)?,
+            )
+            .1
+            .into_iter()
+            .filter(|e| e.label == "personal")
+            .collect(),
+        ),
+        None => None,
+    };
+    let j = Judgement::measure(&model, &people, &notices, &disguised, ham.as_deref());
     println!("== the default model's reading on the held-out generated sets\n{j}");
     let summary = json!({ "raw": raw, "artefact_free": clean, "judgement": {
         "people": j.people.rows, "people_unwanted": j.people.unwanted,
         "notices": j.notices.rows, "notices_unwanted": j.notices.unwanted,
         "disguised": j.disguised.rows, "disguised_caught": j.disguised.unwanted,
+        "public_people": j.public_people.as_ref().map(|p| p.rows),
+        "public_people_unwanted": j.public_people.as_ref().map(|p| p.unwanted),
     }});
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
