@@ -85,6 +85,38 @@ fn classify_gives_every_stdin_line_a_category_whatever_it_holds() {
     assert_eq!(lines[5]["category"], "marketing", "{}", lines[5]);
 }
 
+/// Bad input from #11: a GBK-encoded line is decoded and flagged, garbage bytes are flagged
+/// lossy, empty and 10 kB lines each still get their one output line, and stderr tells the
+/// user to re-save as UTF-8.
+#[test]
+fn classify_decodes_gbk_flags_garbage_and_keeps_one_line_per_input_line() {
+    let mut input = Vec::new();
+    let (gbk, _, _) = encoding_rs::GBK.encode("【顺丰速运】您的快件已到达驿站，请及时领取。");
+    input.extend_from_slice(&gbk);
+    input.push(b'\n');
+    input.extend_from_slice(b"\xff\xfe\xfd not text\n");
+    input.extend_from_slice(b"\n");
+    input.extend_from_slice("晚上一起吃饭吗".repeat(500).as_bytes()); // ~10 kB
+    input.push(b'\n');
+    let out = consentry(&["classify"], &input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 4, "one JSON line per input line");
+    assert_eq!(lines[0]["input"], "gbk", "{}", lines[0]);
+    assert_eq!(lines[0]["category"], "transactional", "{}", lines[0]);
+    assert_eq!(lines[1]["input"], "lossy", "{}", lines[1]);
+    assert!(lines[2].get("input").is_none() && lines[3].get("input").is_none());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 decoded as GBK") && err.contains("re-save it as UTF-8"),
+        "{err}"
+    );
+}
+
 #[test]
 fn eval_prints_accuracy_per_class_figures_and_the_confusion_matrix() {
     let dir = tempfile::tempdir().unwrap();
