@@ -399,6 +399,8 @@ fn bench_classify_prints_json_figures() {
             data.to_str().unwrap(),
             "--rounds",
             "1",
+            "--process-lines",
+            "2000",
             "--no-baseline",
         ],
         b"",
@@ -418,6 +420,8 @@ fn bench_classify_prints_json_figures() {
         v["ours"]["all_cores_per_sec"].as_f64().unwrap() > 0.0,
         "{v}"
     );
+    assert!(v["ours"]["process_per_sec"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["ours"]["process_lines"].as_u64().unwrap() >= 2000, "{v}");
     assert!(
         v["ratio_single_thread"].is_null(),
         "no baseline, no ratio: {v}"

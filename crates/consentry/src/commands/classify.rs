@@ -3,7 +3,7 @@
 //! The maths and the file formats live in the `classify` crate; this module parses arguments,
 //! picks the model (a file or the compiled-in default) and prints.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -199,68 +199,12 @@ pub fn eval_cmd(cmd: &EvalCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One JSON line for one message: `{"category": …, "scores": {label: p, …}}`, plus
-/// `"clause"` when one clause decided a marketing or fraud reading and `"input"` when the
-/// line was not UTF-8 (`"gbk"` or `"lossy"`).
-fn json_line(model: &Model, text: &str, decoded: inbox::Decoded) -> Value {
-    let r = model.read(text);
-    let mut scores = Map::new();
-    for (label, p) in &r.scores {
-        // Three decimals are what a threshold needs; JSON keeps them short.
-        let rounded = (f64::from(*p) * 1000.0).round() / 1000.0;
-        scores.insert((*label).to_owned(), json!(rounded));
-    }
-    let mut v = json!({ "category": r.category, "scores": scores });
-    if let Some(c) = r.clause_text(text) {
-        v["clause"] = json!(c);
-    }
-    if decoded != inbox::Decoded::Utf8 {
-        v["input"] = json!(decoded.as_str());
-    }
-    v
-}
-
-/// Classifies each line of `input` and writes one JSON object per line: empty lines and
-/// lines of any length too, so output lines match input lines one for one. Lines that are
-/// not UTF-8 are decoded as GBK when they are valid GBK, else lossily, and counted in
-/// the returned notes.
-fn classify_lines(
-    model: &Model,
-    mut input: impl BufRead,
-    mut out: impl Write,
-) -> Result<inbox::InputNotes> {
-    let mut notes = inbox::InputNotes::default();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf).context("reading stdin")? == 0 {
-            break;
-        }
-        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let (text, decoded) = inbox::decode(line);
-        notes.count(decoded);
-        let v = json_line(model, &text, decoded);
-        serde_json::to_writer(&mut out, &v)?;
-        if let Err(e) = out.write_all(b"\n") {
-            // A closed pipe (`| head`) is not an error worth a message.
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return Ok(notes);
-            }
-            return Err(e).context("writing stdout");
-        }
-    }
-    match out.flush() {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing stdout"),
-        _ => Ok(notes),
-    }
-}
-
 pub fn classify_cmd(cmd: &ClassifyCmd) -> Result<ExitCode> {
     let model = load_model(cmd.model.as_deref())?;
-    let stdin = std::io::stdin().lock();
+    let stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
     let stdout = BufWriter::new(std::io::stdout().lock());
-    let notes = classify_lines(&model, stdin, stdout)?;
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let notes = super::classify_stream::classify_lines(&model, stdin, stdout, threads)?;
     if let Some(w) = notes.warning() {
         eprintln!("{w}");
     }
@@ -358,32 +302,4 @@ pub fn triage(cmd: &TriageCmd) -> Result<ExitCode> {
         eprintln!("{w}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_input_line_gets_one_json_line() {
-        let model = Model::default_model().unwrap();
-        let input = b"hello\n\n\xff\xfe broken\n\xF0\x9F\x98\x80\xF0\x9F\x8E\x89\n".as_slice();
-        let mut out = Vec::new();
-        let notes = classify_lines(&model, input, &mut out).unwrap();
-        assert_eq!(notes.lossy, 1);
-        let lines: Vec<Value> = out
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 4);
-        for v in lines {
-            assert!(
-                v["category"]
-                    .as_str()
-                    .is_some_and(|c| c.parse::<Category>().is_ok() || c == classify::UNCERTAIN)
-            );
-            assert_eq!(v["scores"].as_object().unwrap().len(), 5);
-        }
-    }
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod classify;
+pub mod classify_stream;
 pub mod import;
 pub mod inbox;
 pub mod report;
