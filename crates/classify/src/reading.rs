@@ -53,7 +53,8 @@ pub struct Reading<'m> {
     pub scores: Vec<(&'m str, f32)>,
     /// The clause that made the message marketing (byte range of the text), when the
     /// message has several clauses and the whole text alone did not read as marketing
-    /// with `unwanted_confidence`. [`Model::read_explained`] also names it when the whole
+    /// with `unwanted_confidence`; also kept when that clause sells but not surely enough,
+    /// and the reading is therefore `uncertain`. [`Model::read_explained`] also names it when the whole
     /// text decided.
     pub clause: Option<Range<usize>>,
 }
@@ -162,8 +163,9 @@ impl Model {
             config.min_confidence
         };
         if confidence < bar {
+            // The clause stays: a notice whose selling clause fell short of the bar is
+            // uncertain, and that clause is what a complaint or a reader should look at.
             category = UNCERTAIN;
-            clause = None;
         }
         Reading {
             category,

@@ -137,13 +137,17 @@ impl fmt::Display for Triage<'_> {
                 self.unsure.len()
             )?;
             for k in &self.unsure {
-                writeln!(
+                write!(
                     f,
                     "{:<13} {:.2}  {}",
                     k.category,
                     k.confidence,
                     one_line(k.text)
                 )?;
+                if let Some(c) = k.clause {
+                    write!(f, "  [may be selling: {}]", one_line(c))?;
+                }
+                writeln!(f)?;
             }
         }
         write!(f, "set aside {}", self.set_aside.len())?;
