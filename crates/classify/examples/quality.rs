@@ -1,4 +1,5 @@
-//! Full quality protocol in release mode. It says whether its combined model is the
+//! The v1 quality protocol (`classify::quality`, before issue #11; `consentry bench quality`
+//! is the current one) in release mode. It says whether its combined model is the
 //! committed `models/classify-v2.bin` (which `consentry train --recipe
 //! models/classify-v2.toml` rebuilds).
 //!
