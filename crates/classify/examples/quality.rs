@@ -1,6 +1,7 @@
-//! Full quality protocol in release mode. It says whether its combined model is the
-//! committed `models/classify-v1.bin` (which `consentry train --recipe
-//! models/classify-v1.toml` rebuilds).
+//! The v1 quality protocol (`classify::quality`, before issue #11; `consentry bench quality`
+//! is the current one) in release mode. It says whether its combined model is the
+//! committed `models/classify-v2.bin` (which `consentry train --recipe
+//! models/classify-v2.toml` rebuilds).
 //!
 //! `cargo run -p classify --release --example quality -- [--no-cross] [--subsample N]`
 //! `[--validation]` scores on the validation part instead (for tuning).
@@ -96,11 +97,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    // The default model is built by `consentry train --recipe models/classify-v1.toml`; with
+    // The default model is built by `consentry train --recipe models/classify-v2.toml`; with
     // the default settings this run trains the same model, which says the figures above are
     // the committed model's.
     let committed =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/classify-v1.bin");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/classify-v2.bin");
     let same = std::fs::read(&committed).is_ok_and(|b| b == report.model.to_bytes());
     println!(
         "combined model {} {}",

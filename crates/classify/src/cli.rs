@@ -118,13 +118,22 @@ pub fn run_train(args: &TrainArgs) -> Result<TrainOutcome, Error> {
     train_and_save(examples, stats, &args.config, &args.out)
 }
 
-/// Trains what `recipe` describes and saves the model to `out`.
+/// Trains what `recipe` describes (calibrating it if the recipe says so) and saves the model
+/// to `out`. The time includes reading the files.
 ///
 /// # Errors
 /// Reading, training or writing errors, each naming its file.
 pub fn run_recipe(recipe: &Recipe, out: &Path) -> Result<TrainOutcome, Error> {
-    let (examples, stats) = recipe.examples()?;
-    train_and_save(examples, stats, &recipe.train, out)
+    let t = Instant::now();
+    let (model, examples, stats) = recipe.train()?;
+    let elapsed = t.elapsed();
+    model.save(out)?;
+    Ok(TrainOutcome {
+        model,
+        examples,
+        stats,
+        elapsed,
+    })
 }
 
 fn train_and_save(
@@ -180,7 +189,7 @@ pub fn run_classify(
 }
 
 /// Reads messages (one per line) and writes the [`triage`] of them: messages to read first,
-/// then the set-aside counts.
+/// then the unsure ones, then the list of what was set aside.
 ///
 /// # Errors
 /// I/O errors of `input` or `out`.

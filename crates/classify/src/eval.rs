@@ -22,7 +22,9 @@ pub struct Prf {
 }
 
 impl Prf {
-    fn from_counts(tp: u64, fp: u64, fn_: u64) -> Self {
+    /// Precision, recall and F1 from true positives, false positives and false negatives.
+    #[must_use]
+    pub fn from_counts(tp: u64, fp: u64, fn_: u64) -> Self {
         #[allow(clippy::cast_precision_loss)]
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let precision = ratio(tp, tp + fp);

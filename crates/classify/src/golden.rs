@@ -371,7 +371,7 @@ fn check(name: &str, got: u64, want: u64) {
         got, want,
         "{name}: the normaliser or the feature extractor now gives other output (digest \
          {got:#018x}). If that is intended, set {name} to it and retrain the default model with \
-         models/classify-v1.toml in the same commit."
+         models/classify-v2.toml in the same commit."
     );
 }
 
@@ -420,7 +420,12 @@ fn the_fast_scorer_equals_a_plain_sum_of_weights() {
         model.logits(text, &mut got);
         let bits = |l: &[f32; MAX_LABELS]| l.map(f32::to_bits);
         assert_eq!(bits(&got), bits(&want), "logits of {text:?}");
-        let best = (1..k).fold(0, |b, c| if want[c] > want[b] { c } else { b });
+        // The category is the arg-max of the calibrated logits a·z + b.
+        let cal = |c: usize| {
+            let (a, b) = model.calibration()[c];
+            a * want[c] + b
+        };
+        let best = (1..k).fold(0, |b, c| if cal(c) > cal(b) { c } else { b });
         assert_eq!(model.predict(text), best, "prediction of {text:?}");
         let scores = model.classify(text);
         assert_eq!(
@@ -430,7 +435,12 @@ fn the_fast_scorer_equals_a_plain_sum_of_weights() {
         );
         for (c, (label, p)) in scores.scores.iter().enumerate() {
             assert_eq!(*label, model.labels()[c]);
-            assert_eq!(p.to_bits(), sigmoid(want[c]).to_bits(), "score of {text:?}");
+            let (a, b) = model.calibration()[c];
+            assert_eq!(
+                p.to_bits(),
+                sigmoid(a * want[c] + b).to_bits(),
+                "score of {text:?}"
+            );
         }
     }
 }

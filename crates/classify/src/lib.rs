@@ -35,6 +35,8 @@
 //! ```
 
 pub mod bench;
+pub mod calibrate;
+pub mod clauses;
 pub mod cli;
 pub mod datasets;
 mod error;
@@ -43,20 +45,25 @@ pub mod features;
 #[cfg(test)]
 mod golden;
 pub mod io;
+pub mod judgement;
 mod links;
 pub mod model;
 pub mod normalise;
 pub mod quality;
+pub mod reading;
 pub mod recipe;
 pub mod store;
+pub mod synth;
 pub mod train;
 pub mod triage;
+pub mod versus;
 
 pub use bench::{BenchReport, bench};
 pub use error::Error;
 pub use eval::{EvalReport, Prf, eval};
 pub use io::{LabelMap, ReadStats, read_tsv, read_tsv_file};
 pub use model::{Model, Scores};
+pub use reading::{ReadConfig, Reading, UNCERTAIN};
 pub use recipe::Recipe;
 pub use train::{Example, TrainConfig, train};
 pub use triage::{Kept, Triage, triage};

@@ -29,14 +29,18 @@ pub struct Model {
     pub(crate) scale: f32,
     pub(crate) bias: Vec<f32>,
     pub(crate) weights: Vec<i8>,
+    /// Platt scaling per class, `(a, b)`: the calibrated probability is `σ(a·z + b)` of the
+    /// raw logit `z`. Fitted on held-out rows (see [`crate::calibrate`]); `(1, 0)` = raw.
+    pub(crate) calibration: Vec<(f32, f32)>,
 }
 
 /// The result of classifying one message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scores<'m> {
-    /// The most probable label.
+    /// The label with the highest (calibrated) probability.
     pub category: &'m str,
-    /// Every label with its one-vs-rest probability, in the model's label order.
+    /// Every label with its one-vs-rest probability (calibrated when the model carries a
+    /// calibration), in the model's label order.
     pub scores: Vec<(&'m str, f32)>,
 }
 
@@ -104,13 +108,40 @@ impl Model {
             .iter()
             .map(|w| (w / scale).round().clamp(-127.0, 127.0) as i8)
             .collect();
+        let calibration = vec![(1.0, 0.0); labels.len()];
         Self {
             labels,
             bits,
             scale,
             bias,
             weights,
+            calibration,
         }
+    }
+
+    /// Sets the Platt parameters `(a, b)` per class (see [`crate::calibrate`]).
+    ///
+    /// # Panics
+    /// If `calibration.len()` differs from the number of labels (a programming error).
+    #[must_use]
+    pub fn with_calibration(mut self, calibration: Vec<(f32, f32)>) -> Self {
+        assert_eq!(calibration.len(), self.labels.len(), "one (a, b) per label");
+        self.calibration = calibration;
+        self
+    }
+
+    /// The Platt parameters `(a, b)` per class.
+    #[must_use]
+    pub fn calibration(&self) -> &[(f32, f32)] {
+        &self.calibration
+    }
+
+    /// The calibrated probability of class `c` for raw logit `z`.
+    #[inline]
+    #[must_use]
+    pub fn calibrated(&self, c: usize, z: f32) -> f32 {
+        let (a, b) = self.calibration.get(c).copied().unwrap_or((1.0, 0.0));
+        sigmoid(a * z + b)
     }
 
     /// The labels, in score order.
@@ -140,19 +171,15 @@ impl Model {
         let mut logits = [0f32; MAX_LABELS];
         self.logits(text, &mut logits);
         let k = self.labels.len();
-        let mut best = 0;
-        for c in 1..k {
-            if logits[c] > logits[best] {
-                best = c;
-            }
-        }
+        let best = self.best(&logits);
         Scores {
             category: &self.labels[best],
             scores: self
                 .labels
                 .iter()
                 .zip(&logits[..k])
-                .map(|(l, &z)| (l.as_str(), sigmoid(z)))
+                .enumerate()
+                .map(|(c, (l, &z))| (l.as_str(), self.calibrated(c, z)))
                 .collect(),
         }
     }
@@ -162,7 +189,18 @@ impl Model {
     pub fn predict(&self, text: &str) -> usize {
         let mut logits = [0f32; MAX_LABELS];
         self.logits(text, &mut logits);
-        (1..self.labels.len()).fold(0, |best, c| if logits[c] > logits[best] { c } else { best })
+        self.best(&logits)
+    }
+
+    /// The class with the highest calibrated probability (σ is monotonic, so the arg-max of
+    /// `a·z + b` — no `exp` needed).
+    #[inline]
+    fn best(&self, logits: &[f32; MAX_LABELS]) -> usize {
+        let at = |c: usize| {
+            let (a, b) = self.calibration.get(c).copied().unwrap_or((1.0, 0.0));
+            a * logits[c] + b
+        };
+        (1..self.labels.len()).fold(0, |best, c| if at(c) > at(best) { c } else { best })
     }
 
     /// Writes the raw logits of `text` into `out[..labels.len()]`.

@@ -1,6 +1,7 @@
 //! Model files: the adapter between [`Model`] and bytes on disk. The maths never sees a file.
 //!
-//! Format version 1, all integers little-endian:
+//! Format version 2, all integers little-endian (version 1 is read too: it has no
+//! calibration block, which then means raw sigmoids):
 //!
 //! ```text
 //! magic    8 bytes  "CSTRYCLS"
@@ -9,6 +10,7 @@
 //! k        u32      number of labels, then k × (u32 length + UTF-8 label)
 //! scale    f32      weight = i8 × scale
 //! bias     k × f32
+//! calib    k × (f32 a, f32 b)   Platt scaling per class (version 2 only)
 //! nnz      u32      buckets with a non-zero weight, then nnz × (varint gap from the
 //!                   previous bucket + k × i8 weights)
 //! checksum u64      FNV-1a of every byte before it
@@ -29,10 +31,10 @@ use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"CSTRYCLS";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
-/// The committed default model, built by `consentry train --recipe models/classify-v1.toml`.
-static DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/classify-v1.bin");
+/// The committed default model, built by `consentry train --recipe models/classify-v2.toml`.
+static DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/classify-v2.bin");
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xCBF2_9CE4_8422_2325, |h, &b| {
@@ -64,7 +66,7 @@ impl Model {
     /// [`Error::CorruptModel`] only if the build embedded a bad file (caught by the tests).
     pub fn default_model() -> Result<Self, Error> {
         Self::from_bytes(DEFAULT_MODEL).map_err(|reason| Error::CorruptModel {
-            path: PathBuf::from("<embedded models/classify-v1.bin>"),
+            path: PathBuf::from("<embedded models/classify-v2.bin>"),
             reason,
         })
     }
@@ -96,6 +98,10 @@ impl Model {
         }
         out.extend_from_slice(&self.scale.to_le_bytes());
         for b in &self.bias {
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        for (a, b) in &self.calibration {
+            out.extend_from_slice(&a.to_le_bytes());
             out.extend_from_slice(&b.to_le_bytes());
         }
         let rows: Vec<(usize, &[i8])> = self
@@ -138,9 +144,9 @@ impl Model {
             pos: 8,
         };
         let version = r.u32()?;
-        if version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(format!(
-                "format version {version}, this build reads version {FORMAT_VERSION}"
+                "format version {version}, this build reads versions 1 to {FORMAT_VERSION}"
             ));
         }
         if sum != fnv1a(body).to_le_bytes() {
@@ -164,6 +170,13 @@ impl Model {
         }
         let scale = r.f32()?;
         let bias = (0..k).map(|_| r.f32()).collect::<Result<Vec<_>, _>>()?;
+        let calibration = if version >= 2 {
+            (0..k)
+                .map(|_| Ok((r.f32()?, r.f32()?)))
+                .collect::<Result<Vec<_>, String>>()?
+        } else {
+            vec![(1.0, 0.0); k]
+        };
         let nnz = r.u32()? as usize;
         let buckets = 1usize << bits;
         let mut weights = vec![0i8; buckets * k];
@@ -187,6 +200,7 @@ impl Model {
             scale,
             bias,
             weights,
+            calibration,
         })
     }
 }

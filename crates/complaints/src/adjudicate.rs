@@ -44,6 +44,10 @@ pub struct ContentView {
     pub marketing: f32,
     /// Probability that it is fraud.
     pub fraud: f32,
+    /// The clause that sells, when the text has several and one was read as marketing
+    /// (decisions recorded before clause reading have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clause: Option<String>,
 }
 
 /// Facts about the phone's marketing on the local day of the send, counted from the store.
@@ -66,7 +70,8 @@ pub struct Limits {
     pub max_marketing_per_sender_per_day: u32,
     /// `[policy] max_marketing_per_recipient_per_day`.
     pub max_marketing_per_recipient_per_day: u32,
-    /// Classifier marketing probability above which a non-marketing declaration is disguise.
+    /// Classifier marketing probability at or above which a non-marketing declaration is
+    /// disguise. Lower than the send-time block: a consumer's complaint is evidence too.
     pub marketing_threshold: f32,
     /// Classifier fraud probability above which the text is fraud.
     pub fraud_threshold: f32,
@@ -77,7 +82,7 @@ impl Default for Limits {
         Limits {
             max_marketing_per_sender_per_day: 1,
             max_marketing_per_recipient_per_day: 3,
-            marketing_threshold: 0.9,
+            marketing_threshold: 0.6,
             fraud_threshold: 0.95,
         }
     }
@@ -251,9 +256,14 @@ pub fn adjudicate(case: &Case<'_>) -> Adjudication {
         push(
             Ground::DisguisedMarketing,
             format!(
-                "declared {} but the classifier reads marketing (p = {:.2}), so no marketing rule was applied",
+                "declared {} but the classifier reads marketing (p = {:.2} ≥ {:.2}), so no marketing rule was applied{}",
                 m.category,
-                case.content.map_or(0.0, |c| c.marketing)
+                case.content.map_or(0.0, |c| c.marketing),
+                limits.marketing_threshold,
+                case.content
+                    .and_then(|c| c.clause.as_deref())
+                    .map(|c| format!("; the clause that sells: «{c}»"))
+                    .unwrap_or_default()
             ),
         );
     }

@@ -27,8 +27,9 @@ pub struct EnforcementConfig {
     pub max_complaints_per_phone_per_day: u32,
     /// How far before `received_at` a complaint without message id looks for the message.
     pub match_window_days: u32,
-    /// Classifier marketing probability above which a message declared otherwise is disguised
-    /// marketing.
+    /// Classifier marketing probability at or above which a message declared otherwise is
+    /// disguised marketing. Lower than `[classify] marketing_threshold` (the send-time
+    /// block): the consumer's complaint is itself evidence that the text sold something.
     pub marketing_threshold: f32,
     /// Classifier fraud probability above which a message is fraud.
     pub fraud_threshold: f32,
@@ -43,7 +44,7 @@ impl Default for EnforcementConfig {
             window_days: 30,
             max_complaints_per_phone_per_day: 10,
             match_window_days: 7,
-            marketing_threshold: 0.9,
+            marketing_threshold: 0.6,
             fraud_threshold: 0.95,
         }
     }

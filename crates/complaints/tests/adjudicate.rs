@@ -221,6 +221,7 @@ fn disguised_marketing_is_a_violation_and_judged_as_marketing() {
         category: "marketing".into(),
         marketing: 0.97,
         fraud: 0.01,
+        clause: Some("另外双11全场5折".into()),
     };
     let mut c = case(ComplaintKind::UnwantedMarketing, &m, &[]);
     c.content = Some(&content);
@@ -230,6 +231,11 @@ fn disguised_marketing_is_a_violation_and_judged_as_marketing() {
         vec![Ground::DisguisedMarketing, Ground::NoConsent]
     );
     assert!(a.treated_as_marketing);
+    assert!(
+        a.findings[0].detail.contains("«另外双11全场5折»"),
+        "{}",
+        a.findings[0].detail
+    );
 }
 
 #[test]
@@ -239,6 +245,7 @@ fn a_real_notice_needs_no_consent() {
         category: "transactional".into(),
         marketing: 0.05,
         fraud: 0.0,
+        clause: None,
     };
     let mut c = case(ComplaintKind::UnwantedMarketing, &m, &[]);
     c.content = Some(&content);
@@ -262,6 +269,7 @@ fn fraud_content_is_a_violation_whatever_the_consent() {
         category: "fraud".into(),
         marketing: 0.2,
         fraud: 0.95,
+        clause: None,
     };
     let mut c = case(ComplaintKind::Fraud, &m, &h);
     c.content = Some(&content);

@@ -51,10 +51,41 @@ async fn a_verification_code_hiding_a_sale_is_rejected_as_marketing_without_cons
     assert_eq!(m["category"], "marketing", "{m}");
     assert_eq!(m["content_scores"]["category"], "marketing", "{m}");
     assert!(
-        m["content_scores"]["scores"]["marketing"].as_f64().unwrap() >= 0.9,
-        "{m}"
+        m["content_scores"]["scores"]["marketing"].as_f64().unwrap() >= 0.8,
+        "calibrated, at or above the default threshold: {m}"
     );
     assert_eq!(m["content_scores"]["scores"].as_object().unwrap().len(), 5);
+}
+
+/// The story: a shipping notice with a selling tail, declared transactional, was
+/// delivered without consent (the whole text read 0.59 marketing). Read clause by clause it
+/// is marketing, and the decision quotes the clause that sells.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipping_notice_with_a_selling_tail_is_marketing_and_the_reason_quotes_the_tail() {
+    let srv = start_classified().await;
+    let (_, key) = srv.shop("好店旗舰店").await;
+    let text = "【好店旗舰店】您的订单已发货，预计明天送达。另外双11全场5折，点击领取优惠券";
+    let d = srv.send(&key, PHONE, text, "transactional").await;
+    assert_eq!(d["status"], "rejected", "{d}");
+    let reasons = d["reasons"].as_array().unwrap();
+    let re = reasons
+        .iter()
+        .find(|r| r["code"] == "reclassified_marketing")
+        .unwrap_or_else(|| panic!("no reclassified_marketing: {d}"));
+    assert!(
+        re["detail"].as_str().unwrap().contains("«另外双11全场5折"),
+        "{re}"
+    );
+    assert!(codes(&d).contains(&"no_consent".to_string()), "{d}");
+    let m = stored(&srv, &key, &d).await;
+    assert!(
+        m["content_scores"]["clause"]
+            .as_str()
+            .unwrap()
+            .starts_with("另外双11"),
+        "{m}"
+    );
+    assert!(srv.inbox(PHONE).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -86,15 +86,16 @@ fn classifier() -> Option<&'static classify::Model> {
 #[must_use]
 pub fn read_content(text: &str) -> Option<ContentView> {
     let model = classifier()?;
-    let s = model.classify(text);
+    let r = model.read_explained(text);
     Some(ContentView {
-        category: s.category.to_string(),
-        marketing: s.score("marketing").unwrap_or(0.0),
-        fraud: s.score("fraud").unwrap_or(0.0),
+        category: r.category.to_string(),
+        marketing: r.score("marketing").unwrap_or(0.0),
+        fraud: r.score("fraud").unwrap_or(0.0),
+        clause: r.clause_text(text).map(str::to_owned),
     })
 }
 
-/// The classifier reading recorded with a decision: `{category, scores: {label: p}}`.
+/// The classifier reading recorded with a decision: `{category, scores: {label: p}, clause}`.
 fn recorded_content(v: &serde_json::Value) -> Option<ContentView> {
     let score = |label: &str| {
         v.get("scores")
@@ -106,6 +107,10 @@ fn recorded_content(v: &serde_json::Value) -> Option<ContentView> {
         category: v.get("category")?.as_str()?.to_string(),
         marketing: score("marketing")? as f32,
         fraud: score("fraud").unwrap_or(0.0) as f32,
+        clause: v
+            .get("clause")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
     })
 }
 

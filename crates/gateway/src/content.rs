@@ -20,7 +20,7 @@ use crate::Gateway;
 pub struct ClassifyConfig {
     /// Whether submissions are classified at all.
     pub enabled: bool,
-    /// Model file; empty means the model compiled into the binary (`models/classify-v1.bin`).
+    /// Model file; empty means the model compiled into the binary (`models/classify-v2.bin`).
     pub model: String,
     /// Declared transactional/verification with p(marketing) at or above this is decided as
     /// marketing (`reclassified_marketing`).
@@ -34,7 +34,7 @@ impl Default for ClassifyConfig {
         ClassifyConfig {
             enabled: true,
             model: String::new(),
-            marketing_threshold: 0.9,
+            marketing_threshold: 0.8,
             fraud_threshold: 0.95,
         }
     }
@@ -90,23 +90,30 @@ impl ContentClassifier {
         }
     }
 
-    /// Reads `text`: the two probabilities the policy needs, the thresholds, and the whole
-    /// reading `{category, scores: {label: p}}` as stored with each decision.
+    /// Reads `text` ([`classify::Model::read_explained`]: the whole text, then its clauses): the two
+    /// probabilities the policy needs, the clause that sells (quoted in the
+    /// `reclassified_marketing` detail), the thresholds, and the whole reading
+    /// `{category, scores: {label: p}, clause}` as stored with each decision.
     #[must_use]
     pub fn read(&self, text: &str) -> ContentCheck {
-        let s = self.model.classify(text);
+        let r = self.model.read_explained(text);
         let mut scores = serde_json::Map::new();
-        for (label, p) in &s.scores {
+        for (label, p) in &r.scores {
             let rounded = (f64::from(*p) * 1000.0).round() / 1000.0;
             scores.insert((*label).to_owned(), serde_json::json!(rounded));
         }
-        let json = serde_json::json!({ "category": s.category, "scores": scores }).to_string();
+        let clause = r.clause_text(text);
+        let mut json = serde_json::json!({ "category": r.category, "scores": scores });
+        if let Some(c) = clause {
+            json["clause"] = serde_json::json!(c);
+        }
         ContentCheck {
-            marketing: s.score(Category::Marketing.as_str()).unwrap_or(0.0),
-            fraud: s.score("fraud").unwrap_or(0.0),
+            marketing: r.score(Category::Marketing.as_str()).unwrap_or(0.0),
+            fraud: r.score("fraud").unwrap_or(0.0),
             marketing_threshold: self.marketing_threshold,
             fraud_threshold: self.fraud_threshold,
-            record: Some(json.into()),
+            clause: clause.map(Into::into),
+            record: Some(json.to_string().into()),
         }
     }
 }

@@ -28,6 +28,10 @@ fn gateway() -> Arc<Gateway> {
 /// A delivered message recorded as an older version would have: declared a notice, no
 /// classifier scores stored with it.
 fn delivered(gw: &Gateway, phone: Msisdn, scores: Option<&str>) -> u64 {
+    delivered_text(gw, phone, TEXT, scores)
+}
+
+fn delivered_text(gw: &Gateway, phone: Msisdn, text: &str, scores: Option<&str>) -> u64 {
     let (shop, _) = gw.create_sender("好店", "【好店】").unwrap();
     let at = "2026-11-11T03:00:00Z".parse().unwrap();
     let to = phone.to_string();
@@ -37,13 +41,13 @@ fn delivered(gw: &Gateway, phone: Msisdn, scores: Option<&str>) -> u64 {
             sender: shop.id,
             to: &to,
             phone: Some(phone),
-            text: TEXT,
+            text,
             category: Category::Transactional,
             verdict: Verdict::Accepted,
             reasons: &[],
             decided_at: at,
             release_at: None,
-            text_hash: gateway::text_hash(TEXT),
+            text_hash: gateway::text_hash(text),
             content_scores: scores,
         }])
         .unwrap()[0];
@@ -89,6 +93,29 @@ fn stored_scores_are_what_the_verdict_rests_on() {
     assert!((content.marketing - 0.1).abs() < 1e-6);
     assert_eq!(a.verdict, ComplaintVerdict::NoViolation);
     assert_eq!(a.grounds(), [Ground::NotMarketing]);
+}
+
+/// The issue's story: a shipping notice with a selling tail, let through at send time (its
+/// recorded p(marketing) 0.65 is under the 0.8 block), then complained about. The complaint
+/// threshold is lower — the complaint is evidence too — so it is disguised marketing sent
+/// without consent, and the finding quotes the clause that sells.
+#[test]
+fn a_complaint_about_a_notice_that_sells_is_judged_as_marketing_and_names_the_clause() {
+    let gw = gateway();
+    let p = phone("13800000005");
+    let text = "【好店】您的订单已发货，预计明天送达。另外双11全场5折，点击领取优惠券";
+    let scores = r#"{"category":"uncertain","scores":{"marketing":0.65,"fraud":0.0,"transactional":0.3},"clause":"另外双11全场5折，点击领取优惠券"}"#;
+    let id = delivered_text(&gw, p, text, Some(scores));
+    let a = gw
+        .adjudicate_message(ComplaintKind::UnwantedMarketing, p, id)
+        .unwrap();
+    assert_eq!(a.verdict, ComplaintVerdict::Violation, "{a:?}");
+    assert_eq!(
+        a.grounds(),
+        [Ground::DisguisedMarketing, Ground::NoConsent],
+        "{a:?}"
+    );
+    assert!(a.findings[0].detail.contains("«另外双11全场5折"), "{a:?}");
 }
 
 #[test]

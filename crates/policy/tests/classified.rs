@@ -44,6 +44,7 @@ fn check(marketing: f32, fraud: f32) -> ContentCheck {
         fraud,
         marketing_threshold: 0.8,
         fraud_threshold: 0.9,
+        clause: None,
         record: Some(r#"{"category":"marketing"}"#.into()),
     }
 }

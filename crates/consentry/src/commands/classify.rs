@@ -3,10 +3,11 @@
 //! The maths and the file formats live in the `classify` crate; this module parses arguments,
 //! picks the model (a file or the compiled-in default) and prints.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::inbox;
 use anyhow::{Context, Result};
 use classify::cli::{TrainArgs, read_examples};
 use classify::{Category, Model, TrainConfig, eval};
@@ -19,7 +20,7 @@ pub struct TrainCmd {
     #[arg(long, num_args = 1.., required_unless_present = "recipe")]
     data: Vec<PathBuf>,
     /// A training recipe (TOML: files, label maps, weights, split parts, hyper-parameters),
-    /// e.g. `models/classify-v1.toml`, which rebuilds the default model bit for bit.
+    /// e.g. `models/classify-v2.toml`, which rebuilds the default model bit for bit.
     #[arg(long, conflicts_with_all = ["data", "map"])]
     recipe: Option<PathBuf>,
     /// Where to write the model file.
@@ -69,19 +70,27 @@ pub struct ClassifyCmd {
 /// `consentry triage`.
 #[derive(Debug, clap::Args)]
 pub struct TriageCmd {
-    /// An inbox export: CSV with a header (the column named text/body/content/message/内容
-    /// is read, else the last one) or plain text, one message per line. `-` reads stdin.
+    /// An inbox export: CSV with a header (the column named text/body/content/message/sms/
+    /// 内容/短信内容/正文, or `--column`) or plain text, one message per line (empty lines are
+    /// skipped and counted). UTF-8; GBK is detected and decoded. `-` reads stdin.
     file: PathBuf,
     /// Model file (default: the model compiled into this binary).
     #[arg(long)]
     model: Option<PathBuf>,
-    /// How sure the model must be that a message is marketing or fraud to set it aside;
-    /// below that it is kept (losing a notice costs more than reading an advert).
+    /// How sure the reading must be that a message is marketing or fraud to set it aside;
+    /// below that it is kept in the "unsure" group (losing a notice costs more than reading
+    /// an advert).
     #[arg(long, default_value_t = 0.8)]
     min_confidence: f32,
-    /// `csv`, `lines`, or `auto` (CSV when the file name ends in `.csv`).
-    #[arg(long, default_value = "auto")]
+    /// Output: `text` (for a person) or `json` (one object: read, unsure, set_aside).
+    #[arg(long, default_value = "text")]
     format: String,
+    /// Input: `csv`, `lines`, or `auto` (CSV when the file name ends in `.csv`).
+    #[arg(long, default_value = "auto")]
+    input: String,
+    /// The CSV column holding the message text (default: found by its header name).
+    #[arg(long)]
+    column: Option<String>,
 }
 
 /// A `classify` error as one line: its message already names the file and includes the OS
@@ -190,124 +199,52 @@ pub fn eval_cmd(cmd: &EvalCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One JSON line for one message: `{"category": …, "scores": {label: p, …}}`.
-fn json_line(model: &Model, text: &str) -> Value {
-    let s = model.classify(text);
-    let mut scores = Map::new();
-    for (label, p) in &s.scores {
-        // Three decimals are what a threshold needs; JSON keeps them short.
-        let rounded = (f64::from(*p) * 1000.0).round() / 1000.0;
-        scores.insert((*label).to_owned(), json!(rounded));
-    }
-    json!({ "category": s.category, "scores": scores })
-}
-
-/// Classifies each line of `input` (lossy UTF-8; empty lines too, so output lines match input
-/// lines one for one) and writes one JSON object per line.
-fn classify_lines(model: &Model, mut input: impl BufRead, mut out: impl Write) -> Result<()> {
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf).context("reading stdin")? == 0 {
-            break;
-        }
-        let line = String::from_utf8_lossy(&buf);
-        let text = line.trim_end_matches(['\n', '\r']);
-        let v = json_line(model, text);
-        serde_json::to_writer(&mut out, &v)?;
-        if let Err(e) = out.write_all(b"\n") {
-            // A closed pipe (`| head`) is not an error worth a message.
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return Ok(());
-            }
-            return Err(e).context("writing stdout");
-        }
-    }
-    match out.flush() {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing stdout"),
-        _ => Ok(()),
-    }
-}
-
 pub fn classify_cmd(cmd: &ClassifyCmd) -> Result<ExitCode> {
     let model = load_model(cmd.model.as_deref())?;
-    let stdin = std::io::stdin().lock();
+    let stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
     let stdout = BufWriter::new(std::io::stdout().lock());
-    classify_lines(&model, stdin, stdout)?;
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let notes = super::classify_stream::classify_lines(&model, stdin, stdout, threads)?;
+    if let Some(w) = notes.warning() {
+        eprintln!("{w}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Names a CSV text column may have in an inbox export.
-const TEXT_COLUMNS: [&str; 8] = [
-    "text",
-    "body",
-    "content",
-    "message",
-    "sms",
-    "内容",
-    "短信内容",
-    "正文",
-];
-
-/// Messages of a CSV export: the text column by header name, else the last column.
-fn csv_messages(bytes: &[u8]) -> Result<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(bytes);
-    let headers = reader
-        .byte_headers()
-        .context("reading the CSV header")?
-        .clone();
-    let column = headers
-        .iter()
-        .position(|h| {
-            let h = String::from_utf8_lossy(h).trim().to_lowercase();
-            TEXT_COLUMNS.contains(&h.as_str())
-        })
-        .unwrap_or_else(|| headers.len().saturating_sub(1));
-    let mut out = Vec::new();
-    for (i, row) in reader.byte_records().enumerate() {
-        let row = row.with_context(|| format!("reading CSV record {}", i + 2))?;
-        if let Some(field) = row.get(column) {
-            out.push(String::from_utf8_lossy(field).into_owned());
-        }
+/// One message of a triage as JSON.
+fn kept_json(k: &classify::Kept<'_>) -> Value {
+    let mut v = json!({
+        "position": k.index + 1,
+        "category": k.category,
+        "score": (f64::from(k.confidence) * 1000.0).round() / 1000.0,
+        "text": k.text,
+    });
+    if let Some(c) = k.clause {
+        v["clause"] = json!(c);
     }
-    Ok(out)
+    v
 }
 
-/// Where a kept message goes in the reading order: what a person must not miss first.
-fn priority(category: &str) -> u8 {
-    match category.parse::<Category>() {
-        Ok(Category::Personal) => 0,
-        Ok(Category::Transactional) => 1,
-        Ok(Category::Verification) => 2,
-        // Kept because the model was not sure enough that it is unwanted.
-        _ => 3,
-    }
-}
-
-/// The triage, printed: kept messages by priority (personal, notices, codes, unsure), each
-/// group in arrival order, then what was set aside.
-fn write_triage(
-    model: &Model,
-    messages: &[String],
-    min_confidence: f32,
-    mut out: impl Write,
-) -> Result<()> {
-    let mut result = classify::triage(model, messages.iter().map(String::as_str), min_confidence);
-    result
-        .keep
-        .sort_by_key(|k| (priority(&k.category), k.index));
-    writeln!(
-        out,
-        "{} of {} messages to read (most important first):",
-        result.keep.len(),
-        messages.len()
-    )?;
-    write!(out, "{result}")?;
-    out.flush()?;
-    Ok(())
+/// The triage as one JSON object: `read`, `unsure` and `set_aside` lists, set-aside counts
+/// and what reading the input did.
+fn triage_json(t: &classify::Triage<'_>, notes: &inbox::InputNotes) -> Value {
+    let counts: Map<String, Value> = t
+        .set_aside_counts()
+        .into_iter()
+        .map(|(c, n)| (c.to_owned(), json!(n)))
+        .collect();
+    json!({
+        "read": t.read.iter().map(kept_json).collect::<Vec<_>>(),
+        "unsure": t.unsure.iter().map(kept_json).collect::<Vec<_>>(),
+        "set_aside": t.set_aside.iter().map(kept_json).collect::<Vec<_>>(),
+        "set_aside_counts": counts,
+        "input": {
+            "messages": t.total(),
+            "empty_lines_skipped": notes.empty_skipped,
+            "gbk": notes.gbk,
+            "lossy": notes.lossy,
+        },
+    })
 }
 
 pub fn triage(cmd: &TriageCmd) -> Result<ExitCode> {
@@ -316,6 +253,11 @@ pub fn triage(cmd: &TriageCmd) -> Result<ExitCode> {
         "--min-confidence must be within 0..=1, not {}",
         cmd.min_confidence
     );
+    let json_out = match cmd.format.as_str() {
+        "text" => false,
+        "json" => true,
+        other => anyhow::bail!("--format must be text or json, not {other:?}"),
+    };
     let model = load_model(cmd.model.as_deref())?;
     let bytes = if cmd.file.as_os_str() == "-" {
         let mut b = Vec::new();
@@ -324,69 +266,40 @@ pub fn triage(cmd: &TriageCmd) -> Result<ExitCode> {
     } else {
         std::fs::read(&cmd.file).with_context(|| format!("reading {}", cmd.file.display()))?
     };
-    let is_csv = match cmd.format.as_str() {
+    let is_csv = match cmd.input.as_str() {
         "csv" => true,
         "lines" => false,
         "auto" => cmd
             .file
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv")),
-        other => anyhow::bail!("--format must be auto, csv or lines, not {other:?}"),
+        other => anyhow::bail!("--input must be auto, csv or lines, not {other:?}"),
     };
+    let mut notes = inbox::InputNotes::default();
     let messages = if is_csv {
-        csv_messages(&bytes).with_context(|| format!("in {}", cmd.file.display()))?
+        inbox::csv_messages(&bytes, cmd.column.as_deref(), &mut notes)
+            .with_context(|| format!("in {}", cmd.file.display()))?
     } else {
-        classify::cli::read_lines(bytes.as_slice())?
-            .into_iter()
-            .filter(|l| !l.trim().is_empty())
-            .collect()
+        inbox::line_messages(&bytes, &mut notes)
     };
-    write_triage(
+    let t = classify::triage(
         &model,
-        &messages,
+        messages.iter().map(String::as_str),
         cmd.min_confidence,
-        BufWriter::new(std::io::stdout().lock()),
-    )?;
-    Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_text_column_is_found_by_name_or_is_the_last() {
-        let named = "time,text,from\n1,晚上吃饭吗,mum\n2,\"Hi, call me\",bob\n";
-        assert_eq!(
-            csv_messages(named.as_bytes()).unwrap(),
-            vec!["晚上吃饭吗", "Hi, call me"]
-        );
-        let unnamed = "a,b\n1,first\n2,second\n";
-        assert_eq!(
-            csv_messages(unnamed.as_bytes()).unwrap(),
-            vec!["first", "second"]
-        );
-    }
-
-    #[test]
-    fn every_input_line_gets_one_json_line() {
-        let model = Model::default_model().unwrap();
-        let input = b"hello\n\n\xff\xfe broken\n\xF0\x9F\x98\x80\xF0\x9F\x8E\x89\n".as_slice();
-        let mut out = Vec::new();
-        classify_lines(&model, input, &mut out).unwrap();
-        let lines: Vec<Value> = out
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 4);
-        for v in lines {
-            assert!(
-                v["category"]
-                    .as_str()
-                    .is_some_and(|c| c.parse::<Category>().is_ok())
-            );
-            assert_eq!(v["scores"].as_object().unwrap().len(), 5);
+    );
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    if json_out {
+        serde_json::to_writer(&mut out, &triage_json(&t, &notes))?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{t}")?;
+        if notes.empty_skipped > 0 {
+            writeln!(out, "({} empty lines skipped)", notes.empty_skipped)?;
         }
     }
+    out.flush()?;
+    if let Some(w) = notes.warning() {
+        eprintln!("{w}");
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -31,6 +31,9 @@ pub struct ContentCheck {
     pub marketing_threshold: f32,
     /// At or above it, the message is refused as fraud.
     pub fraud_threshold: f32,
+    /// The clause that sells, when the message has several and one of them decided the
+    /// reading (quoted in the `reclassified_marketing` detail).
+    pub clause: Option<Arc<str>>,
     /// The classifier's whole reading as the gateway stores it (JSON `{category, scores}`).
     /// The rules do not read it; it is handed on to every [`crate::Decision`] of the text.
     pub record: Option<Arc<str>>,
@@ -40,11 +43,16 @@ pub struct ContentCheck {
 pub fn check(declared: Category, check: &ContentCheck, out: &mut Vec<Reason>) -> Category {
     let mut category = declared;
     if declared != Category::Marketing && check.marketing >= check.marketing_threshold {
+        let clause = check
+            .clause
+            .as_deref()
+            .map(|c| format!("; the clause that sells: «{c}»"))
+            .unwrap_or_default();
         out.push(Reason::new(
             ReasonCode::ReclassifiedMarketing,
             format!(
                 "declared {}, but the text reads as marketing (p = {:.2} ≥ {:.2}): marketing \
-                 rules apply",
+                 rules apply{clause}",
                 declared.as_str(),
                 check.marketing,
                 check.marketing_threshold
@@ -74,6 +82,7 @@ mod tests {
             fraud,
             marketing_threshold: 0.8,
             fraud_threshold: 0.9,
+            clause: None,
             record: None,
         }
     }
@@ -85,6 +94,19 @@ mod tests {
         assert_eq!(c, Category::Marketing);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].code, ReasonCode::ReclassifiedMarketing);
+    }
+
+    #[test]
+    fn the_detail_quotes_the_clause_that_sells() {
+        let mut out = Vec::new();
+        let mut c = scores(0.95, 0.01);
+        c.clause = Some("另外双11全场5折".into());
+        check(Category::Transactional, &c, &mut out);
+        assert!(
+            out[0].detail.contains("«另外双11全场5折»"),
+            "{}",
+            out[0].detail
+        );
     }
 
     #[test]

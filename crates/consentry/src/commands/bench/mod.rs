@@ -6,6 +6,7 @@ mod cluster;
 mod complaints;
 mod http;
 mod policy;
+mod quality;
 mod replies;
 mod smpp;
 
@@ -37,6 +38,10 @@ pub enum Bench {
     /// One-message `POST /v1/messages` over keep-alive connections: shared commits against
     /// each request committing alone, in the same run.
     Http(http::Args),
+    /// Classifier quality: our model against a TF-IDF char n-gram + LinearSVC baseline, both
+    /// trained on the recipe's rows and scored on the same held-out rows, raw and
+    /// artefact-free text; plus the reading's figures on the held-out generated sets.
+    Quality(quality::Args),
 }
 
 pub fn run(what: &Bench) -> Result<ExitCode> {
@@ -49,6 +54,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
         Bench::Classify(args) => classify::run(args),
         Bench::Cluster(args) => cluster::run(args),
         Bench::Http(args) => http::run(args),
+        Bench::Quality(args) => quality::run(args),
     }
 }
 
