@@ -21,6 +21,7 @@ const PATH: &str = "path";
 const AUTH: &str = "authorization";
 const CONTENT_TYPE: &str = "content-type";
 const STATUS: &str = "status";
+const REPLY_TYPE: &str = "reply-content-type";
 
 /// The NATS form of a request: headers and payload.
 pub fn encode_request(
@@ -70,10 +71,13 @@ pub fn decode_reply(msg: &async_nats::Message) -> Response<Body> {
         .unwrap_or(StatusCode::BAD_GATEWAY);
     let mut r = Response::new(Body::from(msg.payload.clone()));
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let content_type = msg
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(REPLY_TYPE))
+        .and_then(|v| HeaderValue::from_str(v.as_str()).ok())
+        .unwrap_or(HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CONTENT_TYPE, content_type);
     r
 }
 
@@ -83,15 +87,30 @@ pub async fn run_local(
     req: Request<Body>,
     limit: usize,
 ) -> (StatusCode, Bytes) {
+    let (status, _, body) = run_local_typed(app, req, limit).await;
+    (status, body)
+}
+
+/// [`run_local`], also returning the answer's content type.
+async fn run_local_typed(
+    app: &axum::Router,
+    req: Request<Body>,
+    limit: usize,
+) -> (StatusCode, Option<String>, Bytes) {
     let resp = match app.clone().oneshot(req).await {
         Ok(r) => r,
         Err(never) => match never {},
     };
     let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let body = axum::body::to_bytes(resp.into_body(), limit)
         .await
         .unwrap_or_default();
-    (status, body)
+    (status, content_type, body)
 }
 
 /// Serves requests forwarded to one partition until the subscription ends (it is dropped when
@@ -108,10 +127,11 @@ pub async fn serve(
         };
         let (client, app) = (client.clone(), app.clone());
         tokio::spawn(async move {
-            let (status, body) = match decode_request(&msg) {
-                Some(req) => run_local(&app, req, limit).await,
+            let (status, content_type, body) = match decode_request(&msg) {
+                Some(req) => run_local_typed(&app, req, limit).await,
                 None => (
                     StatusCode::BAD_REQUEST,
+                    None,
                     Bytes::from_static(
                         br#"{"error":{"code":"invalid_forward","message":"a forwarded request without method or path"}}"#,
                     ),
@@ -119,6 +139,9 @@ pub async fn serve(
             };
             let mut h = async_nats::HeaderMap::new();
             h.insert(STATUS, status.as_u16().to_string().as_str());
+            if let Some(t) = content_type {
+                h.insert(REPLY_TYPE, t.as_str());
+            }
             if let Err(e) = client.publish_with_headers(reply, h, body).await {
                 tracing::warn!(error = %e, "answering a forwarded request failed");
             }

@@ -166,6 +166,7 @@ impl Node {
             limit: p.limit,
             timeout: Duration::from_millis(p.config.request_timeout_ms),
             control,
+            gateway: Arc::clone(&p.gateway),
         });
         let keeper = Keeper::start(
             &p.config,

@@ -41,6 +41,8 @@ pub struct Router {
     pub timeout: Duration,
     /// Reloads shared settings on every live node.
     pub control: Arc<crate::control::Control>,
+    /// The node's gateway (to find the phone a one-click link was issued to).
+    pub gateway: Arc<gateway::Gateway>,
 }
 
 impl std::fmt::Debug for Router {
@@ -87,7 +89,7 @@ impl Router {
         v.as_str().and_then(|s| Msisdn::parse(s, self.region).ok())
     }
 
-    /// Sends the request to `part`'s owner and returns its answer.
+    /// Sends the JSON request to `part`'s owner and returns its answer.
     async fn forward(
         &self,
         part: u32,
@@ -96,8 +98,22 @@ impl Router {
         auth: Option<&str>,
         body: Bytes,
     ) -> Response {
+        self.forward_raw(part, method, path, auth, Some("application/json"), body)
+            .await
+    }
+
+    /// Sends a request with any content type to `part`'s owner and returns its answer.
+    async fn forward_raw(
+        &self,
+        part: u32,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        content_type: Option<&str>,
+        body: Bytes,
+    ) -> Response {
         let subject = format!("{}.p.{part}.http", self.prefix);
-        let headers = encode_request(method, path, auth, Some("application/json"));
+        let headers = encode_request(method, path, auth, content_type);
         let request = async_nats::Request::new()
             .headers(headers)
             .payload(body)
@@ -231,11 +247,43 @@ impl Router {
     }
 }
 
+/// A one-click link (`/u/{token}`, GET shows, POST unsubscribes) goes to the owner of the phone
+/// it was issued to, found in the shared store; a token not found is answered here (404).
+async fn link(r: &Router, req: Request, next: Next) -> Response {
+    let token = req.uri().path().trim_start_matches("/u/").to_string();
+    let gw = Arc::clone(&r.gateway);
+    let phone = tokio::task::spawn_blocking(move || gw.link_phone(&token))
+        .await
+        .ok()
+        .flatten();
+    let Some(phone) = phone else {
+        return next.run(req).await;
+    };
+    let part = r.parts.of(phone);
+    if r.parts.holds(part) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, r.limit).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    r.forward_raw(part, parts.method.as_str(), path, None, content_type, bytes)
+        .await
+}
+
 /// The middleware: routes per-phone requests to their owners; reloads shared settings on every
 /// node after a change.
 pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Response {
     if req.headers().contains_key(FORWARDED) {
         return next.run(req).await;
+    }
+    if req.uri().path().starts_with("/u/") {
+        return link(&r, req, next).await;
     }
     let Some(kind) = kind(req.method(), req.uri().path()) else {
         let mutating = req.method() != Method::GET && req.method() != Method::HEAD;

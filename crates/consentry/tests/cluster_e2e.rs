@@ -610,3 +610,69 @@ async fn a_nats_restart_fails_closed_and_recovers_without_restarting_consentry()
     drop(c);
     drop(nats);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_click_link_works_through_any_node() {
+    let Some(c) = Cluster::start("cl_links").await else {
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    // One phone per node that might own it; every link is clicked through every node.
+    let phones: Vec<String> = (0..6u32).map(|i| format!("132{i:08}")).collect();
+    for (i, p) in phones.iter().enumerate() {
+        c.post(i % 3, "/v1/consents", &key, consent(p, "opt_in"))
+            .await;
+        let (s, v) = c
+            .post(
+                (i + 1) % 3,
+                "/v1/messages",
+                &key,
+                json!({"to": p, "text": "【好店】双11全场5折 {unsubscribe} 回T退订", "category": "marketing"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("accepted")),
+            "{v}"
+        );
+    }
+    for (i, p) in phones.iter().enumerate() {
+        // The handset's copy carries the link (inbox reads the shared store).
+        let inbox = common::process::get_json(
+            &c.http,
+            &format!("{}/v1/phones/{p}/inbox", c.nodes[0].base),
+            &c.admin,
+        )
+        .await;
+        let text = inbox["messages"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let at = text.find("/u/").expect("a link in the text");
+        let token = &text[at + 3..at + 3 + 22];
+        let via = &c.nodes[(i + 2) % 3].base;
+        let page = c.http.get(format!("{via}/u/{token}")).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(
+            page.headers()[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let done = c
+            .http
+            .post(format!("{via}/u/{token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), StatusCode::OK, "{:?}", done.text().await);
+        for n in 0..3 {
+            let (s, v) = c.post(n, "/v1/messages", &key, marketing(p)).await;
+            assert_eq!(
+                (s, v["status"].as_str()),
+                (StatusCode::OK, Some("rejected")),
+                "{v}"
+            );
+        }
+    }
+}

@@ -155,6 +155,12 @@ impl Gateway {
         }
     }
 
+    /// The phone the link `token` was issued to, if it was (cluster mode routes the link's page
+    /// to that phone's owner: only it knows whether the phone is opted out now).
+    pub fn link_phone(&self, token: &str) -> Option<domain::Msisdn> {
+        self.resolve_link(token).ok().map(|l| l.phone)
+    }
+
     /// What the link `token` would do (GET: changes nothing).
     ///
     /// # Errors
