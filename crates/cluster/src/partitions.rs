@@ -104,6 +104,10 @@ impl gateway::Ownership for Partitions {
         self.holds(self.of(phone))
     }
 
+    fn partition(&self, phone: Msisdn) -> Option<u32> {
+        Some(self.of(phone))
+    }
+
     fn owned(&self) -> Vec<u32> {
         let now = Instant::now();
         let mut v: Vec<u32> = self

@@ -57,19 +57,32 @@ enum Kind {
     One(&'static str),
     /// `to`: a list of phones.
     Batch,
+    /// A consumer's portal session: the partition is in the session token.
+    Session,
 }
 
 fn kind(method: &Method, path: &str) -> Option<Kind> {
+    if path == "/v1/portal/consents" {
+        return Some(Kind::Session);
+    }
     if method != Method::POST {
         return None;
     }
     match path {
         "/v1/messages" => Some(Kind::One("to")),
-        "/v1/consents" => Some(Kind::One("phone")),
+        "/v1/consents" | "/v1/portal/code" | "/v1/portal/session" => Some(Kind::One("phone")),
         "/v1/inbound" => Some(Kind::One("from")),
         "/v1/messages/batch" => Some(Kind::Batch),
         _ => None,
     }
+}
+
+/// The partition a portal session token names (`cs_consumer_p<part>_…`).
+fn session_partition(auth: Option<&str>) -> Option<u32> {
+    let token = auth?.strip_prefix("Bearer ")?.trim();
+    let rest = token.strip_prefix("cs_consumer_p")?;
+    let (part, _) = rest.split_once('_')?;
+    part.parse().ok()
 }
 
 fn unavailable(part: u32, why: &str) -> Response {
@@ -315,6 +328,24 @@ pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Re
     let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
     let rebuild = |bytes: Bytes| Request::from_parts(parts.clone(), Body::from(bytes));
     match (kind, parsed) {
+        (Kind::Session, _) => match session_partition(auth.as_deref()) {
+            Some(part) if part < r.parts.count() && !r.parts.holds(part) => {
+                let content_type = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                r.forward_raw(
+                    part,
+                    parts.method.as_str(),
+                    &path,
+                    auth.as_deref(),
+                    content_type,
+                    bytes,
+                )
+                .await
+            }
+            _ => next.run(rebuild(bytes)).await,
+        },
         (Kind::One(field), Some(v)) => {
             let Some(phone) = v.get(field).and_then(|p| r.phone(p)) else {
                 return next.run(rebuild(bytes)).await;

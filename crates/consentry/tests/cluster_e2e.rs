@@ -676,3 +676,80 @@ async fn a_one_click_link_works_through_any_node() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_proves_their_number_and_refuses_through_different_nodes() {
+    let Some(c) = Cluster::start("cl_portal").await else {
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    for (i, phone) in ["13100000001", "13100000002", "13100000003"]
+        .iter()
+        .enumerate()
+    {
+        c.post(i % 3, "/v1/consents", &key, consent(phone, "opt_in"))
+            .await;
+        // The code is asked through one node, the session through the next, the choice through
+        // the third: each goes to the phone's owner, which holds the code and the session.
+        let (s, v) = c
+            .post(i % 3, "/v1/portal/code", "", json!({"phone": phone}))
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        let inbox = common::process::get_json(
+            &c.http,
+            &format!("{}/v1/phones/{phone}/inbox", c.nodes[0].base),
+            &c.admin,
+        )
+        .await;
+        let text = inbox["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|m| m["category"] == "verification")
+            .and_then(|m| m["text"].as_str())
+            .unwrap()
+            .to_string();
+        let code = text
+            .split(|ch: char| !ch.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .unwrap()
+            .to_string();
+        let (s, v) = c
+            .post(
+                (i + 1) % 3,
+                "/v1/portal/session",
+                "",
+                json!({"phone": phone, "code": code}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let token = v["token"].as_str().unwrap().to_string();
+        let via = &c.nodes[(i + 2) % 3].base;
+        let r = c
+            .http
+            .get(format!("{via}/v1/portal/consents"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = c
+            .http
+            .post(format!("{via}/v1/portal/consents"))
+            .bearer_auth(&token)
+            .json(&json!({"action": "opt_out"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{:?}", r.text().await);
+        for n in 0..3 {
+            let (s, v) = c.post(n, "/v1/messages", &key, marketing(phone)).await;
+            assert_eq!(
+                (s, v["status"].as_str()),
+                (StatusCode::OK, Some("rejected")),
+                "{v}"
+            );
+        }
+    }
+}

@@ -21,6 +21,11 @@ pub trait Ownership: Send + Sync {
     fn owned(&self) -> Vec<u32> {
         Vec::new()
     }
+    /// The partition of `phone`, written into tokens that stand for it (portal sessions), so
+    /// any node can send a request carrying one to the phone's owner without a lookup.
+    fn partition(&self, _phone: Msisdn) -> Option<u32> {
+        None
+    }
 }
 
 /// Streams consent events (each phone's in commit order) to the callback; returns how many.
@@ -51,6 +56,14 @@ impl Gateway {
     #[must_use]
     pub fn owned_partitions(&self) -> Option<Vec<u32>> {
         self.ownership.get().map(|o| o.owned())
+    }
+
+    /// The prefix a token standing for `phone` carries in cluster mode: `p<partition>_`.
+    pub(crate) fn token_tag(&self, phone: Msisdn) -> String {
+        self.ownership
+            .get()
+            .and_then(|o| o.partition(phone))
+            .map_or_else(String::new, |p| format!("p{p}_"))
     }
 
     /// Whether this node acts for `phone` now.

@@ -176,7 +176,9 @@ impl Gateway {
             }
             codes.remove(&phone.as_u64());
         }
-        let token = new_key("cs_consumer_");
+        // In cluster mode the token names the phone's partition, so the node a consumer reaches
+        // next sends the session's requests to the owner that holds it.
+        let token = new_key(&format!("cs_consumer_{}", self.token_tag(phone)));
         let mut sessions = self.portal.sessions.lock();
         sessions.retain(|_, (_, expires)| *expires > now);
         sessions.insert(hash_key(&token), (phone, now + SESSION_SECS));
