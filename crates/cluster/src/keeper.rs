@@ -124,11 +124,16 @@ impl State {
         self.config.lease()
     }
 
-    /// One pass: heartbeat, renew, rebalance, reload shared settings.
+    /// One pass: heartbeat, renew, rebalance, then reload shared settings (last: it reads
+    /// through the traffic's pool, which may be slow under load, and must not delay renewal).
     fn round(&self) {
+        self.leases_round();
         if let Err(e) = self.gateway.reload_access() {
             tracing::warn!(error = %e, "reloading senders and keys failed");
         }
+    }
+
+    fn leases_round(&self) {
         let node = &self.config.node;
         match self.store.heartbeat(node, &self.instance) {
             Ok(true) => {}
@@ -175,14 +180,26 @@ impl State {
         if self.serving.connected() {
             self.rebalance();
         }
+        if let Ok(leases) = self.store.leases() {
+            self.parts.set_owners(
+                leases
+                    .into_iter()
+                    .filter(|l| l.expires_in_ms >= 0)
+                    .filter_map(|l| Some((u32::try_from(l.part).ok()?, l.owner?)))
+                    .collect(),
+            );
+        }
         metrics::gauge!("consentry_partitions_owned").set(self.parts.held().len() as f64);
     }
 
-    /// Claims free or expired partitions up to the fair share; gives back any above it.
+    /// Claims free or expired partitions up to the fair share; gives back any above it. Live
+    /// nodes are those that marked themselves alive within one lease time (they do so every
+    /// third of it): a dead node stops counting when its leases expire, so the survivors' share
+    /// grows to cover its partitions in the same round they become claimable.
     fn rebalance(&self) {
         let live = self
             .store
-            .live_nodes(self.lease() * 2)
+            .live_nodes(self.lease())
             .map_or(1, |n| n.len().max(1));
         let count = self.parts.count();
         let share = count.div_ceil(u32::try_from(live).unwrap_or(1));

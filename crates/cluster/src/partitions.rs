@@ -24,6 +24,9 @@ pub struct Partitions {
     node: String,
     count: u32,
     held: RwLock<HashMap<u32, Held>>,
+    /// Who owned each partition at the last lease round (a routing hint: a batch's recipients
+    /// are sent one request per owner, not one per partition; the owner checks every phone).
+    owners: RwLock<HashMap<u32, String>>,
 }
 
 /// The share of a lease an owner trusts by its own clock.
@@ -37,6 +40,7 @@ impl Partitions {
             node: node.to_string(),
             count: count.max(1),
             held: RwLock::new(HashMap::new()),
+            owners: RwLock::new(HashMap::new()),
         }
     }
 
@@ -91,6 +95,17 @@ impl Partitions {
                 valid_until: sent + lease.mul_f64(TRUST),
             },
         );
+    }
+
+    /// Records who owns which partition, as last read from the leases.
+    pub fn set_owners(&self, owners: HashMap<u32, String>) {
+        *self.owners.write() = owners;
+    }
+
+    /// The owner `part` had at the last lease round.
+    #[must_use]
+    pub fn owner_hint(&self, part: u32) -> Option<String> {
+        self.owners.read().get(&part).cloned()
     }
 
     /// Forgets `part`; returns whether it was held.

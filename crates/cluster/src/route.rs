@@ -180,12 +180,22 @@ impl Router {
                 )
                 .await;
         };
-        // Numbers that do not parse are decided (rejected) wherever; keep them with the first
-        // part served here.
+        // One request per owner (as the leases last said), addressed to one of its partitions:
+        // the owner checks every phone, so a stale hint costs a 503 for that part, never a
+        // wrong decision. Numbers that do not parse are decided (rejected) here.
         let mut groups: BTreeMap<Option<u32>, Vec<usize>> = BTreeMap::new();
+        let mut by_owner: BTreeMap<String, u32> = BTreeMap::new();
         for (i, t) in to.iter().enumerate() {
-            let part = self.phone(t).map(|p| self.parts.of(p));
-            groups.entry(part).or_default().push(i);
+            // `None`: served here (this node's phones and numbers that do not parse).
+            let target = self
+                .phone(t)
+                .map(|p| self.parts.of(p))
+                .filter(|part| !self.parts.holds(*part))
+                .map(|part| match self.parts.owner_hint(part) {
+                    Some(owner) => *by_owner.entry(owner).or_insert(part),
+                    None => part,
+                });
+            groups.entry(target).or_default().push(i);
         }
         let calls = groups.iter().map(|(part, idx)| {
             let sub: Vec<Value> = idx.iter().map(|&i| to[i].clone()).collect();

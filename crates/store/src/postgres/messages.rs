@@ -72,6 +72,51 @@ pub(super) fn record(r: &tokio_postgres::Row) -> Result<MessageRecord, StoreErro
     })
 }
 
+/// A batch of new messages as column arrays, for one `INSERT … SELECT FROM unnest(…)`.
+struct Columns<'a> {
+    sender: Vec<i64>,
+    to: Vec<&'a str>,
+    phone: Vec<Option<i64>>,
+    text: Vec<&'a str>,
+    category: Vec<&'static str>,
+    status: Vec<&'static str>,
+    reasons: Vec<String>,
+    decided: Vec<i64>,
+    release: Vec<Option<i64>>,
+    delivery: Vec<&'static str>,
+    text_hash: Vec<i64>,
+    scores: Vec<Option<&'a str>>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(msgs: &'a [NewMessage<'a>]) -> Self {
+        Columns {
+            sender: msgs.iter().map(|m| i64::from(m.sender.0)).collect(),
+            to: msgs.iter().map(|m| m.to).collect(),
+            phone: msgs.iter().map(|m| phone_col(m.phone)).collect(),
+            text: msgs.iter().map(|m| m.text).collect(),
+            category: msgs.iter().map(|m| m.category.as_str()).collect(),
+            status: msgs.iter().map(|m| m.verdict.as_str()).collect(),
+            reasons: msgs.iter().map(|m| reasons_json(m.reasons)).collect(),
+            decided: msgs.iter().map(|m| micros(m.decided_at)).collect(),
+            release: msgs.iter().map(|m| m.release_at.map(micros)).collect(),
+            delivery: msgs
+                .iter()
+                .map(|m| match m.verdict {
+                    Verdict::Rejected => Delivery::NotSent.as_str(),
+                    _ => Delivery::Pending.as_str(),
+                })
+                .collect(),
+            // BIGINT is signed; the hash's bits are kept as they are.
+            text_hash: msgs
+                .iter()
+                .map(|m| i64::from_ne_bytes(m.text_hash.to_ne_bytes()))
+                .collect(),
+            scores: msgs.iter().map(|m| m.content_scores).collect(),
+        }
+    }
+}
+
 impl PgStore {
     pub(super) fn query_records(
         &self,
@@ -99,66 +144,76 @@ impl MessageLog for PgStore {
                     .filter_map(|m| phone_col(m.phone)),
             )
             .await?;
-            let insert = tx
-                .prepare_cached(
-                    "INSERT INTO messages (sender_id, recipient, phone, text, category, status, reasons,
-                        submitted_at, decided_at, release_at, delivery, text_hash, content_scores)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12) RETURNING id",
+            // One round trip for the ids and one for the rows, however many messages: a
+            // statement per row would make a campaign batch cost its size in network round trips.
+            let n = i64::try_from(msgs.len()).unwrap_or(i64::MAX);
+            let mut ids: Vec<i64> = tx
+                .query(
+                    "SELECT nextval(pg_get_serial_sequence('messages', 'id'))
+                     FROM generate_series(1, $1::bigint)",
+                    &[&n],
                 )
                 .await
-                .map_err(pg_err)?;
-            let mut ids = Vec::with_capacity(msgs.len());
-            let mut digests = Vec::with_capacity(msgs.len());
-            for m in msgs {
-                let delivery = match m.verdict {
-                    Verdict::Rejected => Delivery::NotSent,
-                    _ => Delivery::Pending,
-                };
-                let reasons = reasons_json(m.reasons);
-                // BIGINT is signed; the hash's bits are kept as they are.
-                let text_hash = i64::from_ne_bytes(m.text_hash.to_ne_bytes());
-                let sender = i64::from(m.sender.0);
-                let (decided, release) = (micros(m.decided_at), m.release_at.map(micros));
-                let id: i64 = tx
-                    .query_one(
-                        &insert,
-                        &[
-                            &sender,
-                            &m.to,
-                            &phone_col(m.phone),
-                            &m.text,
-                            &m.category.as_str(),
-                            &m.verdict.as_str(),
-                            &reasons,
-                            &decided,
-                            &release,
-                            &delivery.as_str(),
-                            &text_hash,
-                            &m.content_scores,
-                        ],
-                    )
-                    .await
-                    .map_err(pg_err)?
-                    .get(0);
-                if self.audit {
-                    digests.push((
-                        id,
-                        decision_digest(
-                            sender,
-                            m.to,
-                            phone_col(m.phone),
-                            m.text,
-                            m.category.as_str(),
-                            m.verdict.as_str(),
-                            &reasons,
-                            decided,
-                            release,
-                            text_hash,
-                        ),
-                    ));
-                }
-                ids.push(u64::try_from(id).unwrap_or(0));
-            }
+                .map_err(pg_err)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            // Ascending, so a batch's rows form runs of consecutive ids (one audit block each).
+            ids.sort_unstable();
+            let cols = Columns::of(msgs);
+            tx.execute(
+                "INSERT INTO messages (id, sender_id, recipient, phone, text, category, status, reasons,
+                    submitted_at, decided_at, release_at, delivery, text_hash, content_scores)
+                 SELECT id, sender_id, recipient, phone, text, category, status, reasons,
+                    decided_at, decided_at, release_at, delivery, text_hash, content_scores
+                 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
+                    $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[],
+                    $12::bigint[], $13::text[])
+                    AS x(id, sender_id, recipient, phone, text, category, status, reasons,
+                         decided_at, release_at, delivery, text_hash, content_scores)",
+                &[
+                    &ids,
+                    &cols.sender,
+                    &cols.to,
+                    &cols.phone,
+                    &cols.text,
+                    &cols.category,
+                    &cols.status,
+                    &cols.reasons,
+                    &cols.decided,
+                    &cols.release,
+                    &cols.delivery,
+                    &cols.text_hash,
+                    &cols.scores,
+                ],
+            )
+            .await
+            .map_err(pg_err)?;
+            let digests: Vec<(i64, crate::audit::canon::Digest32)> = if self.audit {
+                ids.iter()
+                    .enumerate()
+                    .map(|(i, id)| {
+                        (
+                            *id,
+                            decision_digest(
+                                cols.sender[i],
+                                cols.to[i],
+                                cols.phone[i],
+                                cols.text[i],
+                                cols.category[i],
+                                cols.status[i],
+                                &cols.reasons[i],
+                                cols.decided[i],
+                                cols.release[i],
+                                cols.text_hash[i],
+                            ),
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let ids: Vec<u64> = ids.iter().map(|i| u64::try_from(*i).unwrap_or(0)).collect();
             let at = msgs.first().map_or_else(Timestamp::now, |m| m.decided_at);
             self.chain_records(&tx, AuditKind::Decision, &digests, at)
                 .await?;

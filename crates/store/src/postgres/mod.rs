@@ -104,8 +104,13 @@ pub(crate) fn pg_err(e: tokio_postgres::Error) -> StoreError {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => e.to_string(),
     };
+    // Without a SQLSTATE it is the connection (an I/O error, a closed socket, a timeout) —
+    // or our own value that could not be encoded, which is not the database's fault.
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    let encoding =
+        message.starts_with("error serializing") || message.starts_with("error deserializing");
     let unavailable = match e.code() {
-        None => true,
+        None => io || !encoding,
         Some(c) => {
             *c == SqlState::ADMIN_SHUTDOWN
                 || *c == SqlState::CRASH_SHUTDOWN
