@@ -11,10 +11,9 @@ use std::time::Duration;
 use domain::{Category, Clock, SenderId, Timestamp};
 use ledger::ConsentIndex;
 use parking_lot::Mutex;
-use policy::{Policy, Verdict};
+use policy::Policy;
 use store::{
-    ConsentLog, KeyRing, KeyRole, MessageLog, NewSender, SenderRecord, SenderRegistry, Store,
-    StoreError,
+    ConsentLog, KeyRing, KeyRole, NewSender, SenderRecord, SenderRegistry, Store, StoreError,
 };
 
 use crate::access::{Access, Principal, hash_key, new_key};
@@ -143,8 +142,8 @@ impl Gateway {
         };
         gw.reload_access()?;
         if load_all {
-            gw.rebuild_volume()?;
-            gw.rebuild_queues()?;
+            gw.rebuild_volume(&|_| true)?;
+            gw.rebuild_queues(&|_| true)?;
         }
         Ok(Arc::new(gw))
     }
@@ -163,42 +162,6 @@ impl Gateway {
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
-        Ok(())
-    }
-
-    fn rebuild_volume(&self) -> Result<(), GatewayError> {
-        let since = self
-            .clock
-            .now()
-            .saturating_sub(jiff::SignedDuration::from_hours(48))
-            .unwrap_or(Timestamp::UNIX_EPOCH);
-        for s in self.store.recent_sends(since)? {
-            let day = self.policy.local(s.phone, s.at).day;
-            let q = self.volume_query(s.phone, s.sender, s.category, s.at, day, s.text_hash);
-            self.volume.lock(s.phone).record(&q);
-        }
-        Ok(())
-    }
-
-    fn rebuild_queues(&self) -> Result<(), GatewayError> {
-        let mut resume = self.resume.lock();
-        let mut deferred = self.deferred.lock();
-        for m in self.store.pending()? {
-            let Some(phone) = m.phone else { continue };
-            match (m.status, m.release_at) {
-                (Verdict::Deferred, Some(at)) => deferred.insert(at, &m, phone),
-                (Verdict::Accepted, _) => resume.push(Outbound {
-                    id: m.id,
-                    sender: m.sender,
-                    source_number: self.source_number(m.sender),
-                    phone,
-                    text: m.text,
-                    category: m.category,
-                    decided_at: m.decided_at,
-                }),
-                _ => {}
-            }
-        }
         Ok(())
     }
 

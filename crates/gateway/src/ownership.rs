@@ -102,6 +102,18 @@ impl Gateway {
             })?,
             ..Loaded::default()
         };
+        self.rebuild_volume(mine)?;
+        let (resumed, deferred) = self.rebuild_queues(mine)?;
+        loaded.resumed = resumed;
+        loaded.deferred = deferred;
+        self.consent_events
+            .fetch_add(loaded.events, std::sync::atomic::Ordering::Relaxed);
+        Ok(loaded)
+    }
+
+    /// Counts the last two days' accepted sends to the phones `mine` selects into the volume
+    /// (the caps and the duplicate window), at start and when a partition is taken over.
+    pub(crate) fn rebuild_volume(&self, mine: &dyn Fn(Msisdn) -> bool) -> Result<(), GatewayError> {
         let since = self
             .clock
             .now()
@@ -114,7 +126,19 @@ impl Gateway {
                 self.volume.lock(s.phone).record(&q);
             }
         }
+        Ok(())
+    }
+
+    /// Queues again the pending messages to the phones `mine` selects: accepted ones for
+    /// hand-off (after the consent check at hand-off), deferred ones held for their release.
+    /// Before the workers start they wait in `resume`, which the dispatcher takes first.
+    /// Returns how many were resumed and held.
+    pub(crate) fn rebuild_queues(
+        &self,
+        mine: &dyn Fn(Msisdn) -> bool,
+    ) -> Result<(usize, usize), GatewayError> {
         let mut resume = Vec::new();
+        let mut held = 0;
         for m in self.store.pending()? {
             let Some(phone) = m.phone.filter(|p| mine(*p)) else {
                 continue;
@@ -122,7 +146,7 @@ impl Gateway {
             match (m.status, m.release_at) {
                 (Verdict::Deferred, Some(at)) => {
                     self.deferred.lock().insert(at, &m, phone);
-                    loaded.deferred += 1;
+                    held += 1;
                 }
                 (Verdict::Accepted, _) => resume.push(Outbound {
                     id: m.id,
@@ -136,10 +160,7 @@ impl Gateway {
                 _ => {}
             }
         }
-        loaded.resumed = resume.len();
-        // Queued behind the ownership check: the dispatcher hands them off once `owns` says
-        // yes, after the consent check at hand-off. Before the workers start they wait in
-        // `resume`, which the dispatcher takes first.
+        let resumed = resume.len();
         let started = self.queue_rx.lock().is_none();
         if started {
             for m in resume {
@@ -148,9 +169,7 @@ impl Gateway {
         } else {
             self.resume.lock().extend(resume);
         }
-        self.consent_events
-            .fetch_add(loaded.events, std::sync::atomic::Ordering::Relaxed);
-        Ok(loaded)
+        Ok((resumed, held))
     }
 
     /// Forgets the in-memory state of the phones `gone` selects (a partition lost or given up):
