@@ -753,3 +753,139 @@ async fn a_consumer_proves_their_number_and_refuses_through_different_nodes() {
         }
     }
 }
+
+/// Stops or starts the machine's PostgreSQL (CI runs as root on a machine whose services are
+/// its own); `false` when this machine has no cluster to control that way.
+fn postgres(action: &str) -> bool {
+    let Ok(versions) = std::fs::read_dir("/etc/postgresql") else {
+        return false;
+    };
+    let Some(version) = versions
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .next()
+    else {
+        return false;
+    };
+    std::process::Command::new("pg_ctlcluster")
+        .args([
+            "--skip-systemctl-redirect",
+            &version,
+            "main",
+            action,
+            "-m",
+            "fast",
+        ])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_restart_mid_campaign_fails_closed_and_recovers_without_restarting_consentry() {
+    let Some(c) = Cluster::start("cl_pgrestart").await else {
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    let (refused, willing) = ("13000000001", "13000000002");
+    for p in [refused, willing] {
+        c.post(0, "/v1/consents", &key, consent(p, "opt_in")).await;
+    }
+    let (s, _) = c
+        .post(1, "/v1/consents", &key, consent(refused, "opt_out"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // A campaign runs through b while the database restarts.
+    let campaign = {
+        let (http, base, key) = (c.http.clone(), c.nodes[1].base.clone(), key.clone());
+        tokio::spawn(async move {
+            let (mut ok, mut unavailable) = (0, 0);
+            for b in 0..40u64 {
+                let to: Vec<String> = (0..50).map(|i| format!("131{:08}", b * 50 + i)).collect();
+                let r = http
+                    .post(format!("{base}/v1/messages/batch"))
+                    .bearer_auth(&key)
+                    .json(&json!({"to": to, "text": "【好店】您的订单已发货", "category": "transactional"}))
+                    .send()
+                    .await;
+                match r.map(|r| r.status()) {
+                    Ok(StatusCode::OK) => ok += 1,
+                    Ok(StatusCode::SERVICE_UNAVAILABLE) => unavailable += 1,
+                    other => panic!("neither a decision nor 503: {other:?}"),
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (ok, unavailable)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if !postgres("stop") {
+        assert!(
+            !store::testing::services_required(),
+            "CI must be able to restart PostgreSQL (pg_ctlcluster)"
+        );
+        eprintln!("SKIPPED PostgreSQL restart (no pg_ctlcluster cluster here)");
+        return;
+    }
+    // While it is down nothing is acknowledged: every node answers 503, for marketing and for
+    // an opt-out alike (an opt-out not acknowledged is retried by the carrier).
+    let mut down = Vec::new();
+    for n in 0..3 {
+        let (s, v) = c.post(n, "/v1/messages", &key, marketing(willing)).await;
+        down.push((s, v["error"]["code"].clone()));
+        let (s, v) = c
+            .post(n, "/v1/consents", &key, consent(willing, "opt_out"))
+            .await;
+        down.push((s, v["error"]["code"].clone()));
+    }
+    let started = postgres("start");
+    assert!(started, "PostgreSQL started again");
+    for (s, code) in &down {
+        assert_eq!(*s, StatusCode::SERVICE_UNAVAILABLE, "{code}");
+        assert!(
+            code == "storage_unavailable" || code == "partition_unavailable",
+            "{code}"
+        );
+    }
+    let (ok, unavailable) = campaign.await.unwrap();
+    eprintln!("during the restart: {ok} batches decided, {unavailable} answered 503");
+    // Without restarting any node: leases are claimed again and every promise holds.
+    c.wait_owned_by(&["a", "b", "c"]).await;
+    let mut answered = false;
+    for _ in 0..50 {
+        let (s, v) = c.post(2, "/v1/messages", &key, marketing(refused)).await;
+        if s == StatusCode::OK {
+            assert_eq!(v["status"], "rejected", "{v}");
+            answered = true;
+            break;
+        }
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(answered, "the nodes recovered after the restart");
+    for n in 0..3 {
+        let (s, v) = c.post(n, "/v1/messages", &key, marketing(refused)).await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("rejected")),
+            "{v}"
+        );
+    }
+    let (s, v) = c.post(0, "/v1/messages", &key, marketing(willing)).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{v}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", "verify", "--config"])
+        .arg(&c.nodes[0].config)
+        .arg("--data")
+        .arg(c.nodes[0].dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

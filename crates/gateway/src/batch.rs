@@ -141,7 +141,14 @@ impl Gateway {
                 });
             }
         }
-        let mut ids = self.store.insert_messages(&rows)?.into_iter();
+        let mut ids = match self.store.insert_messages(&rows) {
+            Ok(ids) => ids.into_iter(),
+            Err(e) => {
+                // Nothing was recorded: the sends counted when they were decided are taken back.
+                self.uncount(&subs);
+                return Err(e.into());
+            }
+        };
         drop(rows);
         let mut counts = [0u64; 3];
         let mut out = Vec::with_capacity(subs.len());
@@ -165,6 +172,22 @@ impl Gateway {
             }
         }
         Ok(out)
+    }
+
+    /// Takes back the volume counted for the accepted decisions of `subs` (their recording
+    /// failed).
+    fn uncount(&self, subs: &[DecidedSubmission]) {
+        for s in subs {
+            for (phone, d) in &s.decided {
+                let Some(phone) = phone else { continue };
+                if d.verdict != Verdict::Accepted {
+                    continue;
+                }
+                let day = self.policy.local(*phone, s.now).day;
+                let q = self.volume_query(*phone, s.sender.id, d.category, s.now, day, s.hash);
+                self.volume.lock(*phone).unrecord(&q);
+            }
+        }
     }
 
     /// Decides and records every submission in `items` with one store transaction. The outer

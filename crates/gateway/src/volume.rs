@@ -111,6 +111,31 @@ impl VolumeShard {
         s
     }
 
+    /// Takes back a send counted by [`VolumeShard::record`] whose decision was then never
+    /// recorded (the store failed): an outage must not use up a merchant's daily quota.
+    pub fn unrecord(&mut self, q: &Query) {
+        let now = q.now - BASE;
+        let Some(sends) = self.phones.get_mut(&q.phone.as_u64()) else {
+            return;
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        let (secs, hash, day, category) = (
+            u32::try_from(now.max(0)).unwrap_or(u32::MAX),
+            q.hash as u32,
+            q.day as u16,
+            cat_code(q.category),
+        );
+        if let Some(i) = sends.iter().rposition(|x| {
+            x.sender == q.sender.0
+                && x.secs == secs
+                && x.hash == hash
+                && x.day == day
+                && x.category == category
+        }) {
+            sends.remove(i);
+        }
+    }
+
     /// Records an accepted send, dropping ones too old to matter.
     pub fn record(&mut self, q: &Query) {
         let now = q.now - BASE;
