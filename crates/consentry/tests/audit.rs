@@ -88,3 +88,22 @@ async fn verify_names_the_tampered_row_and_the_head_matches_the_api() {
         "{out}"
     );
 }
+
+/// A mistyped `--data` (or an unmounted volume) is an error, not an intact empty chain, and
+/// nothing is created there.
+#[test]
+fn verify_and_head_on_a_directory_without_a_store_fail_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("not-mounted");
+    for what in ["verify", "head"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["audit", what, "--data"])
+            .arg(&missing)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "audit {what} passed on nothing");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no store at"), "{err}");
+        assert!(!missing.exists(), "audit {what} created {}", missing.display());
+    }
+}

@@ -23,11 +23,28 @@ pub enum Audit {
     },
 }
 
+/// Opens the store to check, refusing an embedded store that does not exist: opening would
+/// create an empty one, which verifies as intact — a mistyped `--data` or an unmounted volume
+/// must not pass as a clean audit.
+fn existing_store(common: &Common) -> Result<(crate::config::Config, store::Store)> {
+    let config = common.load()?;
+    if config.store.backend == crate::config::Backend::Sqlite {
+        let db = common.data.join("consentry.db");
+        if !db.is_file() {
+            anyhow::bail!(
+                "no store at {}: is --data right (and its volume mounted)? Nothing was checked",
+                db.display()
+            );
+        }
+    }
+    let store = common.open_store(&config)?;
+    Ok((config, store))
+}
+
 pub fn run(what: &Audit) -> Result<ExitCode> {
     match what {
         Audit::Verify { common } => {
-            let config = common.load()?;
-            let store = common.open_store(&config)?;
+            let (_config, store) = existing_store(common)?;
             let report = store.verify_audit()?;
             match &report.broken {
                 None => {
@@ -48,8 +65,8 @@ pub fn run(what: &Audit) -> Result<ExitCode> {
             }
         }
         Audit::Head { common } => {
-            let config = common.load()?;
-            let head = common.open_store(&config)?.audit_head()?;
+            let (_config, store) = existing_store(common)?;
+            let head = store.audit_head()?;
             println!("{}", serde_json::to_string_pretty(&head)?);
             Ok(ExitCode::SUCCESS)
         }
