@@ -104,6 +104,10 @@ fn verify_and_head_on_a_directory_without_a_store_fail_and_create_nothing() {
         assert!(!out.status.success(), "audit {what} passed on nothing");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("no store at"), "{err}");
-        assert!(!missing.exists(), "audit {what} created {}", missing.display());
+        assert!(
+            !missing.exists(),
+            "audit {what} created {}",
+            missing.display()
+        );
     }
 }
