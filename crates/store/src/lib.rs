@@ -29,6 +29,7 @@ mod roles;
 pub mod sqlite;
 #[doc(hidden)]
 pub mod testing;
+mod values;
 
 pub use audit::{AuditHead, AuditKind, AuditProof, AuditReport, Broken};
 pub use complaints::{

@@ -15,14 +15,12 @@ use crate::complaints::{
 };
 use crate::{AuditKind, StoreError};
 
+use crate::values::u64_of;
+
 const T: &str = "complaints";
 const S: &str = "suspension_changes";
 const COLUMNS: &str = "id, phone, sender_id, message_id, source_number, text, received_at, kind, \
                        note, filed_by, filed_at, matched, adjudication";
-
-fn u64_of(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
 
 fn sender_of(table: &'static str, row: i64, v: i64) -> Result<SenderId, StoreError> {
     u32::try_from(v)

@@ -9,9 +9,7 @@ use crate::{AuditKind, ConsentLog, NewConsent, StoreError};
 
 const T: &str = "consent_events";
 
-pub(crate) fn phone_col(p: Msisdn) -> i64 {
-    i64::try_from(p.as_u64()).unwrap_or(i64::MAX)
-}
+pub(crate) use crate::values::phone_col;
 
 pub(crate) fn event(phone: Msisdn, r: &tokio_postgres::Row) -> Result<ConsentEvent, StoreError> {
     let seq: i64 = r.get(0);

@@ -1,36 +1,15 @@
 //! The messages and redecisions tables.
 
 use domain::{Category, Msisdn, SenderId, Timestamp};
-use policy::{Decision, Reason, Verdict};
+use policy::{Decision, Verdict};
 
 use super::{PgStore, corrupt, from_micros, micros, pg_err};
 use crate::audit::canon::{decision_digest, redecision_digest};
 use crate::{AuditKind, Delivery, MessageLog, MessageRecord, NewMessage, RecentSend, StoreError};
 
 const T: &str = "messages";
-/// The current decision is the latest re-decision if any, else the first (which never changes).
-pub(super) const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, \
-    coalesce(current_status, status), coalesce(current_reasons, reasons), submitted_at, \
-    coalesce(current_decided_at, decided_at), \
-    CASE WHEN current_status IS NULL THEN release_at ELSE current_release_at END, \
-    delivery, delivery_at, content_scores";
-
-fn verdict(s: &str) -> Option<Verdict> {
-    Some(match s {
-        "accepted" => Verdict::Accepted,
-        "deferred" => Verdict::Deferred,
-        "rejected" => Verdict::Rejected,
-        _ => return None,
-    })
-}
-
-pub(super) fn phone_col(p: Option<Msisdn>) -> Option<i64> {
-    p.and_then(|p| i64::try_from(p.as_u64()).ok())
-}
-
-fn reasons_json(reasons: &[Reason]) -> String {
-    serde_json::to_string(reasons).unwrap_or_else(|_| "[]".into())
-}
+pub(super) use crate::values::MESSAGE_COLUMNS as COLUMNS;
+use crate::values::{opt_phone_col as phone_col, reasons_json, verdict};
 
 pub(super) fn id_col(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(-1)

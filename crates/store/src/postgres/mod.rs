@@ -31,7 +31,6 @@ mod smpp;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use domain::Timestamp;
 use tokio_postgres::error::SqlState;
 
 use crate::StoreError;
@@ -148,11 +147,7 @@ fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     }
 }
 
-pub(crate) fn micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
-pub(crate) use crate::sqlite::{corrupt, from_micros, truncate};
+pub(crate) use crate::values::{corrupt, from_micros, micros, truncate};
 
 /// The address part of a URL, without user or password (for messages and logs).
 fn place(cfg: &tokio_postgres::Config) -> String {

@@ -12,23 +12,18 @@ use crate::audit::canon::{ComplaintFields, Digest32, suspension_digest};
 use crate::complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
+use crate::values::phone_col;
 use crate::{AuditKind, StoreError};
+
+use crate::values::u64_of;
 
 const T: &str = "complaints";
 const S: &str = "suspension_changes";
 const COLUMNS: &str = "id, phone, sender_id, message_id, source_number, text, received_at, kind, \
                        note, filed_by, filed_at, matched, adjudication";
 
-fn phone_col(p: Msisdn) -> i64 {
-    i64::try_from(p.as_u64()).unwrap_or(i64::MAX)
-}
-
 fn id_col(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
-}
-
-fn u64_of(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
 }
 
 fn complaint(r: &Row<'_>) -> Result<ComplaintRecord, StoreError> {

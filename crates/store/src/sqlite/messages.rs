@@ -1,7 +1,7 @@
 //! The messages table: every decision, and where each accepted message is on its way.
 
 use domain::{Category, Msisdn, SenderId, Timestamp};
-use policy::{Decision, Reason, Verdict};
+use policy::{Decision, Verdict};
 use rusqlite::{Row, params};
 
 use super::{SqliteStore, corrupt, from_micros, micros};
@@ -10,29 +10,8 @@ use crate::audit::canon::{decision_digest, redecision_digest};
 use crate::{Delivery, MessageLog, MessageRecord, NewMessage, RecentSend, StoreError};
 
 const T: &str = "messages";
-/// The current decision is the latest re-decision if any, else the first (which never changes).
-pub(super) const COLUMNS: &str = "id, sender_id, recipient, phone, text, category, \
-    coalesce(current_status, status), coalesce(current_reasons, reasons), submitted_at, \
-    coalesce(current_decided_at, decided_at), \
-    CASE WHEN current_status IS NULL THEN release_at ELSE current_release_at END, \
-    delivery, delivery_at, content_scores";
-
-fn verdict(s: &str) -> Option<Verdict> {
-    Some(match s {
-        "accepted" => Verdict::Accepted,
-        "deferred" => Verdict::Deferred,
-        "rejected" => Verdict::Rejected,
-        _ => return None,
-    })
-}
-
-fn phone_col(p: Option<Msisdn>) -> Option<i64> {
-    p.and_then(|p| i64::try_from(p.as_u64()).ok())
-}
-
-fn reasons_json(reasons: &[Reason]) -> String {
-    serde_json::to_string(reasons).unwrap_or_else(|_| "[]".into())
-}
+pub(super) use crate::values::MESSAGE_COLUMNS as COLUMNS;
+use crate::values::{opt_phone_col as phone_col, reasons_json, verdict};
 
 pub(super) fn record(r: &Row<'_>) -> Result<MessageRecord, StoreError> {
     let id: i64 = r.get(0)?;

@@ -16,7 +16,6 @@ mod smpp;
 
 use std::path::Path;
 
-use domain::Timestamp;
 use parking_lot::Mutex;
 use rusqlite::Connection;
 
@@ -38,30 +37,7 @@ pub struct SqliteStore {
     clustered: bool,
 }
 
-pub(crate) fn micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
-/// Drops what the store cannot keep (below a microsecond), so returned values equal stored ones.
-pub(crate) fn truncate(t: Timestamp) -> Timestamp {
-    Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
-}
-
-pub(crate) fn from_micros(table: &'static str, row: i64, v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(v).map_err(|e| StoreError::Corrupt {
-        table,
-        row,
-        why: e.to_string(),
-    })
-}
-
-pub(crate) fn corrupt(table: &'static str, row: i64, why: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        table,
-        row,
-        why: why.to_string(),
-    }
-}
+pub(crate) use crate::values::{corrupt, from_micros, micros, truncate};
 
 fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
     conn.pragma_update(None, "journal_mode", "wal")?;

@@ -5,11 +5,8 @@ use domain::{Msisdn, SenderId, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, corrupt, from_micros, micros};
+use crate::values::phone_col;
 use crate::{LinkRecord, NewReply, ReplyLog, StoreError, UnsubscribeLinks};
-
-fn phone_col(p: Msisdn) -> i64 {
-    i64::try_from(p.as_u64()).unwrap_or(i64::MAX)
-}
 
 impl ReplyLog for SqliteStore {
     fn reply_outcome(&self, key: &str) -> Result<Option<(u64, String)>, StoreError> {
