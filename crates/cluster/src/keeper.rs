@@ -177,10 +177,19 @@ impl State {
                 self.lose(*part);
             }
         }
-        if self.serving.connected() {
-            self.rebalance();
+        // One read of the leases serves the rebalance and the routing hint; it is read again
+        // only when the rebalance changed an owner.
+        let mut leases = self.store.leases();
+        if let Err(e) = &leases {
+            tracing::warn!(error = %e, "reading leases failed");
         }
-        if let Ok(leases) = self.store.leases() {
+        if self.serving.connected()
+            && let Ok(read) = &leases
+            && self.rebalance(read)
+        {
+            leases = self.store.leases();
+        }
+        if let Ok(leases) = leases {
             self.parts.set_owners(
                 leases
                     .into_iter()
@@ -195,8 +204,9 @@ impl State {
     /// Claims free or expired partitions up to the fair share; gives back any above it. Live
     /// nodes are those that marked themselves alive within one lease time (they do so every
     /// third of it): a dead node stops counting when its leases expire, so the survivors' share
-    /// grows to cover its partitions in the same round they become claimable.
-    fn rebalance(&self) {
+    /// grows to cover its partitions in the same round they become claimable. `leases` is this
+    /// round's read of every lease. Returns whether it claimed or gave up anything.
+    fn rebalance(&self, leases: &[store::postgres::Lease]) -> bool {
         let live = self
             .store
             .live_nodes(self.lease())
@@ -209,10 +219,10 @@ impl State {
             for (part, epoch) in held.iter().rev().take((have - share) as usize) {
                 self.give_up(*part, *epoch);
             }
-            return;
+            return true;
         }
         if have == share {
-            return;
+            return false;
         }
         // Start at a node-dependent offset so nodes starting together do not all try the same
         // partitions first.
@@ -223,13 +233,9 @@ impl State {
             .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
             % count;
         let mut have = have;
-        let leases: HashMap<i32, store::postgres::Lease> = match self.store.leases() {
-            Ok(l) => l.into_iter().map(|l| (l.part, l)).collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, "reading leases failed");
-                return;
-            }
-        };
+        let leases: HashMap<i32, &store::postgres::Lease> =
+            leases.iter().map(|l| (l.part, l)).collect();
+        let mut changed = false;
         for i in 0..count {
             if have >= share {
                 break;
@@ -246,8 +252,10 @@ impl State {
             }
             if self.take(part) {
                 have += 1;
+                changed = true;
             }
         }
+        changed
     }
 
     /// Claims `part`; on success loads its slice and starts serving it. Returns whether it is
