@@ -41,6 +41,61 @@ const MAX_LINGER: Duration = Duration::from_millis(2);
 /// Most submissions in one transaction.
 const BATCH: usize = 1024;
 
+/// The batches of a committer thread: each is what arrived while the last commit ran, so the
+/// batch size follows the load (one job a commit when idle, thousands under a flood). After a
+/// batch's first job it lingers briefly for the rest of a burst — when few requests are in
+/// flight their successors arrive spread over a round trip, and committing the first alone would
+/// make every other one wait a whole extra commit — but stops as soon as as many jobs as last time
+/// are there, and never lingers longer than a quarter of the last commit. The SMPP listener's
+/// committer gathers its batches the same way.
+#[derive(Debug)]
+pub struct Batches {
+    max: usize,
+    last_len: usize,
+    last_commit: Duration,
+}
+
+impl Batches {
+    /// Batches of at most `max` jobs.
+    #[must_use]
+    pub fn new(max: usize) -> Self {
+        Batches {
+            max: max.max(1),
+            last_len: 1,
+            last_commit: Duration::ZERO,
+        }
+    }
+
+    /// Waits for the next batch; `None` once every sender is gone.
+    pub fn next<T>(&mut self, rx: &mut mpsc::Receiver<T>) -> Option<Vec<T>> {
+        let first = rx.blocking_recv()?;
+        let mut jobs = Vec::with_capacity(self.max);
+        jobs.push(first);
+        let deadline = Instant::now() + (self.last_commit / 4).min(MAX_LINGER);
+        while jobs.len() < self.max {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if jobs.len() >= self.last_len || Instant::now() >= deadline {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        }
+        self.last_len = jobs.len();
+        Some(jobs)
+    }
+
+    /// Runs the commit of the batch just taken, timing it for the next linger.
+    pub fn commit(&mut self, f: impl FnOnce()) {
+        let started = Instant::now();
+        f();
+        self.last_commit = started.elapsed();
+    }
+}
+
 /// The same failure for every job of a batch that could not be recorded (the error type is not
 /// `Clone`; what callers branch on — partition moved, storage down — is kept).
 fn each(e: &GatewayError) -> GatewayError {
@@ -66,29 +121,9 @@ impl GroupCommit {
         std::thread::Builder::new()
             .name("consentry-commit".into())
             .spawn(move || {
-                let mut jobs: Vec<Job> = Vec::with_capacity(BATCH);
-                let (mut last_len, mut last_commit) = (1usize, Duration::ZERO);
-                while let Some(first) = rx.blocking_recv() {
-                    jobs.push(first);
-                    // Linger briefly for the rest of a burst: stop as soon as as many jobs as last
-                    // time are here, and never longer than a quarter of the last commit.
-                    let deadline = Instant::now() + (last_commit / 4).min(MAX_LINGER);
-                    while jobs.len() < BATCH {
-                        match rx.try_recv() {
-                            Ok(j) => jobs.push(j),
-                            Err(mpsc::error::TryRecvError::Empty) => {
-                                if jobs.len() >= last_len || Instant::now() >= deadline {
-                                    break;
-                                }
-                                std::thread::sleep(Duration::from_micros(50));
-                            }
-                            Err(mpsc::error::TryRecvError::Disconnected) => break,
-                        }
-                    }
-                    last_len = jobs.len();
-                    let started = Instant::now();
-                    commit(&gateway, std::mem::take(&mut jobs));
-                    last_commit = started.elapsed();
+                let mut batches = Batches::new(BATCH);
+                while let Some(jobs) = batches.next(&mut rx) {
+                    batches.commit(|| commit(&gateway, jobs));
                 }
             })?;
         Ok(GroupCommit { tx })

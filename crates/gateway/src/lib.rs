@@ -50,7 +50,7 @@ pub use crate::complaints::{ComplaintFiled, ComplaintRequest, read_content};
 pub use access::Principal;
 pub use batch::DecidedSubmission;
 pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
-pub use commit::GroupCommit;
+pub use commit::{Batches, GroupCommit};
 pub use config::GatewayConfig;
 pub use consents::{ConsentRequest, ConsentsView};
 pub use content::{ClassifyConfig, ContentClassifier};

@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use gateway::{DecidedSubmission, Gateway, GatewayError, Outcome};
 use smpp_proto::CommandStatus;
@@ -90,16 +89,10 @@ fn commit(gateway: &Gateway, jobs: Vec<Job>) {
     }
 }
 
-/// Longest the committer waits for a batch to fill.
-const MAX_LINGER: Duration = Duration::from_millis(2);
-
 /// Starts the committer thread; it ends when every sender of the returned channel is dropped.
 ///
-/// After the first job of a batch arrives the committer lingers briefly for the rest: when few
-/// submissions are in flight, their answers return and the next ones arrive spread over a round
-/// trip, and committing the first alone would make every other one wait a whole extra commit.
-/// It stops lingering as soon as as many jobs as last time are there, and never lingers longer
-/// than a quarter of the last commit (so with fast commits it hardly waits at all).
+/// Batches are gathered by [`gateway::Batches`] (shared with the HTTP API's group commit): what
+/// arrived while the last commit ran, with a brief linger for the rest of a burst.
 pub(crate) fn spawn(
     gateway: Arc<Gateway>,
     batch: usize,
@@ -109,28 +102,9 @@ pub(crate) fn spawn(
     let handle = std::thread::Builder::new()
         .name("smpp-commit".into())
         .spawn(move || {
-            let mut jobs = Vec::with_capacity(batch);
-            let mut last_len = 1usize;
-            let mut last_commit = Duration::ZERO;
-            while let Some(first) = rx.blocking_recv() {
-                jobs.push(first);
-                let deadline = Instant::now() + (last_commit / 4).min(MAX_LINGER);
-                while jobs.len() < batch {
-                    match rx.try_recv() {
-                        Ok(j) => jobs.push(j),
-                        Err(mpsc::error::TryRecvError::Empty) => {
-                            if jobs.len() >= last_len || Instant::now() >= deadline {
-                                break;
-                            }
-                            std::thread::sleep(Duration::from_micros(50));
-                        }
-                        Err(mpsc::error::TryRecvError::Disconnected) => break,
-                    }
-                }
-                last_len = jobs.len();
-                let started = Instant::now();
-                commit(&gateway, std::mem::take(&mut jobs));
-                last_commit = started.elapsed();
+            let mut batches = gateway::Batches::new(batch);
+            while let Some(jobs) = batches.next(&mut rx) {
+                batches.commit(|| commit(&gateway, jobs));
             }
         })?;
     Ok((tx, handle))
