@@ -21,16 +21,30 @@ const PATH: &str = "path";
 const AUTH: &str = "authorization";
 const CONTENT_TYPE: &str = "content-type";
 const STATUS: &str = "status";
+const EPOCH: &str = "epoch";
+/// Marks a refusal because the request named another ownership period (the sender re-reads
+/// the leases and tries once more).
+const OTHER_PERIOD: &str = "other-period";
+
+/// Whether the owner refused `reply` because it named another ownership period.
+pub fn other_period(reply: &async_nats::Message) -> bool {
+    reply
+        .headers
+        .as_ref()
+        .is_some_and(|h| h.get(OTHER_PERIOD).is_some())
+}
 const REPLY_TYPE: &str = "reply-content-type";
 
 /// The NATS form of a request: headers and payload.
 pub fn encode_request(
+    epoch: i64,
     method: &str,
     path: &str,
     auth: Option<&str>,
     content_type: Option<&str>,
 ) -> async_nats::HeaderMap {
     let mut h = async_nats::HeaderMap::new();
+    h.insert(EPOCH, epoch.to_string().as_str());
     h.insert(METHOD, method);
     h.insert(PATH, path);
     if let Some(a) = auth {
@@ -113,23 +127,46 @@ async fn run_local_typed(
     (status, content_type, body)
 }
 
-/// Serves requests forwarded to one partition until the subscription ends (it is dropped when
-/// the partition is given up or lost, which unsubscribes).
+/// Serves requests forwarded to `part` until the subscription ends (it is dropped when the
+/// partition is given up or lost, which unsubscribes and aborts the requests still being served).
+/// Each request is served only while this node holds `part` under the epoch it names.
 pub async fn serve(
     client: async_nats::Client,
     mut sub: async_nats::Subscriber,
     app: axum::Router,
     limit: usize,
+    parts: std::sync::Arc<crate::Partitions>,
+    part: u32,
 ) {
+    let mut running = tokio::task::JoinSet::new();
     while let Some(msg) = sub.next().await {
+        while running.try_join_next().is_some() {}
         let Some(reply) = msg.reply.clone() else {
             continue;
         };
-        let (client, app) = (client.clone(), app.clone());
-        tokio::spawn(async move {
-            let (status, content_type, body) = match decode_request(&msg) {
-                Some(req) => run_local_typed(&app, req, limit).await,
-                None => (
+        let (client, app, parts) = (client.clone(), app.clone(), std::sync::Arc::clone(&parts));
+        running.spawn(async move {
+            let epoch = msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(EPOCH))
+                .and_then(|e| e.as_str().parse::<i64>().ok());
+            let mut other = false;
+            let (status, content_type, body) = match (decode_request(&msg), epoch) {
+                (Some(req), Some(e)) if parts.serves(part, e) => {
+                    run_local_typed(&app, req, limit).await
+                }
+                (Some(_), _) => {
+                    other = true;
+                    (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    None,
+                    Bytes::from_static(
+                        br#"{"error":{"code":"partition_unavailable","message":"the request was for another ownership period of this partition; nothing was done, retry"}}"#,
+                    ),
+                )
+                }
+                (None, _) => (
                     StatusCode::BAD_REQUEST,
                     None,
                     Bytes::from_static(
@@ -141,6 +178,9 @@ pub async fn serve(
             h.insert(STATUS, status.as_u16().to_string().as_str());
             if let Some(t) = content_type {
                 h.insert(REPLY_TYPE, t.as_str());
+            }
+            if other {
+                h.insert(OTHER_PERIOD, "1");
             }
             if let Err(e) = client.publish_with_headers(reply, h, body).await {
                 tracing::warn!(error = %e, "answering a forwarded request failed");

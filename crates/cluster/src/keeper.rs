@@ -194,7 +194,7 @@ impl State {
                 leases
                     .into_iter()
                     .filter(|l| l.expires_in_ms >= 0)
-                    .filter_map(|l| Some((u32::try_from(l.part).ok()?, l.owner?)))
+                    .filter_map(|l| Some((u32::try_from(l.part).ok()?, (l.owner?, l.epoch))))
                     .collect(),
             );
         }

@@ -51,6 +51,7 @@ struct NatsServing {
     limit: usize,
     rt: Handle,
     subs: Mutex<HashMap<u32, JoinHandle<()>>>,
+    parts: Arc<Partitions>,
 }
 
 impl Serving for NatsServing {
@@ -70,6 +71,8 @@ impl Serving for NatsServing {
             sub,
             self.app.clone(),
             self.limit,
+            Arc::clone(&self.parts),
+            part,
         ));
         if let Some(old) = self.subs.lock().insert(part, task) {
             old.abort();
@@ -156,6 +159,7 @@ impl Node {
             limit: p.limit,
             rt: rt.clone(),
             subs: Mutex::new(HashMap::new()),
+            parts: Arc::clone(&parts),
         });
         let router = Arc::new(Router {
             parts: Arc::clone(&parts),

@@ -26,7 +26,7 @@ pub struct Partitions {
     held: RwLock<HashMap<u32, Held>>,
     /// Who owned each partition at the last lease round (a routing hint: a batch's recipients
     /// are sent one request per owner, not one per partition; the owner checks every phone).
-    owners: RwLock<HashMap<u32, String>>,
+    owners: RwLock<HashMap<u32, (String, i64)>>,
 }
 
 /// The share of a lease an owner trusts by its own clock.
@@ -98,14 +98,33 @@ impl Partitions {
     }
 
     /// Records who owns which partition, as last read from the leases.
-    pub fn set_owners(&self, owners: HashMap<u32, String>) {
+    pub fn set_owners(&self, owners: HashMap<u32, (String, i64)>) {
         *self.owners.write() = owners;
     }
 
     /// The owner `part` had at the last lease round.
     #[must_use]
     pub fn owner_hint(&self, part: u32) -> Option<String> {
-        self.owners.read().get(&part).cloned()
+        self.owners.read().get(&part).map(|(o, _)| o.clone())
+    }
+
+    /// The epoch `part`'s lease had at the last lease round: a forwarded request names it, and
+    /// only the node holding that very epoch serves it ([`Partitions::serves`]).
+    #[must_use]
+    pub fn epoch_hint(&self, part: u32) -> Option<i64> {
+        self.owners.read().get(&part).map(|(_, e)| *e)
+    }
+
+    /// Whether this node holds `part` under `epoch` and still trusts the lease. A request
+    /// forwarded to another ownership period — delivered late to a node that paused and has
+    /// since taken the partition again, or to a stale subscription — is refused, so no request
+    /// is carried out by two owners.
+    #[must_use]
+    pub fn serves(&self, part: u32, epoch: i64) -> bool {
+        self.held
+            .read()
+            .get(&part)
+            .is_some_and(|h| h.epoch == epoch && Instant::now() < h.valid_until)
     }
 
     /// Forgets `part`; returns whether it was held.

@@ -126,12 +126,33 @@ impl Router {
         body: Bytes,
     ) -> Response {
         let subject = format!("{}.p.{part}.http", self.prefix);
-        let headers = encode_request(method, path, auth, content_type);
-        let request = async_nats::Request::new()
-            .headers(headers)
-            .payload(body)
-            .timeout(Some(self.timeout));
-        match self.client.send_request(subject, request).await {
+        // The request names the ownership period it is for; when the owner changed since this
+        // node's last lease round, the hint is read again from the leases and the request sent
+        // once more (the refused attempt did nothing).
+        let mut answer = None;
+        for attempt in 0..2 {
+            if attempt == 1 && !self.refresh_hints().await {
+                break;
+            }
+            let Some(epoch) = self.parts.epoch_hint(part) else {
+                return unavailable(part, "no owner known");
+            };
+            let headers = encode_request(epoch, method, path, auth, content_type);
+            let request = async_nats::Request::new()
+                .headers(headers)
+                .payload(body.clone())
+                .timeout(Some(self.timeout));
+            let reply = self.client.send_request(subject.clone(), request).await;
+            let stale = matches!(&reply, Ok(m) if crate::forward::other_period(m));
+            answer = Some(reply);
+            if !stale {
+                break;
+            }
+        }
+        let Some(answer) = answer else {
+            return unavailable(part, "no owner known");
+        };
+        match answer {
             Ok(msg) => {
                 metrics::counter!("consentry_forwarded_total").increment(1);
                 decode_reply(&msg)
@@ -145,6 +166,29 @@ impl Router {
                 unavailable(part, why)
             }
         }
+    }
+
+    /// Reads the leases again for the routing hints; false when they cannot be read.
+    async fn refresh_hints(&self) -> bool {
+        let gw = Arc::clone(&self.gateway);
+        let leases = tokio::task::spawn_blocking(move || match gw.store() {
+            store::Store::Postgres(pg) => pg.leases().ok(),
+            _ => None,
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(leases) = leases else {
+            return false;
+        };
+        self.parts.set_owners(
+            leases
+                .into_iter()
+                .filter(|l| l.expires_in_ms >= 0)
+                .filter_map(|l| Some((u32::try_from(l.part).ok()?, (l.owner?, l.epoch))))
+                .collect(),
+        );
+        true
     }
 
     /// Runs a part of a batch here, as a forwarded request would run on its owner.
