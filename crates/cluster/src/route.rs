@@ -135,6 +135,10 @@ impl Router {
                 break;
             }
             let Some(epoch) = self.parts.epoch_hint(part) else {
+                // No owner at the last lease round (one may have claimed it since): read again.
+                if attempt == 0 {
+                    continue;
+                }
                 return unavailable(part, "no owner known");
             };
             let headers = encode_request(epoch, method, path, auth, content_type);
