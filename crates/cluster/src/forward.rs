@@ -9,12 +9,70 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tower::ServiceExt;
 
 /// Marks a request as forwarded by another node (or split off a batch by this one).
 pub const FORWARDED: &str = "x-consentry-forwarded";
+
+/// The path of a handset's reply that reached a carrier link on a node that does not own the
+/// phone, forwarded to the owner. Only the NATS side serves it (no HTTP route has it): the link
+/// that received the reply has authenticated the carrier already.
+pub const REPLY_PATH: &str = "/_cluster/reply";
+
+/// A handset's reply, as a carrier link received it (what [`gateway::Gateway::handle_reply`]
+/// takes).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ForwardedReply {
+    /// The handset.
+    pub from: String,
+    /// The number it replied to.
+    pub to: String,
+    /// Its text.
+    pub text: String,
+    /// When the carrier received it.
+    pub received_at: Option<domain::Timestamp>,
+}
+
+/// What a node serves forwarded requests with.
+pub struct Local {
+    /// The node's routes (`api::app`), for forwarded HTTP requests.
+    pub app: axum::Router,
+    /// The node's gateway, for forwarded replies and submit_sm.
+    pub gateway: std::sync::Arc<gateway::Gateway>,
+    /// The node's SMPP hub (with an SMPP listener or carrier links), which keeps the receipt
+    /// requests of submit_sm decided here.
+    pub hub: Option<std::sync::Arc<smpp::Hub>>,
+    /// The node's group commit, shared by forwarded submit_sm.
+    pub commit: gateway::GroupCommit,
+}
+
+/// Handles a forwarded reply here, as the carrier link would have on this node.
+async fn reply_here(gateway: &std::sync::Arc<gateway::Gateway>, payload: Bytes) -> Response<Body> {
+    let reply: ForwardedReply = match serde_json::from_slice(&payload) {
+        Ok(r) => r,
+        Err(e) => {
+            return api::error::ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_forward",
+                format!("a forwarded reply that is not one: {e}"),
+            )
+            .into_response();
+        }
+    };
+    let gw = std::sync::Arc::clone(gateway);
+    let handled = tokio::task::spawn_blocking(move || {
+        gw.handle_reply(&reply.from, &reply.to, &reply.text, reply.received_at)
+    })
+    .await;
+    match handled {
+        Ok(Ok(outcome)) => axum::Json(outcome).into_response(),
+        Ok(Err(e)) => api::error::ApiError::from(e).into_response(),
+        Err(e) => api::error::ApiError::internal(e.to_string()).into_response(),
+    }
+}
 
 const METHOD: &str = "method";
 const PATH: &str = "path";
@@ -115,6 +173,11 @@ async fn run_local_typed(
         Ok(r) => r,
         Err(never) => match never {},
     };
+    answer_parts(resp, limit).await
+}
+
+/// An answer's status, content type and body.
+async fn answer_parts(resp: Response<Body>, limit: usize) -> (StatusCode, Option<String>, Bytes) {
     let status = resp.status();
     let content_type = resp
         .headers()
@@ -133,7 +196,7 @@ async fn run_local_typed(
 pub async fn serve(
     client: async_nats::Client,
     mut sub: async_nats::Subscriber,
-    app: axum::Router,
+    local: std::sync::Arc<Local>,
     limit: usize,
     parts: std::sync::Arc<crate::Partitions>,
     part: u32,
@@ -144,7 +207,11 @@ pub async fn serve(
         let Some(reply) = msg.reply.clone() else {
             continue;
         };
-        let (client, app, parts) = (client.clone(), app.clone(), std::sync::Arc::clone(&parts));
+        let (client, local, parts) = (
+            client.clone(),
+            std::sync::Arc::clone(&local),
+            std::sync::Arc::clone(&parts),
+        );
         running.spawn(async move {
             let epoch = msg
                 .headers
@@ -154,7 +221,23 @@ pub async fn serve(
             let mut other = false;
             let (status, content_type, body) = match (decode_request(&msg), epoch) {
                 (Some(req), Some(e)) if parts.serves(part, e) => {
-                    run_local_typed(&app, req, limit).await
+                    match req.uri().path() {
+                        REPLY_PATH => {
+                            let answer = reply_here(&local.gateway, msg.payload.clone()).await;
+                            answer_parts(answer, limit).await
+                        }
+                        crate::smpp::SUBMIT_PATH => {
+                            let answer = crate::smpp::submit_here(
+                                &local.gateway,
+                                &local.commit,
+                                local.hub.as_ref(),
+                                &msg.payload,
+                            )
+                            .await;
+                            answer_parts(axum::Json(answer).into_response(), limit).await
+                        }
+                        _ => run_local_typed(&local.app, req, limit).await,
+                    }
                 }
                 (Some(_), _) => {
                     other = true;

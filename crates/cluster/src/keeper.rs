@@ -285,7 +285,6 @@ impl State {
                     part,
                     epoch,
                     events = l.events,
-                    resumed = l.resumed,
                     deferred = l.deferred,
                     "partition taken"
                 );
@@ -301,6 +300,13 @@ impl State {
             tracing::error!(part, error = %e, "cannot serve a partition; giving it back");
             self.give_up(part, epoch);
             return false;
+        }
+        // Held: what the previous owner accepted and never handed to a carrier, or handed to
+        // a link that never put it on the wire, goes out under this epoch.
+        match self.gateway.resume_phones(&mine, epoch) {
+            Ok(n) if n > 0 => tracing::info!(part, epoch, resumed = n, "hand-offs resumed"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(part, error = %e, "resuming hand-offs failed"),
         }
         metrics::counter!("consentry_partition_takeovers_total").increment(1);
         true

@@ -27,10 +27,12 @@ pub mod keeper;
 pub mod node;
 pub mod partitions;
 pub mod route;
+pub mod smpp;
 
 pub use config::ClusterConfig;
+pub use forward::ForwardedReply;
 pub use keeper::Keeper;
-pub use node::{Node, Parts, connect};
+pub use node::{Node, Parts, ReplyForwarder, connect};
 pub use partitions::Partitions;
 pub use route::Router;
 

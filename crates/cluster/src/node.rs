@@ -47,7 +47,7 @@ pub async fn connect(config: &ClusterConfig) -> Result<async_nats::Client, Clust
 struct NatsServing {
     client: async_nats::Client,
     prefix: String,
-    app: axum::Router,
+    local: Arc<crate::forward::Local>,
     limit: usize,
     rt: Handle,
     subs: Mutex<HashMap<u32, JoinHandle<()>>>,
@@ -69,7 +69,7 @@ impl Serving for NatsServing {
         let task = self.rt.spawn(crate::forward::serve(
             self.client.clone(),
             sub,
-            self.app.clone(),
+            Arc::clone(&self.local),
             self.limit,
             Arc::clone(&self.parts),
             part,
@@ -99,6 +99,32 @@ pub struct Node {
     pub app: axum::Router,
     /// The partition map.
     pub parts: Arc<Partitions>,
+    /// Sends handsets' replies that carrier links here received to their phones' owners.
+    pub replies: ReplyForwarder,
+}
+
+/// Sends a handset's reply to the owner of its phone's partition (a carrier link may be bound
+/// on any node; the reply must be enforced where the phone's ledger is decided).
+#[derive(Clone)]
+pub struct ReplyForwarder {
+    router: Arc<crate::route::Router>,
+    rt: Handle,
+}
+
+impl std::fmt::Debug for ReplyForwarder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplyForwarder").finish_non_exhaustive()
+    }
+}
+
+impl ReplyForwarder {
+    /// Forwards `reply` and waits for the owner's answer. `Err` when it was not handled and
+    /// may be later (no owner, broker or storage down): the carrier should deliver it again.
+    /// A reply the owner can never handle (an unparseable number) is `Ok` after a warning,
+    /// as on one node. Call from a thread outside the runtime (the carrier link's recorder).
+    pub fn forward(&self, reply: &crate::forward::ForwardedReply) -> Result<(), String> {
+        self.rt.block_on(self.router.forward_reply(reply))
+    }
 }
 
 impl std::fmt::Debug for Node {
@@ -121,6 +147,9 @@ pub struct Parts {
     pub limit: usize,
     /// The broker connection.
     pub client: async_nats::Client,
+    /// The node's SMPP hub: submit_sm for phones other nodes own are decided there, and
+    /// receipts and replies reach merchants bound to other nodes.
+    pub hub: Option<Arc<smpp::Hub>>,
 }
 
 impl Node {
@@ -152,10 +181,17 @@ impl Node {
                 address: p.config.nats.clone(),
                 message: e.to_string(),
             })?;
+        let commit = gateway::GroupCommit::start(Arc::clone(&p.gateway))
+            .map_err(|e| ClusterError::Config(format!("starting the group commit: {e}")))?;
         let serving = Arc::new(NatsServing {
             client: p.client.clone(),
             prefix: p.config.prefix.clone(),
-            app: p.app.clone(),
+            local: Arc::new(crate::forward::Local {
+                app: p.app.clone(),
+                gateway: Arc::clone(&p.gateway),
+                hub: p.hub.clone(),
+                commit,
+            }),
             limit: p.limit,
             rt: rt.clone(),
             subs: Mutex::new(HashMap::new()),
@@ -172,6 +208,13 @@ impl Node {
             control,
             gateway: Arc::clone(&p.gateway),
         });
+        if let Some(hub) = &p.hub {
+            hub.set_remote(Arc::new(crate::smpp::SmppRemote::new(
+                Arc::clone(&router),
+                rt.clone(),
+                hub,
+            )));
+        }
         let keeper = Keeper::start(
             &p.config,
             p.leases,
@@ -180,9 +223,17 @@ impl Node {
             serving,
         )?;
         let app = p.app.layer(axum::middleware::from_fn_with_state(
-            router,
+            Arc::clone(&router),
             crate::route::route,
         ));
-        Ok(Node { keeper, app, parts })
+        Ok(Node {
+            keeper,
+            app,
+            parts,
+            replies: ReplyForwarder {
+                router,
+                rt: rt.clone(),
+            },
+        })
     }
 }

@@ -134,8 +134,13 @@ impl Partitions {
 }
 
 impl gateway::Ownership for Partitions {
-    fn owns(&self, phone: Msisdn) -> bool {
-        self.holds(self.of(phone))
+    fn epoch(&self, phone: Msisdn) -> Option<i64> {
+        let now = Instant::now();
+        self.held
+            .read()
+            .get(&self.of(phone))
+            .filter(|h| now < h.valid_until)
+            .map(|h| h.epoch)
     }
 
     fn partition(&self, phone: Msisdn) -> Option<u32> {

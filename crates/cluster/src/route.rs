@@ -103,7 +103,7 @@ impl Router {
     }
 
     /// Sends the JSON request to `part`'s owner and returns its answer.
-    async fn forward(
+    pub(crate) async fn forward(
         &self,
         part: u32,
         method: &str,
@@ -169,6 +169,40 @@ impl Router {
                 };
                 unavailable(part, why)
             }
+        }
+    }
+
+    /// Sends a handset's reply to its phone's owner (see [`crate::node::ReplyForwarder`]).
+    pub async fn forward_reply(
+        &self,
+        reply: &crate::forward::ForwardedReply,
+    ) -> Result<(), String> {
+        let phone = Msisdn::parse(&reply.from, self.region).map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(reply).map_err(|e| e.to_string())?;
+        let resp = self
+            .forward(
+                self.parts.of(phone),
+                "POST",
+                crate::forward::REPLY_PATH,
+                None,
+                Bytes::from(body),
+            )
+            .await;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = axum::body::to_bytes(resp.into_body(), 4096)
+            .await
+            .unwrap_or_default();
+        let why = String::from_utf8_lossy(&body).into_owned();
+        if status.is_server_error() {
+            Err(format!(
+                "the owner of {phone} did not handle it ({status}): {why}"
+            ))
+        } else {
+            tracing::warn!(from = %reply.from, to = %reply.to, %status, why, "reply not handled");
+            Ok(())
         }
     }
 

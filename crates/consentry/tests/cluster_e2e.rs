@@ -38,6 +38,7 @@ fn nats_up() -> bool {
 struct Node {
     child: Child,
     base: String,
+    smpp: String,
     dir: tempfile::TempDir,
     config: PathBuf,
 }
@@ -159,10 +160,11 @@ impl Cluster {
 async fn start_node(schema: &TestSchema, name: &str, prefix: &str, nats: &str) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), schema, name, prefix, nats);
-    let (child, base) = common::process::spawn(dir.path(), Some(&config)).await;
+    let (child, base, smpp) = common::process::spawn_with_smpp(dir.path(), Some(&config)).await;
     Node {
         child,
         base,
+        smpp,
         dir,
         config,
     }
@@ -695,21 +697,29 @@ async fn a_consumer_proves_their_number_and_refuses_through_different_nodes() {
             .post(i % 3, "/v1/portal/code", "", json!({"phone": phone}))
             .await;
         assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-        let inbox = common::process::get_json(
-            &c.http,
-            &format!("{}/v1/phones/{phone}/inbox", c.nodes[0].base),
-            &c.admin,
-        )
-        .await;
-        let text = inbox["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|m| m["category"] == "verification")
-            .and_then(|m| m["text"].as_str())
-            .unwrap()
-            .to_string();
+        // The code goes out through the owner's dispatcher, after the answer.
+        let mut text = None;
+        for _ in 0..100 {
+            let inbox = common::process::get_json(
+                &c.http,
+                &format!("{}/v1/phones/{phone}/inbox", c.nodes[0].base),
+                &c.admin,
+            )
+            .await;
+            text = inbox["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|m| m["category"] == "verification")
+                .and_then(|m| m["text"].as_str())
+                .map(str::to_string);
+            if text.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let text = text.expect("the code reaches the handset within 5 s");
         let code = text
             .split(|ch: char| !ch.is_ascii_digit())
             .find(|w| w.len() == 6)
@@ -888,4 +898,123 @@ async fn a_postgres_restart_mid_campaign_fails_closed_and_recovers_without_resta
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// Reads the next PDU from an SMPP connection.
+async fn next_pdu(
+    stream: &mut tokio::net::TcpStream,
+    decoder: &mut smpp_proto::Decoder,
+) -> smpp_proto::Pdu {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(p) = decoder.next_pdu().expect("valid PDU") {
+            return p;
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("a PDU within 10 s")
+            .expect("read");
+        assert!(n > 0, "the node closed the SMPP connection");
+        decoder.extend(&buf[..n]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_bound_to_one_node_submits_for_every_phone_and_gets_every_receipt() {
+    use smpp_proto::{
+        Address, Bind, BindMode, Body, CommandStatus, Pdu, Receipt, ShortMessage, SmResp,
+    };
+    use tokio::io::AsyncWriteExt;
+    let Some(c) = Cluster::start("cl_smpp").await else {
+        return;
+    };
+    let created =
+        common::process::register_sender(&c.http, &c.nodes[1].base, &c.admin, "好店").await;
+    let key = created["api_key"].as_str().unwrap();
+    // Phones in every partition: most are owned by the other two nodes.
+    let phones: Vec<String> = (0..24u32).map(|i| format!("137{i:08}")).collect();
+    for p in &phones[..20] {
+        let (s, v) = c.post(2, "/v1/consents", key, consent(p, "opt_in")).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let mut stream = tokio::net::TcpStream::connect(&c.nodes[0].smpp)
+        .await
+        .unwrap();
+    let mut decoder = smpp_proto::Decoder::new();
+    let bind = Pdu::request(
+        1,
+        Body::Bind(Bind::new(
+            BindMode::Transceiver,
+            created["smpp_system_id"].as_str().unwrap(),
+            created["smpp_password"].as_str().unwrap(),
+        )),
+    );
+    stream.write_all(&bind.encode().unwrap()).await.unwrap();
+    let resp = next_pdu(&mut stream, &mut decoder).await;
+    assert_eq!(resp.command_status, CommandStatus::ROK, "{resp:?}");
+    let (data_coding, short_message) =
+        smpp_proto::text::encode_text("【好店】双11全场5折，回T退订");
+    for (i, p) in phones.iter().enumerate() {
+        let submit = Pdu::request(
+            10 + u32::try_from(i).unwrap(),
+            Body::SubmitSm(ShortMessage {
+                destination: Address::international(&format!("86{p}")),
+                registered_delivery: 1,
+                data_coding,
+                short_message: short_message.clone(),
+                ..ShortMessage::default()
+            }),
+        );
+        stream.write_all(&submit.encode().unwrap()).await.unwrap();
+    }
+    // Every submit_sm is answered: accepted where there is consent, refused where there is
+    // none (decided by the phone's owner either way); every accepted one gets its receipt here,
+    // from whichever node delivered it.
+    let (mut accepted, mut refused, mut receipts) = (Vec::new(), 0, Vec::new());
+    while accepted.len() + refused < phones.len() || receipts.len() < accepted.len() {
+        let p = next_pdu(&mut stream, &mut decoder).await;
+        match p.body {
+            Body::SubmitSmResp(r) if p.command_status == CommandStatus::ROK => {
+                accepted.push(r.message_id);
+            }
+            Body::SubmitSmResp(_) => {
+                assert!(
+                    p.sequence_number >= 30,
+                    "a phone with consent refused: {p:?}"
+                );
+                refused += 1;
+            }
+            Body::DeliverSm(sm) => {
+                let r = Receipt::from_deliver_sm(&sm).expect("a receipt");
+                if r.state == Some(smpp_proto::MessageState::Delivered) {
+                    receipts.push(r.id);
+                }
+                let ack = Pdu::response(
+                    p.sequence_number,
+                    CommandStatus::ROK,
+                    Body::DeliverSmResp(SmResp::default()),
+                );
+                stream.write_all(&ack.encode().unwrap()).await.unwrap();
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((accepted.len(), refused), (20, 4));
+    accepted.sort();
+    receipts.sort();
+    assert_eq!(
+        receipts, accepted,
+        "one DELIVRD receipt per accepted message"
+    );
+    // The other nodes decided most of them: they are in the shared ledger with their ids.
+    for id in &accepted {
+        let m = common::process::get_json(
+            &c.http,
+            &format!("{}/v1/messages/{id}", c.nodes[2].base),
+            key,
+        )
+        .await;
+        assert_eq!(m["status"], "accepted", "{m}");
+    }
 }

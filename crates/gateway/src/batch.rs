@@ -32,6 +32,9 @@ pub struct DecidedSubmission {
     hash: u64,
     now: Timestamp,
     decided: Vec<(Option<Msisdn>, Decision)>,
+    /// Cluster mode: the `(partition, epoch)` leases the decisions were made under; the
+    /// store records them only if those leases still stand (fencing tokens).
+    pins: Vec<(u32, i64)>,
 }
 
 impl DecidedSubmission {
@@ -70,7 +73,7 @@ impl Gateway {
             .sender(sender_id)
             .ok_or(GatewayError::UnknownSender(sender_id.0))?;
         let region = self.policy.region();
-        self.require_owned(to.iter().filter_map(|t| Msisdn::parse(t, region).ok()))?;
+        let pins = self.require_owned(to.iter().filter_map(|t| Msisdn::parse(t, region).ok()))?;
         let now = self.clock.now();
         let hash = Self::hash_of(decided_text);
         // Prepared (and classified) once: the text is the same for every recipient.
@@ -91,6 +94,7 @@ impl Gateway {
             hash,
             now,
             decided,
+            pins,
         })
     }
 
@@ -141,7 +145,12 @@ impl Gateway {
                 });
             }
         }
-        let mut ids = match self.store.insert_messages(&rows) {
+        // Every decision is recorded under the epochs it was made under: a batch holding
+        // decisions from two ownership periods of one partition is refused whole.
+        let mut pins: Vec<(u32, i64)> = subs.iter().flat_map(|s| s.pins.iter().copied()).collect();
+        pins.sort_unstable();
+        pins.dedup();
+        let mut ids = match self.store.insert_messages_pinned(&rows, &pins) {
             Ok(ids) => ids.into_iter(),
             Err(e) => {
                 // Nothing was recorded: the sends counted when they were decided are taken back.
@@ -162,7 +171,17 @@ impl Gateway {
                     ));
                 };
                 let text = text_of(&s, &own, i);
-                outcomes.push(self.settle(&s.sender, s.now, text, id, to, phone, d, &mut counts));
+                let epoch = phone.and_then(|p| self.pinned_epoch(&s.pins, p));
+                outcomes.push(self.settle(
+                    &s.sender,
+                    (s.now, epoch),
+                    text,
+                    id,
+                    to,
+                    phone,
+                    d,
+                    &mut counts,
+                ));
             }
             out.push(outcomes);
         }
@@ -175,12 +194,17 @@ impl Gateway {
     }
 
     /// Takes back the volume counted for the accepted decisions of `subs` (their recording
-    /// failed).
+    /// failed). Not for a phone whose partition was lost (and perhaps taken again) since the
+    /// decision: that count went with the old slice, and the volume loaded since holds only
+    /// recorded sends, which taking it back would hide from the caps.
     fn uncount(&self, subs: &[DecidedSubmission]) {
         for s in subs {
             for (phone, d) in &s.decided {
                 let Some(phone) = phone else { continue };
                 if d.verdict != Verdict::Accepted {
+                    continue;
+                }
+                if !self.still_holds(*phone, self.pinned_epoch(&s.pins, *phone)) {
                     continue;
                 }
                 let day = self.policy.local(*phone, s.now).day;
@@ -225,7 +249,7 @@ impl Gateway {
     fn settle(
         &self,
         sender: &SenderRecord,
-        now: Timestamp,
+        (now, epoch): (Timestamp, Option<i64>),
         text: String,
         id: u64,
         to: &str,
@@ -244,6 +268,7 @@ impl Gateway {
                     text,
                     category: d.category,
                     decided_at: now,
+                    epoch,
                 });
             }
             (Verdict::Deferred, Some(phone)) => {

@@ -20,6 +20,10 @@ pub struct Outbound {
     /// When it was accepted: marketing handed off on another local day, or inside quiet hours,
     /// is decided again first (a stalled queue must not deliver yesterday's quota today).
     pub decided_at: Timestamp,
+    /// Cluster mode: the lease epoch of the phone's partition it was queued under. A node
+    /// that lost the partition since (and perhaps took it again) hands it off no more: the
+    /// owner resumes it from the store. `None` on a single node.
+    pub epoch: Option<i64>,
 }
 
 /// A hand-off that failed.

@@ -183,9 +183,9 @@ impl Gateway {
         } else {
             news
         };
-        self.require_owned(news.iter().map(|n| n.phone))?;
+        let pins = self.require_owned(news.iter().map(|n| n.phone))?;
         let mut locked = self.consent.write_many(news.iter().map(|n| n.phone));
-        let events = self.store.append_consents_at(news, now)?;
+        let events = self.store.append_consents_pinned(news, now, &pins)?;
         for e in &events {
             locked.apply(e);
         }

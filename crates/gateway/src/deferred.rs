@@ -123,6 +123,7 @@ impl Gateway {
                 // Held by the partition's owner now, from the store.
                 continue;
             }
+            let epoch = self.epoch_of(held.phone);
             let Some(sender) = self.access.sender(held.sender) else {
                 continue;
             };
@@ -144,6 +145,7 @@ impl Gateway {
                     text: held.text,
                     category: held.category,
                     decided_at: now,
+                    epoch,
                 }),
                 Verdict::Deferred => {
                     if let Some(at) = decision.release_at {

@@ -28,6 +28,10 @@ pub enum NotSent {
     /// Marketing that waited in the link's queue past its local day or into quiet hours: it
     /// is decided again, as the dispatcher does with a stalled queue.
     Stale,
+    /// Cluster mode: the phone's partition is no longer this node's under the epoch the
+    /// message was handed off in. Nothing is recorded: the message stays handed off without a
+    /// carrier id, and the partition's owner sends it when it takes the partition over.
+    NotOwner,
 }
 
 impl Gateway {
@@ -47,8 +51,10 @@ impl Gateway {
         let shard = self.consent.read(msg.phone);
         let now = self.clock.now();
         // Checked under the shard, right before the carrier: a node whose lease ran out
-        // (paused, cut off) hands off nothing; the message stays pending for the owner.
-        if !self.owns(msg.phone) {
+        // (paused, cut off) hands off nothing, nor one that has since taken the partition
+        // again (the message was queued under the old epoch, and the new one's load queued it
+        // afresh); the message stays pending for the owner.
+        if !self.still_holds(msg.phone, msg.epoch) {
             return (Fate::NotOwner, now);
         }
         if let Some(reason) = self.refusal(&shard, msg, "hand-off") {
@@ -103,6 +109,11 @@ impl Gateway {
     /// was put; hand the reason to [`Gateway::not_sent_at_the_wire`] to record it.
     pub fn at_the_wire<R>(&self, msg: &Outbound, put: impl FnOnce() -> R) -> Result<R, NotSent> {
         let shard = self.consent.read(msg.phone);
+        // A paused or cut-off node's link holds messages whose phones another node owns now,
+        // with an index that may lack their opt-outs: only the owner decides them.
+        if !self.still_holds(msg.phone, msg.epoch) {
+            return Err(NotSent::NotOwner);
+        }
         if let Some(reason) = self.refusal(&shard, msg, "the carrier link sent it") {
             return Err(NotSent::Refused(reason));
         }
@@ -123,6 +134,12 @@ impl Gateway {
                     tracing::error!(id = msg.id, error = %e, "recording a cancellation failed");
                 }
                 self.cancelled.fetch_add(1, Ordering::Relaxed);
+            }
+            NotSent::NotOwner => {
+                tracing::info!(
+                    id = msg.id,
+                    "not sent: the phone's partition has another owner now"
+                );
             }
             NotSent::Stale => {
                 if self.decide_again(msg) {
@@ -190,7 +207,7 @@ impl Gateway {
         let mut updates = Vec::with_capacity(batch.len());
         let mut cancels = Vec::new();
         for msg in batch {
-            if !self.owns(msg.phone) {
+            if !self.still_holds(msg.phone, msg.epoch) {
                 continue;
             }
             if self.is_stale(msg) {

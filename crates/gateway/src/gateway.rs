@@ -49,6 +49,8 @@ pub struct Gateway {
     pub(crate) queue: SyncSender<Outbound>,
     pub(crate) queue_rx: Mutex<Option<Receiver<Outbound>>>,
     pub(crate) resume: Mutex<Vec<Outbound>>,
+    /// What carrier links do after a takeover (cluster mode).
+    pub(crate) resumers: Mutex<Vec<crate::ownership::Resumer>>,
     pub(crate) deferred: Mutex<Deferred>,
     pub(crate) stop: AtomicBool,
     pub(crate) consent_events: AtomicU64,
@@ -128,6 +130,7 @@ impl Gateway {
             queue,
             queue_rx: Mutex::new(Some(rx)),
             resume: Mutex::new(Vec::new()),
+            resumers: Mutex::new(Vec::new()),
             deferred: Mutex::new(Deferred::default()),
             stop: AtomicBool::new(false),
             consent_events: AtomicU64::new(events),
@@ -143,7 +146,7 @@ impl Gateway {
         gw.reload_access()?;
         if load_all {
             gw.rebuild_volume(&|_| true)?;
-            gw.rebuild_queues(&|_| true)?;
+            gw.rebuild_queues(&|_| true, None, (true, true))?;
         }
         Ok(Arc::new(gw))
     }

@@ -61,7 +61,7 @@ pub use evidence::{AuditSection, EVIDENCE_FORMAT, EvidenceBundle, SenderAtExport
 pub use gateway::{Gateway, Stats, Workers};
 pub use inbound::{Attribution, Effect, ReplyOutcome};
 pub use notices::PLATFORM_SENDER;
-pub use ownership::{Loaded, Ownership};
+pub use ownership::{Loaded, Ownership, Resumer};
 pub use routes::RoutedCarriers;
 pub use smpp_access::{SMPP_PASSWORD_MAX, SMPP_SYSTEM_ID_MAX, SmppCredentials};
 pub use submit::{Outcome, Submission};

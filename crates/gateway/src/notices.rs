@@ -156,19 +156,23 @@ impl Gateway {
         } else {
             text.replace(secret, &"*".repeat(secret.chars().count()))
         };
-        let ids = self.store.insert_messages(&[NewMessage {
-            sender: PLATFORM_SENDER,
-            to: &to,
-            phone: Some(phone),
-            text: &stored,
-            category,
-            verdict: Verdict::Accepted,
-            reasons: &[],
-            decided_at: now,
-            release_at: None,
-            text_hash: text_hash(&stored),
-            content_scores: None,
-        }])?;
+        let pins = self.require_owned([phone])?;
+        let ids = self.store.insert_messages_pinned(
+            &[NewMessage {
+                sender: PLATFORM_SENDER,
+                to: &to,
+                phone: Some(phone),
+                text: &stored,
+                category,
+                verdict: Verdict::Accepted,
+                reasons: &[],
+                decided_at: now,
+                release_at: None,
+                text_hash: text_hash(&stored),
+                content_scores: None,
+            }],
+            &pins,
+        )?;
         let Some(&id) = ids.first() else {
             return Err(GatewayError::InvalidField(
                 "the store returned no id for the platform's message".into(),
@@ -182,6 +186,7 @@ impl Gateway {
             text,
             category,
             decided_at: now,
+            epoch: self.pinned_epoch(&pins, phone),
         });
         Ok(id)
     }

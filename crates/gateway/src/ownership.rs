@@ -14,9 +14,16 @@ use crate::{Gateway, GatewayError, Outbound};
 
 /// Who owns which phones, asked on every decision, consent write and hand-off.
 pub trait Ownership: Send + Sync {
-    /// Whether this node may act for `phone` now (owns its partition under a lease that has
-    /// not run out by this node's own clock).
-    fn owns(&self, phone: Msisdn) -> bool;
+    /// The lease epoch under which this node may act for `phone` now (it owns the phone's
+    /// partition under a lease that has not run out by this node's own clock); `None`: not
+    /// this node's. Decisions and queued hand-offs carry it as their fencing token: what was
+    /// decided or queued under one epoch is not written or handed off under another, because a
+    /// node that lost a partition and took it again has state the earlier decision never saw.
+    fn epoch(&self, phone: Msisdn) -> Option<i64>;
+    /// Whether this node may act for `phone` now.
+    fn owns(&self, phone: Msisdn) -> bool {
+        self.epoch(phone).is_some()
+    }
     /// The partitions this node acts for now (for health and status pages).
     fn owned(&self) -> Vec<u32> {
         Vec::new()
@@ -34,13 +41,15 @@ pub type EventScan<'a> = dyn Fn(
     ) -> Result<u64, StoreError>
     + 'a;
 
+/// What a carrier link does after a takeover: given the partition's phones and the new epoch,
+/// queue again what it holds no carrier acknowledgement for ([`Gateway::on_takeover`]).
+pub type Resumer = Box<dyn Fn(&dyn Fn(Msisdn) -> bool, i64) + Send + Sync>;
+
 /// What a partition load found.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Loaded {
     /// Consent events folded.
     pub events: u64,
-    /// Accepted messages queued for hand-off again.
-    pub resumed: usize,
     /// Deferred messages held again.
     pub deferred: usize,
 }
@@ -49,6 +58,12 @@ impl Gateway {
     /// Puts the gateway under `ownership` (once; later calls are ignored and return false).
     pub fn set_ownership(&self, ownership: Arc<dyn Ownership>) -> bool {
         self.ownership.set(ownership).is_ok()
+    }
+
+    /// Whether the gateway is under an [`Ownership`] (cluster mode).
+    #[must_use]
+    pub fn clustered(&self) -> bool {
+        self.ownership.get().is_some()
     }
 
     /// The partitions this node acts for now; `None` on a single node (it acts for every
@@ -71,25 +86,54 @@ impl Gateway {
         self.ownership.get().is_none_or(|o| o.owns(phone))
     }
 
-    /// Refuses when any of `phones` is not this node's.
+    /// The epoch this node acts for `phone` under now: `None` on a single node, or when the
+    /// phone is not this node's (then [`Gateway::owns`] says no).
+    pub(crate) fn epoch_of(&self, phone: Msisdn) -> Option<i64> {
+        self.ownership.get().and_then(|o| o.epoch(phone))
+    }
+
+    /// Whether this node still acts for `phone` under `epoch`, the one a decision or a queued
+    /// hand-off was made under (always on a single node).
+    pub(crate) fn still_holds(&self, phone: Msisdn, epoch: Option<i64>) -> bool {
+        self.ownership
+            .get()
+            .is_none_or(|o| epoch.is_some() && o.epoch(phone) == epoch)
+    }
+
+    /// The epoch `pins` (from [`Gateway::require_owned`]) name for `phone`'s partition.
+    pub(crate) fn pinned_epoch(&self, pins: &[(u32, i64)], phone: Msisdn) -> Option<i64> {
+        let part = self.ownership.get()?.partition(phone)?;
+        pins.iter().find(|(p, _)| *p == part).map(|(_, e)| *e)
+    }
+
+    /// Refuses when any of `phones` is not this node's; otherwise returns the fencing tokens
+    /// the writes for them must carry (`(partition, epoch)` each; none on a single node).
     pub(crate) fn require_owned(
         &self,
         phones: impl IntoIterator<Item = Msisdn>,
-    ) -> Result<(), GatewayError> {
-        if self.ownership.get().is_none() {
-            return Ok(());
+    ) -> Result<Vec<(u32, i64)>, GatewayError> {
+        let Some(o) = self.ownership.get() else {
+            return Ok(Vec::new());
+        };
+        let mut pins = Vec::new();
+        for p in phones {
+            match (o.partition(p), o.epoch(p)) {
+                (Some(part), Some(epoch)) => {
+                    if !pins.contains(&(part, epoch)) {
+                        pins.push((part, epoch));
+                    }
+                }
+                _ => return Err(GatewayError::PartitionUnavailable(p.to_string())),
+            }
         }
-        match phones.into_iter().find(|p| !self.owns(*p)) {
-            Some(p) => Err(GatewayError::PartitionUnavailable(p.to_string())),
-            None => Ok(()),
-        }
+        Ok(pins)
     }
 
     /// Loads the state of the phones `mine` selects afresh from the store: consent events
     /// (streamed by `scan`, each phone's in commit order), the last two days' volume, and the
-    /// messages still pending (accepted ones queued for hand-off again after the last consent
-    /// check at hand-off, deferred ones held). Call after the partition's takeover committed and
-    /// before [`Ownership::owns`] says yes for it.
+    /// deferred messages (held for their release). Call after the partition's takeover committed
+    /// and before [`Ownership::epoch`] names the new epoch; then, once it does,
+    /// [`Gateway::resume_phones`].
     pub fn load_phones(
         &self,
         mine: &dyn Fn(Msisdn) -> bool,
@@ -103,12 +147,36 @@ impl Gateway {
             ..Loaded::default()
         };
         self.rebuild_volume(mine)?;
-        let (resumed, deferred) = self.rebuild_queues(mine)?;
-        loaded.resumed = resumed;
+        let (_, deferred) = self.rebuild_queues(mine, None, (true, false))?;
         loaded.deferred = deferred;
         self.consent_events
             .fetch_add(loaded.events, std::sync::atomic::Ordering::Relaxed);
         Ok(loaded)
+    }
+
+    /// After a takeover, once [`Ownership::epoch`] says `epoch` for the phones `mine` selects:
+    /// queues their accepted messages that no carrier has for hand-off again (after the consent
+    /// check at hand-off), and has each carrier link send again what the previous owner handed
+    /// it and no carrier acknowledged ([`Gateway::on_takeover`]). Not before: the dispatcher and
+    /// the links drop what is queued under an epoch this node does not hold. Returns how many
+    /// accepted messages were queued again.
+    pub fn resume_phones(
+        &self,
+        mine: &dyn Fn(Msisdn) -> bool,
+        epoch: i64,
+    ) -> Result<usize, GatewayError> {
+        let (resumed, _) = self.rebuild_queues(mine, Some(epoch), (false, true))?;
+        for r in self.resumers.lock().iter() {
+            r(mine, epoch);
+        }
+        Ok(resumed)
+    }
+
+    /// Registers what a carrier link does after a takeover ([`Gateway::resume_phones`]): queue
+    /// again, under the new epoch, the partition's messages it was handed (by any node) and no
+    /// carrier acknowledged.
+    pub fn on_takeover(&self, resumer: Resumer) {
+        self.resumers.lock().push(resumer);
     }
 
     /// Counts the last two days' accepted sends to the phones `mine` selects into the volume
@@ -129,13 +197,15 @@ impl Gateway {
         Ok(())
     }
 
-    /// Queues again the pending messages to the phones `mine` selects: accepted ones for
-    /// hand-off (after the consent check at hand-off), deferred ones held for their release.
-    /// Before the workers start they wait in `resume`, which the dispatcher takes first.
-    /// Returns how many were resumed and held.
+    /// Queues again the pending messages to the phones `mine` selects, as `(deferred,
+    /// accepted)` asks: deferred ones held for their release, accepted ones for hand-off under
+    /// `epoch` (after the consent check at hand-off). Before the workers start they wait in `resume`, which the
+    /// dispatcher takes first. Returns how many were resumed and held.
     pub(crate) fn rebuild_queues(
         &self,
         mine: &dyn Fn(Msisdn) -> bool,
+        epoch: Option<i64>,
+        (deferred, accepted): (bool, bool),
     ) -> Result<(usize, usize), GatewayError> {
         let mut resume = Vec::new();
         let mut held = 0;
@@ -144,11 +214,11 @@ impl Gateway {
                 continue;
             };
             match (m.status, m.release_at) {
-                (Verdict::Deferred, Some(at)) => {
+                (Verdict::Deferred, Some(at)) if deferred => {
                     self.deferred.lock().insert(at, &m, phone);
                     held += 1;
                 }
-                (Verdict::Accepted, _) => resume.push(Outbound {
+                (Verdict::Accepted, _) if accepted => resume.push(Outbound {
                     id: m.id,
                     sender: m.sender,
                     source_number: self.source_number(m.sender),
@@ -156,6 +226,7 @@ impl Gateway {
                     text: m.text,
                     category: m.category,
                     decided_at: m.decided_at,
+                    epoch,
                 }),
                 _ => {}
             }

@@ -173,6 +173,7 @@ mod tests {
             text: "hi".into(),
             category: Category::Transactional,
             decided_at: Timestamp::UNIX_EPOCH,
+            epoch: None,
         }
     }
 

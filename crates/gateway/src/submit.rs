@@ -20,7 +20,7 @@ pub struct Submission<'a> {
 }
 
 /// The decision for one recipient.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// Message id (every decision is recorded, rejected ones too).
     pub id: u64,

@@ -71,6 +71,8 @@ pub struct Hub {
     next_id: AtomicU64,
     /// Messages for merchants that had no receiver bind, or whose session was full.
     pub undeliverable: AtomicU64,
+    /// Cluster mode: the other nodes (merchants bound there, submissions decided there).
+    remote: std::sync::OnceLock<Arc<dyn crate::Remote>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -104,7 +106,29 @@ impl Hub {
             capacity: receipt_capacity.max(1),
             next_id: AtomicU64::new(1),
             undeliverable: AtomicU64::new(0),
+            remote: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Cluster mode: deliveries for merchants not bound here go to the other nodes, and the
+    /// listener sends submissions for phones other nodes own there. Once; later calls are
+    /// ignored.
+    pub fn set_remote(&self, remote: Arc<dyn crate::Remote>) {
+        let _ = self.remote.set(remote);
+    }
+
+    /// The other nodes, in cluster mode.
+    pub(crate) fn remote(&self) -> Option<&Arc<dyn crate::Remote>> {
+        self.remote.get()
+    }
+
+    /// Receiving binds of `sender` here.
+    fn receiving(&self, sender: SenderId) -> usize {
+        self.sessions
+            .lock()
+            .values()
+            .filter(|b| b.sender == sender && b.receives)
+            .count()
     }
 
     pub(crate) fn session_id(&self) -> SessionId {
@@ -128,10 +152,18 @@ impl Hub {
                 close,
             },
         );
+        if receives && let Some(r) = self.remote.get() {
+            r.binds_changed(sender, self.receiving(sender));
+        }
     }
 
     pub(crate) fn unregister(&self, id: SessionId) {
-        self.sessions.lock().remove(&id);
+        let gone = self.sessions.lock().remove(&id);
+        if let (Some(b), Some(r)) = (gone, self.remote.get())
+            && b.receives
+        {
+            r.binds_changed(b.sender, self.receiving(b.sender));
+        }
     }
 
     /// Bound sessions of `system_id`'s sender.
@@ -143,8 +175,39 @@ impl Hub {
             .count()
     }
 
-    /// Sends `sm` to one receiving session of `sender`, trying each until one has room.
+    /// Sends `sm` to one receiving session of `sender` here or, in cluster mode, on another
+    /// node.
     fn push_to(&self, sender: SenderId, sm: ShortMessage) -> bool {
+        let Some(remote) = self.remote.get() else {
+            return self.push_local(sender, sm);
+        };
+        if self.receiving(sender) > 0 {
+            // Kept for the other nodes if no session here can take it after all.
+            if self.push_here(sender, sm.clone()).is_none() {
+                return true;
+            }
+        }
+        if remote.deliver(sender, &sm) {
+            return true;
+        }
+        self.undeliverable.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("consentry_smpp_undeliverable_total").increment(1);
+        false
+    }
+
+    /// Sends `sm` to one receiving session of `sender` on this node, trying each until one has
+    /// room (what another node's delivery arrives as).
+    pub fn push_local(&self, sender: SenderId, sm: ShortMessage) -> bool {
+        if self.push_here(sender, sm).is_none() {
+            return true;
+        }
+        self.undeliverable.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("consentry_smpp_undeliverable_total").increment(1);
+        false
+    }
+
+    /// [`Hub::push_local`] without counting a failure; gives `sm` back when no session took it.
+    fn push_here(&self, sender: SenderId, sm: ShortMessage) -> Option<ShortMessage> {
         let sessions = self.sessions.lock();
         let mut push = Push::Deliver(sm);
         for b in sessions
@@ -152,7 +215,7 @@ impl Hub {
             .filter(|b| b.sender == sender && b.receives)
         {
             match b.tx.try_send(push) {
-                Ok(()) => return true,
+                Ok(()) => return None,
                 Err(mpsc::error::TrySendError::Full(p)) => {
                     // Not reading: close it, so it cannot hold deliveries hostage.
                     b.close.notify_one();
@@ -161,9 +224,8 @@ impl Hub {
                 Err(mpsc::error::TrySendError::Closed(p)) => push = p,
             }
         }
-        self.undeliverable.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("consentry_smpp_undeliverable_total").increment(1);
-        false
+        let Push::Deliver(sm) = push;
+        Some(sm)
     }
 
     /// Remembers that the merchant wants a receipt for message `id`.

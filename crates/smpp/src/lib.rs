@@ -29,6 +29,7 @@ mod error;
 mod hub;
 mod inbound;
 pub mod load;
+pub mod remote;
 pub mod server;
 
 pub use client::SmppCarrier;
@@ -36,4 +37,5 @@ pub use config::{BindType, CarrierConfig, CarrierKind, ReceiptIdBase, ServerConf
 pub use error::SmppError;
 pub use hub::{Hub, Subscription};
 pub use inbound::{MobileOriginated, ReceiptingCarrier, ReplyHandler};
+pub use remote::{ReceiptRequest, Remote, RemoteAnswer, RemoteSubmit};
 pub use server::SmppServer;

@@ -41,7 +41,9 @@ pub use records::{
     Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,
 };
 pub use replies::{LinkRecord, NewReply, ReplyLog, UnsubscribeLinks};
-pub use roles::{AuditLog, ConsentLog, Handoff, KeyRing, MessageLog, SenderRegistry, SmppRegistry};
+pub use roles::{
+    AuditLog, ConsentLog, Handoff, KeyRing, MessageLog, Pins, SenderRegistry, SmppRegistry,
+};
 
 use std::path::Path;
 
@@ -126,6 +128,14 @@ impl ConsentLog for Store {
     ) -> Result<Vec<ConsentEvent>, StoreError> {
         dispatch!(self, s => s.append_consents_at(events, recorded_at))
     }
+    fn append_consents_pinned(
+        &self,
+        events: &[NewConsent],
+        recorded_at: Timestamp,
+        pins: &Pins,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        dispatch!(self, s => s.append_consents_pinned(events, recorded_at, pins))
+    }
     fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError> {
         dispatch!(self, s => s.consent_history(phone))
     }
@@ -166,6 +176,13 @@ impl SenderRegistry for Store {
 impl MessageLog for Store {
     fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError> {
         dispatch!(self, s => s.insert_messages(msgs))
+    }
+    fn insert_messages_pinned(
+        &self,
+        msgs: &[NewMessage<'_>],
+        pins: &Pins,
+    ) -> Result<Vec<u64>, StoreError> {
+        dispatch!(self, s => s.insert_messages_pinned(msgs, pins))
     }
     fn message_on_record(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
         dispatch!(self, s => s.message_on_record(id))

@@ -8,6 +8,14 @@ use crate::{
     StoreError,
 };
 
+/// Fencing tokens for a write in cluster mode: `(partition, epoch)`, the lease epoch each
+/// decision being written was made under. A node that lost a partition and took it again holds
+/// a newer epoch than the one a queued decision was made under, with state that decision never
+/// saw; the store refuses the write unless the lease still has the pinned epoch. Partitions not
+/// listed are checked against the epoch the node holds when it writes. Backends without leases
+/// (one node) ignore them.
+pub type Pins = [(u32, i64)];
+
 /// The durable consent ledger.
 pub trait ConsentLog {
     /// Appends events in one transaction; when this returns they are durable. All or nothing.
@@ -23,6 +31,15 @@ pub trait ConsentLog {
         events: &[NewConsent],
         recorded_at: Timestamp,
     ) -> Result<Vec<ConsentEvent>, StoreError>;
+    /// [`ConsentLog::append_consents_at`] under the fencing tokens `pins` (cluster mode).
+    fn append_consents_pinned(
+        &self,
+        events: &[NewConsent],
+        recorded_at: Timestamp,
+        _pins: &Pins,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.append_consents_at(events, recorded_at)
+    }
     /// Every event for one phone, in commit order.
     fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError>;
     /// Streams every event's fold-relevant fields, each phone's events in commit order (phones
@@ -70,6 +87,14 @@ pub trait SenderRegistry {
 pub trait MessageLog {
     /// Records decided messages in one transaction; returns their ids in order.
     fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError>;
+    /// [`MessageLog::insert_messages`] under the fencing tokens `pins` (cluster mode).
+    fn insert_messages_pinned(
+        &self,
+        msgs: &[NewMessage<'_>],
+        _pins: &Pins,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.insert_messages(msgs)
+    }
     /// One message.
     fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError>;
     /// One message with its decision read from the audit-chained records only (the first

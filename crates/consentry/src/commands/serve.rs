@@ -65,6 +65,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     let (app, node) = match nats {
         Some(client) => {
+            smpp_parts.resume_on_takeover(&gateway);
             let node = cluster::Node::start(
                 cluster::Parts {
                     config: config.cluster.clone(),
@@ -73,6 +74,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                     app: api::app(state),
                     limit: config.http.max_body_bytes,
                     client,
+                    hub: Some(Arc::clone(&smpp_parts.hub)),
                 },
                 runtime.handle(),
             )?;
@@ -93,11 +95,18 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         deferred = stats.deferred,
         "ledger loaded"
     );
+    let owners = node.as_ref().map(|n| n.replies.clone());
     let workers = gateway.start();
     let listen = args.http.clone().unwrap_or(config.http.listen.clone());
     runtime.block_on(async move {
         smpp_parts
-            .start(&gateway, &config, args.smpp.clone(), shutdown_signal())
+            .start(
+                &gateway,
+                &config,
+                args.smpp.clone(),
+                shutdown_signal(),
+                owners,
+            )
             .await?;
         let listener = tokio::net::TcpListener::bind(&listen)
             .await

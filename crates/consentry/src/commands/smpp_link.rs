@@ -76,13 +76,29 @@ pub fn prepare(config: &Config) -> Result<SmppParts> {
 }
 
 /// Reply handling for carrier MO: the gateway's reply path (opt-outs and the rest). Only a
-/// storage failure is reported back, so that the carrier redelivers; a reply that can never be
-/// handled (an unparseable number) is acknowledged and logged.
-fn replies(gateway: Arc<Gateway>) -> Arc<dyn smpp::ReplyHandler> {
+/// failure that may pass (storage, no owner) is reported back, so that the carrier redelivers;
+/// a reply that can never be handled (an unparseable number) is acknowledged and logged. In
+/// cluster mode a reply about a phone another node owns is handled by that owner (`owners`),
+/// before the carrier gets its answer.
+fn replies(
+    gateway: Arc<Gateway>,
+    owners: Option<cluster::ReplyForwarder>,
+) -> Arc<dyn smpp::ReplyHandler> {
     Arc::new(move |mo: &MobileOriginated| {
         match gateway.handle_reply(&mo.from, &mo.to, &mo.text, Some(mo.received_at)) {
             Ok(_) => Ok(()),
-            Err(e @ GatewayError::Store(_)) => Err(e.to_string()),
+            Err(GatewayError::PartitionUnavailable(_)) if owners.is_some() => {
+                let reply = cluster::ForwardedReply {
+                    from: mo.from.clone(),
+                    to: mo.to.clone(),
+                    text: mo.text.clone(),
+                    received_at: Some(mo.received_at),
+                };
+                owners.as_ref().map_or(Ok(()), |o| o.forward(&reply))
+            }
+            Err(e @ (GatewayError::Store(_) | GatewayError::PartitionUnavailable(_))) => {
+                Err(e.to_string())
+            }
             Err(e) => {
                 tracing::warn!(from = %mo.from, to = %mo.to, error = %e, "reply not handled");
                 Ok(())
@@ -92,6 +108,14 @@ fn replies(gateway: Arc<Gateway>) -> Arc<dyn smpp::ReplyHandler> {
 }
 
 impl SmppParts {
+    /// Cluster mode: each carrier link resends, after every takeover by this node, the
+    /// partition's hand-offs no carrier acknowledged. Before the node takes partitions.
+    pub fn resume_on_takeover(&self, gateway: &Arc<Gateway>) {
+        for link in &self.links {
+            link.resume_on_takeover(gateway);
+        }
+    }
+
     /// Starts the carrier links and, if enabled, the listener (on `listen` or `[smpp] listen`).
     /// Runs inside the runtime; the listener stops when `shutdown` completes.
     pub async fn start(
@@ -100,12 +124,13 @@ impl SmppParts {
         config: &Config,
         listen: Option<String>,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        owners: Option<cluster::ReplyForwarder>,
     ) -> Result<()> {
         for link in self.links {
             link.start(
                 Arc::clone(gateway),
                 Some(Arc::clone(&self.hub)),
-                replies(Arc::clone(gateway)),
+                replies(Arc::clone(gateway), owners.clone()),
             )
             .context("starting the carrier link")?;
         }

@@ -32,7 +32,10 @@ pub async fn spawn_with_smpp(data: &Path, config: Option<&Path>) -> (Child, Stri
     let mut child = cmd
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(match std::env::var_os("CONSENTRY_TEST_LOGS") {
+            Some(_) => Stdio::inherit(),
+            None => Stdio::null(),
+        })
         .kill_on_drop(true)
         .spawn()
         .expect("start consentry");

@@ -31,8 +31,11 @@ pub struct SmppCarrier {
 pub struct CarrierLink {
     config: CarrierConfig,
     queue: mpsc::Receiver<Outbound>,
-    /// Which recipients this link serves, for the resend after a restart (all when `None`).
-    serves: Option<Box<dyn Fn(domain::Msisdn) -> bool + Send>>,
+    /// The sending half of `queue`, for the resend after a takeover (cluster mode).
+    requeue: mpsc::Sender<Outbound>,
+    /// Which recipients this link serves, for the resend after a restart or a takeover (all
+    /// when `None`).
+    serves: Option<Arc<dyn Fn(domain::Msisdn) -> bool + Send + Sync>>,
 }
 
 impl std::fmt::Debug for CarrierLink {
@@ -66,6 +69,7 @@ impl SmppCarrier {
             )));
         }
         let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let requeue = tx.clone();
         Ok((
             Arc::new(SmppCarrier {
                 name: config.name.clone(),
@@ -73,6 +77,7 @@ impl SmppCarrier {
             }),
             CarrierLink {
                 config,
+                requeue,
                 queue: rx,
                 serves: None,
             },
@@ -110,9 +115,24 @@ impl CarrierLink {
     /// Limits the resend after a restart to the recipients this link serves when several
     /// carriers share the traffic (otherwise each link would resend every carrier's messages).
     #[must_use]
-    pub fn serving(mut self, serves: impl Fn(domain::Msisdn) -> bool + Send + 'static) -> Self {
-        self.serves = Some(Box::new(serves));
+    pub fn serving(
+        mut self,
+        serves: impl Fn(domain::Msisdn) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.serves = Some(Arc::new(serves));
         self
+    }
+
+    /// Cluster mode: after each takeover by this node, queue again the partition's messages
+    /// handed to this carrier and never acknowledged (see [`Gateway::resume_phones`]). Call
+    /// before the node takes its first partitions; the queue holds them until the link starts.
+    pub fn resume_on_takeover(&self, gateway: &Arc<Gateway>) {
+        gateway.on_takeover(resumer(
+            Arc::downgrade(gateway),
+            self.config.name.clone(),
+            self.serves.clone(),
+            self.requeue.clone(),
+        ));
     }
 
     /// Starts the link on the current tokio runtime and its recorder thread. Receipts update
@@ -128,6 +148,12 @@ impl CarrierLink {
         if let Some(serves) = &self.serves {
             resume.retain(|m| serves(m.phone));
         }
+        // Cluster mode: a phone's messages are resent by its partition's owner, after each
+        // takeover, under the new epoch (at start this node holds no partition yet).
+        if gateway.clustered() {
+            resume.clear();
+        }
+
         if !resume.is_empty() {
             tracing::info!(carrier = %self.config.name, n = resume.len(), "resending messages handed off before the restart and never acknowledged");
         }
@@ -151,6 +177,47 @@ impl CarrierLink {
             acks_rx,
         )))
     }
+}
+
+/// What this link does after its node takes a partition over: queue again, under the new
+/// epoch, the partition's messages that were handed to a link of this carrier (on any node) and
+/// that the carrier never acknowledged. A message the old owner put on the wire just before it
+/// stopped may so be sent twice (as after a restart); none is lost.
+fn resumer(
+    gateway: std::sync::Weak<Gateway>,
+    carrier: String,
+    serves: Option<Arc<dyn Fn(domain::Msisdn) -> bool + Send + Sync>>,
+    queue: mpsc::Sender<Outbound>,
+) -> gateway::Resumer {
+    Box::new(move |mine, epoch| {
+        let Some(gateway) = gateway.upgrade() else {
+            return;
+        };
+        let msgs = match unacknowledged(&gateway) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(carrier = %carrier, error = %e, "resuming after a takeover failed");
+                return;
+            }
+        };
+        let mut n = 0usize;
+        for mut m in msgs {
+            if !mine(m.phone) || serves.as_ref().is_some_and(|s| !s(m.phone)) {
+                continue;
+            }
+            m.epoch = Some(epoch);
+            let id = m.id;
+            if queue.try_send(m).is_err() {
+                // Stays handed off without a carrier id: the next takeover or restart sends it.
+                tracing::error!(carrier = %carrier, id, "link queue full; message not resumed");
+            } else {
+                n += 1;
+            }
+        }
+        if n > 0 {
+            tracing::info!(carrier = %carrier, n, epoch, "resending hand-offs no carrier acknowledged, after a takeover");
+        }
+    })
 }
 
 /// How far back a restart looks for hand-offs that never reached a carrier.
@@ -190,6 +257,7 @@ fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>, SmppError> {
             category: h.category,
             // Already handed off before the restart: never decided again.
             decided_at: gateway.clock().now(),
+            epoch: None,
         })
         .collect())
 }

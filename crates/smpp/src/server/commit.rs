@@ -30,6 +30,8 @@ pub(crate) struct Ticket {
     pub destination: smpp_proto::Address,
     pub registered_delivery: u8,
     pub user_message_reference: Option<u16>,
+    /// Decided and recorded on another node (cluster mode), which keeps the receipt request.
+    pub remote: bool,
 }
 
 /// The decision for a job, or the status refusing it before any decision.
@@ -41,7 +43,7 @@ pub(crate) struct Completion {
 }
 
 /// The SMPP status for a submission refused before the policy decided it.
-pub(crate) fn status_for(e: &GatewayError) -> CommandStatus {
+pub fn status_for(e: &GatewayError) -> CommandStatus {
     match e {
         GatewayError::EmptyText | GatewayError::TextTooLong { .. } => CommandStatus::RINVMSGLEN,
         GatewayError::InvalidNumber(_) => CommandStatus::RINVDSTADR,

@@ -2,6 +2,7 @@
 //! policy engine and durable decision record as the HTTP API.
 
 mod commit;
+pub use commit::status_for;
 pub mod reasons;
 mod session;
 mod submit;

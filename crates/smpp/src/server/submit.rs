@@ -89,7 +89,9 @@ impl Conn {
                 Reassembly::Complete(r) => r.text(),
             }
         };
-        // The text is kept for the receipt's `text:` only when a receipt was asked for.
+        // The text is kept for the receipt's `text:` only when a receipt was asked for, and
+        // for the owner in cluster mode.
+        let forward_text = self.shared.hub.remote().map(|_| text.clone());
         let (decide_on, receipt_text) = if receipt {
             (text.clone(), text)
         } else {
@@ -97,16 +99,56 @@ impl Conn {
         };
         // Decided here, on this session's thread, so sessions decide in parallel and the
         // committer only writes.
-        let decided = self
-            .shared
-            .gateway
-            .decide_submission(
-                Principal::Sender(sender),
-                vec![recipient(&sm.destination)],
-                decide_on,
-                category_of(&sm.service_type),
-            )
-            .map_err(|e| status_for(&e));
+        let decided = self.shared.gateway.decide_submission(
+            Principal::Sender(sender),
+            vec![recipient(&sm.destination)],
+            decide_on,
+            category_of(&sm.service_type),
+        );
+        // Cluster mode: a recipient another node owns is decided and recorded there.
+        if let Err(gateway::GatewayError::PartitionUnavailable(_)) = &decided
+            && let Some(remote) = self.shared.hub.remote()
+        {
+            let ticket = Ticket {
+                sequence_number: seq,
+                source: sm.source.clone(),
+                destination: sm.destination.clone(),
+                registered_delivery: sm.registered_delivery & 0x03,
+                user_message_reference: sm.tlvs.user_message_reference(),
+                remote: true,
+            };
+            let head = smpp_proto::receipt::ascii_text_field(&receipt_text);
+            let forwarded = crate::RemoteSubmit {
+                sender,
+                to: recipient(&sm.destination),
+                text: forward_text.unwrap_or_default(),
+                category: category_of(&sm.service_type),
+                receipt: (ticket.registered_delivery != 0).then(|| crate::ReceiptRequest {
+                    source: (sm.source.ton, sm.source.npi, sm.source.addr.clone()),
+                    destination: (
+                        sm.destination.ton,
+                        sm.destination.npi,
+                        sm.destination.addr.clone(),
+                    ),
+                    mode: ticket.registered_delivery,
+                    text: head,
+                }),
+            };
+            let (answer, done) = (remote.submit(forwarded), self.done_tx.clone());
+            tokio::spawn(async move {
+                let result = answer.await;
+                let _ = done
+                    .send(Completion {
+                        ticket,
+                        text: receipt_text,
+                        result,
+                    })
+                    .await;
+            });
+            self.pending += 1;
+            return Stop::Continue;
+        }
+        let decided = decided.map_err(|e| status_for(&e));
         let job = Job {
             decided,
             text: receipt_text,
@@ -116,6 +158,7 @@ impl Conn {
                 destination: sm.destination.clone(),
                 registered_delivery: sm.registered_delivery & 0x03,
                 user_message_reference: sm.tlvs.user_message_reference(),
+                remote: false,
             },
             reply: self.done_tx.clone(),
         };
@@ -189,7 +232,8 @@ impl Conn {
             ))
             .await;
         metrics::counter!("consentry_smpp_submits_total", "status" => "accepted").increment(1);
-        if c.ticket.registered_delivery != 0 {
+        // A message decided on another node has its receipt request there.
+        if c.ticket.registered_delivery != 0 && !c.ticket.remote {
             self.shared.hub.subscribe(
                 outcome.id,
                 Subscription {

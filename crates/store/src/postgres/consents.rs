@@ -40,6 +40,15 @@ impl ConsentLog for PgStore {
         events: &[NewConsent],
         recorded_at: Timestamp,
     ) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.append_consents_pinned(events, recorded_at, &[])
+    }
+
+    fn append_consents_pinned(
+        &self,
+        events: &[NewConsent],
+        recorded_at: Timestamp,
+        pins: &crate::Pins,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
         let recorded_at = truncate(recorded_at);
         self.run(async |c| {
             let tx = c.transaction().await.map_err(pg_err)?;
@@ -54,7 +63,7 @@ impl ConsentLog for PgStore {
             )
             .await
             .map_err(pg_err)?;
-            super::leases::check(self, &tx, phones.iter().copied()).await?;
+            super::leases::check(self, &tx, phones.iter().copied(), pins).await?;
             let insert = tx
                 .prepare_cached(
                     "INSERT INTO consent_events (seq, phone, scope, sender_id, action, source, evidence, actor, at, recorded_at)

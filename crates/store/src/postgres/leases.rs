@@ -226,12 +226,15 @@ impl PgStore {
 }
 
 /// Checks, inside `tx`, that this node holds the lease of every partition `phones` fall in,
-/// under the epoch it believes; locks those lease rows `FOR SHARE` until `tx` ends. No fence
-/// (single node): nothing to check.
+/// under the epoch `pins` names for it (the one the write's decisions were made under) or, for
+/// a partition `pins` does not name, the one the node holds now; locks those lease rows
+/// `FOR SHARE` until `tx` ends. Two different epochs pinned for one partition cannot both
+/// hold: refused. No fence (single node): nothing to check.
 pub(crate) async fn check(
     store: &PgStore,
     tx: &deadpool_postgres::Transaction<'_>,
     phones: impl Iterator<Item = i64>,
+    pins: &crate::Pins,
 ) -> Result<(), StoreError> {
     let Some(fence) = store.fence.read().clone() else {
         return Ok(());
@@ -244,7 +247,22 @@ pub(crate) async fn check(
     }
     let mut epochs = Vec::with_capacity(parts.len());
     for &p in &parts {
-        match fence.epoch(p) {
+        let mut pinned: Option<i64> = None;
+        for (_, e) in pins
+            .iter()
+            .filter(|(part, _)| i32::try_from(*part).is_ok_and(|x| x == p))
+        {
+            match pinned {
+                Some(x) if x != *e => {
+                    return Err(StoreError::Fenced {
+                        partition: u32::try_from(p).unwrap_or(0),
+                        epoch: x.min(*e),
+                    });
+                }
+                _ => pinned = Some(*e),
+            }
+        }
+        match pinned.or_else(|| fence.epoch(p)) {
             Some(e) => epochs.push(e),
             None => {
                 return Err(StoreError::Fenced {

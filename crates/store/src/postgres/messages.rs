@@ -111,6 +111,14 @@ impl PgStore {
 
 impl MessageLog for PgStore {
     fn insert_messages(&self, msgs: &[NewMessage<'_>]) -> Result<Vec<u64>, StoreError> {
+        self.insert_messages_pinned(msgs, &[])
+    }
+
+    fn insert_messages_pinned(
+        &self,
+        msgs: &[NewMessage<'_>],
+        pins: &crate::Pins,
+    ) -> Result<Vec<u64>, StoreError> {
         self.run(async |c| {
             let tx = c.transaction().await.map_err(pg_err)?;
             // Accepted messages are queued for hand-off by whoever records them: only the
@@ -121,6 +129,7 @@ impl MessageLog for PgStore {
                 msgs.iter()
                     .filter(|m| m.verdict != Verdict::Rejected)
                     .filter_map(|m| phone_col(m.phone)),
+                pins,
             )
             .await?;
             // One round trip for the ids and one for the rows, however many messages: a
@@ -326,9 +335,13 @@ impl MessageLog for PgStore {
         self.run(async |c| {
             let rows = c
                 .query(
-                    "SELECT id, sender_id, phone, category, decided_at, text_hash FROM messages
-                     WHERE decided_at >= $1 AND coalesce(current_status, status) = 'accepted'
-                       AND phone IS NOT NULL ORDER BY id",
+                    // A deferred message released later counts on the day of its release (its
+            // latest decision), as it did when it was decided.
+            "SELECT id, sender_id, phone, category, coalesce(current_decided_at, decided_at),
+                    text_hash FROM messages
+             WHERE (decided_at >= $1 OR current_decided_at >= $1)
+               AND coalesce(current_status, status) = 'accepted'
+               AND phone IS NOT NULL ORDER BY id",
                     &[&micros(since)],
                 )
                 .await

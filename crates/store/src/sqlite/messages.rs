@@ -238,8 +238,12 @@ impl MessageLog for SqliteStore {
     fn recent_sends(&self, since: Timestamp) -> Result<Vec<RecentSend>, StoreError> {
         let conn = self.reader.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, sender_id, phone, category, decided_at, text_hash FROM messages
-             WHERE decided_at >= ?1 AND coalesce(current_status, status) = 'accepted'
+            // A deferred message released later counts on the day of its release (its
+            // latest decision), as it did when it was decided.
+            "SELECT id, sender_id, phone, category, coalesce(current_decided_at, decided_at),
+                    text_hash FROM messages
+             WHERE (decided_at >= ?1 OR current_decided_at >= ?1)
+               AND coalesce(current_status, status) = 'accepted'
                AND phone IS NOT NULL ORDER BY id",
         )?;
         let mut rows = stmt.query([micros(since)])?;

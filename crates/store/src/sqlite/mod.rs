@@ -146,9 +146,12 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
              COMMIT;",
         )?;
     }
-    // A message's latest chained decision is looked up when a complaint is adjudicated.
+    // A message's latest chained decision is looked up when a complaint is adjudicated; sends
+    // released from deferral are counted by their release when the volume is rebuilt.
     conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS redecisions_message ON redecisions (message_id, id);",
+        "CREATE INDEX IF NOT EXISTS redecisions_message ON redecisions (message_id, id);
+         CREATE INDEX IF NOT EXISTS messages_redecided ON messages (current_decided_at)
+             WHERE current_decided_at IS NOT NULL;",
     )?;
     Ok(())
 }
