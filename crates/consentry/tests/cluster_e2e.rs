@@ -52,7 +52,12 @@ struct Cluster {
     prefix: String,
 }
 
-fn write_config(dir: &Path, schema: &TestSchema, node: &str, prefix: &str, nats: &str) -> PathBuf {
+fn write_config(
+    dir: &Path,
+    schema: &TestSchema,
+    node: &str,
+    (prefix, nats, extra): (&str, &str, &str),
+) -> PathBuf {
     let url = schema.url().replace('\\', "\\\\").replace('"', "\\\"");
     let path = dir.join("node.toml");
     std::fs::write(
@@ -60,7 +65,7 @@ fn write_config(dir: &Path, schema: &TestSchema, node: &str, prefix: &str, nats:
         format!(
             "[store]\nbackend = \"postgres\"\nurl = \"{url}\"\nmax_connections = 6\n\
              [cluster]\nnats = \"{nats}\"\nnode = \"{node}\"\npartitions = 16\nlease_ms = {LEASE_MS}\n\
-             request_timeout_ms = 5000\nprefix = \"{prefix}\"\n"
+             request_timeout_ms = 5000\nprefix = \"{prefix}\"\n{extra}"
         ),
     )
     .unwrap();
@@ -78,6 +83,11 @@ impl Cluster {
 
     /// [`Cluster::start`] on the NATS at `nats`.
     async fn start_on(label: &str, nats: &str) -> Option<Cluster> {
+        Self::start_with(label, nats, "").await
+    }
+
+    /// [`Cluster::start_on`] with `extra` appended to every node's configuration.
+    async fn start_with(label: &str, nats: &str, extra: &str) -> Option<Cluster> {
         let serial = SERIAL.lock().await;
         let schema = fresh_schema(label)?;
         // The schema's name is unique per test and process: so is the subject prefix, so
@@ -85,7 +95,7 @@ impl Cluster {
         let prefix = schema.name.clone();
         let mut nodes = Vec::new();
         for name in ["a", "b", "c"] {
-            nodes.push(start_node(&schema, name, &prefix, nats).await);
+            nodes.push(start_node(&schema, name, (&prefix, nats, extra)).await);
         }
         let admin = common::process::token(nodes[0].dir.path(), "admin.token");
         let c = Cluster {
@@ -157,9 +167,9 @@ impl Cluster {
     }
 }
 
-async fn start_node(schema: &TestSchema, name: &str, prefix: &str, nats: &str) -> Node {
+async fn start_node(schema: &TestSchema, name: &str, how: (&str, &str, &str)) -> Node {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), schema, name, prefix, nats);
+    let config = write_config(dir.path(), schema, name, how);
     let (child, base, smpp) = common::process::spawn_with_smpp(dir.path(), Some(&config)).await;
     Node {
         child,
@@ -476,8 +486,7 @@ async fn a_second_node_with_a_live_name_and_an_unreachable_nats_refuse_to_start(
         dir.path(),
         &c.schema,
         "a",
-        &c.prefix,
-        "nats://127.0.0.1:4222",
+        (&c.prefix, "nats://127.0.0.1:4222", ""),
     );
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
         .args([
@@ -498,7 +507,12 @@ async fn a_second_node_with_a_live_name_and_an_unreachable_nats_refuse_to_start(
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("node name \"a\" is in use"), "{err}");
 
-    let cfg = write_config(dir.path(), &c.schema, "d", &c.prefix, "nats://127.0.0.1:1");
+    let cfg = write_config(
+        dir.path(),
+        &c.schema,
+        "d",
+        (&c.prefix, "nats://127.0.0.1:1", ""),
+    );
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
         .args([
             "serve",
@@ -1016,5 +1030,62 @@ async fn a_merchant_bound_to_one_node_submits_for_every_phone_and_gets_every_rec
         )
         .await;
         assert_eq!(m["status"], "accepted", "{m}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_reaching_any_nodes_carrier_link_is_enforced_by_the_phones_owner() {
+    if !nats_up() || !common::smsc::npm_smpp_installed() {
+        return;
+    }
+    use tokio::io::AsyncWriteExt;
+    // Every node binds to the one SMSC; it delivers handsets' replies on the last bind, so most
+    // of them reach a node that does not own the phone.
+    let mut smsc = common::smsc::Smsc::start().await;
+    let carrier = format!(
+        "[[carrier]]\nname = \"npm\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\n\
+         system_id = \"consentry\"\npassword = \"secret\"\nmax_tps = 0\nreconnect_max_secs = 1\n\
+         receipt_id_base = \"hex_to_decimal\"\n",
+        smsc.port
+    );
+    let Some(c) = Cluster::start_with("cl_mo", "nats://127.0.0.1:4222", &carrier).await else {
+        return;
+    };
+    let created =
+        common::process::register_sender(&c.http, &c.nodes[0].base, &c.admin, "好店").await;
+    let key = created["api_key"].as_str().unwrap();
+    let source = created["source_number"].as_str().unwrap();
+    let phones: Vec<String> = (0..16u32).map(|i| format!("136{i:08}")).collect();
+    for p in &phones {
+        let (s, v) = c.post(1, "/v1/consents", key, consent(p, "opt_in")).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    for p in &phones {
+        smsc.stdin
+            .write_all(format!("MO 86{p} {source} TD\n").as_bytes())
+            .await
+            .unwrap();
+    }
+    // Every phone, whichever node owns it, ends opted out; marketing through any node is
+    // refused afterwards.
+    for p in &phones {
+        let mut state = Value::Null;
+        for _ in 0..200 {
+            let v = common::process::get_json(
+                &c.http,
+                &format!("{}/v1/consents/{p}", c.nodes[2].base),
+                key,
+            )
+            .await;
+            state = v["senders"][0]["state"].clone();
+            if state == "opted_out" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(state, "opted_out", "the TD from {p} reached its owner");
+        let (s, v) = c.post(0, "/v1/messages", key, marketing(p)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "rejected", "{v}");
     }
 }
