@@ -162,7 +162,7 @@ async fn an_operator_signs_in_with_a_strict_cookie_and_every_form_needs_the_sess
     let (s, page) = b.get("/console").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        page.contains("<svg") && page.contains("Decisions by status"),
+        page.contains("<svg") && page.contains("Sent and blocked"),
         "{page}"
     );
     let csrf = b.csrf().await;

@@ -69,12 +69,30 @@ pub(crate) async fn timeline(
         .run(move |gw| gw.consents(by, &phone, at))
         .await
         .map_err(|e| Failure::from_api(lang, e))?;
-    let deciding: Vec<u64> = view.senders.iter().filter_map(|s| s.decided_by).collect();
+    // The platform-wide refusal in force at T is the latest platform event up to T (the
+    // ledger's fold: a later platform opt-in would have lifted it).
+    let platform_event = view
+        .platform_opted_out
+        .then(|| {
+            view.history
+                .iter()
+                .filter(|e| e.scope == domain::Scope::Platform && e.at <= view.at)
+                .max_by_key(|e| (e.at, e.seq))
+                .map(|e| e.seq)
+        })
+        .flatten();
+    let mut deciding: Vec<u64> = view.senders.iter().filter_map(|s| s.decided_by).collect();
+    deciding.extend(platform_event);
     let body = html! {
         (form)
         h2 { (lang.t("consent_at")) " " (when(view.at)) }
-        @if view.platform_opted_out { p.error { (lang.t("platform_opted_out")) } }
-        @if view.senders.is_empty() { p { (lang.t("no_consent")) } }
+        @if view.platform_opted_out {
+            p.error {
+                (lang.t("platform_opted_out"))
+                @if let Some(seq) = platform_event { " · " (lang.t("deciding_event")) " " a href={ "#e" (seq) } { "#" (seq) } }
+            }
+        }
+        @if view.senders.is_empty() && !view.platform_opted_out { p { (lang.t("no_consent")) } }
         @else {
             table {
                 thead { tr { th { (lang.t("sender")) } th { (lang.t("status")) } th { (lang.t("deciding_event")) } th { (lang.t("since")) } } }

@@ -41,7 +41,7 @@ fn figures(lang: Lang, title: &str, r: &PeriodReport) -> Markup {
             div.charts {
                 (bars(lang.t("decisions_by_status"), &status))
                 (bars(lang.t("blocked_by_reason"), &reasons))
-                (bars(lang.t("complaints"), &other))
+                (bars(lang.t("enforcement"), &other))
             }
         }
     }
