@@ -162,7 +162,7 @@ async fn an_operator_signs_in_with_a_strict_cookie_and_every_form_needs_the_sess
     let (s, page) = b.get("/console").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        page.contains("<svg") && page.contains("Sent and blocked"),
+        page.contains("<svg") && page.contains("Decisions by status"),
         "{page}"
     );
     let csrf = b.csrf().await;
@@ -205,6 +205,10 @@ async fn an_operator_signs_in_with_a_strict_cookie_and_every_form_needs_the_sess
         .await;
     assert_eq!(s, StatusCode::OK, "{page}");
     assert!(srv.gateway.sender(id).unwrap().suspended);
+    assert!(
+        page.contains("console:li"),
+        "the change names the person: {page}"
+    );
     let (s, _) = b
         .post(
             &path,

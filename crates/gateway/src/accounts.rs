@@ -233,6 +233,9 @@ impl Gateway {
             _ => {
                 self.store
                     .record_signin_failure(&[&by_account, &by_address], now)?;
+                // Failures older than the window count for nothing: dropping them here keeps
+                // the table as small as one window's failures, whoever sends them.
+                self.store.clear_signin_failures("", since)?;
                 return Err(GatewayError::InvalidCredentials);
             }
         };
@@ -332,6 +335,28 @@ impl Gateway {
             }
         }
         Ok(store::ConsoleAccounts::search_messages(&self.store, &q)?)
+    }
+}
+
+impl Gateway {
+    /// Messages first decided in `[from, to)` by current verdict: all for the admin, its own
+    /// for a sender.
+    pub fn decision_counts(
+        &self,
+        by: Principal,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(policy::Verdict, u64)>, GatewayError> {
+        let sender = match by {
+            Principal::Admin => None,
+            Principal::Sender(own) => Some(own),
+            Principal::Carrier => {
+                return Err(GatewayError::Forbidden(
+                    "the carrier key cannot read messages".into(),
+                ));
+            }
+        };
+        Ok(self.store.decision_counts(from, to, sender)?)
     }
 }
 

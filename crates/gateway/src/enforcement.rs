@@ -82,6 +82,20 @@ impl Gateway {
         action: SuspensionAction,
         reason: &str,
     ) -> Result<SuspensionView, GatewayError> {
+        self.change_suspension_as(by, &by.actor(), sender, action, reason)
+    }
+
+    /// [`Gateway::change_suspension`] recorded under `actor`: the console names the person
+    /// (`console:li.wei`) where an API key can only name its role, so the chained record says
+    /// who decided.
+    pub fn change_suspension_as(
+        &self,
+        by: Principal,
+        actor: &str,
+        sender: SenderId,
+        action: SuspensionAction,
+        reason: &str,
+    ) -> Result<SuspensionView, GatewayError> {
         if by != Principal::Admin {
             return Err(GatewayError::Forbidden(
                 "only the admin changes a suspension".into(),
@@ -120,7 +134,7 @@ impl Gateway {
             sender,
             action,
             reason: reason.to_string(),
-            actor: by.actor(),
+            actor: actor.to_string(),
             at: now,
             complaint_id: None,
             activity: Some(activity),

@@ -158,6 +158,14 @@ pub trait ConsoleAccounts {
     -> Result<(), StoreError>;
     /// Messages matching `q`, newest first.
     fn search_messages(&self, q: &MessageQuery) -> Result<Vec<crate::MessageRecord>, StoreError>;
+    /// How many messages first decided in `[from, to)` (of `sender`, if given) stand at each
+    /// verdict now: what the dashboard draws.
+    fn decision_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        sender: Option<SenderId>,
+    ) -> Result<Vec<(Verdict, u64)>, StoreError>;
     /// Replaces every API key of `sender` with the key hashing to `hash`, in one transaction:
     /// the old keys stop working when this returns.
     fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError>;
@@ -210,6 +218,14 @@ impl ConsoleAccounts for Store {
     }
     fn search_messages(&self, q: &MessageQuery) -> Result<Vec<crate::MessageRecord>, StoreError> {
         crate::dispatch!(self, s => s.search_messages(q))
+    }
+    fn decision_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        sender: Option<SenderId>,
+    ) -> Result<Vec<(Verdict, u64)>, StoreError> {
+        crate::dispatch!(self, s => s.decision_counts(from, to, sender))
     }
     fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError> {
         crate::dispatch!(self, s => s.replace_sender_key(sender, hash))

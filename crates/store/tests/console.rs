@@ -214,6 +214,22 @@ fn message_search_narrows_by_phone_sender_status_and_pages_by_id() {
             vec![ids[1]],
             "{name}: the next page"
         );
+        let day = (t("2026-11-11T00:00:00Z"), t("2026-11-12T00:00:00Z"));
+        assert_eq!(
+            s.decision_counts(day.0, day.1, None).unwrap(),
+            vec![(Verdict::Accepted, 1), (Verdict::Rejected, 3)],
+            "{name}"
+        );
+        assert_eq!(
+            s.decision_counts(day.0, day.1, Some(SenderId(2))).unwrap(),
+            vec![(Verdict::Rejected, 1)],
+            "{name}"
+        );
+        assert!(
+            s.decision_counts(day.1, t("2026-11-13T00:00:00Z"), None)
+                .unwrap()
+                .is_empty()
+        );
         assert!(
             search(MessageQuery {
                 sender: Some(SenderId(9)),

@@ -8,6 +8,7 @@ use axum::extract::State;
 use complaints::PeriodReport;
 use jiff::SignedDuration;
 use maud::{Markup, html};
+use policy::Verdict;
 
 use super::charts::bars;
 use super::i18n::Lang;
@@ -15,7 +16,7 @@ use super::layout::{Failure, Page, page};
 use super::session::User;
 use crate::AppState;
 
-fn figures(lang: Lang, title: &str, r: &PeriodReport) -> Markup {
+fn figures(lang: Lang, title: &str, r: &PeriodReport, decisions: &[(Verdict, u64)]) -> Markup {
     let sum =
         |f: &dyn Fn(&complaints::SenderFigures) -> u64| -> u64 { r.senders.iter().map(f).sum() };
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
@@ -24,7 +25,17 @@ fn figures(lang: Lang, title: &str, r: &PeriodReport) -> Markup {
             *by_reason.entry(code.clone()).or_insert(0) += n;
         }
     }
-    let status = vec![
+    let status: Vec<(String, u64)> = [Verdict::Accepted, Verdict::Deferred, Verdict::Rejected]
+        .iter()
+        .map(|v| {
+            let n = decisions
+                .iter()
+                .find(|(d, _)| d == v)
+                .map_or(0, |(_, n)| *n);
+            (lang.t(v.as_str()).to_string(), n)
+        })
+        .collect();
+    let sent = vec![
         (lang.t("sent").to_string(), sum(&|s| s.sent)),
         (lang.t("blocked").to_string(), sum(&|s| s.blocked)),
     ];
@@ -40,6 +51,7 @@ fn figures(lang: Lang, title: &str, r: &PeriodReport) -> Markup {
             h2 { (title) }
             div.charts {
                 (bars(lang.t("decisions_by_status"), &status))
+                (bars(lang.t("sent_and_blocked"), &sent))
                 (bars(lang.t("blocked_by_reason"), &reasons))
                 (bars(lang.t("enforcement"), &other))
             }
@@ -64,16 +76,22 @@ pub(crate) async fn show(State(state): State<AppState>, user: User) -> Result<Pa
                 .saturating_sub(SignedDuration::from_hours(24 * 30))
                 .unwrap_or(now);
             Ok((
-                gw.sender_report(by, midnight, end)?,
-                gw.sender_report(by, month_from, end)?,
+                (
+                    gw.sender_report(by, midnight, end)?,
+                    gw.decision_counts(by, midnight, end)?,
+                ),
+                (
+                    gw.sender_report(by, month_from, end)?,
+                    gw.decision_counts(by, month_from, end)?,
+                ),
             ))
         })
         .await
         .map_err(|e| Failure::from_api(user.lang, e))?;
     let lang = user.lang;
     let body = html! {
-        (figures(lang, lang.t("today"), &today))
-        (figures(lang, lang.t("last_30_days"), &month))
+        (figures(lang, lang.t("today"), &today.0, &today.1))
+        (figures(lang, lang.t("last_30_days"), &month.0, &month.1))
     };
     Ok(page(&user, lang.t("dashboard"), body))
 }

@@ -183,7 +183,12 @@ pub(crate) const TABLE: &[(&str, &str, &str)] = &[
     ("first_broken", "第一个损坏处", "First broken record"),
     ("today", "今天", "Today"),
     ("last_30_days", "最近 30 天", "Last 30 days"),
-    ("decisions_by_status", "已发送与已拦截", "Sent and blocked"),
+    (
+        "decisions_by_status",
+        "按状态统计的决定",
+        "Decisions by status",
+    ),
+    ("sent_and_blocked", "已发送与已拦截", "Sent and blocked"),
     (
         "enforcement",
         "退订、投诉与暂停",

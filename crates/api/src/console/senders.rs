@@ -271,8 +271,9 @@ pub(crate) async fn suspension(
         .map_err(|_| Failure::new(lang, StatusCode::UNPROCESSABLE_ENTITY, "error"))?;
     let reason = form.get("reason").unwrap_or("").to_string();
     let by = user.user.principal();
+    let actor = format!("console:{}", user.user.account.name);
     state
-        .run(move |gw| gw.change_suspension(by, id, action, &reason))
+        .run(move |gw| gw.change_suspension_as(by, &actor, id, action, &reason))
         .await
         .map_err(|e| Failure::from_api(lang, e))?;
     sender_page(&state, &user, id, None).await

@@ -4,10 +4,12 @@ use domain::{SenderId, Timestamp};
 
 use super::{PgStore, corrupt, from_micros, is_unique_violation, micros, pg_err};
 use crate::console::{SearchValue, search_where};
+use crate::values::verdict;
 use crate::{
     AccountRecord, AccountRole, ConsoleAccounts, MessageQuery, MessageRecord, NewAccount,
     SessionRecord, StoreError,
 };
+use policy::Verdict;
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, sender_id, password_hash, created_at";
 
@@ -260,6 +262,36 @@ impl ConsoleAccounts for PgStore {
             })
             .collect();
         self.query_records(&sql, &params)
+    }
+
+    fn decision_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        sender: Option<SenderId>,
+    ) -> Result<Vec<(Verdict, u64)>, StoreError> {
+        let sender = sender.map(|s| i64::from(s.0));
+        self.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT coalesce(current_status, status), count(*) FROM messages
+                     WHERE decided_at >= $1 AND decided_at < $2
+                       AND ($3::BIGINT IS NULL OR sender_id = $3)
+                     GROUP BY 1 ORDER BY 1",
+                    &[&micros(from), &micros(to), &sender],
+                )
+                .await
+                .map_err(pg_err)?;
+            rows.iter()
+                .map(|r| {
+                    let status: &str = r.get(0);
+                    let n: i64 = r.get(1);
+                    let v = verdict(status)
+                        .ok_or_else(|| corrupt("messages", 0, format!("status {status:?}")))?;
+                    Ok((v, u64::try_from(n).unwrap_or(0)))
+                })
+                .collect()
+        })
     }
 
     fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError> {

@@ -5,10 +5,12 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, corrupt, from_micros, micros};
 use crate::console::{SearchValue, search_where};
+use crate::values::verdict;
 use crate::{
     AccountRecord, AccountRole, ConsoleAccounts, MessageQuery, MessageRecord, NewAccount,
     SessionRecord, StoreError,
 };
+use policy::Verdict;
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, sender_id, password_hash, created_at";
 
@@ -236,6 +238,30 @@ impl ConsoleAccounts for SqliteStore {
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             out.push(super::messages::record(r)?);
+        }
+        Ok(out)
+    }
+
+    fn decision_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        sender: Option<SenderId>,
+    ) -> Result<Vec<(Verdict, u64)>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT coalesce(current_status, status), count(*) FROM messages
+             WHERE decided_at >= ?1 AND decided_at < ?2 AND (?3 IS NULL OR sender_id = ?3)
+             GROUP BY 1 ORDER BY 1",
+        )?;
+        let mut rows = stmt.query(params![micros(from), micros(to), sender.map(|s| s.0)])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let status: String = r.get(0)?;
+            let n: i64 = r.get(1)?;
+            let v = verdict(&status)
+                .ok_or_else(|| corrupt("messages", 0, format!("status {status:?}")))?;
+            out.push((v, u64::try_from(n).unwrap_or(0)));
         }
         Ok(out)
     }
