@@ -25,11 +25,16 @@ pub(crate) struct Ask {
 /// `datetime-local` field sends (taken as UTC, as the page says).
 fn instant(at: &str) -> Option<jiff::Timestamp> {
     let at = at.trim();
-    if let Ok(t) = complaints::report::parse_bound(at) {
+    if let Ok(t) = at.parse::<jiff::Timestamp>() {
         return Some(t);
     }
-    let civil: jiff::civil::DateTime = at.parse().ok()?;
-    civil.in_tz("UTC").ok().map(|z| z.timestamp())
+    // A civil date-time before a bare date: jiff reads "2026-11-11T10:31" as a date too,
+    // dropping the time, which would answer the question for midnight instead.
+    if at.contains(['T', 't', ' ']) {
+        let civil: jiff::civil::DateTime = at.parse().ok()?;
+        return civil.in_tz("UTC").ok().map(|z| z.timestamp());
+    }
+    complaints::report::parse_bound(at).ok()
 }
 
 /// `GET /console/consents`.
@@ -138,7 +143,9 @@ mod tests {
         let want: jiff::Timestamp = "2026-11-11T10:31:00Z".parse().unwrap();
         assert_eq!(super::instant("2026-11-11T10:31:00Z"), Some(want));
         assert_eq!(super::instant("2026-11-11T10:31"), Some(want));
-        assert!(super::instant("2026-11-11").is_some());
+        let midnight: jiff::Timestamp = "2026-11-11T00:00:00Z".parse().unwrap();
+        assert_eq!(super::instant("2026-11-11"), Some(midnight));
+        assert_eq!(super::instant("2026-11-11 10:31"), Some(want));
         assert_eq!(super::instant("yesterday"), None);
     }
 }
