@@ -16,6 +16,7 @@ const BASE = env('BASE'), OPERATOR = env('OPERATOR'), PASSWORD = env('PASSWORD')
 const MERCHANT_KEY = env('MERCHANT_KEY'), OWN_MESSAGE = env('OWN_MESSAGE');
 const FOREIGN_MESSAGE = env('FOREIGN_MESSAGE');
 const SHOTS = env('SHOTS');
+const ADMIN = env('ADMIN'), CONSUMER = env('CONSUMER');
 fs.mkdirSync(SHOTS, { recursive: true });
 
 const browser = await chromium.launch({
@@ -170,6 +171,33 @@ flow('rate-limit', async () => {
   await page.getByText('Too many failed sign-ins').waitFor();
   assert.equal((await signIn(page, OPERATOR, PASSWORD)).status(), 429, 'even the right password waits');
   await shot(page, '12-rate-limited');
+  await ctx.close();
+});
+
+// A consumer proves their number with a code and refuses one shop; states read as words.
+flow('consumer', async () => {
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 420, height: 760 } });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/portal`);
+  await page.getByLabel(/手机号/).fill(CONSUMER);
+  await page.getByRole('button', { name: /发送验证码/ }).click();
+  await page.getByText(/验证码已发送/).waitFor();
+  // The loopback handset's inbox holds the code (the dispatcher may take a moment).
+  let code = null;
+  for (let i = 0; i < 50 && !code; i++) {
+    const inbox = await fetch(`${BASE}/v1/phones/${CONSUMER}/inbox`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
+    const m = (inbox.messages || []).filter((m) => m.category === 'verification').pop();
+    code = m && (m.text.match(/\d{6}/) || [])[0];
+    if (!code) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(code, 'a code reached the handset');
+  await page.getByLabel(/验证码 Code/).fill(code);
+  await page.getByRole('button', { name: /确认/ }).click();
+  await page.getByRole('cell', { name: /已同意/ }).waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'consented', exact: true }).count(), 0, 'no raw state');
+  await page.getByRole('button', { name: /拒收 Refuse/ }).first().click();
+  await page.getByRole('cell', { name: /已退订/ }).waitFor();
+  await shot(page, '13-portal-refused');
   await ctx.close();
 });
 

@@ -4,7 +4,8 @@
 //! rotate its key, find a message by phone and open its decision, the consent timeline,
 //! suspend and lift, audit verify, the language switch — all with JavaScript off), merchant
 //! (set up with its API key, only its own messages, another's id is 404), a form without its
-//! CSRF token (403), ten wrong passwords (429). Screenshots go to
+//! CSRF token (403), ten wrong passwords (429), a consumer in the portal (a code, states in
+//! words, refusing one shop). Screenshots go to
 //! `<target>/tmp/console-screenshots/`.
 //!
 //! Skips, saying so, when node, Chromium or playwright-core is missing (`.ci/setup-browser.sh`
@@ -124,6 +125,20 @@ async fn the_console_works_in_a_real_browser() {
         .status();
     assert_eq!(s, reqwest::StatusCode::CREATED);
 
+    // The consumer of the portal flow agreed to Gamma's marketing on its order page.
+    let s = http
+        .post(format!("{base}/v1/consents"))
+        .bearer_auth(gamma["api_key"].as_str().unwrap())
+        .json(
+            &serde_json::json!({"phone": "13700137000", "action": "opt_in", "scope": "sender",
+            "source": "web", "evidence": "order 88 checkbox"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(s, reqwest::StatusCode::CREATED);
+
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     let out = tokio::process::Command::new("node")
         .arg(repo().join("tests/browser/console.mjs"))
@@ -134,6 +149,8 @@ async fn the_console_works_in_a_real_browser() {
         .env("OWN_MESSAGE", &ids[0])
         .env("FOREIGN_MESSAGE", &ids[1])
         .env("SHOTS", &shots)
+        .env("ADMIN", &admin)
+        .env("CONSUMER", "13700137000")
         .output()
         .await
         .expect("run node");
@@ -142,7 +159,7 @@ async fn the_console_works_in_a_real_browser() {
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     let _ = child.kill().await;
     assert!(out.status.success(), "browser flows failed:\n{stdout}");
-    for flow in ["operator", "merchant", "csrf", "rate-limit"] {
+    for flow in ["operator", "merchant", "csrf", "rate-limit", "consumer"] {
         assert!(
             stdout.contains(&format!("ok {flow}\n")),
             "{flow} did not pass:\n{stdout}"
