@@ -78,7 +78,11 @@ impl From<GatewayError> for ApiError {
             GatewayError::TooManyComplaints { .. } | GatewayError::TooManyRequests(_) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            GatewayError::InvalidCode(_) => StatusCode::UNAUTHORIZED,
+            GatewayError::InvalidCode(_) | GatewayError::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            GatewayError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            GatewayError::AccountExists(_) => StatusCode::CONFLICT,
             GatewayError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };

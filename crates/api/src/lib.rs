@@ -11,6 +11,7 @@
 //! Handlers are thin: parse, call the [`gateway::Gateway`] on a blocking thread, shape the reply.
 
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod handlers;
 pub mod json;
@@ -28,9 +29,13 @@ pub async fn serve_app(
     app: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer's address reaches handlers (the console's sign-in limits count per address).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.
@@ -39,7 +44,5 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_app(listener, app(state), shutdown).await
 }

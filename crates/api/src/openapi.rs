@@ -25,9 +25,9 @@ impl Modify for Bearer {
 #[openapi(
     info(title = "consentry", description = "Consent-enforcing SMS gateway"),
     paths(
-        senders::create, senders::list,
+        senders::create, senders::list, senders::rotate_key,
         consents::record, consents::show,
-        messages::send, messages::send_batch, messages::show,
+        messages::send, messages::send_batch, messages::show, messages::search,
         phones::inbox,
         inbound::receive, unsubscribe::show, unsubscribe::confirm,
         audit::head,

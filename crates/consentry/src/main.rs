@@ -48,6 +48,9 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(commands::audit::Audit),
+    /// Console accounts for platform staff.
+    #[command(subcommand)]
+    Admin(commands::admin::Admin),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => commands::classify::classify_cmd(&args),
         Command::Triage(args) => commands::classify::triage(&args),
         Command::Audit(what) => commands::audit::run(&what),
+        Command::Admin(what) => commands::admin::run(&what),
         Command::Migrate(common) => commands::migrate::run(&common),
         Command::Cluster(what) => commands::cluster::run(&what),
     };

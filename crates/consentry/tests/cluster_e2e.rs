@@ -1089,3 +1089,151 @@ async fn a_reply_reaching_any_nodes_carrier_link_is_enforced_by_the_phones_owner
         assert_eq!(v["status"], "rejected", "{v}");
     }
 }
+
+/// Posts `body` to `url` until it is answered with something other than 503 (a partition
+/// between owners, or a lease that lapsed under load: nothing was done, the caller retries),
+/// for at most 8 s (four lease times).
+async fn post_settled(http: &Client, url: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+    let mut last = Value::Null;
+    for _ in 0..80 {
+        let r = http
+            .post(url)
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        if status != StatusCode::SERVICE_UNAVAILABLE {
+            return (status, v);
+        }
+        last = v;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url}: 503 for 8 s, the last: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_100k_campaign_through_two_nodes_while_opt_outs_go_through_the_third() {
+    const PHONES: u32 = 100_000;
+    const BATCH: u32 = 1_000;
+    let Some(c) = Cluster::start("cl_campaign").await else {
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    let phone = |i: u32| format!("135{i:08}");
+    // One recipient in five agreed, through any node; the campaign goes to all of them (the
+    // others are refused for want of consent, every decision recorded).
+    let t0 = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    let workers = 12u32;
+    for w in 0..workers {
+        let (http, key) = (c.http.clone(), key.clone());
+        let bases: Vec<String> = c.nodes.iter().map(|n| n.base.clone()).collect();
+        set.spawn(async move {
+            let mut i = w * 5;
+            while i < PHONES {
+                let url = format!("{}/v1/consents", bases[(i % 3) as usize]);
+                let (s, v) = post_settled(&http, &url, &key, &consent(&phone(i), "opt_in")).await;
+                assert_eq!(s, StatusCode::CREATED, "{v}");
+                i += workers * 5;
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    let consents = t0.elapsed();
+    // The campaign through b and c; meanwhile every 50th recipient refuses through a.
+    let t1 = Instant::now();
+    let campaign = {
+        let (http, key) = (c.http.clone(), key.clone());
+        let bases = [c.nodes[1].base.clone(), c.nodes[2].base.clone()];
+        tokio::spawn(async move {
+            let mut accepted = 0u64;
+            for b in 0..PHONES / BATCH {
+                let to: Vec<String> = (b * BATCH..(b + 1) * BATCH).map(phone).collect();
+                let url = format!("{}/v1/messages/batch", bases[(b % 2) as usize]);
+                let body = json!({"to": to, "text": "【好店】双11全场5折，回T退订", "category": "marketing"});
+                let (s, v) = post_settled(&http, &url, &key, &body).await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                accepted += v["results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["status"] == "accepted")
+                    .count() as u64;
+            }
+            accepted
+        })
+    };
+    let refusals = {
+        let (http, key, base) = (c.http.clone(), key.clone(), c.nodes[0].base.clone());
+        tokio::spawn(async move {
+            let mut n = 0u32;
+            for i in (0..PHONES).step_by(50) {
+                let url = format!("{base}/v1/consents");
+                let (s, v) = post_settled(&http, &url, &key, &consent(&phone(i), "opt_out")).await;
+                assert_eq!(s, StatusCode::CREATED, "{v}");
+                n += 1;
+            }
+            n
+        })
+    };
+    let accepted = campaign.await.unwrap();
+    let refused = refusals.await.unwrap();
+    let campaign_time = t1.elapsed();
+    // What the shared ledger says: every decision recorded; no marketing decided or delivered
+    // to a phone after its refusal was recorded.
+    let pg = store::Store::open_postgres(&c.schema.opts).unwrap();
+    let store::Store::Postgres(pg) = &pg else {
+        unreachable!()
+    };
+    let count = |sql: &str| pg.count(sql).unwrap();
+    assert_eq!(
+        count("SELECT count(*) FROM messages WHERE sender_id <> 0"),
+        i64::from(PHONES)
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM messages m JOIN consent_events e
+               ON e.phone = m.phone AND e.action = 'opt_out'
+             WHERE m.category = 'marketing' AND m.decided_at > e.recorded_at
+               AND coalesce(m.current_status, m.status) = 'accepted'"
+        ),
+        0,
+        "marketing accepted after a refusal"
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM messages m JOIN consent_events e
+               ON e.phone = m.phone AND e.action = 'opt_out'
+             WHERE m.category = 'marketing' AND m.delivery = 'delivered'
+               AND m.delivery_at > e.recorded_at"
+        ),
+        0,
+        "marketing delivered after a refusal"
+    );
+    assert!(
+        accepted >= u64::from(PHONES - refused),
+        "{accepted} accepted"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", "verify", "--config"])
+        .arg(&c.nodes[0].config)
+        .arg("--data")
+        .arg(c.nodes[0].dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    eprintln!(
+        "100k campaign: {} opt-ins in {consents:?}; {accepted} accepted, {refused} refusals \
+         racing it, in {campaign_time:?}",
+        PHONES / 5
+    );
+}

@@ -82,6 +82,20 @@ impl Gateway {
         action: SuspensionAction,
         reason: &str,
     ) -> Result<SuspensionView, GatewayError> {
+        self.change_suspension_as(by, &by.actor(), sender, action, reason)
+    }
+
+    /// [`Gateway::change_suspension`] recorded under `actor`: the console names the person
+    /// (`console:li.wei`) where an API key can only name its role, so the chained record says
+    /// who decided.
+    pub fn change_suspension_as(
+        &self,
+        by: Principal,
+        actor: &str,
+        sender: SenderId,
+        action: SuspensionAction,
+        reason: &str,
+    ) -> Result<SuspensionView, GatewayError> {
         if by != Principal::Admin {
             return Err(GatewayError::Forbidden(
                 "only the admin changes a suspension".into(),
@@ -120,7 +134,7 @@ impl Gateway {
             sender,
             action,
             reason: reason.to_string(),
-            actor: by.actor(),
+            actor: actor.to_string(),
             at: now,
             complaint_id: None,
             activity: Some(activity),
@@ -137,22 +151,31 @@ impl Gateway {
         self.suspension(by, sender)
     }
 
-    /// Per-sender figures for `[from, to)` (admin).
+    /// Per-sender figures for `[from, to)`: every sender's for the admin, its own row only for
+    /// a sender (complaints that matched nobody are not a sender's business).
     pub fn sender_report(
         &self,
         by: Principal,
         from: Timestamp,
         to: Timestamp,
     ) -> Result<PeriodReport, GatewayError> {
-        if by != Principal::Admin {
-            return Err(GatewayError::Forbidden("reports are for the admin".into()));
-        }
+        let own = match by {
+            Principal::Admin => None,
+            Principal::Sender(s) => Some(s),
+            Principal::Carrier => {
+                return Err(GatewayError::Forbidden("reports are for the admin".into()));
+            }
+        };
         if from >= to {
             return Err(GatewayError::InvalidField(
                 "`from` must be before `to`".into(),
             ));
         }
-        let (rows, unverified) = self.store.period_figures(from, to)?;
+        let (mut rows, mut unverified) = self.store.period_figures(from, to)?;
+        if let Some(own) = own {
+            rows.retain(|r| r.sender_id == own);
+            unverified = 0;
+        }
         Ok(PeriodReport::new(from, to, rows, unverified))
     }
 }

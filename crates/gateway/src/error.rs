@@ -82,6 +82,16 @@ pub enum GatewayError {
     /// The dispatch queue is full: the caller should retry later.
     #[error("the dispatch queue is full; retry later")]
     Busy,
+    /// A console sign-in with an unknown name or a wrong password (one answer for both, so a
+    /// guesser learns nothing about which names exist).
+    #[error("wrong name or password")]
+    InvalidCredentials,
+    /// Too many failed console sign-ins for this account or from this address.
+    #[error("too many failed sign-ins; try again in {minutes} minutes")]
+    TooManyAttempts { minutes: u32 },
+    /// The account name (or the merchant's one account) is taken.
+    #[error("{0}")]
+    AccountExists(String),
     /// Storage failed; nothing was acknowledged. The backend's words are for logs: the API
     /// answers with a generic message (see `api::error`).
     #[error("storage: {0}")]
@@ -109,6 +119,9 @@ impl GatewayError {
             GatewayError::TooManyRequests(_) => "too_many_requests",
             GatewayError::InvalidCode(_) => "invalid_code",
             GatewayError::Busy => "busy",
+            GatewayError::InvalidCredentials => "invalid_credentials",
+            GatewayError::TooManyAttempts { .. } => "too_many_attempts",
+            GatewayError::AccountExists(_) => "account_exists",
             GatewayError::PartitionUnavailable(_) => "partition_unavailable",
             GatewayError::SenderNumbersFull { .. } => "sender_numbers_full",
             GatewayError::Store(_) => "storage_unavailable",

@@ -21,6 +21,7 @@
 //! All methods are synchronous; the HTTP layer calls them from blocking tasks.
 
 pub mod access;
+pub mod accounts;
 mod batch;
 pub mod carrier;
 mod commit;
@@ -48,6 +49,7 @@ pub mod volume;
 
 pub use crate::complaints::{ComplaintFiled, ComplaintRequest, read_content};
 pub use access::Principal;
+pub use accounts::{ConsoleUser, SignedIn};
 pub use batch::DecidedSubmission;
 pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
 pub use commit::{Batches, GroupCommit};

@@ -21,6 +21,7 @@
 
 pub mod audit;
 mod complaints;
+pub mod console;
 mod error;
 pub mod postgres;
 mod records;
@@ -34,6 +35,9 @@ mod values;
 pub use audit::{AuditHead, AuditKind, AuditProof, AuditReport, Broken};
 pub use complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
+};
+pub use console::{
+    AccountRecord, AccountRole, ConsoleAccounts, MessageQuery, NewAccount, SessionRecord,
 };
 pub use error::StoreError;
 pub use postgres::PgOptions;

@@ -159,3 +159,94 @@ pub async fn show(
         message,
     }))
 }
+
+/// What to search messages by; each given field narrows the search.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MessageSearch {
+    /// Recipient.
+    pub phone: Option<String>,
+    /// Sender id (the admin; a sender always searches its own).
+    pub sender: Option<u32>,
+    /// `accepted`, `deferred` or `rejected` (the current decision).
+    pub status: Option<String>,
+    /// Only ids below this one: pass the last id of a page to get the next.
+    pub before: Option<u64>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// A page of messages, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePage {
+    /// The messages.
+    #[schema(value_type = Vec<Object>)]
+    pub messages: Vec<MessageView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next_before: Option<u64>,
+}
+
+/// Searches messages by phone, sender and status, newest first, paged by id (a sender sees
+/// only its own).
+#[utoipa::path(get, path = "/v1/messages", params(MessageSearch),
+    responses((status = 200, body = MessagePage), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn search(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    q: Result<axum::extract::Query<MessageSearch>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<MessagePage>, ApiError> {
+    let invalid = |m: String| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            m,
+        )
+    };
+    let axum::extract::Query(q) = q.map_err(|e| invalid(e.body_text()))?;
+    let phone = match q.phone.as_deref() {
+        Some(p) => Some(
+            domain::Msisdn::parse(p, state.gateway.policy().region())
+                .map_err(|e| ApiError::from(gateway::GatewayError::from(e)))?,
+        ),
+        None => None,
+    };
+    let status = match q.status.as_deref() {
+        None => None,
+        Some("accepted") => Some(Verdict::Accepted),
+        Some("deferred") => Some(Verdict::Deferred),
+        Some("rejected") => Some(Verdict::Rejected),
+        Some(other) => {
+            return Err(invalid(format!(
+                "status {:?}: expected accepted, deferred or rejected",
+                other.chars().take(16).collect::<String>()
+            )));
+        }
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let query = store::MessageQuery {
+        phone,
+        sender: q.sender.map(domain::SenderId),
+        status,
+        before: q.before,
+        limit: limit + 1,
+    };
+    let mut found = state.run(move |gw| gw.search_messages(by, query)).await?;
+    let more = found.len() > limit as usize;
+    found.truncate(limit as usize);
+    let next_before = if more {
+        found.last().map(|m| m.id)
+    } else {
+        None
+    };
+    Ok(Json(MessagePage {
+        messages: found
+            .into_iter()
+            .map(|message| MessageView {
+                sender_id: message.sender.0,
+                message,
+            })
+            .collect(),
+        next_before,
+    }))
+}

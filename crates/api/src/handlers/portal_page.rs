@@ -31,6 +31,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 <p id="msg" role="status"></p>
 <script>
 let token=null;const $=id=>document.getElementById(id);
+const STATES={consented:"已同意 Agreed",opted_out:"已退订 Refused",no_consent:"从未同意 Never agreed"};
 const say=(t,bad)=>{$("msg").textContent=t;$("msg").className=bad?"err":"ok"};
 async function call(method,path,body){
   const r=await fetch(path,{method,headers:Object.assign({"content-type":"application/json"},token?{authorization:"Bearer "+token}:{}),body:body?JSON.stringify(body):undefined});
@@ -39,7 +40,7 @@ async function load(){const v=await call("GET","/v1/portal/consents");const rows
   for(const s of v.senders){const tr=document.createElement("tr");
     const b=document.createElement("button");const out=s.state==="consented";
     b.textContent=out?"拒收 Refuse":"允许 Allow";b.onclick=()=>choose(out?"opt_out":"opt_in",s.sender_id);
-    for(const t of [s.name||("#"+s.sender_id),s.state]){const td=document.createElement("td");td.textContent=t;tr.appendChild(td)}
+    for(const t of [s.name||("#"+s.sender_id),STATES[s.state]||s.state]){const td=document.createElement("td");td.textContent=t;tr.appendChild(td)}
     const td=document.createElement("td");td.appendChild(b);tr.appendChild(td);rows.appendChild(tr)}
   say(v.platform_opted_out?"已拒收全部商家营销 All shop marketing refused":"")}
 async function choose(action,sender_id){try{await call("POST","/v1/portal/consents",sender_id?{action,sender_id}:{action});await load()}catch(e){say(e.message,true)}}

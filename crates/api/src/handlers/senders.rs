@@ -118,3 +118,30 @@ pub async fn list(
         .collect();
     Ok(Json(SenderList { senders }))
 }
+
+/// A sender's new API key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyRotated {
+    /// The sender.
+    pub sender_id: u32,
+    /// The new key: `Authorization: Bearer <api_key>`. Shown only here; every earlier key of
+    /// this sender stopped working.
+    pub api_key: String,
+}
+
+/// Replaces a sender's API key (the admin, or the sender itself with its current key).
+#[utoipa::path(post, path = "/v1/senders/{id}/key", params(("id" = u32, Path)),
+    responses((status = 200, body = KeyRotated), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    crate::path::ApiPath(id): crate::path::ApiPath<String>,
+) -> Result<Json<KeyRotated>, ApiError> {
+    let id = domain::SenderId(crate::path::id_or_not_found("sender", &id)?);
+    let api_key = state.run(move |gw| gw.rotate_key(by, id)).await?;
+    Ok(Json(KeyRotated {
+        sender_id: id.0,
+        api_key,
+    }))
+}

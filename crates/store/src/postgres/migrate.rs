@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_partitions.sql")),
     (3, include_str!("migrations/0003_redecided_index.sql")),
+    (4, include_str!("migrations/0004_console.sql")),
 ];
 
 /// The newest schema this binary knows.

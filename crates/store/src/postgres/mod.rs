@@ -21,6 +21,7 @@
 mod audit;
 mod complaints;
 mod consents;
+mod console;
 pub mod leases;
 mod messages;
 mod migrate;

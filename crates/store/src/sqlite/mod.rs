@@ -8,6 +8,7 @@
 pub(crate) mod audit;
 mod complaints;
 mod consents;
+mod console;
 mod keys;
 mod messages;
 mod replies;

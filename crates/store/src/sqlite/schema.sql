@@ -177,3 +177,29 @@ CREATE TABLE IF NOT EXISTS suspension_changes (
 CREATE INDEX IF NOT EXISTS suspension_changes_sender ON suspension_changes (sender_id, id);
 -- A sender's marketing in the reputation window, counted on every complaint.
 CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender_id, decided_at);
+
+-- The web console (store::console): accounts with argon2id password hashes, sessions by the
+-- SHA-256 of their cookie token, and recent failed sign-ins for the attempt limits.
+CREATE TABLE IF NOT EXISTS console_accounts (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT    NOT NULL UNIQUE,
+    role          TEXT    NOT NULL,          -- operator | auditor | merchant
+    sender_id     INTEGER UNIQUE,            -- merchants: one account per sender
+    password_hash TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_sessions (
+    token_hash TEXT    PRIMARY KEY,
+    account_id INTEGER NOT NULL,
+    csrf       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_signin_failures (
+    subject TEXT    NOT NULL,
+    at      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS console_signin_failures_subject ON console_signin_failures (subject, at);
+-- The console's message search pages by id within a phone or a sender.
+CREATE INDEX IF NOT EXISTS messages_phone_id ON messages (phone, id);
+CREATE INDEX IF NOT EXISTS messages_sender_id ON messages (sender_id, id);

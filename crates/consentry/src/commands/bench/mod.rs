@@ -9,6 +9,7 @@ mod policy;
 mod quality;
 mod replies;
 mod smpp;
+mod smsc;
 
 use std::process::ExitCode;
 
@@ -35,8 +36,9 @@ pub enum Bench {
     /// Recorded submits/s through 1, 2 and 3 cluster nodes on PostgreSQL against one SQLite
     /// node; opt-out acknowledgement and enforcement across nodes; takeover after kill -9.
     Cluster(cluster::Args),
-    /// One-message `POST /v1/messages` over keep-alive connections: shared commits against
-    /// each request committing alone, in the same run.
+    /// One-message `POST /v1/messages` over keep-alive connections to an SMPP carrier: shared
+    /// commits against each request committing alone and against Kannel's sendsms, in the same
+    /// run.
     Http(http::Args),
     /// Classifier quality: our model against a TF-IDF char n-gram + LinearSVC baseline, both
     /// trained on the recipe's rows and scored on the same held-out rows, raw and

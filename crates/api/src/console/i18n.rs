@@ -1,0 +1,233 @@
+//! The console's strings in Chinese and English: one table, looked up by key.
+//!
+//! A table rather than a translation framework: the console has a hundred-odd short strings, and
+//! a unit test checks that every key has both languages and none is listed twice.
+
+/// A language of the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 简体中文.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `zh` or `en`: the cookie value and the `lang` attribute.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// From a cookie value or a path segment.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "zh" | "zh-CN" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The string for `key`; the key itself when the table lacks it (a test keeps that from
+    /// happening for the keys the pages use).
+    #[must_use]
+    pub fn t(self, key: &'static str) -> &'static str {
+        match TABLE.iter().find(|(k, _, _)| *k == key) {
+            Some((_, zh, en)) => match self {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
+            None => key,
+        }
+    }
+}
+
+/// `(key, 中文, English)`.
+pub(crate) const TABLE: &[(&str, &str, &str)] = &[
+    ("app", "consentry 控制台", "consentry console"),
+    ("dashboard", "概览", "Dashboard"),
+    ("senders", "商家", "Senders"),
+    ("messages", "短信", "Messages"),
+    ("timeline", "授权记录", "Consent timeline"),
+    ("audit", "审计", "Audit"),
+    ("my_key", "我的密钥", "My key"),
+    ("sign_in", "登录", "Sign in"),
+    ("sign_out", "退出", "Sign out"),
+    ("name", "名称", "Name"),
+    ("account", "账号", "Account"),
+    ("password", "密码", "Password"),
+    ("signed_in_as", "当前用户", "Signed in as"),
+    ("role_operator", "运营", "operator"),
+    ("role_auditor", "审计员（只读）", "auditor (read-only)"),
+    ("role_merchant", "商家", "merchant"),
+    (
+        "bad_credentials",
+        "账号或密码错误",
+        "Wrong name or password",
+    ),
+    (
+        "too_many_attempts",
+        "失败次数过多，请 15 分钟后再试",
+        "Too many failed sign-ins; try again in 15 minutes",
+    ),
+    (
+        "merchant_setup",
+        "商家首次登录：用 API 密钥设置账号",
+        "Merchants: first sign-in with your API key",
+    ),
+    ("api_key", "API 密钥", "API key"),
+    ("create_account", "创建账号", "Create account"),
+    (
+        "account_created",
+        "账号已创建，请登录",
+        "Account created; sign in",
+    ),
+    ("search", "搜索", "Search"),
+    ("id", "编号", "Id"),
+    ("signature", "签名", "Signature"),
+    ("source_number", "回复号码", "Reply number"),
+    ("status", "状态", "Status"),
+    ("created", "创建时间", "Created"),
+    ("active", "正常", "active"),
+    ("suspended", "已暂停", "suspended"),
+    ("new_sender", "新建商家", "New sender"),
+    ("create", "创建", "Create"),
+    (
+        "shown_once",
+        "只显示这一次，请立即保存。",
+        "Shown only this once: store it now.",
+    ),
+    ("smpp_system_id", "SMPP system_id", "SMPP system_id"),
+    ("smpp_password", "SMPP 密码", "SMPP password"),
+    ("suspension", "暂停", "Suspension"),
+    ("reason", "原因", "Reason"),
+    ("suspend", "暂停发送", "Suspend"),
+    ("lift", "恢复发送", "Lift suspension"),
+    ("history", "历史", "History"),
+    ("rotate_key", "更换 API 密钥", "Rotate API key"),
+    (
+        "rotate_warning",
+        "旧密钥将立即失效。",
+        "The old key stops working at once.",
+    ),
+    ("new_key", "新的 API 密钥", "New API key"),
+    ("back", "返回", "Back"),
+    ("prev_page", "上一页", "Previous"),
+    ("next_page", "下一页", "Next"),
+    ("older", "更早", "Older"),
+    ("newest", "最新", "Newest"),
+    ("phone", "手机号", "Phone"),
+    ("sender", "商家", "Sender"),
+    ("any", "全部", "any"),
+    ("time", "时间", "Time"),
+    ("category", "类别", "Category"),
+    ("reasons", "原因", "Reasons"),
+    ("delivery", "投递", "Delivery"),
+    ("message", "短信", "Message"),
+    ("text", "内容", "Text"),
+    ("decision", "决定", "Decision"),
+    ("decided_at", "决定时间", "Decided at"),
+    ("submitted_at", "提交时间", "Submitted at"),
+    ("release_at", "计划发送", "Release at"),
+    ("content_scores", "内容评分", "Content scores"),
+    ("no_scores", "未评分", "not scored"),
+    (
+        "no_reasons",
+        "无（全部检查通过）",
+        "none (every check passed)",
+    ),
+    ("no_results", "没有结果", "Nothing found"),
+    ("accepted", "已接受", "accepted"),
+    ("deferred", "已推迟", "deferred"),
+    ("rejected", "已拒绝", "rejected"),
+    ("at_time", "时间点", "At"),
+    (
+        "at_hint",
+        "RFC 3339 或 YYYY-MM-DD，UTC；留空为现在",
+        "RFC 3339 or YYYY-MM-DD, UTC; empty for now",
+    ),
+    ("ask", "查询", "Ask"),
+    (
+        "consent_at",
+        "该时间点是否有授权？",
+        "Was there consent at that time?",
+    ),
+    ("consented", "已同意", "consented"),
+    ("opted_out", "已退订", "opted out"),
+    ("no_consent", "从未同意", "no consent"),
+    (
+        "platform_opted_out",
+        "已拒收全部商家营销短信",
+        "Refuses marketing from every shop",
+    ),
+    ("deciding_event", "决定性事件", "Deciding event"),
+    ("since", "自", "Since"),
+    ("events", "事件", "Events"),
+    ("action", "动作", "Action"),
+    ("scope", "范围", "Scope"),
+    ("source", "来源", "Source"),
+    ("actor", "记录者", "Recorded by"),
+    ("evidence", "证据", "Evidence"),
+    ("recorded_at", "记录时间", "Recorded at"),
+    ("audit_head", "审计链头", "Audit chain head"),
+    ("blocks", "区块", "Blocks"),
+    ("records", "记录", "Records"),
+    ("hash", "哈希", "Hash"),
+    ("verify_now", "立即校验", "Verify now"),
+    ("chain_intact", "审计链完整", "The audit chain is intact"),
+    ("chain_broken", "审计链已损坏", "The audit chain is BROKEN"),
+    ("first_broken", "第一个损坏处", "First broken record"),
+    ("today", "今天", "Today"),
+    ("last_30_days", "最近 30 天", "Last 30 days"),
+    (
+        "decisions_by_status",
+        "按状态统计的决定",
+        "Decisions by status",
+    ),
+    ("sent_and_blocked", "已发送与已拦截", "Sent and blocked"),
+    (
+        "enforcement",
+        "退订、投诉与暂停",
+        "Opt-outs, complaints, suspensions",
+    ),
+    ("blocked_by_reason", "拦截原因", "Blocked, by reason"),
+    ("sent", "已发送", "sent"),
+    ("blocked", "已拦截", "blocked"),
+    ("opt_outs", "退订", "opt-outs"),
+    ("complaints", "投诉", "complaints"),
+    ("suspensions", "暂停", "suspensions"),
+    ("nothing_yet", "暂无数据", "Nothing yet"),
+    ("forbidden", "无权执行此操作", "You may not do this"),
+    (
+        "csrf_failed",
+        "表单已过期或来源不明，请刷新页面后重试",
+        "The form is stale or did not come from this console; reload and retry",
+    ),
+    ("not_found", "未找到", "Not found"),
+    ("error", "出错了", "Something went wrong"),
+    ("read_only", "只读账号", "Read-only account"),
+    ("language", "Language", "语言"),
+    ("other_lang", "English", "中文"),
+    ("skip_to_content", "跳到正文", "Skip to content"),
+    ("page", "页", "Page"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_listed_once_with_both_languages() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (k, zh, en) in TABLE {
+            assert!(seen.insert(*k), "{k} listed twice");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+        assert_eq!(Lang::Zh.t("sign_in"), "登录");
+        assert_eq!(Lang::En.t("sign_in"), "Sign in");
+    }
+}

@@ -1,0 +1,542 @@
+//! The web console over real HTTP without a browser: sessions, CSRF, roles, the attempt
+//! limits, idle expiry and a merchant's view. (`console_browser.rs` drives the same pages in
+//! Chromium.)
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use jiff::SignedDuration;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode, redirect};
+use store::AccountRole;
+
+/// A browser in miniature: keeps the console's cookies, never follows redirects.
+struct Browser {
+    base: String,
+    http: Client,
+    cookies: Vec<(String, String)>,
+    /// The last `Set-Cookie` headers, as sent.
+    set: Vec<String>,
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a csrf field");
+    let rest = &html[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        Browser {
+            base: base.to_string(),
+            http: Client::builder()
+                .redirect(redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Vec::new(),
+            set: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, resp: &reqwest::Response) {
+        self.set = resp
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        for c in &self.set {
+            let pair = c.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !v.is_empty() {
+                self.cookies.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header("accept-language", "en-US")
+            .send()
+            .await
+            .unwrap();
+        self.keep(&resp);
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let body = resp.text().await.unwrap();
+        (status, location.unwrap_or(body))
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header("accept-language", "en-US")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&resp);
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let body = resp.text().await.unwrap();
+        (status, location.unwrap_or(body))
+    }
+
+    async fn sign_in(&mut self, name: &str, password: &str) -> StatusCode {
+        let (_, page) = self.get("/console/signin").await;
+        let csrf = csrf_of(&page);
+        self.post(
+            "/console/signin",
+            &[("csrf", &csrf), ("name", name), ("password", password)],
+        )
+        .await
+        .0
+    }
+
+    /// The CSRF token of the session (from any console page's sign-out form).
+    async fn csrf(&mut self) -> String {
+        let (s, page) = self.get("/console").await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        csrf_of(&page)
+    }
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+#[tokio::test]
+async fn an_operator_signs_in_with_a_strict_cookie_and_every_form_needs_the_session_token() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut b = Browser::new(&srv.base);
+
+    assert_eq!(
+        b.get("/console").await,
+        (StatusCode::SEE_OTHER, "/console/signin".into())
+    );
+    // The sign-in form itself needs its token.
+    b.get("/console/signin").await;
+    let (s, _) = b
+        .post("/console/signin", &[("name", "li"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    assert_eq!(b.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    let session = b
+        .set
+        .iter()
+        .find(|c| c.starts_with("cs_session="))
+        .unwrap()
+        .clone();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(session.contains(attr), "{session}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "plain HTTP: a Secure cookie would be dropped"
+    );
+
+    let (s, page) = b.get("/console").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("<svg") && page.contains("Decisions by status"),
+        "{page}"
+    );
+    let csrf = b.csrf().await;
+
+    // A form without the token, or with another, is refused and changes nothing.
+    let before = srv.gateway.senders().len();
+    for bad in ["", "0000"] {
+        let (s, _) = b
+            .post("/console/senders", &[("csrf", bad), ("name", "Evil")])
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(srv.gateway.senders().len(), before);
+
+    let (s, page) = b
+        .post(
+            "/console/senders",
+            &[
+                ("csrf", &csrf),
+                ("name", "茶叶旗舰店"),
+                ("signature", "【茶叶】"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("cs_live_"), "the key is shown once: {page}");
+    let id = srv.gateway.senders().last().unwrap().id;
+
+    // Suspend with a reason, then lift: the sender's record says so.
+    let path = format!("/console/senders/{id}/suspension");
+    let (s, page) = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("action", "suspend"),
+                ("reason", "complaints under review"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(srv.gateway.sender(id).unwrap().suspended);
+    assert!(
+        page.contains("console:li"),
+        "the change names the person: {page}"
+    );
+    let (s, _) = b
+        .post(
+            &path,
+            &[("csrf", &csrf), ("action", "lift"), ("reason", "reviewed")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!srv.gateway.sender(id).unwrap().suspended);
+
+    // Sign-out ends the session: the old cookie opens nothing.
+    let old = b.cookies.clone();
+    let (s, _) = b.post("/console/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    b.cookies = old;
+    assert_eq!(b.get("/console").await.0, StatusCode::SEE_OTHER);
+
+    // Behind a TLS proxy the cookie is Secure.
+    let resp = Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/console/signin", srv.base))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let c = resp.headers().get(SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(c.contains("Secure"), "{c}");
+    let csp = resp
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+}
+
+#[tokio::test]
+async fn ten_wrong_passwords_lock_the_account_for_the_window_even_for_the_right_one() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut b = Browser::new(&srv.base);
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(b.sign_in("li", "wrong password!").await);
+    }
+    assert_eq!(&statuses[..5], &[StatusCode::UNAUTHORIZED; 5]);
+    assert_eq!(&statuses[5..], &[StatusCode::TOO_MANY_REQUESTS; 5]);
+    assert_eq!(
+        b.sign_in("li", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Unknown names are counted the same way and answer like a wrong password.
+    assert_eq!(
+        b.sign_in("nobody", PASSWORD).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // After the window the right password works again.
+    srv.clock.advance(SignedDuration::from_mins(16));
+    assert_eq!(b.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_session_ends_after_thirty_idle_minutes() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut b = Browser::new(&srv.base);
+    assert_eq!(b.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    srv.clock.advance(SignedDuration::from_mins(20));
+    assert_eq!(
+        b.get("/console").await.0,
+        StatusCode::OK,
+        "used within the idle time"
+    );
+    srv.clock.advance(SignedDuration::from_mins(25));
+    assert_eq!(
+        b.get("/console").await.0,
+        StatusCode::OK,
+        "idle time counts from the last use"
+    );
+    srv.clock.advance(SignedDuration::from_mins(31));
+    assert_eq!(
+        b.get("/console").await,
+        (StatusCode::SEE_OTHER, "/console/signin".into())
+    );
+}
+
+#[tokio::test]
+async fn an_auditor_reads_every_page_and_is_refused_every_change() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let (id, _key) = srv.shop("Tea").await;
+    srv.gateway
+        .create_account("regulator", AccountRole::Auditor, PASSWORD)
+        .unwrap();
+    let mut b = Browser::new(&srv.base);
+    assert_eq!(
+        b.sign_in("regulator", PASSWORD).await,
+        StatusCode::SEE_OTHER
+    );
+    for page in [
+        "/console",
+        "/console/senders",
+        "/console/messages",
+        "/console/audit",
+        "/console/consents?phone=13800138000",
+    ] {
+        assert_eq!(b.get(page).await.0, StatusCode::OK, "{page}");
+    }
+    let csrf = b.csrf().await;
+    for (path, form) in [
+        ("/console/senders".to_string(), vec![("name", "X")]),
+        (
+            format!("/console/senders/{id}/suspension"),
+            vec![("action", "suspend"), ("reason", "r")],
+        ),
+        (format!("/console/senders/{id}/key"), vec![]),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(form);
+        assert_eq!(b.post(&path, &f).await.0, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert!(
+        !srv.gateway
+            .sender(domain::SenderId(u32::try_from(id).unwrap()))
+            .unwrap()
+            .suspended
+    );
+    // Verifying the audit chain only reads: the auditor may.
+    let (s, page) = b.post("/console/audit/verify", &[("csrf", &csrf)]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("intact"), "{page}");
+}
+
+#[tokio::test]
+async fn a_merchant_sets_up_with_its_key_once_and_sees_only_its_own_messages() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let (_a, key_a) = srv.shop("Alpha").await;
+    let (_b, key_b) = srv.shop("Beta").await;
+    let own = srv
+        .send(
+            &key_a,
+            "13800138000",
+            "【Alpha】您的订单已发货",
+            "transactional",
+        )
+        .await;
+    let other = srv
+        .send(
+            &key_b,
+            "13800138000",
+            "【Beta】您的订单已发货",
+            "transactional",
+        )
+        .await;
+    let (own, other) = (own["id"].as_u64().unwrap(), other["id"].as_u64().unwrap());
+
+    let mut b = Browser::new(&srv.base);
+    let (_, page) = b.get("/console/setup").await;
+    let csrf = csrf_of(&page);
+    let (s, _) = b
+        .post(
+            "/console/setup",
+            &[
+                ("csrf", &csrf),
+                ("api_key", "cs_live_wrong"),
+                ("name", "alpha"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, to) = b
+        .post(
+            "/console/setup",
+            &[
+                ("csrf", &csrf),
+                ("api_key", &key_a),
+                ("name", "alpha"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, to.as_str()),
+        (StatusCode::SEE_OTHER, "/console/signin?created=1")
+    );
+    // Once: the key cannot make a second account.
+    let (s, _) = b
+        .post(
+            "/console/setup",
+            &[
+                ("csrf", &csrf),
+                ("api_key", &key_a),
+                ("name", "alpha2"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    assert_eq!(b.sign_in("alpha", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = b.get("/console/messages").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(&format!("/console/messages/{own}\"")),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&format!("/console/messages/{other}\"")),
+        "{page}"
+    );
+    // Asking for the other sender's messages still shows only its own.
+    let (_, page) = b.get("/console/messages?sender=2").await;
+    assert!(
+        !page.contains(&format!("/console/messages/{other}\"")),
+        "{page}"
+    );
+    assert_eq!(
+        b.get(&format!("/console/messages/{own}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        b.get(&format!("/console/messages/{other}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    for staff_only in [
+        "/console/senders",
+        "/console/senders/2",
+        "/console/audit",
+        "/console/consents",
+    ] {
+        assert_eq!(
+            b.get(staff_only).await.0,
+            StatusCode::NOT_FOUND,
+            "{staff_only}"
+        );
+    }
+    // Its own key rotates; the old one stops working.
+    let csrf = b.csrf().await;
+    let (s, page) = b.post("/console/senders/1/key", &[("csrf", &csrf)]).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let (s, _) = srv.get(&format!("/v1/messages/{own}"), &key_a).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let _ = key_b;
+}
+
+#[tokio::test]
+async fn the_message_search_and_key_rotation_have_api_routes() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let (a, key_a) = srv.shop("Alpha").await;
+    let (_b, key_b) = srv.shop("Beta").await;
+    for i in 0..3 {
+        srv.send(
+            &key_a,
+            "13800138000",
+            &format!("【Alpha】订单{i}已发货"),
+            "transactional",
+        )
+        .await;
+    }
+    srv.send(&key_b, "13800138000", "【Beta】订单已发货", "transactional")
+        .await;
+    let (s, v) = srv
+        .get("/v1/messages?phone=13800138000&limit=2", &srv.admin)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["messages"].as_array().unwrap().len(), 2);
+    let next = v["next_before"].as_u64().unwrap();
+    let (_, v) = srv
+        .get(
+            &format!("/v1/messages?phone=13800138000&before={next}"),
+            &srv.admin,
+        )
+        .await;
+    assert_eq!(v["messages"].as_array().unwrap().len(), 2);
+    assert!(v["next_before"].is_null());
+    // A sender finds only its own, whatever it asks for.
+    let (_, v) = srv.get("/v1/messages?sender=2", &key_a).await;
+    assert!(
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["sender_id"] == a),
+        "{v}"
+    );
+    let (s, v) = srv.get("/v1/messages?status=maybe", &srv.admin).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_query"))
+    );
+
+    let (s, v) = srv
+        .post(
+            &format!("/v1/senders/{a}/key"),
+            &key_b,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another sender's key is not its to rotate: {v}"
+    );
+    let (s, v) = srv
+        .post(
+            &format!("/v1/senders/{a}/key"),
+            &srv.admin,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let new = v["api_key"].as_str().unwrap();
+    assert_eq!(
+        srv.get("/v1/messages", &key_a).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(srv.get("/v1/messages", new).await.0, StatusCode::OK);
+    let (_, doc) = srv
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    assert!(doc["paths"]["/v1/senders/{id}/key"]["post"].is_object());
+    assert!(doc["paths"]["/v1/messages"]["get"].is_object());
+}

@@ -1,0 +1,281 @@
+//! What the web console needs from storage: people's accounts, their sign-in sessions, recent
+//! failed sign-ins, and the message search its pages page through.
+//!
+//! Sessions live here rather than in a signed cookie so that every node of a cluster sees the
+//! same sessions (they share the store) and signing out or an idle expiry ends a session at
+//! once everywhere: a signed cookie stays valid until it expires, whatever the server thinks.
+//! Failed sign-ins are counted here for the same reason: a guesser spreading attempts over
+//! several nodes meets one limit, not one per node.
+
+use domain::{Msisdn, SenderId, Timestamp};
+use policy::Verdict;
+
+use crate::{Store, StoreError};
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountRole {
+    /// Platform staff: everything.
+    Operator,
+    /// Read-only: reports, audit, messages (the regulator's seat).
+    Auditor,
+    /// One merchant: its own data only.
+    Merchant(SenderId),
+}
+
+impl AccountRole {
+    /// Stored name (`operator`, `auditor`, `merchant`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountRole::Operator => "operator",
+            AccountRole::Auditor => "auditor",
+            AccountRole::Merchant(_) => "merchant",
+        }
+    }
+
+    /// The merchant, for merchant accounts.
+    #[must_use]
+    pub fn sender(self) -> Option<SenderId> {
+        match self {
+            AccountRole::Merchant(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// From the stored columns; `None` for a combination that cannot be.
+    #[must_use]
+    pub fn from_columns(role: &str, sender: Option<u32>) -> Option<Self> {
+        Some(match (role, sender) {
+            ("operator", None) => AccountRole::Operator,
+            ("auditor", None) => AccountRole::Auditor,
+            ("merchant", Some(s)) => AccountRole::Merchant(SenderId(s)),
+            _ => return None,
+        })
+    }
+}
+
+/// An account to create.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Sign-in name, unique.
+    pub name: String,
+    /// Role.
+    pub role: AccountRole,
+    /// PHC string of the password's argon2id hash; never the password.
+    pub password_hash: String,
+    /// When created.
+    pub created_at: Timestamp,
+}
+
+/// A stored account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// Id.
+    pub id: u64,
+    /// Sign-in name.
+    pub name: String,
+    /// Role.
+    pub role: AccountRole,
+    /// PHC string of the password hash.
+    pub password_hash: String,
+    /// When created.
+    pub created_at: Timestamp,
+}
+
+/// A signed-in session. The cookie carries a random token; only its SHA-256 is stored, so a
+/// copy of the database opens no session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the cookie's token, hex.
+    pub token_hash: String,
+    /// Whose.
+    pub account: u64,
+    /// The token every form of this session must carry (synchroniser token against CSRF).
+    pub csrf: String,
+    /// When signed in (sessions also have an absolute lifetime).
+    pub created_at: Timestamp,
+    /// Last request, for the idle expiry.
+    pub last_seen: Timestamp,
+}
+
+/// What to search messages by; every field present narrows the search. Newest first.
+#[derive(Debug, Clone, Default)]
+pub struct MessageQuery {
+    /// Recipient.
+    pub phone: Option<Msisdn>,
+    /// Sender.
+    pub sender: Option<SenderId>,
+    /// Current verdict.
+    pub status: Option<Verdict>,
+    /// Only ids below this one (the next page starts below the last id shown).
+    pub before: Option<u64>,
+    /// At most this many (capped at 500).
+    pub limit: u32,
+}
+
+impl MessageQuery {
+    /// The limit as applied.
+    #[must_use]
+    pub fn capped_limit(&self) -> i64 {
+        i64::from(self.limit.clamp(1, 500))
+    }
+}
+
+/// Console accounts, sessions and sign-in failures.
+pub trait ConsoleAccounts {
+    /// Creates an account; [`StoreError::Conflict`] when the name is taken, or the merchant
+    /// already has an account.
+    fn create_account(&self, new: &NewAccount) -> Result<AccountRecord, StoreError>;
+    /// The account named `name`.
+    fn account_by_name(&self, name: &str) -> Result<Option<AccountRecord>, StoreError>;
+    /// The account with `id`.
+    fn account(&self, id: u64) -> Result<Option<AccountRecord>, StoreError>;
+    /// Every account, by id.
+    fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError>;
+    /// Stores a new session.
+    fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// The session whose token hashes to `token_hash`.
+    fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+    /// Marks the session as used at `at`.
+    fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Ends one session (sign-out).
+    fn end_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Ends every session last used before `idle_before` or created before `created_before`;
+    /// returns how many.
+    fn end_stale_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64, StoreError>;
+    /// Records one failed sign-in under each of `subjects` (e.g. the account and the address).
+    fn record_signin_failure(&self, subjects: &[&str], at: Timestamp) -> Result<(), StoreError>;
+    /// Failed sign-ins under `subject` since `since`.
+    fn signin_failures(&self, subject: &str, since: Timestamp) -> Result<u64, StoreError>;
+    /// Forgets `subject`'s failures (after a successful sign-in) and every failure older than
+    /// `older_than`.
+    fn clear_signin_failures(&self, subject: &str, older_than: Timestamp)
+    -> Result<(), StoreError>;
+    /// Messages matching `q`, newest first.
+    fn search_messages(&self, q: &MessageQuery) -> Result<Vec<crate::MessageRecord>, StoreError>;
+    /// How many messages first decided in `[from, to)` (of `sender`, if given) stand at each
+    /// verdict now: what the dashboard draws.
+    fn decision_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        sender: Option<SenderId>,
+    ) -> Result<Vec<(Verdict, u64)>, StoreError>;
+    /// Replaces every API key of `sender` with the key hashing to `hash`, in one transaction:
+    /// the old keys stop working when this returns.
+    fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError>;
+}
+
+impl ConsoleAccounts for Store {
+    fn create_account(&self, new: &NewAccount) -> Result<AccountRecord, StoreError> {
+        crate::dispatch!(self, s => s.create_account(new))
+    }
+    fn account_by_name(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+        crate::dispatch!(self, s => s.account_by_name(name))
+    }
+    fn account(&self, id: u64) -> Result<Option<AccountRecord>, StoreError> {
+        crate::dispatch!(self, s => s.account(id))
+    }
+    fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        crate::dispatch!(self, s => s.accounts())
+    }
+    fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        crate::dispatch!(self, s => s.put_session(session))
+    }
+    fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        crate::dispatch!(self, s => s.session(token_hash))
+    }
+    fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError> {
+        crate::dispatch!(self, s => s.touch_session(token_hash, at))
+    }
+    fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        crate::dispatch!(self, s => s.end_session(token_hash))
+    }
+    fn end_stale_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        crate::dispatch!(self, s => s.end_stale_sessions(idle_before, created_before))
+    }
+    fn record_signin_failure(&self, subjects: &[&str], at: Timestamp) -> Result<(), StoreError> {
+        crate::dispatch!(self, s => s.record_signin_failure(subjects, at))
+    }
+    fn signin_failures(&self, subject: &str, since: Timestamp) -> Result<u64, StoreError> {
+        crate::dispatch!(self, s => s.signin_failures(subject, since))
+    }
+    fn clear_signin_failures(
+        &self,
+        subject: &str,
+        older_than: Timestamp,
+    ) -> Result<(), StoreError> {
+        crate::dispatch!(self, s => s.clear_signin_failures(subject, older_than))
+    }
+    fn search_messages(&self, q: &MessageQuery) -> Result<Vec<crate::MessageRecord>, StoreError> {
+        crate::dispatch!(self, s => s.search_messages(q))
+    }
+    fn decision_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        sender: Option<SenderId>,
+    ) -> Result<Vec<(Verdict, u64)>, StoreError> {
+        crate::dispatch!(self, s => s.decision_counts(from, to, sender))
+    }
+    fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError> {
+        crate::dispatch!(self, s => s.replace_sender_key(sender, hash))
+    }
+}
+
+/// The `WHERE` clause of a message search with numbered placeholders (`?N` for SQLite, `$N`
+/// for PostgreSQL), and which values fill them in order: only the conditions asked for, so the
+/// planner can use the phone and sender indexes.
+pub(crate) fn search_where(q: &MessageQuery, mark: char) -> (String, Vec<SearchValue>) {
+    let mut conds = Vec::new();
+    let mut values = Vec::new();
+    let mut push = |cond: &str, v: SearchValue, conds: &mut Vec<String>| {
+        values.push(v);
+        conds.push(format!("{cond} {mark}{}", values.len()));
+    };
+    if let Some(p) = q.phone {
+        push(
+            "phone =",
+            SearchValue::Int(crate::values::phone_col(p)),
+            &mut conds,
+        );
+    }
+    if let Some(s) = q.sender {
+        push("sender_id =", SearchValue::Int(i64::from(s.0)), &mut conds);
+    }
+    if let Some(v) = q.status {
+        push(
+            "coalesce(current_status, status) =",
+            SearchValue::Text(v.as_str()),
+            &mut conds,
+        );
+    }
+    if let Some(b) = q.before {
+        push(
+            "id <",
+            SearchValue::Int(i64::try_from(b).unwrap_or(i64::MAX)),
+            &mut conds,
+        );
+    }
+    let clause = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    (clause, values)
+}
+
+/// One value of a search's `WHERE` clause.
+pub(crate) enum SearchValue {
+    Int(i64),
+    Text(&'static str),
+}

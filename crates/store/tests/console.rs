@@ -1,0 +1,256 @@
+//! Conformance of the console role (`ConsoleAccounts`) on every backend: accounts, sessions
+//! with idle expiry, failed sign-in counts, the message search and key replacement.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use domain::{Category, Msisdn, Region, SenderId, Timestamp};
+use policy::Verdict;
+use store::{
+    AccountRole, ConsoleAccounts, Durability, KeyRing, KeyRole, MessageLog, MessageQuery,
+    NewAccount, NewMessage, SessionRecord, Store, StoreError,
+};
+
+type Guard = Option<Box<dyn std::any::Any>>;
+
+fn backends(label: &str) -> Vec<(&'static str, Store, Guard)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    let mut out: Vec<(&'static str, Store, Guard)> = vec![
+        ("sqlite-memory", Store::open_in_memory().unwrap(), None),
+        ("sqlite-file", file, Some(Box::new(dir))),
+    ];
+    if let Some(schema) = store::testing::fresh_schema(label) {
+        let s = Store::open_postgres(&schema.opts).unwrap();
+        out.push(("postgres", s, Some(Box::new(schema))));
+    }
+    out
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn account(name: &str, role: AccountRole) -> NewAccount {
+    NewAccount {
+        name: name.into(),
+        role,
+        password_hash: "$argon2id$v=19$m=8192,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: t("2026-12-01T00:00:00.000123Z"),
+    }
+}
+
+#[test]
+fn accounts_are_unique_by_name_and_merchants_have_one_each() {
+    for (name, s, _g) in backends("console_accounts") {
+        let a = s
+            .create_account(&account("li", AccountRole::Operator))
+            .unwrap();
+        let b = s
+            .create_account(&account("audit", AccountRole::Auditor))
+            .unwrap();
+        let m = s
+            .create_account(&account("shop7", AccountRole::Merchant(SenderId(7))))
+            .unwrap();
+        assert!(a.id != b.id && b.id != m.id, "{name}");
+        assert_eq!(s.account_by_name("li").unwrap().unwrap(), a, "{name}");
+        assert_eq!(
+            s.account(m.id).unwrap().unwrap().role,
+            AccountRole::Merchant(SenderId(7))
+        );
+        assert!(s.account_by_name("nobody").unwrap().is_none(), "{name}");
+        assert!(s.account(u64::MAX).unwrap().is_none(), "{name}");
+        assert!(
+            matches!(
+                s.create_account(&account("li", AccountRole::Auditor)),
+                Err(StoreError::Conflict(_))
+            ),
+            "{name}: a taken name"
+        );
+        assert!(
+            matches!(
+                s.create_account(&account("shop7b", AccountRole::Merchant(SenderId(7)))),
+                Err(StoreError::Conflict(_))
+            ),
+            "{name}: a second account for one merchant"
+        );
+        assert_eq!(s.accounts().unwrap().len(), 3, "{name}");
+    }
+}
+
+#[test]
+fn sessions_are_found_by_hash_touched_and_ended_when_idle_or_old() {
+    for (name, s, _g) in backends("console_sessions") {
+        let session = |h: &str, created: &str| SessionRecord {
+            token_hash: h.into(),
+            account: 1,
+            csrf: format!("csrf-{h}"),
+            created_at: t(created),
+            last_seen: t(created),
+        };
+        s.put_session(&session("a", "2026-12-01T10:00:00Z"))
+            .unwrap();
+        s.put_session(&session("b", "2026-12-01T10:00:00Z"))
+            .unwrap();
+        s.put_session(&session("c", "2026-11-30T00:00:00Z"))
+            .unwrap();
+        assert_eq!(s.session("a").unwrap().unwrap().csrf, "csrf-a", "{name}");
+        s.touch_session("a", t("2026-12-01T10:40:00Z")).unwrap();
+        // An older touch never moves last_seen back (two nodes may touch out of order).
+        s.touch_session("a", t("2026-12-01T10:20:00Z")).unwrap();
+        assert_eq!(
+            s.session("a").unwrap().unwrap().last_seen,
+            t("2026-12-01T10:40:00Z"),
+            "{name}"
+        );
+        // Idle since before 10:30 (b), or created before yesterday noon (c).
+        let ended = s
+            .end_stale_sessions(t("2026-12-01T10:30:00Z"), t("2026-11-30T12:00:00Z"))
+            .unwrap();
+        assert_eq!(ended, 2, "{name}");
+        assert!(s.session("b").unwrap().is_none(), "{name}");
+        assert!(s.session("c").unwrap().is_none(), "{name}");
+        s.end_session("a").unwrap();
+        assert!(s.session("a").unwrap().is_none(), "{name}");
+    }
+}
+
+#[test]
+fn signin_failures_count_per_subject_in_the_window_and_clear() {
+    for (name, s, _g) in backends("console_failures") {
+        for minute in 0..4 {
+            s.record_signin_failure(
+                &["account:li", "addr:10.0.0.1"],
+                t(&format!("2026-12-01T10:0{minute}:00Z")),
+            )
+            .unwrap();
+        }
+        s.record_signin_failure(&["addr:10.0.0.1"], t("2026-12-01T10:05:00Z"))
+            .unwrap();
+        let since = t("2026-12-01T10:01:00Z");
+        assert_eq!(s.signin_failures("account:li", since).unwrap(), 3, "{name}");
+        assert_eq!(
+            s.signin_failures("addr:10.0.0.1", since).unwrap(),
+            4,
+            "{name}"
+        );
+        s.clear_signin_failures("account:li", t("2026-12-01T10:00:30Z"))
+            .unwrap();
+        assert_eq!(s.signin_failures("account:li", since).unwrap(), 0, "{name}");
+        // The address keeps its recent failures; the one older than the cut is gone.
+        assert_eq!(
+            s.signin_failures("addr:10.0.0.1", t("2026-12-01T00:00:00Z"))
+                .unwrap(),
+            4,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn message_search_narrows_by_phone_sender_status_and_pages_by_id() {
+    for (name, s, _g) in backends("console_search") {
+        let p1 = Msisdn::parse("13800138000", Region::CN).unwrap();
+        let p2 = Msisdn::parse("13900139000", Region::CN).unwrap();
+        let msg = |sender: u32, phone: Msisdn, verdict| NewMessage {
+            sender: SenderId(sender),
+            to: "x",
+            phone: Some(phone),
+            text: "【A】hi",
+            category: Category::Marketing,
+            verdict,
+            reasons: &[],
+            decided_at: t("2026-11-11T03:00:00Z"),
+            release_at: None,
+            text_hash: 1,
+            content_scores: None,
+        };
+        let ids = s
+            .insert_messages(&[
+                msg(1, p1, Verdict::Accepted),
+                msg(1, p2, Verdict::Rejected),
+                msg(2, p1, Verdict::Rejected),
+                msg(1, p1, Verdict::Rejected),
+            ])
+            .unwrap();
+        let search = |q: MessageQuery| -> Vec<u64> {
+            s.search_messages(&q)
+                .unwrap()
+                .iter()
+                .map(|m| m.id)
+                .collect()
+        };
+        let all = MessageQuery {
+            limit: 50,
+            ..MessageQuery::default()
+        };
+        assert_eq!(
+            search(all.clone()),
+            vec![ids[3], ids[2], ids[1], ids[0]],
+            "{name}"
+        );
+        assert_eq!(
+            search(MessageQuery {
+                phone: Some(p1),
+                sender: Some(SenderId(1)),
+                ..all.clone()
+            }),
+            vec![ids[3], ids[0]],
+            "{name}"
+        );
+        assert_eq!(
+            search(MessageQuery {
+                status: Some(Verdict::Rejected),
+                limit: 2,
+                ..all.clone()
+            }),
+            vec![ids[3], ids[2]],
+            "{name}: newest first, limited"
+        );
+        assert_eq!(
+            search(MessageQuery {
+                status: Some(Verdict::Rejected),
+                before: Some(ids[2]),
+                ..all.clone()
+            }),
+            vec![ids[1]],
+            "{name}: the next page"
+        );
+        let day = (t("2026-11-11T00:00:00Z"), t("2026-11-12T00:00:00Z"));
+        assert_eq!(
+            s.decision_counts(day.0, day.1, None).unwrap(),
+            vec![(Verdict::Accepted, 1), (Verdict::Rejected, 3)],
+            "{name}"
+        );
+        assert_eq!(
+            s.decision_counts(day.0, day.1, Some(SenderId(2))).unwrap(),
+            vec![(Verdict::Rejected, 1)],
+            "{name}"
+        );
+        assert!(
+            s.decision_counts(day.1, t("2026-11-13T00:00:00Z"), None)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            search(MessageQuery {
+                sender: Some(SenderId(9)),
+                ..all
+            })
+            .is_empty(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn replacing_a_senders_key_drops_its_old_keys_only() {
+    for (name, s, _g) in backends("console_keys") {
+        s.put_key("old1", KeyRole::Sender(SenderId(3))).unwrap();
+        s.put_key("old2", KeyRole::Sender(SenderId(3))).unwrap();
+        s.put_key("other", KeyRole::Sender(SenderId(4))).unwrap();
+        s.put_key("adm", KeyRole::Admin).unwrap();
+        s.replace_sender_key(SenderId(3), "new").unwrap();
+        let mut keys: Vec<String> = s.keys().unwrap().into_iter().map(|(h, _)| h).collect();
+        keys.sort();
+        assert_eq!(keys, vec!["adm", "new", "other"], "{name}");
+    }
+}

@@ -1,0 +1,216 @@
+// Drives the web console in Debian's Chromium (headless) through the flows of issue #12.
+// Started by crates/consentry/tests/console_browser.rs, which runs `consentry serve` on a
+// temporary store, creates the operator with `consentry admin create` and passes:
+//   BASE (http://127.0.0.1:port), OPERATOR, PASSWORD, MERCHANT_KEY (sender "Beta"'s API key),
+//   OWN_MESSAGE (a message of "Beta"), FOREIGN_MESSAGE (a message of another sender),
+//   SHOTS (directory for screenshots),
+//   CHROMIUM (the browser binary).
+// Each flow saves a screenshot; any failed check throws and the process exits 1.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import fs from 'node:fs';
+
+const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`${k} is not set`); return v; };
+const BASE = env('BASE'), OPERATOR = env('OPERATOR'), PASSWORD = env('PASSWORD');
+const MERCHANT_KEY = env('MERCHANT_KEY'), OWN_MESSAGE = env('OWN_MESSAGE');
+const FOREIGN_MESSAGE = env('FOREIGN_MESSAGE');
+const SHOTS = env('SHOTS');
+const ADMIN = env('ADMIN'), CONSUMER = env('CONSUMER');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+const shot = async (page, name) => {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  console.log(`screenshot ${name}.png`);
+};
+const flows = [];
+const flow = (name, f) => flows.push([name, f]);
+
+async function signIn(page, name, password) {
+  await page.goto(`${BASE}/console/signin`);
+  await page.getByLabel(/Account|账号/).fill(name);
+  await page.getByLabel(/Password|密码/).fill(password);
+  return Promise.all([
+    page.waitForNavigation(),
+    page.getByRole('button', { name: /Sign in|登录/ }).click(),
+  ]).then(([resp]) => resp);
+}
+
+// Everything an operator does, with JavaScript off: the console is plain forms.
+flow('operator', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, locale: 'en-US', viewport: { width: 1100, height: 760 } });
+  const page = await ctx.newPage();
+  await signIn(page, OPERATOR, PASSWORD);
+  assert.equal(new URL(page.url()).pathname, '/console');
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await shot(page, '01-dashboard');
+
+  // Create a sender: its key is shown once.
+  await page.getByRole('link', { name: 'Senders' }).click();
+  await page.getByLabel('Name').fill('Alpha Tea 阿尔法茶叶');
+  await page.getByLabel('Signature').fill('【阿尔法】');
+  await page.getByRole('button', { name: 'Create' }).click();
+  const firstKey = (await page.locator('[data-secret="API key"]').textContent()).trim();
+  assert.match(firstKey, /^cs_live_[0-9a-f]{64}$/);
+  await shot(page, '02-sender-created');
+  await page.getByRole('link', { name: /Alpha Tea/ }).click();
+  const senderUrl = page.url();
+  const senderId = senderUrl.split('/').pop();
+
+  // Rotate its key: a new one, shown once; the old one is refused by the API.
+  await page.getByRole('button', { name: 'Rotate API key' }).click();
+  const key = (await page.locator('[data-secret="New API key"]').textContent()).trim();
+  assert.notEqual(key, firstKey);
+  assert.equal((await fetch(`${BASE}/v1/messages`, { headers: { authorization: `Bearer ${firstKey}` } })).status, 401);
+  await shot(page, '03-key-rotated');
+
+  // The new key sends a message; the operator finds it by phone and opens its decision.
+  const sent = await fetch(`${BASE}/v1/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ to: '13800138001', text: '【阿尔法】双十一全场五折，回T退订', category: 'marketing' }),
+  }).then((r) => r.json());
+  assert.ok(sent.id, JSON.stringify(sent));
+  await page.getByRole('link', { name: 'Messages' }).click();
+  await page.getByLabel('Phone').fill('13800138001');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator(`a[href="/console/messages/${sent.id}"]`).click();
+  await page.getByRole('heading', { name: 'Decision' }).waitFor();
+  // The phone refused every shop's marketing before (the test recorded it): the reason says so.
+  await page.getByText('opted_out').first().waitFor();
+  await shot(page, '04-message-decision');
+
+  // The consent timeline answers for the moment of the decision.
+  await page.getByRole('link', { name: /13800138001/ }).click();
+  await page.getByRole('heading', { name: /Was there consent/ }).waitFor();
+  await shot(page, '05-consent-timeline');
+
+  // Suspend with a reason, then lift.
+  await page.goto(senderUrl);
+  await page.getByLabel('Reason').fill('complaints under review');
+  await page.getByRole('button', { name: 'Suspend' }).click();
+  await page.locator('.tag.suspended').first().waitFor();
+  await shot(page, '06-sender-suspended');
+  await page.getByLabel('Reason').fill('reviewed: consent records in order');
+  await page.getByRole('button', { name: 'Lift suspension' }).click();
+  await page.locator('.tag.active').first().waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'complaints under review' }).count(), 1);
+
+  // Audit: verify now.
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByRole('button', { name: 'Verify now' }).click();
+  await page.getByText('The audit chain is intact').waitFor();
+  await shot(page, '07-audit-verified');
+
+  // The language switch: the same page in Chinese.
+  await page.getByRole('link', { name: '中文' }).click();
+  await page.getByRole('link', { name: '商家' }).waitFor();
+  await shot(page, '08-dashboard-zh');
+  console.log(`sender ${senderId} created, rotated, suspended and lifted; message ${sent.id} found`);
+  await ctx.close();
+});
+
+// A merchant sets up its account with its API key once, then sees only its own messages.
+flow('merchant', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, locale: 'en-US', viewport: { width: 1100, height: 700 } });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/console/setup`);
+  await page.getByLabel('API key').fill(MERCHANT_KEY);
+  await page.getByLabel('Account').fill('beta-shop');
+  await page.getByLabel('Password').fill('beta shop password');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByText('Account created; sign in').waitFor();
+  await signIn(page, 'beta-shop', 'beta shop password');
+  await page.getByRole('link', { name: 'Messages' }).click();
+  assert.equal(await page.locator(`a[href="/console/messages/${OWN_MESSAGE}"]`).count(), 1, 'its own message is listed');
+  assert.equal(await page.locator(`a[href="/console/messages/${FOREIGN_MESSAGE}"]`).count(), 0, 'no one else\'s');
+  await shot(page, '09-merchant-messages');
+  await page.locator(`a[href="/console/messages/${OWN_MESSAGE}"]`).click();
+  await page.getByRole('heading', { name: 'Decision' }).waitFor();
+  // Another merchant's message id is not found.
+  const resp = await page.goto(`${BASE}/console/messages/${FOREIGN_MESSAGE}`);
+  assert.equal(resp.status(), 404);
+  await shot(page, '10-merchant-foreign-404');
+  const staff = await page.goto(`${BASE}/console/senders`);
+  assert.equal(staff.status(), 404);
+  await ctx.close();
+});
+
+// A form whose CSRF token was removed is refused with 403 and changes nothing.
+flow('csrf', async () => {
+  const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 500 } });
+  const page = await ctx.newPage();
+  await signIn(page, OPERATOR, PASSWORD);
+  await page.goto(`${BASE}/console/senders`);
+  await page.locator('form[action="/console/senders"][method="post"] input[name="csrf"]').evaluate((e) => e.remove());
+  await page.getByLabel('Name').fill('Forged Shop');
+  const [resp] = await Promise.all([
+    page.waitForNavigation(),
+    page.getByRole('button', { name: 'Create' }).click(),
+  ]);
+  assert.equal(resp.status(), 403);
+  await shot(page, '11-csrf-refused');
+  await page.goto(`${BASE}/console/senders?q=Forged`);
+  await page.getByText('Nothing found').waitFor();
+  await ctx.close();
+});
+
+// Ten wrong passwords: the account refuses further attempts for a while.
+flow('rate-limit', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, locale: 'en-US', viewport: { width: 1000, height: 500 } });
+  const page = await ctx.newPage();
+  const statuses = [];
+  for (let i = 0; i < 10; i++) statuses.push((await signIn(page, OPERATOR, `wrong password ${i}`)).status());
+  assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
+  assert.deepEqual(statuses.slice(5), [429, 429, 429, 429, 429]);
+  await page.getByText('Too many failed sign-ins').waitFor();
+  assert.equal((await signIn(page, OPERATOR, PASSWORD)).status(), 429, 'even the right password waits');
+  await shot(page, '12-rate-limited');
+  await ctx.close();
+});
+
+// A consumer proves their number with a code and refuses one shop; states read as words.
+flow('consumer', async () => {
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 420, height: 760 } });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/portal`);
+  await page.getByLabel(/手机号/).fill(CONSUMER);
+  await page.getByRole('button', { name: /发送验证码/ }).click();
+  await page.getByText(/验证码已发送/).waitFor();
+  // The loopback handset's inbox holds the code (the dispatcher may take a moment).
+  let code = null;
+  for (let i = 0; i < 50 && !code; i++) {
+    const inbox = await fetch(`${BASE}/v1/phones/${CONSUMER}/inbox`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
+    const m = (inbox.messages || []).filter((m) => m.category === 'verification').pop();
+    code = m && (m.text.match(/\d{6}/) || [])[0];
+    if (!code) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(code, 'a code reached the handset');
+  await page.getByLabel(/验证码 Code/).fill(code);
+  await page.getByRole('button', { name: /确认/ }).click();
+  await page.getByRole('cell', { name: /已同意/ }).waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'consented', exact: true }).count(), 0, 'no raw state');
+  await page.getByRole('button', { name: /拒收 Refuse/ }).first().click();
+  await page.getByRole('cell', { name: /已退订/ }).waitFor();
+  await shot(page, '13-portal-refused');
+  await ctx.close();
+});
+
+let failed = 0;
+for (const [name, f] of flows) {
+  try {
+    await f();
+    console.log(`ok ${name}`);
+  } catch (e) {
+    failed++;
+    for (const ctx of browser.contexts()) for (const p of ctx.pages()) await shot(p, `failed-${name}`).catch(() => {});
+    console.log(`FAILED ${name}: ${e.stack || e}`);
+  }
+}
+await browser.close();
+process.exit(failed ? 1 : 0);
