@@ -538,6 +538,27 @@ async fn a_second_node_with_a_live_name_and_an_unreachable_nats_refuse_to_start(
         line.contains("[cluster] nats") && line.contains("127.0.0.1:1"),
         "{err}"
     );
+    // A bulk import past the running owners would be on record but not enforced: refused.
+    let csv = dir.path().join("consents.csv");
+    std::fs::write(
+        &csv,
+        "phone,action,scope,sender_id,source,evidence,at\n\
+         13800138000,opt_out,platform,,web,form,2026-11-11T10:00:00Z\n",
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["import", "consents"])
+        .arg(&csv)
+        .arg("--config")
+        .arg(&c.nodes[0].config)
+        .arg("--data")
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("are running"), "{err}");
     let _ = c.nodes.len();
 }
 
@@ -1216,7 +1237,7 @@ async fn a_100k_campaign_through_two_nodes_while_opt_outs_go_through_the_third()
         "marketing delivered after a refusal"
     );
     assert!(
-        accepted >= u64::from(PHONES - refused),
+        (u64::from(PHONES / 5 - refused)..=u64::from(PHONES / 5)).contains(&accepted),
         "{accepted} accepted"
     );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))

@@ -136,6 +136,23 @@ pub fn run(what: &Import) -> Result<ExitCode> {
     let policy = Policy::new(&config.policy).context("invalid [policy]")?;
     let _lock = lock_data_dir(&common.data, "importing")?;
     let store = common.open_store(&config)?;
+    // In cluster mode each phone's consent is applied by its partition's owner, which loads the
+    // ledger only when it takes a partition over: events written here past running owners would
+    // be on record but not enforced until the next takeover.
+    if config.cluster.enabled()
+        && let store::Store::Postgres(pg) = &store
+    {
+        let live = pg
+            .live_nodes(config.cluster.lease())
+            .context("reading the cluster's live nodes")?;
+        if !live.is_empty() {
+            anyhow::bail!(
+                "nodes {} are running: import consents with the cluster stopped (or send them \
+                 through POST /v1/consents), so that every owner loads them",
+                live.join(", ")
+            );
+        }
+    }
     let senders: HashSet<u32> = store.senders()?.iter().map(|s| s.id.0).collect();
     let now = Timestamp::now();
 
