@@ -48,6 +48,9 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(commands::audit::Audit),
+    /// Complaint evidence bundles: `evidence verify FILE --head HEAD` checks one offline.
+    #[command(subcommand)]
+    Evidence(commands::evidence::Evidence),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => commands::classify::classify_cmd(&args),
         Command::Triage(args) => commands::classify::triage(&args),
         Command::Audit(what) => commands::audit::run(&what),
+        Command::Evidence(what) => commands::evidence::run(&what),
         Command::Migrate(common) => commands::migrate::run(&common),
         Command::Cluster(what) => commands::cluster::run(&what),
     };

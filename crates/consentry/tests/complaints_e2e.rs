@@ -162,7 +162,7 @@ async fn a_shop_asserting_consent_itself_is_suspended_after_disputed_complaints(
         .get(&format!("/v1/complaints/{first}/evidence"), &srv.admin)
         .await;
     assert_eq!(s, StatusCode::OK, "{e}");
-    assert_eq!(e["format"], "consentry-evidence/1");
+    assert_eq!(e["format"], "consentry-evidence/2");
     assert_eq!(
         e["complaint"]["adjudication"]["events"]
             .as_array()
@@ -692,4 +692,88 @@ async fn disguised_marketing_declared_as_a_notice_is_never_cleared() {
         assert_eq!(g, ["never_handed_off"], "{v}");
         assert_eq!(v["complaint"]["adjudication"]["verdict"], "unverified");
     }
+}
+
+fn evidence_verify(file: &std::path::Path, head: &str) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["evidence", "verify"])
+        .arg(file)
+        .args(["--head", head])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Issue #14, "audit anchoring": an evidence bundle could not be checked by a regulator with no
+/// database. `consentry evidence verify FILE --head HEAD` recomputes every proven record, the
+/// blocks to the head, and finds the anchored head on the way; a bundle edited by hand fails.
+#[tokio::test]
+async fn an_evidence_bundle_verifies_offline_against_a_published_head_and_an_edit_is_caught() {
+    let srv = start(MORNING).await;
+    let shop = shop(&srv, "好店").await;
+    srv.consent(&shop.key, "13800000001", "opt_in", "sender")
+        .await;
+    let id = send_ad(&srv, &shop, "好店", "13800000001").await;
+    let (s, v) = complain(
+        &srv,
+        &srv.admin,
+        json!({"phone": "13800000001", "message_id": id, "kind": "unwanted_marketing"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let complaint = v["complaint"]["id"].as_u64().unwrap();
+    // The regulator's anchor: the head published right after the complaint.
+    let (_, anchor) = srv
+        .call(reqwest::Method::GET, "/v1/audit/head", None, None)
+        .await;
+    // Later traffic moves the head on; the bundle's way to the head passes the anchor.
+    srv.consent(&shop.key, "13800000002", "opt_in", "sender")
+        .await;
+    let (s, bundle) = srv
+        .get(&format!("/v1/complaints/{complaint}/evidence"), &srv.admin)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{bundle}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evidence.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+
+    let (code, out) = evidence_verify(&file, &anchor.to_string());
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("evidence holds"), "{out}");
+
+    // The verdict turned in the file.
+    let mut edited = bundle.clone();
+    edited["complaint"]["adjudication"]["verdict"] = json!("no_violation");
+    std::fs::write(&file, edited.to_string()).unwrap();
+    let (code, out) = evidence_verify(&file, &anchor.to_string());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("not the one chained"), "{out}");
+
+    // An event's stored column changed in its proof.
+    let mut edited = bundle.clone();
+    for p in edited["audit"]["proofs"].as_array_mut().unwrap() {
+        if p["kind"] == "consent_event" {
+            p["record"][3]["value"] = json!("opt_out");
+        }
+    }
+    std::fs::write(&file, edited.to_string()).unwrap();
+    let (code, out) = evidence_verify(&file, &anchor.to_string());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("do not digest"), "{out}");
+
+    // A head that is not on the way (another chain, or one rewritten since).
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let (code, out) = evidence_verify(&file, &"ab".repeat(32));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("not on the way"), "{out}");
+    // A head published before the complaint was chained proves nothing about it.
+    let (code, out) = evidence_verify(&file, &format!("1:{}", "00".repeat(32)));
+    assert_eq!(code, Some(2), "{out}");
 }

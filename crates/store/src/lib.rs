@@ -31,7 +31,9 @@ pub mod sqlite;
 pub mod testing;
 mod values;
 
-pub use audit::{AuditHead, AuditKind, AuditProof, AuditReport, Broken};
+pub use audit::{
+    AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport, Broken, RecordField,
+};
 pub use complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
@@ -270,8 +272,11 @@ impl AuditLog for Store {
     fn audit_head(&self) -> Result<AuditHead, StoreError> {
         dispatch!(self, s => s.audit_head())
     }
-    fn verify_audit(&self) -> Result<AuditReport, StoreError> {
-        dispatch!(self, s => s.verify_audit())
+    fn verify_audit_against(&self, anchors: &[AuditAnchor]) -> Result<AuditReport, StoreError> {
+        dispatch!(self, s => s.verify_audit_against(anchors))
+    }
+    fn audit_path(&self, after: u64) -> Result<Vec<AuditLink>, StoreError> {
+        dispatch!(self, s => s.audit_path(after))
     }
     fn audit_proof(&self, kind: AuditKind, row: i64) -> Result<Option<AuditProof>, StoreError> {
         dispatch!(self, s => s.audit_proof(kind, row))

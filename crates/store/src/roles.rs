@@ -146,7 +146,19 @@ pub trait AuditLog {
     /// The newest block's hash, to anchor elsewhere.
     fn audit_head(&self) -> Result<crate::AuditHead, StoreError>;
     /// Recomputes every record digest and block hash; names the first mismatch.
-    fn verify_audit(&self) -> Result<crate::AuditReport, StoreError>;
+    fn verify_audit(&self) -> Result<crate::AuditReport, StoreError> {
+        self.verify_audit_against(&[])
+    }
+    /// [`AuditLog::verify_audit`], and every head in `anchors` (published earlier, outside the
+    /// database) must still be a block of the chain: what proves that nothing was cut off the
+    /// end or rewritten since, which a chain checked against itself cannot.
+    fn verify_audit_against(
+        &self,
+        anchors: &[crate::AuditAnchor],
+    ) -> Result<crate::AuditReport, StoreError>;
+    /// The blocks after block `after`, up to the head: an evidence bundle's way from its
+    /// records' blocks to the head.
+    fn audit_path(&self, after: u64) -> Result<Vec<crate::AuditLink>, StoreError>;
     /// Where a record sits in the chain, for evidence bundles.
     fn audit_proof(
         &self,

@@ -634,3 +634,122 @@ fn handoffs_without_a_carrier_id_are_found_for_resending() {
         assert_eq!(parts, [(ids[0], 0), (long_ids[0], 1)], "{name}");
     }
 }
+
+/// Issue #14, item 1: `DELETE FROM audit_blocks` read as intact (rows older than the first
+/// block were "from before the chain"), so did rows left unchained by a restart that began a
+/// new chain, and so did cutting the end off with its rows (nothing outside the database
+/// anchored the head).
+#[test]
+fn audit_verify_reports_an_emptied_chain_unchained_rows_and_a_cut_off_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    emptied_case("sqlite-file", sqlite, &|| {
+        Store::open_sqlite(dir.path(), Durability::Normal).unwrap()
+    });
+    if let Some(schema) = store::testing::fresh_schema("audit_emptied") {
+        let pg = Store::open_postgres(&schema.opts).unwrap();
+        emptied_case("postgres", pg, &|| {
+            Store::open_postgres(&schema.opts).unwrap()
+        });
+    }
+}
+
+fn emptied_case(name: &str, s: Store, reopen: &dyn Fn() -> Store) {
+    use store::{AuditAnchor, AuditLog};
+    let p = phone("13800138000");
+    let anchor = |h: &store::AuditHead| AuditAnchor {
+        blocks: Some(h.blocks),
+        hash: h.hash.clone(),
+    };
+    s.append_consents(&[consent(
+        p,
+        Some(1),
+        ConsentAction::OptIn,
+        "2026-11-01T00:00:00Z",
+    )])
+    .unwrap();
+    let first = s.audit_head().unwrap();
+    s.append_consents(&[consent(
+        p,
+        None,
+        ConsentAction::OptOut,
+        "2026-11-02T00:00:00Z",
+    )])
+    .unwrap();
+    let second = s.audit_head().unwrap();
+    let report = s
+        .verify_audit_against(&[anchor(&first), anchor(&second)])
+        .unwrap();
+    assert_eq!((report.broken, report.anchors_matched), (None, 2), "{name}");
+    // A bare hash (no block number) is found too; a head from elsewhere is not.
+    let bare = AuditAnchor {
+        blocks: None,
+        hash: second.hash.clone(),
+    };
+    assert_eq!(s.verify_audit_against(&[bare]).unwrap().broken, None);
+    let foreign = AuditAnchor {
+        blocks: Some(1),
+        hash: second.hash.clone(),
+    };
+    let broken = s.verify_audit_against(&[foreign]).unwrap().broken.unwrap();
+    assert!(broken.why.contains("anchored head"), "{name}: {broken}");
+    drop(s);
+
+    // The end is cut off together with its rows: self-consistent, but not what was published.
+    let s = reopen();
+    tamper(&s, "DELETE FROM consent_events WHERE seq = 2");
+    tamper(&s, "DELETE FROM audit_blocks WHERE seq = 2");
+    if matches!(s, Store::Postgres(_)) {
+        tamper(
+            &s,
+            &format!(
+                "UPDATE audit_heads SET next_seq = 2, records = 1, head = decode('{}', 'hex')",
+                first.hash
+            ),
+        );
+    }
+    assert_eq!(s.verify_audit().unwrap().broken, None, "{name}");
+    let broken = s
+        .verify_audit_against(&[anchor(&first), anchor(&second)])
+        .unwrap()
+        .broken
+        .unwrap();
+    assert!(
+        broken.why.contains(&second.hash) && broken.why.contains("cut off"),
+        "{name}: {broken}"
+    );
+    drop(s);
+
+    // Every block is deleted: an empty chain over a table with rows is broken.
+    let s = reopen();
+    tamper(&s, "DELETE FROM audit_blocks");
+    if matches!(s, Store::Postgres(_)) {
+        tamper(
+            &s,
+            "UPDATE audit_heads SET next_seq = 1, records = 0, head = decode(repeat('00', 32), 'hex')",
+        );
+    }
+    let broken = s.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(
+        (broken.table, broken.row),
+        (Some("consent_events"), Some(1)),
+        "{name}: {broken}"
+    );
+    drop(s);
+
+    // After a restart a new event begins a new chain; the older row is still unchained.
+    let s = reopen();
+    s.append_consents(&[consent(
+        p,
+        None,
+        ConsentAction::OptIn,
+        "2026-11-03T00:00:00Z",
+    )])
+    .unwrap();
+    let broken = s.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(
+        (broken.table, broken.row),
+        (Some("consent_events"), Some(1)),
+        "{name}: {broken}"
+    );
+}
