@@ -110,8 +110,8 @@ impl Gateway {
         let mut events = 0;
         if load_all {
             store.consent_counts_by_phone(&mut |phone, n| consent.reserve(phone, n))?;
-            events = store.scan_consents(&mut |phone, sender, action, at| {
-                consent.apply_raw(phone, sender, action, at);
+            events = store.scan_consents(&mut |phone, sender, action, at, own| {
+                consent.apply_raw(phone, sender, action, at, own);
             })?;
             consent.shrink();
         }

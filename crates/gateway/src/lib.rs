@@ -52,7 +52,7 @@ pub use batch::DecidedSubmission;
 pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
 pub use commit::{Batches, GroupCommit};
 pub use config::GatewayConfig;
-pub use consents::{ConsentRequest, ConsentsView};
+pub use consents::{ConsentEffect, ConsentRequest, ConsentsView, EARLIEST_EVENT};
 pub use content::{ClassifyConfig, ContentClassifier};
 pub use dispatch::NotSent;
 pub use enforcement::SuspensionView;

@@ -133,7 +133,7 @@ impl ConsentLog for Store {
     }
     fn scan_consents(
         &self,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         dispatch!(self, s => s.scan_consents(f))
     }
@@ -144,7 +144,7 @@ impl ConsentLog for Store {
         &self,
         partitions: u32,
         part: u32,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         dispatch!(self, s => s.scan_partition(partitions, part, f))
     }

@@ -26,10 +26,12 @@ pub trait ConsentLog {
     /// Every event for one phone, in commit order.
     fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError>;
     /// Streams every event's fold-relevant fields, each phone's events in commit order (phones
-    /// may interleave or come one after another): what rebuilding the index needs.
+    /// may interleave or come one after another): what rebuilding the index needs. The last
+    /// field says whether the consumer gave the event themselves ([`ledger::by_consumer`] of
+    /// its actor).
     fn scan_consents(
         &self,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError>;
     /// [`ConsentLog::scan_consents`] for the phones of one partition (`phone % partitions ==
     /// part`): what a node loads when it takes a partition over. Backends without an index for
@@ -38,14 +40,14 @@ pub trait ConsentLog {
         &self,
         partitions: u32,
         part: u32,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         let n = u64::from(partitions.max(1));
         let mut count = 0;
-        self.scan_consents(&mut |phone, sender, action, at| {
+        self.scan_consents(&mut |phone, sender, action, at, own| {
             if phone.as_u64() % n == u64::from(part) {
                 count += 1;
-                f(phone, sender, action, at);
+                f(phone, sender, action, at, own);
             }
         })?;
         Ok(count)

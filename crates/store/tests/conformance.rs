@@ -93,7 +93,7 @@ fn consent_log_appends_in_order_and_reads_back_exactly() {
         assert_eq!(hist[1].scope, Scope::Platform);
         let mut seen = Vec::new();
         let n = s
-            .scan_consents(&mut |p, sender, action, _| seen.push((p, sender, action)))
+            .scan_consents(&mut |p, sender, action, _, _| seen.push((p, sender, action)))
             .unwrap();
         assert_eq!(n, 3);
         // Each phone's events come in commit order; phones may come one after another.
