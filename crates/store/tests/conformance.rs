@@ -753,3 +753,27 @@ fn emptied_case(name: &str, s: Store, reopen: &dyn Fn() -> Store) {
         "{name}: {broken}"
     );
 }
+
+/// Issue #14, item 4: the index rebuilt at start must know which events the consumer gave
+/// themselves, or a merchant's stored opt-in would lift the consumer's refusal after a restart.
+#[test]
+fn scans_say_which_events_the_consumer_gave_themselves() {
+    for (name, s, _dir) in backends_named("scan_by_consumer") {
+        let p = phone("13800138000");
+        let mut events = Vec::new();
+        for actor in ["reply", "sender:1", "consumer", "import", "link", "admin"] {
+            let mut e = consent(p, Some(1), ConsentAction::OptOut, "2026-11-01T00:00:00Z");
+            e.actor = actor.into();
+            events.push(e);
+        }
+        s.append_consents(&events).unwrap();
+        let mut own = Vec::new();
+        s.scan_consents(&mut |_, _, _, _, by_consumer| own.push(by_consumer))
+            .unwrap();
+        assert_eq!(own, [true, false, true, false, true, true], "{name}");
+        let mut part = Vec::new();
+        s.scan_partition(1, 0, &mut |_, _, _, _, by_consumer| part.push(by_consumer))
+            .unwrap();
+        assert_eq!(part, own, "{name}");
+    }
+}
