@@ -62,6 +62,7 @@ pub use gateway::{Gateway, Stats, Workers};
 pub use inbound::{Attribution, Effect, ReplyOutcome};
 pub use notices::PLATFORM_SENDER;
 pub use ownership::{Loaded, Ownership};
+pub use portal::PortalTables;
 pub use routes::RoutedCarriers;
 pub use smpp_access::{SMPP_PASSWORD_MAX, SMPP_SYSTEM_ID_MAX, SmppCredentials};
 pub use submit::{Outcome, Submission};
