@@ -348,8 +348,9 @@ async fn after_an_optout_the_verdict_names_the_refusal_whoever_recorded_the_cons
     let srv = start(MORNING).await;
     let shop = shop(&srv, "好店").await;
     let phone = "13700000001";
-    srv.consent(&srv.admin.clone(), phone, "opt_out", "platform")
-        .await;
+    // The shop recorded the refusal itself (its own record, which its own later opt-in may
+    // lift; a refusal the consumer gave themselves it could not lift — issue #14, item 4).
+    srv.consent(&shop.key, phone, "opt_out", "sender").await;
     srv.clock.advance(jiff::SignedDuration::from_mins(1));
     srv.consent(&shop.key, phone, "opt_in", "sender").await;
     // The shop's later opt-in lets the message through at send time (the ledger's rule) ...
@@ -776,4 +777,51 @@ async fn an_evidence_bundle_verifies_offline_against_a_published_head_and_an_edi
     // A head published before the complaint was chained proves nothing about it.
     let (code, out) = evidence_verify(&file, &format!("1:{}", "00".repeat(32)));
     assert_eq!(code, Some(2), "{out}");
+}
+
+/// Issue #14, item 12: a suspension stopped order notices and codes too, and customers of a
+/// suspended shop lost their delivery notices. `[enforcement] suspension_blocks` is
+/// `marketing` by default (shown in the suspension's answer); `all` stops everything.
+#[tokio::test]
+async fn a_suspended_shop_still_sends_order_notices_unless_suspension_blocks_all() {
+    let srv = start(MORNING).await;
+    let shop = shop(&srv, "好店").await;
+    srv.consent(&shop.key, "13800000001", "opt_in", "sender")
+        .await;
+    let path = format!("/v1/senders/{}/suspension", shop.id);
+    let (s, v) = srv
+        .post(
+            &path,
+            &srv.admin,
+            json!({"action": "suspend", "reason": "complaints under review"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (&v["suspended"], &v["blocks"]),
+        (&json!(true), &json!("marketing")),
+        "{v}"
+    );
+
+    let notice = "【好店】您的订单已发货，快递单号 SF1234567890";
+    let d = srv
+        .send(&shop.key, "13800000001", notice, "transactional")
+        .await;
+    assert_eq!(d["status"], "accepted", "an order notice goes on: {d}");
+    let d = srv
+        .send(&shop.key, "13800000001", &ad("好店"), "marketing")
+        .await;
+    assert_eq!(d["status"], "rejected", "{d}");
+    assert!(codes(&d).contains(&"sender_suspended".to_string()), "{d}");
+
+    let mut all = srv.gateway.enforcement();
+    all.suspension_blocks = complaints::SuspensionBlocks::All;
+    srv.gateway.set_enforcement(all).unwrap();
+    let (_, v) = srv.get(&path, &srv.admin).await;
+    assert_eq!(v["blocks"], "all", "{v}");
+    let d = srv
+        .send(&shop.key, "13800000002", notice, "transactional")
+        .await;
+    assert_eq!(d["status"], "rejected", "{d}");
+    assert!(codes(&d).contains(&"sender_suspended".to_string()), "{d}");
 }

@@ -123,7 +123,7 @@ impl Gateway {
         let category = prepared.category();
         let Some(phone) = phone else {
             let ctx = Context {
-                sender: facts(sender),
+                sender: self.decision_facts(sender, category),
                 consent: ledger::IndexAnswer::NoConsent,
                 counts: policy::Counts::default(),
                 duplicate: false,
@@ -143,7 +143,7 @@ impl Gateway {
         let mut volume = self.volume.lock(phone);
         let seen = volume.seen(&q);
         let ctx = Context {
-            sender: facts(sender),
+            sender: self.decision_facts(sender, category),
             consent,
             counts: seen.counts,
             duplicate: seen.duplicate,
@@ -273,6 +273,21 @@ impl Gateway {
 }
 
 /// What the policy needs to know about a sender.
+impl Gateway {
+    /// The sender's facts for deciding a message of `category`: suspended only when its
+    /// suspension stops that category ([`Gateway::suspension_stops`]).
+    pub(crate) fn decision_facts<'a>(
+        &self,
+        sender: &'a SenderRecord,
+        category: Category,
+    ) -> SenderFacts<'a> {
+        SenderFacts {
+            suspended: self.suspension_stops(sender.suspended, category),
+            ..facts(sender)
+        }
+    }
+}
+
 pub(crate) fn facts(sender: &SenderRecord) -> SenderFacts<'_> {
     SenderFacts {
         id: sender.id,
