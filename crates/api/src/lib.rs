@@ -14,6 +14,7 @@ pub mod auth;
 pub mod error;
 pub mod handlers;
 pub mod json;
+mod metrics_help;
 pub mod openapi;
 pub mod path;
 pub mod router;
