@@ -66,6 +66,8 @@ pub struct Gateway {
     key_refresh: Mutex<Option<std::time::Instant>>,
     /// Cluster mode: which phones this node acts for (unset: all of them).
     pub(crate) ownership: std::sync::OnceLock<Arc<dyn crate::ownership::Ownership>>,
+    /// Where replies to a sender's number are forwarded (the SMPP listener's merchants).
+    pub(crate) reply_listener: parking_lot::RwLock<Option<crate::inbound::ReplyListener>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -139,6 +141,7 @@ impl Gateway {
             enforcement: crate::complaints::Enforcement::default(),
             ownership: std::sync::OnceLock::new(),
             key_refresh: Mutex::new(None),
+            reply_listener: parking_lot::RwLock::new(None),
         };
         gw.reload_access()?;
         if load_all {

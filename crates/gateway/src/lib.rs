@@ -59,7 +59,7 @@ pub use enforcement::SuspensionView;
 pub use error::GatewayError;
 pub use evidence::{AuditSection, EVIDENCE_FORMAT, EvidenceBundle, SenderAtExport};
 pub use gateway::{Gateway, Stats, Workers};
-pub use inbound::{Attribution, Effect, ReplyOutcome};
+pub use inbound::{Attribution, Effect, ReplyListener, ReplyOutcome};
 pub use notices::PLATFORM_SENDER;
 pub use ownership::{Loaded, Ownership};
 pub use portal::PortalTables;

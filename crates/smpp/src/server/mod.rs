@@ -60,6 +60,11 @@ impl SmppServer {
         let (commits, handle) = commit::spawn(Arc::clone(&gateway), config.commit_batch)
             .map_err(|e| SmppError::Io(e.to_string()))?;
         let sessions = Arc::new(Semaphore::new(config.max_sessions.max(1)));
+        // Replies to a sender's number reach its receiver binds, whichever door they came in by.
+        let forward = Arc::clone(&hub);
+        gateway.forward_replies(Arc::new(move |sender, from, to, text| {
+            forward.deliver_reply(sender, from, to, text);
+        }));
         let unbound = Arc::new(Semaphore::new(config.max_unbound.max(1)));
         Ok(SmppServer {
             unbound,
