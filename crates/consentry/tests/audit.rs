@@ -245,3 +245,58 @@ async fn verify_with_published_heads_reports_the_end_cut_off() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("not a head hash"), "{out}");
 }
+
+/// Issue #14, item 3: `senders.suspended` set to 0 in SQLite, then a restart: the suspended
+/// sender's marketing was accepted and verify said intact. Suspension is now derived from the
+/// chained suspension changes, and the edited column is named by verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_cleared_in_the_database_still_holds_after_a_restart_and_verify_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = common::process::spawn(dir.path(), None).await;
+    let http = reqwest::Client::new();
+    let admin = common::process::token(dir.path(), "admin.token");
+    let shop = common::process::register_sender(&http, &base, &admin, "好店").await;
+    let (id, key) = (
+        shop["id"].as_u64().unwrap(),
+        shop["api_key"].as_str().unwrap().to_string(),
+    );
+    let r = http
+        .post(format!("{base}/v1/consents"))
+        .bearer_auth(&key)
+        .json(&json!({"phone": "13800138000", "action": "opt_in", "scope": "sender", "source": "web"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let r = http
+        .post(format!("{base}/v1/senders/{id}/suspension"))
+        .bearer_auth(&admin)
+        .json(&json!({"action": "suspend", "reason": "complaints under review"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    child.kill().await.unwrap();
+    let _ = child.wait().await;
+
+    let conn = rusqlite::Connection::open(dir.path().join("consentry.db")).unwrap();
+    conn.execute("UPDATE senders SET suspended = 0", [])
+        .unwrap();
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains(&format!("senders row {id}")), "{out}");
+
+    let (_child, base) = common::process::spawn(dir.path(), None).await;
+    let d: serde_json::Value = http
+        .post(format!("{base}/v1/messages"))
+        .bearer_auth(&key)
+        .json(&json!({"to": "13800138000", "text": "【好店】双11全场5折，回T退订", "category": "marketing"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["status"], "rejected", "{d}");
+    assert!(d.to_string().contains("sender_suspended"), "{d}");
+}

@@ -335,17 +335,6 @@ impl Gateway {
         Ok((record, key))
     }
 
-    /// Suspends or reinstates a sender.
-    pub fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<(), GatewayError> {
-        if !self.store.set_suspended(id, suspended)? {
-            return Err(GatewayError::UnknownSender(id.0));
-        }
-        if let Some(s) = self.access.senders.write().get_mut(&id) {
-            s.suspended = suspended;
-        }
-        Ok(())
-    }
-
     /// Makes sure a key of `role` exists. When none does, creates one, writes it to `file`
     /// (mode 0600) and returns it so the caller can print it once.
     pub fn ensure_key(

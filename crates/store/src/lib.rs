@@ -160,9 +160,6 @@ impl SenderRegistry for Store {
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
         dispatch!(self, s => s.senders())
     }
-    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.set_suspended(id, suspended))
-    }
 }
 
 impl MessageLog for Store {

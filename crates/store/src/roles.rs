@@ -62,10 +62,9 @@ pub trait ConsentLog {
 pub trait SenderRegistry {
     /// Registers a sender and its key in one transaction.
     fn create_sender(&self, new: &NewSender) -> Result<SenderRecord, StoreError>;
-    /// Every sender, by id.
+    /// Every sender, by id; `suspended` derived from its chained suspension changes (the
+    /// latest is `suspend` or `confirm`), so only a chained record suspends or reinstates.
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError>;
-    /// Suspends or reinstates; false if no such sender.
-    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError>;
 }
 
 /// Every message and its decision.

@@ -148,10 +148,45 @@ fn senders_and_keys() {
         assert_eq!(s.senders().unwrap().len(), 9, "{name}");
         let keys = s.keys().unwrap();
         assert!(!keys.iter().any(|(h, _)| h == "hash-Z"), "{name}");
-        assert!(s.set_suspended(b.id, true).unwrap());
-        assert!(!s.set_suspended(SenderId(999), true).unwrap());
+        // Suspension is derived from the chained changes (issue #14, item 3).
+        use store::ComplaintLog;
+        let change = |action| store::NewSuspension {
+            sender: b.id,
+            action,
+            reason: "review".into(),
+            actor: "admin".into(),
+            at: t("2026-11-11T04:00:00Z"),
+            complaint_id: None,
+            activity: None,
+        };
+        s.record_suspension(&change(complaints::SuspensionAction::Suspend))
+            .unwrap();
         let all = s.senders().unwrap();
         assert!(all[1].suspended && !all[0].suspended, "{name}");
+        // The column is a cache: editing it changes nothing, and verify names the sender.
+        tamper(
+            &s,
+            &format!("UPDATE senders SET suspended = FALSE WHERE id = {}", b.id),
+        );
+        assert!(s.senders().unwrap()[1].suspended, "{name}");
+        let broken = store::AuditLog::verify_audit(&s).unwrap().broken.unwrap();
+        assert_eq!(
+            (broken.table, broken.row),
+            (Some("senders"), Some(i64::from(b.id.0))),
+            "{name}: {broken}"
+        );
+        tamper(
+            &s,
+            &format!("UPDATE senders SET suspended = TRUE WHERE id = {}", b.id),
+        );
+        assert_eq!(
+            store::AuditLog::verify_audit(&s).unwrap().broken,
+            None,
+            "{name}"
+        );
+        s.record_suspension(&change(complaints::SuspensionAction::Lift))
+            .unwrap();
+        assert!(!s.senders().unwrap()[1].suspended, "{name}");
         s.put_key("hash-admin", KeyRole::Admin).unwrap();
         let keys = s.keys().unwrap();
         assert!(keys.contains(&("hash-A".into(), KeyRole::Sender(a.id))));

@@ -84,6 +84,12 @@ pub(crate) trait ChainSource {
         last: i64,
         f: &mut RowVisitor<'_>,
     ) -> Result<(), StoreError>;
+    /// Every sender's `suspended` column (a cache) with the action of its latest chained
+    /// suspension change (`None`: never changed), by id.
+    fn suspension_cache(
+        &self,
+        f: &mut dyn FnMut(i64, bool, Option<&str>) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError>;
     /// The ids of `kind`'s rows from `first` on, ascending.
     fn ids_from(
         &self,
@@ -220,6 +226,9 @@ pub(crate) fn verify(
     if report.broken.is_none() {
         report.broken = uncovered_row(src, &covered)?;
     }
+    if report.broken.is_none() {
+        report.broken = cache_disagrees(src, report.blocks)?;
+    }
     report.anchors_matched = found.iter().filter(|f| **f).count() as u64;
     if report.broken.is_none()
         && let Some((a, _)) = anchors.iter().zip(&found).find(|(_, f)| !**f)
@@ -286,4 +295,31 @@ fn uncovered_row(
         }
     }
     Ok(None)
+}
+
+/// The first sender whose `suspended` column disagrees with its chained suspension history.
+/// Decisions never read the column (the store derives suspension from the chained changes),
+/// but an edited cache means someone wrote to the database behind consentry's back (issue #14,
+/// item 3: `UPDATE senders SET suspended = 0` read as intact).
+fn cache_disagrees(src: &dyn ChainSource, blocks: u64) -> Result<Option<Broken>, StoreError> {
+    let mut found = None;
+    src.suspension_cache(&mut |id, column, last| {
+        let derived = crate::complaints::suspended_after(last);
+        if column == derived {
+            return Ok(true);
+        }
+        found = Some(Broken {
+            block: blocks,
+            kind: Some(AuditKind::Sender),
+            table: Some("senders"),
+            row: Some(id),
+            why: format!(
+                "suspended = {column}, but its chained suspension changes say {derived} \
+                 (latest: {})",
+                last.unwrap_or("none")
+            ),
+        });
+        Ok(false)
+    })?;
+    Ok(found)
 }

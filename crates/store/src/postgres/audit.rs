@@ -204,6 +204,29 @@ impl ChainSource for PgStore {
         Ok(())
     }
 
+    fn suspension_cache(
+        &self,
+        f: &mut dyn FnMut(i64, bool, Option<&str>) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT id, suspended, {} FROM senders ORDER BY id",
+            crate::complaints::LAST_SUSPENSION_ACTION
+        );
+        let rows: Vec<(i64, bool, Option<String>)> = self.run(async |c| {
+            let rows = c.query(&sql, &[]).await.map_err(pg_err)?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect())
+        })?;
+        for (id, column, last) in rows {
+            if !f(id, column, last.as_deref())? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn ids_from(
         &self,
         kind: AuditKind,

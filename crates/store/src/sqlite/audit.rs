@@ -177,6 +177,24 @@ impl ChainSource for Source<'_> {
         Ok(())
     }
 
+    fn suspension_cache(
+        &self,
+        f: &mut dyn FnMut(i64, bool, Option<&str>) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT id, suspended, {} FROM senders ORDER BY id",
+            crate::complaints::LAST_SUSPENSION_ACTION
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let last: Option<String> = r.get(2)?;
+            if !f(r.get(0)?, r.get(1)?, last.as_deref())? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn ids_from(
         &self,
         kind: AuditKind,
