@@ -94,7 +94,9 @@ pub struct AtQuery {
 }
 
 /// A phone's consent state per sender (at `?at=` if given) and its history. A sender sees its
-/// own line and the events that concern it (its own and platform-wide ones).
+/// own line and the events that concern it (its own and platform-wide ones). Without `?at=`,
+/// each line also says what the send path does now with that sender's marketing
+/// (`send_path`: `allowed` or `refused`).
 #[utoipa::path(get, path = "/v1/consents/{phone}", params(("phone" = String, Path), AtQuery),
     responses((status = 200, body = Object)), security(("bearer" = [])))]
 pub async fn show(
