@@ -66,6 +66,17 @@ pub struct ConsentRequest {
     pub at: Option<Timestamp>,
 }
 
+/// What one commit of consent events did.
+#[derive(Debug, Default)]
+pub(crate) struct Committed {
+    /// The events as committed.
+    pub events: Vec<ConsentEvent>,
+    /// What each changed for the send path.
+    pub effects: Vec<ConsentEffect>,
+    /// Deferred marketing cancelled by the refusals among them.
+    pub cancelled: Vec<u64>,
+}
+
 /// One sender's current line in a consent view.
 #[derive(Debug, Clone, Serialize)]
 pub struct SenderLine {
@@ -205,8 +216,8 @@ impl Gateway {
         for n in &news {
             self.refuse_over_consumer(n, now)?;
         }
-        let (events, effects, _) = self.commit_with_effect(&news)?;
-        Ok(events.into_iter().zip(effects).collect())
+        let c = self.commit_with_effect(&news)?;
+        Ok(c.events.into_iter().zip(c.effects).collect())
     }
 
     /// [`GatewayError::ConsumerRefused`] for an opt-in `n` that someone other than the consumer
@@ -247,8 +258,8 @@ impl Gateway {
         &self,
         news: &[NewConsent],
     ) -> Result<(Vec<ConsentEvent>, Vec<u64>), GatewayError> {
-        let (events, _, cancelled) = self.commit_with_effect(news)?;
-        Ok((events, cancelled))
+        let c = self.commit_with_effect(news)?;
+        Ok((c.events, c.cancelled))
     }
 
     /// [`Gateway::commit_and_cancel`], also returning each event's [`ConsentEffect`], read from the
@@ -257,9 +268,9 @@ impl Gateway {
     pub(crate) fn commit_with_effect(
         &self,
         news: &[NewConsent],
-    ) -> Result<(Vec<ConsentEvent>, Vec<ConsentEffect>, Vec<u64>), GatewayError> {
+    ) -> Result<Committed, GatewayError> {
         if news.is_empty() {
-            return Ok((Vec::new(), Vec::new(), Vec::new()));
+            return Ok(Committed::default());
         }
         // No event takes effect after it is recorded (replies and imports may carry a clock a
         // little ahead): the latest event wins, so a future date would outrank what comes next.
@@ -324,7 +335,11 @@ impl Gateway {
                 cancelled.extend(self.cancel_deferred(e.phone, &senders, e.at)?);
             }
         }
-        Ok((events, effects, cancelled))
+        Ok(Committed {
+            events,
+            effects,
+            cancelled,
+        })
     }
 
     /// Cancels deferred marketing to `phone` from `senders` (every sender when empty), recording

@@ -69,12 +69,12 @@ pub fn decide_with_consumer<T>(
 }
 
 /// The latest sender-scoped and platform-scoped events `keep` selects, for `sender` at `at`.
-fn latest<'a>(
-    events: &'a [ConsentEvent],
+fn latest(
+    events: &[ConsentEvent],
     sender: SenderId,
     at: Timestamp,
     keep: impl Fn(&ConsentEvent) -> bool,
-) -> Option<(ConsentAction, &'a ConsentEvent)> {
+) -> Option<(ConsentAction, &ConsentEvent)> {
     let mut latest_sender: Option<&ConsentEvent> = None;
     let mut latest_platform: Option<&ConsentEvent> = None;
     for e in events

@@ -67,6 +67,11 @@ impl StoredBlock {
 /// Called with each row's id and digested fields; returns `false` to stop.
 pub(crate) type RowVisitor<'a> = dyn FnMut(i64, &[Field]) -> Result<bool, StoreError> + 'a;
 
+/// Called with a sender's id, its `suspended` column and its latest chained suspension
+/// change's action; returns `false` to stop.
+pub(crate) type CacheVisitor<'a> =
+    dyn FnMut(i64, bool, Option<&str>) -> Result<bool, StoreError> + 'a;
+
 /// What a backend lists for the verifier. Each callback returns `false` to stop early.
 pub(crate) trait ChainSource {
     /// Every block numbered `from` or later, in chain order.
@@ -86,10 +91,7 @@ pub(crate) trait ChainSource {
     ) -> Result<(), StoreError>;
     /// Every sender's `suspended` column (a cache) with the action of its latest chained
     /// suspension change (`None`: never changed), by id.
-    fn suspension_cache(
-        &self,
-        f: &mut dyn FnMut(i64, bool, Option<&str>) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError>;
+    fn suspension_cache(&self, f: &mut CacheVisitor<'_>) -> Result<(), StoreError>;
     /// The ids of `kind`'s rows from `first` on, ascending.
     fn ids_from(
         &self,

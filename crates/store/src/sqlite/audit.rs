@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::{SqliteStore, micros};
 use crate::audit::canon::{Digest32, Field, digest_columns, id_column};
 use crate::audit::chain::{Chain, runs};
-use crate::audit::verify::{ChainSource, RowVisitor, StoredBlock, path, verify};
+use crate::audit::verify::{CacheVisitor, ChainSource, RowVisitor, StoredBlock, path, verify};
 use crate::audit::{AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport};
 use crate::{AuditLog, StoreError};
 
@@ -177,10 +177,7 @@ impl ChainSource for Source<'_> {
         Ok(())
     }
 
-    fn suspension_cache(
-        &self,
-        f: &mut dyn FnMut(i64, bool, Option<&str>) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn suspension_cache(&self, f: &mut CacheVisitor<'_>) -> Result<(), StoreError> {
         let mut stmt = self.0.prepare(&format!(
             "SELECT id, suspended, {} FROM senders ORDER BY id",
             crate::complaints::LAST_SUSPENSION_ACTION
