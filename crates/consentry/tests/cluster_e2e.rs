@@ -695,25 +695,35 @@ async fn a_consumer_proves_their_number_and_refuses_through_different_nodes() {
             .post(i % 3, "/v1/portal/code", "", json!({"phone": phone}))
             .await;
         assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-        let inbox = common::process::get_json(
-            &c.http,
-            &format!("{}/v1/phones/{phone}/inbox", c.nodes[0].base),
-            &c.admin,
-        )
-        .await;
-        let text = inbox["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|m| m["category"] == "verification")
-            .and_then(|m| m["text"].as_str())
-            .unwrap()
-            .to_string();
+        // The owner's dispatcher hands the code to the loopback handset a moment later (under
+        // load, more than a moment): wait for it. Read through node 0, which routes the inbox
+        // to the owner, whose memory holds the code in clear (the message log masks it).
+        let mut text = None;
+        for _ in 0..100 {
+            let inbox = common::process::get_json(
+                &c.http,
+                &format!("{}/v1/phones/{phone}/inbox", c.nodes[0].base),
+                &c.admin,
+            )
+            .await;
+            text = inbox["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|m| m["category"] == "verification")
+                .and_then(|m| m["text"].as_str())
+                .map(str::to_string);
+            if text.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let text = text.unwrap_or_else(|| panic!("no verification SMS for {phone}"));
         let code = text
             .split(|ch: char| !ch.is_ascii_digit())
             .find(|w| w.len() == 6)
-            .unwrap()
+            .unwrap_or_else(|| panic!("no code in {text:?}"))
             .to_string();
         let (s, v) = c
             .post(
