@@ -66,13 +66,14 @@ impl From<GatewayError> for ApiError {
         let status = match &e {
             GatewayError::Forbidden(_) => StatusCode::FORBIDDEN,
             GatewayError::NotFound(_) => StatusCode::NOT_FOUND,
-            GatewayError::BatchTooLarge { .. } | GatewayError::TextTooLong { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            GatewayError::BatchTooLarge { .. }
+            | GatewayError::TextTooLong { .. }
+            | GatewayError::TextTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::Busy | GatewayError::PartitionUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             GatewayError::DuplicateComplaint(_)
+            | GatewayError::ConsumerRefused { .. }
             | GatewayError::SuspensionState(_)
             | GatewayError::SenderNumbersFull { .. } => StatusCode::CONFLICT,
             GatewayError::TooManyComplaints { .. } | GatewayError::TooManyRequests(_) => {

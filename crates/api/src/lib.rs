@@ -15,34 +15,37 @@ pub mod console;
 pub mod error;
 pub mod handlers;
 pub mod json;
+mod metrics_help;
 pub mod openapi;
 pub mod path;
 pub mod router;
+mod serve;
 mod state;
 
 pub use router::app;
+pub use serve::{HttpLimits, serve_limited};
 pub use state::AppState;
 
-/// Serves an app built from [`app`] (with layers of the caller's, such as cluster routing).
+/// Serves an app built from [`app`] (with layers of the caller's, such as cluster routing)
+/// with the default [`HttpLimits`].
 pub async fn serve_app(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer's address reaches handlers (the console's sign-in limits count per address).
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_limited(listener, app, HttpLimits::default(), shutdown).await
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
+/// Serves `app` on `listener` until `shutdown` resolves, with the default [`HttpLimits`] (and
+/// the state's body limit).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_app(listener, app(state), shutdown).await
+    let limits = HttpLimits {
+        max_body_bytes: state.max_body_bytes,
+        ..HttpLimits::default()
+    };
+    serve_limited(listener, app(state), limits, shutdown).await
 }

@@ -35,6 +35,7 @@ fn recorder() -> PrometheusHandle {
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; metrics then go there.
             let _ = metrics::set_global_recorder(recorder);
+            crate::metrics_help::describe();
             handle
         })
         .clone()

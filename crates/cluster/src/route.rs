@@ -1,7 +1,8 @@
 //! The HTTP layer of a node: requests about phones this node does not own go to their owners.
 //!
 //! Routed: `POST /v1/messages` (by `to`), `POST /v1/messages/batch` (split by partition, the
-//! answers merged in the order of `to`), `POST /v1/consents` (by `phone`), `POST /v1/inbound`
+//! answers merged in the order of `to`), `POST /v1/consents` (by `phone`), `GET
+//! /v1/phones/{phone}/inbox` (the loopback handset, by the phone in the path), `POST /v1/inbound`
 //! (by `from`). Everything else reads the shared database or changes shared settings and is
 //! served where it arrives; a successful change of shared settings (senders, keys,
 //! suspensions, complaints, which may suspend) is reloaded by every live node before the
@@ -59,11 +60,22 @@ enum Kind {
     Batch,
     /// A consumer's portal session: the partition is in the session token.
     Session,
+    /// A phone in the path: `GET /v1/phones/{phone}/inbox`. The loopback handset's inbox shows
+    /// portal codes from the owner's memory (the message log holds them masked), so it is read
+    /// on the owner.
+    PathPhone(String),
 }
 
 fn kind(method: &Method, path: &str) -> Option<Kind> {
     if path == "/v1/portal/consents" {
         return Some(Kind::Session);
+    }
+    if method == Method::GET
+        && let Some(phone) = path
+            .strip_prefix("/v1/phones/")
+            .and_then(|rest| rest.strip_suffix("/inbox"))
+    {
+        return Some(Kind::PathPhone(phone.to_string()));
     }
     if method != Method::POST {
         return None;
@@ -438,6 +450,17 @@ pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Re
             }
             _ => next.run(rebuild(bytes)).await,
         },
+        (Kind::PathPhone(phone), _) => {
+            let Some(phone) = r.phone(&Value::String(phone)) else {
+                return next.run(rebuild(bytes)).await;
+            };
+            let part = r.parts.of(phone);
+            if r.parts.holds(part) {
+                return next.run(rebuild(bytes)).await;
+            }
+            r.forward(part, parts.method.as_str(), &path, auth.as_deref(), bytes)
+                .await
+        }
         (Kind::One(field), Some(v)) => {
             let Some(phone) = v.get(field).and_then(|p| r.phone(p)) else {
                 return next.run(rebuild(bytes)).await;

@@ -59,7 +59,7 @@ pub use kind::{ComplaintKind, ComplaintVerdict, SuspensionAction};
 pub use matching::{Candidate, Claim, MatchOutcome, MatchedBy, match_message};
 pub use report::{PeriodReport, SenderFigures};
 pub use reputation::{
-    Activity, EnforcementConfig, EnforcementConfigError, Trigger, suspension_due,
+    Activity, EnforcementConfig, EnforcementConfigError, SuspensionBlocks, Trigger, suspension_due,
 };
 pub use strength::{Strength, StrengthOf, strength};
 

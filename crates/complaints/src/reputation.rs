@@ -33,6 +33,32 @@ pub struct EnforcementConfig {
     pub marketing_threshold: f32,
     /// Classifier fraud probability above which a message is fraud.
     pub fraud_threshold: f32,
+    /// What a suspension stops: `marketing` (the default: customers of a suspended shop still
+    /// get their order notices and login codes) or `all`.
+    pub suspension_blocks: SuspensionBlocks,
+}
+
+/// What a suspended sender may no longer send (issue #14, item 12: suspension stopped order
+/// notices and codes too, and customers of a suspended shop lost their delivery notices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspensionBlocks {
+    /// Marketing (declared, or read as marketing by the classifier); notices and codes go on.
+    #[default]
+    Marketing,
+    /// Everything the sender sends.
+    All,
+}
+
+impl SuspensionBlocks {
+    /// Whether a suspension stops a message of `category` (the category it is decided as).
+    #[must_use]
+    pub fn blocks(self, category: domain::Category) -> bool {
+        match self {
+            SuspensionBlocks::All => true,
+            SuspensionBlocks::Marketing => category == domain::Category::Marketing,
+        }
+    }
 }
 
 impl Default for EnforcementConfig {
@@ -46,6 +72,7 @@ impl Default for EnforcementConfig {
             match_window_days: 7,
             marketing_threshold: 0.6,
             fraud_threshold: 0.95,
+            suspension_blocks: SuspensionBlocks::Marketing,
         }
     }
 }

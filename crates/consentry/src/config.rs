@@ -19,6 +19,25 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Concurrent one-message submissions share one commit (durability unchanged).
     pub group_commit: bool,
+    /// Seconds for a request's headers to arrive (also how long an idle kept-alive connection
+    /// stays open).
+    pub header_timeout_secs: u64,
+    /// Seconds for a request's whole body to arrive.
+    pub body_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl HttpConfig {
+    /// The limits `api::serve_limited` applies.
+    pub fn limits(&self) -> api::HttpLimits {
+        api::HttpLimits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
 }
 
 /// Which database holds the ledger.

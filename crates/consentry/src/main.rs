@@ -13,8 +13,43 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "consentry", version, about)]
 struct Cli {
+    /// Log lines as `text` (coloured only on a terminal) or `json` (one object per line, for
+    /// log collectors). Also `CONSENTRY_LOG_FORMAT`.
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to stderr. Colour codes only when stderr is a terminal and `NO_COLOR` is unset: logs
+/// redirected to a file carried ANSI escapes (issue #14, item 10).
+fn init_logging(format: Option<LogFormat>) {
+    use std::io::IsTerminal;
+    let format = format.unwrap_or_else(|| match std::env::var("CONSENTRY_LOG_FORMAT").as_deref() {
+        Ok("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    });
+    let filter =
+        || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    match format {
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .with_writer(std::io::stderr)
+            .init(),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,16 +86,14 @@ enum Command {
     /// Console accounts for platform staff.
     #[command(subcommand)]
     Admin(commands::admin::Admin),
+    /// Complaint evidence bundles: `evidence verify FILE --head HEAD` checks one offline.
+    #[command(subcommand)]
+    Evidence(commands::evidence::Evidence),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(&args),
         Command::Import(what) => commands::import::run(&what),
@@ -73,6 +106,7 @@ fn main() -> ExitCode {
         Command::Triage(args) => commands::classify::triage(&args),
         Command::Audit(what) => commands::audit::run(&what),
         Command::Admin(what) => commands::admin::run(&what),
+        Command::Evidence(what) => commands::evidence::run(&what),
         Command::Migrate(common) => commands::migrate::run(&common),
         Command::Cluster(what) => commands::cluster::run(&what),
     };

@@ -95,7 +95,27 @@ async fn malformed_requests_have_stable_codes() {
             "/v1/consents",
             r#"{"phone":"13800138000","action":"opt_in","scope":"sender","source":"web","at":"2099-01-01T00:00:00Z"}"#,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
+            "date_out_of_range",
+        ),
+        // Issue #14, item 7: events dated year 1 or 0 were accepted (and a refusal dated then
+        // did nothing, silently).
+        (
+            "/v1/consents",
+            r#"{"phone":"13800138000","action":"opt_out","scope":"sender","source":"web","at":"0001-01-01T00:00:00Z"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "date_out_of_range",
+        ),
+        (
+            "/v1/consents",
+            r#"{"phone":"13800138000","action":"opt_out","scope":"sender","source":"web","at":"0000-01-01T00:00:00Z"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "date_out_of_range",
+        ),
+        (
+            "/v1/consents",
+            r#"{"phone":"13800138000","action":"opt_out","scope":"sender","source":"web","at":"1999-12-31T23:59:59Z"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "date_out_of_range",
         ),
     ];
     for (path, body, status, expected) in cases {
@@ -147,6 +167,35 @@ async fn oversized_text_batch_and_body_are_refused() {
     assert_eq!(
         (s, code(&v)),
         (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long")
+    );
+    // Issue #14, item 7: a huge text was refused as needing "4294967295 SMS segments".
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("100000 bytes") && !message.contains("4294967295"),
+        "{message}"
+    );
+    // And a 1,000,000-character `to` was stored and echoed.
+    let long_to = "1".repeat(1_000_000);
+    let (s, v) = srv
+        .post(
+            "/v1/messages",
+            &key,
+            json!({"to": long_to, "text": "【好店】hi", "category": "transactional"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "{}",
+        &v.to_string()[..200.min(v.to_string().len())]
+    );
+    assert!(
+        v.to_string().len() < 500,
+        "the recipient is not echoed whole"
+    );
+    assert!(
+        srv.gateway.store().message(1).unwrap().is_none(),
+        "nothing stored"
     );
     let to: Vec<String> = (0..10_001).map(|i| format!("138{i:08}")).collect();
     let (s, v) = srv

@@ -239,3 +239,25 @@ fn import_refuses_unknown_columns_and_undated_rows() {
     use store::ConsentLog;
     assert_eq!(store.consent_count().unwrap(), 0, "all or nothing");
 }
+
+/// Issue #14, item 7: a consent dated year 1 was accepted (and a refusal dated then did
+/// nothing, silently); imports refuse it as the API does.
+#[test]
+fn import_refuses_rows_dated_before_2000() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sender = register_sender(&data);
+    let old = dir.path().join("old.csv");
+    std::fs::write(
+        &old,
+        format!(
+            "phone,action,scope,sender_id,source,evidence,at\n\
+             13800138000,opt_out,sender,{sender},web,form 1,0001-01-01T00:00:00Z\n"
+        ),
+    )
+    .unwrap();
+    let out = consentry(&["import", "consents", old.to_str().unwrap()], &data);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("date_out_of_range"), "{stderr}");
+}

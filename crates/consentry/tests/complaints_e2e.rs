@@ -162,7 +162,7 @@ async fn a_shop_asserting_consent_itself_is_suspended_after_disputed_complaints(
         .get(&format!("/v1/complaints/{first}/evidence"), &srv.admin)
         .await;
     assert_eq!(s, StatusCode::OK, "{e}");
-    assert_eq!(e["format"], "consentry-evidence/1");
+    assert_eq!(e["format"], "consentry-evidence/2");
     assert_eq!(
         e["complaint"]["adjudication"]["events"]
             .as_array()
@@ -348,8 +348,9 @@ async fn after_an_optout_the_verdict_names_the_refusal_whoever_recorded_the_cons
     let srv = start(MORNING).await;
     let shop = shop(&srv, "好店").await;
     let phone = "13700000001";
-    srv.consent(&srv.admin.clone(), phone, "opt_out", "platform")
-        .await;
+    // The shop recorded the refusal itself (its own record, which its own later opt-in may
+    // lift; a refusal the consumer gave themselves it could not lift — issue #14, item 4).
+    srv.consent(&shop.key, phone, "opt_out", "sender").await;
     srv.clock.advance(jiff::SignedDuration::from_mins(1));
     srv.consent(&shop.key, phone, "opt_in", "sender").await;
     // The shop's later opt-in lets the message through at send time (the ledger's rule) ...
@@ -692,4 +693,135 @@ async fn disguised_marketing_declared_as_a_notice_is_never_cleared() {
         assert_eq!(g, ["never_handed_off"], "{v}");
         assert_eq!(v["complaint"]["adjudication"]["verdict"], "unverified");
     }
+}
+
+fn evidence_verify(file: &std::path::Path, head: &str) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["evidence", "verify"])
+        .arg(file)
+        .args(["--head", head])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Issue #14, "audit anchoring": an evidence bundle could not be checked by a regulator with no
+/// database. `consentry evidence verify FILE --head HEAD` recomputes every proven record, the
+/// blocks to the head, and finds the anchored head on the way; a bundle edited by hand fails.
+#[tokio::test]
+async fn an_evidence_bundle_verifies_offline_against_a_published_head_and_an_edit_is_caught() {
+    let srv = start(MORNING).await;
+    let shop = shop(&srv, "好店").await;
+    srv.consent(&shop.key, "13800000001", "opt_in", "sender")
+        .await;
+    let id = send_ad(&srv, &shop, "好店", "13800000001").await;
+    let (s, v) = complain(
+        &srv,
+        &srv.admin,
+        json!({"phone": "13800000001", "message_id": id, "kind": "unwanted_marketing"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let complaint = v["complaint"]["id"].as_u64().unwrap();
+    // The regulator's anchor: the head published right after the complaint.
+    let (_, anchor) = srv
+        .call(reqwest::Method::GET, "/v1/audit/head", None, None)
+        .await;
+    // Later traffic moves the head on; the bundle's way to the head passes the anchor.
+    srv.consent(&shop.key, "13800000002", "opt_in", "sender")
+        .await;
+    let (s, bundle) = srv
+        .get(&format!("/v1/complaints/{complaint}/evidence"), &srv.admin)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{bundle}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evidence.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+
+    let (code, out) = evidence_verify(&file, &anchor.to_string());
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("evidence holds"), "{out}");
+
+    // The verdict turned in the file.
+    let mut edited = bundle.clone();
+    edited["complaint"]["adjudication"]["verdict"] = json!("no_violation");
+    std::fs::write(&file, edited.to_string()).unwrap();
+    let (code, out) = evidence_verify(&file, &anchor.to_string());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("not the one chained"), "{out}");
+
+    // An event's stored column changed in its proof.
+    let mut edited = bundle.clone();
+    for p in edited["audit"]["proofs"].as_array_mut().unwrap() {
+        if p["kind"] == "consent_event" {
+            p["record"][3]["value"] = json!("opt_out");
+        }
+    }
+    std::fs::write(&file, edited.to_string()).unwrap();
+    let (code, out) = evidence_verify(&file, &anchor.to_string());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("do not digest"), "{out}");
+
+    // A head that is not on the way (another chain, or one rewritten since).
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let (code, out) = evidence_verify(&file, &"ab".repeat(32));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("not on the way"), "{out}");
+    // A head published before the complaint was chained proves nothing about it.
+    let (code, out) = evidence_verify(&file, &format!("1:{}", "00".repeat(32)));
+    assert_eq!(code, Some(2), "{out}");
+}
+
+/// Issue #14, item 12: a suspension stopped order notices and codes too, and customers of a
+/// suspended shop lost their delivery notices. `[enforcement] suspension_blocks` is
+/// `marketing` by default (shown in the suspension's answer); `all` stops everything.
+#[tokio::test]
+async fn a_suspended_shop_still_sends_order_notices_unless_suspension_blocks_all() {
+    let srv = start(MORNING).await;
+    let shop = shop(&srv, "好店").await;
+    srv.consent(&shop.key, "13800000001", "opt_in", "sender")
+        .await;
+    let path = format!("/v1/senders/{}/suspension", shop.id);
+    let (s, v) = srv
+        .post(
+            &path,
+            &srv.admin,
+            json!({"action": "suspend", "reason": "complaints under review"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (&v["suspended"], &v["blocks"]),
+        (&json!(true), &json!("marketing")),
+        "{v}"
+    );
+
+    let notice = "【好店】您的订单已发货，快递单号 SF1234567890";
+    let d = srv
+        .send(&shop.key, "13800000001", notice, "transactional")
+        .await;
+    assert_eq!(d["status"], "accepted", "an order notice goes on: {d}");
+    let d = srv
+        .send(&shop.key, "13800000001", &ad("好店"), "marketing")
+        .await;
+    assert_eq!(d["status"], "rejected", "{d}");
+    assert!(codes(&d).contains(&"sender_suspended".to_string()), "{d}");
+
+    let mut all = srv.gateway.enforcement();
+    all.suspension_blocks = complaints::SuspensionBlocks::All;
+    srv.gateway.set_enforcement(all).unwrap();
+    let (_, v) = srv.get(&path, &srv.admin).await;
+    assert_eq!(v["blocks"], "all", "{v}");
+    let d = srv
+        .send(&shop.key, "13800000002", notice, "transactional")
+        .await;
+    assert_eq!(d["status"], "rejected", "{d}");
+    assert!(codes(&d).contains(&"sender_suspended".to_string()), "{d}");
 }

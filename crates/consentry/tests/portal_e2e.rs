@@ -284,3 +284,69 @@ async fn the_portal_page_is_self_contained() {
     );
     assert_eq!(html.matches("<script>").count(), 1, "one inline script");
 }
+
+/// Issue #14, item 7: portal codes were stored, and shown, in clear in the message log on the
+/// loopback carrier. The log holds them masked; only the simulated handset shows them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_codes_are_masked_in_the_message_log_even_on_the_loopback_carrier() {
+    let srv = common::start("2026-11-11T02:00:00Z").await;
+    let (s, _) = ask_code(&srv).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let code = code_from_inbox(&srv).await;
+    let id = srv
+        .inbox(PHONE)
+        .await
+        .iter()
+        .rev()
+        .find(|m| m["category"] == "verification")
+        .map(|m| m["id"].as_u64().unwrap())
+        .unwrap();
+    let (s, stored) = srv.get(&format!("/v1/messages/{id}"), &srv.admin).await;
+    assert_eq!(s, StatusCode::OK, "{stored}");
+    let text = stored["text"].as_str().unwrap();
+    assert!(!text.contains(&code) && text.contains("******"), "{text}");
+    let row = store::MessageLog::message(srv.gateway.store(), id)
+        .unwrap()
+        .unwrap();
+    assert!(!row.text.contains(&code), "{}", row.text);
+    // The code still works: the handset had it.
+    let (s, v) = session(&srv, &code).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+/// Issue #14, item 6: the portal's per-phone table grew with every distinct number asked for,
+/// before the overall cap (+6.8 MB per 60k numbers). Requests the cap refuses leave nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_code_requests_past_the_overall_cap_leave_no_per_phone_entry() {
+    let srv = common::start("2026-11-11T02:00:00Z").await;
+    let mut refused = 0;
+    for i in 0..2_000u32 {
+        let (s, _) = srv
+            .call(
+                Method::POST,
+                "/v1/portal/code",
+                None,
+                Some(json!({"phone": format!("139{i:08}")})),
+            )
+            .await;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 1_900, "the overall cap refused {refused}");
+    let tables = srv.gateway.portal_tables();
+    assert!(
+        tables.phones <= 60 && tables.codes <= 60,
+        "the tables hold only numbers really sent a code: {tables:?}"
+    );
+    let metrics = srv
+        .http
+        .get(format!("{}/metrics", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("consentry_portal_phones 60"), "{metrics}");
+}

@@ -671,3 +671,112 @@ async fn inbound_and_unsubscribe_routes_are_in_openapi() {
     assert!(paths["/u/{token}"]["get"].is_object(), "{paths}");
     assert!(paths["/u/{token}"]["post"].is_object(), "{paths}");
 }
+
+/// Issue #14, item 4: the consumer replied 全部退订 (acknowledged), the merchant then posted an
+/// opt-in with its key and free-text evidence, and its next marketing was accepted. Now the
+/// opt-in is refused (409 `consumer_refused`, naming the refusal); an opt-in stored without that
+/// check does not lift the refusal either (the fold and the index rebuilt from the store ignore
+/// it); the consumer's own consent through the portal lifts it.
+#[tokio::test]
+async fn a_merchant_cannot_undo_the_consumers_own_refusal() {
+    let srv = start(MORNING).await;
+    let dir = tempfile::tempdir().unwrap();
+    let carrier = carrier_key(&srv, &dir);
+    let a = shop(&srv, "好店").await;
+    let first = srv.consent(&a.key, PHONE, "opt_in", "sender").await;
+    assert_eq!(
+        first["effect"],
+        json!({"before": "no_consent", "after": "consented", "changed": true}),
+        "{first}"
+    );
+    let v = reply(&srv, &carrier, PHONE, &a.number, "全部退订").await;
+    assert_eq!(v["intent"], "opt_out", "{v}");
+    let refusal = ids(&v["events"])[0];
+
+    let (s, v) = srv
+        .post(
+            "/v1/consents",
+            &a.key,
+            json!({"phone": PHONE, "action": "opt_in", "scope": "sender", "source": "web",
+                   "evidence": "the customer agreed on the phone, honest"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "consumer_refused", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("ledger event {refusal}")),
+        "{v}"
+    );
+    let d = srv.send(&a.key, PHONE, &ad(&a.name), "marketing").await;
+    assert_eq!(d["status"], "rejected", "{d}");
+    assert!(codes(&d).contains(&"opted_out".to_string()), "{d}");
+
+    // An opt-in stored without the check (an older gateway, a bulk load): no effect.
+    srv.clock.advance(jiff::SignedDuration::from_mins(1));
+    let stored = srv
+        .gateway
+        .commit_consents(&[store::NewConsent {
+            phone: domain::Msisdn::parse(PHONE, domain::Region::CN).unwrap(),
+            scope: domain::Scope::Sender,
+            sender: Some(SenderId(u32::try_from(a.id).unwrap())),
+            action: domain::ConsentAction::OptIn,
+            source: domain::ConsentSource::Web,
+            evidence: "slipped in".into(),
+            actor: format!("sender:{}", a.id),
+            at: domain::Clock::now(&srv.clock),
+        }])
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    let d = srv.send(&a.key, PHONE, &ad(&a.name), "marketing").await;
+    assert_eq!(d["status"], "rejected", "{d}");
+    let (_, view) = srv.get(&format!("/v1/consents/{PHONE}"), &a.key).await;
+    assert_eq!(view["senders"][0]["state"], "opted_out", "{view}");
+    assert_eq!(view["senders"][0]["decided_by"], refusal, "{view}");
+    assert_eq!(view["senders"][0]["send_path"], "refused", "{view}");
+    // The index rebuilt from the store at start agrees.
+    let again = gateway::Gateway::open(
+        store::Store::open_sqlite(srv.data_dir(), store::Durability::Normal).unwrap(),
+        GatewayConfig::default(),
+        policy::Policy::new(&PolicyConfig::default()).unwrap(),
+        std::sync::Arc::new(srv.clock.clone()),
+        std::sync::Arc::new(gateway::LoopbackCarrier),
+    )
+    .unwrap();
+    let view = again
+        .consents(gateway::Principal::Admin, PHONE, None)
+        .unwrap();
+    assert_eq!(view.senders[0].send_path, Some("refused"), "{view:?}");
+    drop(again);
+
+    // The consumer's own word lifts it: START to the shop's number.
+    srv.clock.advance(jiff::SignedDuration::from_mins(1));
+    let v = reply(&srv, &carrier, PHONE, &a.number, "START").await;
+    assert_eq!(v["intent"], "opt_in", "{v}");
+    let d = srv.send(&a.key, PHONE, &ad(&a.name), "marketing").await;
+    assert_eq!(d["status"], "accepted", "{d}");
+    // And an opt-out already in force changes nothing, and says so.
+    let (_, v) = srv
+        .post(
+            "/v1/consents",
+            &a.key,
+            json!({"phone": "13800138999", "action": "opt_out", "scope": "sender", "source": "web"}),
+        )
+        .await;
+    let (s, v2) = srv
+        .post(
+            "/v1/consents",
+            &a.key,
+            json!({"phone": "13800138999", "action": "opt_out", "scope": "sender", "source": "web"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v2}");
+    assert_eq!(v["effect"]["changed"], true, "{v}");
+    assert_eq!(
+        v2["effect"],
+        json!({"before": "opted_out", "after": "opted_out", "changed": false}),
+        "{v2}"
+    );
+}

@@ -100,9 +100,25 @@ async fn double_eleven_story() {
         assert_eq!(codes(&d), vec!["opted_out"], "shop {i}: {d}");
     }
 
-    // The consumer opts in to shop 1 again: that shop only.
+    // The shop cannot lift the consumer's own refusal with a record of its own (issue #14)…
     srv.clock.set("2026-11-13T03:00:00Z".parse().unwrap());
-    srv.consent(&shops[1].1, PHONE, "opt_in", "sender").await;
+    let (s, v) = srv
+        .post(
+            "/v1/consents",
+            &shops[1].1,
+            json!({"phone": PHONE, "action": "opt_in", "scope": "sender", "source": "web"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("consumer_refused")),
+        "{v}"
+    );
+    // …the consumer opts in to shop 1 again themselves (the hotline records it): that shop only.
+    let (s, v) = srv
+        .post("/v1/consents", &srv.admin, json!({"phone": PHONE, "action": "opt_in", "scope": "sender", "sender_id": shops[1].0, "source": "hotline", "evidence": "call #8813"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
     let d1 = srv
         .send(&shops[1].1, PHONE, &ad("店铺1"), "marketing")
         .await;

@@ -119,3 +119,50 @@ async fn a_sender_registered_over_http_submits_over_smpp_and_sees_the_receipt() 
     assert_eq!(shown["delivery"], "delivered", "{shown}");
     assert_eq!(shown["text"], "【好店】您的订单已发货", "{shown}");
 }
+
+/// Issue #14, item 9: a reply posted over HTTP (`POST /v1/inbound`, the carrier's HTTP feed) was
+/// not forwarded to the merchant bound over SMPP, although docs/SMPP.md says replies to a
+/// sender's number are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_posted_over_http_reaches_the_merchant_bound_over_smpp() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_child, base, smpp) = common::process::spawn_with_smpp(dir.path(), None).await;
+    let admin = common::process::token(dir.path(), "admin.token");
+    let carrier = common::process::token(dir.path(), "carrier.token");
+    let http = Client::new();
+    let created = common::process::register_sender(&http, &base, &admin, "好店").await;
+    let system_id = created["smpp_system_id"].as_str().expect("smpp_system_id");
+    let password = created["smpp_password"].as_str().expect("smpp_password");
+    let number = created["source_number"].as_str().expect("source_number");
+
+    let mut stream = TcpStream::connect(&smpp).await.expect("connect SMPP");
+    let mut decoder = Decoder::new();
+    let bind = Pdu::request(
+        1,
+        Body::Bind(Bind::new(BindMode::Receiver, system_id, password)),
+    );
+    stream
+        .write_all(&bind.encode().expect("encode"))
+        .await
+        .expect("write");
+    let resp = next_pdu(&mut stream, &mut decoder).await;
+    assert_eq!(resp.command_status, CommandStatus::ROK, "{resp:?}");
+
+    let r = http
+        .post(format!("{base}/v1/inbound"))
+        .bearer_auth(&carrier)
+        .json(&json!({"from": "13800138000", "to": number, "text": "退订"}))
+        .send()
+        .await
+        .expect("POST /v1/inbound");
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+
+    let p = next_pdu(&mut stream, &mut decoder).await;
+    let Body::DeliverSm(sm) = p.body else {
+        panic!("expected the reply as deliver_sm, got {p:?}");
+    };
+    assert_eq!(sm.source.addr, "8613800138000", "{sm:?}");
+    assert_eq!(sm.destination.addr, number, "{sm:?}");
+    let text = smpp_proto::text::decode_text(sm.data_coding, &sm.short_message);
+    assert_eq!(text, "退订", "{sm:?}");
+}

@@ -288,6 +288,12 @@ impl Gateway {
             }
             _ => counts[2] += 1,
         }
+        // Why messages were refused or held, by reason (issue #14, item 10): an accepted
+        // message without reasons, the hot path, costs nothing here.
+        for r in &d.reasons {
+            metrics::counter!("consentry_decision_reasons_total", "reason" => r.code.as_str())
+                .increment(1);
+        }
         Outcome {
             id,
             to: to.to_string(),

@@ -33,6 +33,8 @@ const MAX_NOTE: usize = 2000;
 #[derive(Default)]
 pub(crate) struct Enforcement {
     pub(crate) config: RwLock<EnforcementConfig>,
+    /// `config.suspension_blocks == All`, read on the send path without the lock.
+    pub(crate) blocks_all: std::sync::atomic::AtomicBool,
     /// Serialises filing; see the module docs.
     pub(crate) filing: Mutex<()>,
 }
@@ -155,6 +157,17 @@ pub(crate) fn sent_message(m: &MessageRecord) -> SentMessage {
 }
 
 impl Gateway {
+    /// Whether `sender`'s suspension stops a message decided as `category`
+    /// (`[enforcement] suspension_blocks`).
+    pub(crate) fn suspension_stops(&self, suspended: bool, category: domain::Category) -> bool {
+        suspended
+            && (self
+                .enforcement
+                .blocks_all
+                .load(std::sync::atomic::Ordering::Relaxed)
+                || category == domain::Category::Marketing)
+    }
+
     /// The enforcement settings in force.
     #[must_use]
     pub fn enforcement(&self) -> EnforcementConfig {
@@ -166,6 +179,10 @@ impl Gateway {
         config
             .validate()
             .map_err(|e| GatewayError::InvalidField(e.to_string()))?;
+        self.enforcement.blocks_all.store(
+            config.suspension_blocks == ::complaints::SuspensionBlocks::All,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         *self.enforcement.config.write() = config;
         Ok(())
     }

@@ -12,6 +12,41 @@ use crate::{Gateway, GatewayError, Principal};
 /// Longest evidence text kept.
 const MAX_EVIDENCE: usize = 2000;
 
+/// The earliest date a consent event may carry. Nobody consented to SMS marketing before 2000,
+/// and a date from year 0 or 1 (issue #14: accepted, and a refusal dated then did nothing,
+/// silently — every later event outranks it) is a client bug to report, not a fact to record.
+pub const EARLIEST_EVENT: Timestamp = Timestamp::constant(946_684_800, 0);
+
+/// How far ahead of the gateway's clock an event may be dated (clock skew); it is clamped to
+/// the clock at commit.
+const SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
+/// Refuses a consent event's date outside [`EARLIEST_EVENT`] … `now` + 5 minutes.
+pub(crate) fn check_event_date(at: Timestamp, now: Timestamp) -> Result<(), GatewayError> {
+    let latest = now.saturating_add(SKEW).unwrap_or(now);
+    if at < EARLIEST_EVENT || at > latest {
+        return Err(GatewayError::DateOutOfRange(format!(
+            "`at` {at} is outside {EARLIEST_EVENT} … {latest} (now + 5 minutes)"
+        )));
+    }
+    Ok(())
+}
+
+/// What recording an event changed for the send path: its answer before and after, for the
+/// event's sender (scope `sender`: `consented`, `opted_out` or `no_consent`) or for the
+/// platform-wide refusal (scope `platform`: `opted_out` or `not_opted_out`). `changed: false`
+/// says plainly that the event did nothing (an opt-out already in force, an opt-in dated before
+/// a later refusal) instead of leaving a caller to believe it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ConsentEffect {
+    /// The send path's answer before the event.
+    pub before: &'static str,
+    /// And after it.
+    pub after: &'static str,
+    /// Whether they differ.
+    pub changed: bool,
+}
+
 /// One consent event to record.
 #[derive(Debug, Clone)]
 pub struct ConsentRequest {
@@ -31,6 +66,17 @@ pub struct ConsentRequest {
     pub at: Option<Timestamp>,
 }
 
+/// What one commit of consent events did.
+#[derive(Debug, Default)]
+pub(crate) struct Committed {
+    /// The events as committed.
+    pub events: Vec<ConsentEvent>,
+    /// What each changed for the send path.
+    pub effects: Vec<ConsentEffect>,
+    /// Deferred marketing cancelled by the refusals among them.
+    pub cancelled: Vec<u64>,
+}
+
 /// One sender's current line in a consent view.
 #[derive(Debug, Clone, Serialize)]
 pub struct SenderLine {
@@ -44,6 +90,13 @@ pub struct SenderLine {
     pub decided_by: Option<u64>,
     /// When that event happened.
     pub since: Option<Timestamp>,
+    /// For the present (no `at`): what the send path does with marketing from this sender to
+    /// this phone now, `allowed` or `refused`. It can differ from `state`: the send path works
+    /// at one-second resolution and a refusal wins a tie within a second (issue #14, item 11:
+    /// a refusal and a consent in the same second read `consented` while every send was
+    /// refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_path: Option<&'static str>,
 }
 
 /// A phone's consent state at an instant, with its history.
@@ -106,13 +159,7 @@ impl Gateway {
             return Err(GatewayError::UnknownSender(id.0));
         }
         let at = r.at.unwrap_or(now);
-        if at
-            > now
-                .saturating_add(jiff::SignedDuration::from_mins(5))
-                .unwrap_or(now)
-        {
-            return Err(GatewayError::InvalidField("`at` is in the future".into()));
-        }
+        check_event_date(at, now)?;
         if r.evidence.chars().count() > MAX_EVIDENCE {
             return Err(GatewayError::InvalidField(format!(
                 "evidence is longer than {MAX_EVIDENCE} characters"
@@ -138,6 +185,24 @@ impl Gateway {
         by: Principal,
         reqs: &[ConsentRequest],
     ) -> Result<Vec<ConsentEvent>, GatewayError> {
+        Ok(self
+            .record_consents_with_effect(by, reqs)?
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect())
+    }
+
+    /// [`Gateway::record_consents`], with what each event changed for the send path.
+    ///
+    /// An opt-in recorded by someone other than the consumer (a sender's key) while the
+    /// consumer's own refusal stands is refused with [`GatewayError::ConsumerRefused`] naming
+    /// the refusal: it would never take effect (the ledger's fold ignores it too, so an event
+    /// stored some other way cannot lift the refusal either).
+    pub fn record_consents_with_effect(
+        &self,
+        by: Principal,
+        reqs: &[ConsentRequest],
+    ) -> Result<Vec<(ConsentEvent, ConsentEffect)>, GatewayError> {
         if by == Principal::Carrier {
             return Err(GatewayError::Forbidden(
                 "the carrier key records replies, not consents".into(),
@@ -148,7 +213,36 @@ impl Gateway {
             .iter()
             .map(|r| self.check_request(by, r, now))
             .collect::<Result<Vec<_>, _>>()?;
-        self.commit_consents(&news)
+        for n in &news {
+            self.refuse_over_consumer(n, now)?;
+        }
+        let c = self.commit_with_effect(&news)?;
+        Ok(c.events.into_iter().zip(c.effects).collect())
+    }
+
+    /// [`GatewayError::ConsumerRefused`] for an opt-in `n` that someone other than the consumer
+    /// records for a sender the consumer refused themselves.
+    fn refuse_over_consumer(&self, n: &NewConsent, now: Timestamp) -> Result<(), GatewayError> {
+        let (ConsentAction::OptIn, Some(sender)) = (n.action, n.sender) else {
+            return Ok(());
+        };
+        if ledger::by_consumer(&n.actor)
+            || !matches!(
+                self.consent.answer(n.phone, sender),
+                ledger::IndexAnswer::OptedOut { .. }
+            )
+        {
+            return Ok(());
+        }
+        let history = self.store.consent_history(n.phone)?;
+        match ledger::consumer_refusal(&history, sender, now.max(n.at)) {
+            Some(r) => Err(GatewayError::ConsumerRefused {
+                seq: r.seq,
+                at: r.at,
+                channel: r.source.as_str(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Commits already-validated events (import, replies, portal, links) and cancels the
@@ -164,8 +258,19 @@ impl Gateway {
         &self,
         news: &[NewConsent],
     ) -> Result<(Vec<ConsentEvent>, Vec<u64>), GatewayError> {
+        let c = self.commit_with_effect(news)?;
+        Ok((c.events, c.cancelled))
+    }
+
+    /// [`Gateway::commit_and_cancel`], also returning each event's [`ConsentEffect`], read from the
+    /// index under the same shard locks as the commit (so nothing interleaves between the
+    /// before and the after).
+    pub(crate) fn commit_with_effect(
+        &self,
+        news: &[NewConsent],
+    ) -> Result<Committed, GatewayError> {
         if news.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok(Committed::default());
         }
         // No event takes effect after it is recorded (replies and imports may carry a clock a
         // little ahead): the latest event wins, so a future date would outrank what comes next.
@@ -185,10 +290,32 @@ impl Gateway {
         };
         let pins = self.require_owned(news.iter().map(|n| n.phone))?;
         let mut locked = self.consent.write_many(news.iter().map(|n| n.phone));
+        let state = |locked: &ledger::WriteSet<'_>, n: &NewConsent| match n.sender {
+            Some(s) => match locked.answer(n.phone, s) {
+                Some(ledger::IndexAnswer::Consented(_)) => "consented",
+                Some(ledger::IndexAnswer::OptedOut { .. }) => "opted_out",
+                _ => "no_consent",
+            },
+            None if locked.platform_refused(n.phone) => "opted_out",
+            None => "not_opted_out",
+        };
+        let before: Vec<&'static str> = news.iter().map(|n| state(&locked, n)).collect();
         let events = self.store.append_consents_pinned(news, now, &pins)?;
         for e in &events {
             locked.apply(e);
         }
+        let effects: Vec<ConsentEffect> = news
+            .iter()
+            .zip(before)
+            .map(|(n, before)| {
+                let after = state(&locked, n);
+                ConsentEffect {
+                    before,
+                    after,
+                    changed: before != after,
+                }
+            })
+            .collect();
         drop(locked);
         self.consent_events
             .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -208,7 +335,11 @@ impl Gateway {
                 cancelled.extend(self.cancel_deferred(e.phone, &senders, e.at)?);
             }
         }
-        Ok((events, cancelled))
+        Ok(Committed {
+            events,
+            effects,
+            cancelled,
+        })
     }
 
     /// Cancels deferred marketing to `phone` from `senders` (every sender when empty), recording
@@ -255,6 +386,7 @@ impl Gateway {
         at: Option<Timestamp>,
     ) -> Result<ConsentsView, GatewayError> {
         let phone = Msisdn::parse(phone, self.policy.region())?;
+        let asked_at = at;
         let at = at.unwrap_or_else(|| self.clock.now());
         let mut history = self.store.consent_history(phone)?;
         if let Principal::Sender(own) = by {
@@ -275,6 +407,15 @@ impl Gateway {
             && senders.is_empty()
         {
             senders.push(self.line(own, &ledger::answer_at(&history, own, at)));
+        }
+        if asked_at.is_none() {
+            for line in &mut senders {
+                let allowed = matches!(
+                    self.consent.answer(phone, line.sender_id),
+                    ledger::IndexAnswer::Consented(_)
+                );
+                line.send_path = Some(if allowed { "allowed" } else { "refused" });
+            }
         }
         let platform_opted_out = view
             .platform
@@ -320,6 +461,7 @@ impl Gateway {
             state,
             decided_by: event.map(|e| e.seq),
             since: event.map(|e| e.at),
+            send_path: None,
         }
     }
 }

@@ -78,7 +78,10 @@ impl Gateway {
     fn refusal(&self, shard: &ledger::Shard, msg: &Outbound, stage: &str) -> Option<Reason> {
         // The platform's own notices (opt-out confirmations) have no registered sender.
         let suspended = msg.sender != crate::PLATFORM_SENDER
-            && self.access.sender(msg.sender).is_none_or(|s| s.suspended);
+            && self
+                .access
+                .sender(msg.sender)
+                .is_none_or(|s| self.suspension_stops(s.suspended, msg.category));
         if suspended {
             return Some(Reason::new(
                 ReasonCode::SenderSuspended,

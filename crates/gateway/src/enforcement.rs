@@ -19,6 +19,8 @@ pub struct SuspensionView {
     pub sender_id: SenderId,
     /// Suspended now.
     pub suspended: bool,
+    /// What a suspension stops (`[enforcement] suspension_blocks`): `marketing` or `all`.
+    pub blocks: ::complaints::SuspensionBlocks,
     /// The window the record covers starts here (the window's start, or the last lift).
     pub since: Timestamp,
     /// Its record since then.
@@ -64,6 +66,7 @@ impl Gateway {
         Ok(SuspensionView {
             sender_id: sender,
             suspended: record.suspended,
+            blocks: config.suspension_blocks,
             since,
             complaint_rate_per_10k: activity.complaint_rate_per_10k(),
             due: suspension_due(&activity, &config),

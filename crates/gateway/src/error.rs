@@ -17,6 +17,19 @@ pub enum GatewayError {
         /// Allowed.
         max: u32,
     },
+    /// Far longer than any allowed text (refused before counting its segments).
+    #[error(
+        "text is {bytes} bytes long; at most {max_chars} characters ({max_segments} SMS segments) \
+         are allowed"
+    )]
+    TextTooLarge {
+        /// Its length in bytes.
+        bytes: usize,
+        /// Characters allowed.
+        max_chars: usize,
+        /// Segments allowed.
+        max_segments: u32,
+    },
     /// No recipients.
     #[error("no recipients")]
     EmptyBatch,
@@ -79,6 +92,23 @@ pub enum GatewayError {
     /// lease on it lapsed: nothing was done (cluster mode; retry).
     #[error("the partition of {0} is not served here right now; retry")]
     PartitionUnavailable(String),
+    /// A merchant's (or an import's) opt-in after a refusal the consumer gave themselves: only
+    /// consent the consumer gives themselves lifts it, so it is not recorded.
+    #[error(
+        "the consumer refused this themselves (ledger event {seq}, {channel} at {at}); only \
+         consent the consumer gives themselves (a reply, the portal) lifts it"
+    )]
+    ConsumerRefused {
+        /// The refusal's ledger sequence number.
+        seq: u64,
+        /// When the consumer refused.
+        at: domain::Timestamp,
+        /// Through which channel (the event's `source`).
+        channel: &'static str,
+    },
+    /// A date outside what the gateway accepts (named, with the range).
+    #[error("{0}")]
+    DateOutOfRange(String),
     /// The dispatch queue is full: the caller should retry later.
     #[error("the dispatch queue is full; retry later")]
     Busy,
@@ -104,7 +134,7 @@ impl GatewayError {
     pub fn code(&self) -> &'static str {
         match self {
             GatewayError::EmptyText => "empty_text",
-            GatewayError::TextTooLong { .. } => "text_too_long",
+            GatewayError::TextTooLong { .. } | GatewayError::TextTooLarge { .. } => "text_too_long",
             GatewayError::EmptyBatch => "empty_batch",
             GatewayError::BatchTooLarge { .. } => "batch_too_large",
             GatewayError::InvalidNumber(_) => "invalid_number",
@@ -122,6 +152,8 @@ impl GatewayError {
             GatewayError::InvalidCredentials => "invalid_credentials",
             GatewayError::TooManyAttempts { .. } => "too_many_attempts",
             GatewayError::AccountExists(_) => "account_exists",
+            GatewayError::ConsumerRefused { .. } => "consumer_refused",
+            GatewayError::DateOutOfRange(_) => "date_out_of_range",
             GatewayError::PartitionUnavailable(_) => "partition_unavailable",
             GatewayError::SenderNumbersFull { .. } => "sender_numbers_full",
             GatewayError::Store(_) => "storage_unavailable",

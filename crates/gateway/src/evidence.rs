@@ -2,21 +2,23 @@
 //!
 //! The bundle holds the complaint with the verdict and findings computed when it was filed, the
 //! ledger events and decision they rest on (as stored), and the audit chain's proofs for those
-//! records with the head hash at the time of export. A regulator who anchored an earlier head
-//! can recompute each record's digest from the fields here, check it against its block's digest
-//! list, and follow the block hashes to the head.
+//! records with the head hash at the time of export. Each proof carries the record's chained
+//! columns as stored, and the bundle carries every block from the oldest proof's to the head
+//! (`audit.path`), so a regulator who anchored a head can recompute each record's digest,
+//! check it against its block's digest list, and follow the block hashes to that head with no
+//! database: `consentry evidence verify FILE --head HEAD` (`store::audit::offline`).
 
 use domain::Timestamp;
 use serde::Serialize;
 use store::{
-    AuditHead, AuditKind, AuditLog, AuditProof, ComplaintLog, ComplaintRecord, MessageLog,
-    MessageRecord, SuspensionRecord,
+    AuditHead, AuditKind, AuditLink, AuditLog, AuditProof, ComplaintLog, ComplaintRecord,
+    MessageLog, MessageRecord, SuspensionRecord,
 };
 
 use crate::{Gateway, GatewayError, Principal};
 
 /// The format name and version of the bundle.
-pub const EVIDENCE_FORMAT: &str = "consentry-evidence/1";
+pub const EVIDENCE_FORMAT: &str = "consentry-evidence/2";
 
 /// The sender as it stands at export.
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +41,9 @@ pub struct AuditSection {
     /// A proof per chained record the verdict rests on (the message's decision, each ledger
     /// event, the complaint and its suspension when they are chained).
     pub proofs: Vec<AuditProof>,
+    /// Every block after the oldest proof's block, up to `head`: the way a checker follows
+    /// from the records to the head (and to any head it anchored on the way).
+    pub path: Vec<AuditLink>,
 }
 
 /// A self-contained evidence bundle.
@@ -111,6 +116,13 @@ impl Gateway {
                 proofs.push(p);
             }
         }
+        // Blocks appended between reading the head and listing the way are cut off, so the way
+        // ends at the head named.
+        let mut path = match proofs.iter().map(|p| p.block).min() {
+            Some(oldest) => self.store.audit_path(oldest)?,
+            None => Vec::new(),
+        };
+        path.retain(|l| l.block <= head.blocks);
         Ok(EvidenceBundle {
             format: EVIDENCE_FORMAT,
             generated_at: self.clock.now(),
@@ -118,7 +130,7 @@ impl Gateway {
             message,
             sender,
             suspensions,
-            audit: AuditSection { head, proofs },
+            audit: AuditSection { head, proofs, path },
         })
     }
 }

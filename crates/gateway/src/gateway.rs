@@ -68,6 +68,8 @@ pub struct Gateway {
     key_refresh: Mutex<Option<std::time::Instant>>,
     /// Cluster mode: which phones this node acts for (unset: all of them).
     pub(crate) ownership: std::sync::OnceLock<Arc<dyn crate::ownership::Ownership>>,
+    /// Where replies to a sender's number are forwarded (the SMPP listener's merchants).
+    pub(crate) reply_listener: parking_lot::RwLock<Option<crate::inbound::ReplyListener>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -112,8 +114,8 @@ impl Gateway {
         let mut events = 0;
         if load_all {
             store.consent_counts_by_phone(&mut |phone, n| consent.reserve(phone, n))?;
-            events = store.scan_consents(&mut |phone, sender, action, at| {
-                consent.apply_raw(phone, sender, action, at);
+            events = store.scan_consents(&mut |phone, sender, action, at, own| {
+                consent.apply_raw(phone, sender, action, at, own);
             })?;
             consent.shrink();
         }
@@ -142,6 +144,7 @@ impl Gateway {
             enforcement: crate::complaints::Enforcement::default(),
             ownership: std::sync::OnceLock::new(),
             key_refresh: Mutex::new(None),
+            reply_listener: parking_lot::RwLock::new(None),
         };
         gw.reload_access()?;
         if load_all {
@@ -333,17 +336,6 @@ impl Gateway {
             .write()
             .insert(record.id, record.clone());
         Ok((record, key))
-    }
-
-    /// Suspends or reinstates a sender.
-    pub fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<(), GatewayError> {
-        if !self.store.set_suspended(id, suspended)? {
-            return Err(GatewayError::UnknownSender(id.0));
-        }
-        if let Some(s) = self.access.senders.write().get_mut(&id) {
-            s.suspended = suspended;
-        }
-        Ok(())
     }
 
     /// Makes sure a key of `role` exists. When none does, creates one, writes it to `file`

@@ -115,6 +115,21 @@ pub struct ReplyOutcome {
 }
 
 /// `to` as digits: spaces, dashes, dots and brackets dropped, one leading `+` allowed.
+/// Called with `(sender, from, to, text)` for each new reply to a sender's number; see
+/// [`Gateway::forward_replies`].
+pub type ReplyListener = std::sync::Arc<dyn Fn(SenderId, &str, &str, &str) + Send + Sync>;
+
+impl Gateway {
+    /// Forwards every new reply to a sender's number, whichever door it came through (the
+    /// carrier's SMPP link or `POST /v1/inbound`), to `listener` — the SMPP listener's hub, so a
+    /// merchant bound over SMPP gets its customers' replies (issue #14, item 9: replies posted
+    /// over HTTP were not forwarded). Replaces any listener set before. A replayed reply is not
+    /// forwarded again.
+    pub fn forward_replies(&self, listener: ReplyListener) {
+        *self.reply_listener.write() = Some(listener);
+    }
+}
+
 pub(crate) fn to_digits(to: &str) -> Result<String, GatewayError> {
     let bad = |why: &str| {
         GatewayError::InvalidField(format!(
@@ -373,6 +388,10 @@ impl Gateway {
         drop(stripe);
         metrics::counter!("consentry_replies_total", "intent" => reading.intent.as_str())
             .increment(1);
+        if let (Some(s), Some(listener)) = (&sender, self.reply_listener.read().clone()) {
+            let from = phone.to_string();
+            listener(s.id, from.trim_start_matches('+'), &to, text);
+        }
         Ok(outcome)
     }
 }

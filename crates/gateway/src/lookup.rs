@@ -35,6 +35,15 @@ impl Gateway {
             ));
         }
         let phone = Msisdn::parse(phone, self.policy.region())?;
-        Ok((phone, self.store.inbox(phone)?))
+        let mut inbox = self.store.inbox(phone)?;
+        // What the handset received: secrets the message log holds masked, in clear.
+        let handset = self.portal.handset.lock();
+        for m in &mut inbox {
+            if let Some((_, text)) = handset.iter().find(|(id, _)| *id == m.id) {
+                m.text.clone_from(text);
+            }
+        }
+        drop(handset);
+        Ok((phone, inbox))
     }
 }

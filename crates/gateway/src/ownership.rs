@@ -37,7 +37,7 @@ pub trait Ownership: Send + Sync {
 
 /// Streams consent events (each phone's in commit order) to the callback; returns how many.
 pub type EventScan<'a> = dyn Fn(
-        &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError>
     + 'a;
 
@@ -141,8 +141,8 @@ impl Gateway {
     ) -> Result<Loaded, GatewayError> {
         self.forget_phones(mine);
         let mut loaded = Loaded {
-            events: scan(&mut |phone, sender, action, at| {
-                self.consent.apply_raw(phone, sender, action, at);
+            events: scan(&mut |phone, sender, action, at, own| {
+                self.consent.apply_raw(phone, sender, action, at, own);
             })?,
             ..Loaded::default()
         };

@@ -36,6 +36,10 @@ pub struct Outcome {
     pub release_at: Option<Timestamp>,
 }
 
+/// Longest recipient accepted as given (E.164 has at most 15 digits; room for `+`, `00`,
+/// spaces and dashes).
+pub const MAX_RECIPIENT: usize = 32;
+
 pub(crate) struct Decided {
     pub decision: Decision,
 }
@@ -47,11 +51,14 @@ impl Gateway {
         if text.trim().is_empty() {
             return Err(GatewayError::EmptyText);
         }
-        // Cheap bound first, so a 10 MB text is refused without counting it.
-        if text.len() > policy::max_text_chars(max_segments) * 4 {
-            return Err(GatewayError::TextTooLong {
-                segments: u32::MAX,
-                max: max_segments,
+        // Cheap bound first, so a 10 MB text is refused without counting it (and without
+        // claiming it needs u32::MAX segments, as it once did).
+        let max_chars = policy::max_text_chars(max_segments);
+        if text.len() > max_chars * 4 {
+            return Err(GatewayError::TextTooLarge {
+                bytes: text.len(),
+                max_chars,
+                max_segments,
             });
         }
         let segments = policy::segments(text);
@@ -64,9 +71,18 @@ impl Gateway {
         Ok(())
     }
 
-    /// Checks the text and the batch size.
+    /// Checks the text, the batch size and the recipients' lengths.
     pub(crate) fn validate(&self, sub: &Submission<'_>) -> Result<(), GatewayError> {
         self.validate_text(sub.text)?;
+        // A recipient as given is stored and echoed even when it is not a number; a
+        // million-character one was (issue #14, item 7).
+        if let Some(long) = sub.to.iter().find(|t| t.len() > MAX_RECIPIENT) {
+            return Err(GatewayError::InvalidField(format!(
+                "recipient {:?}… is {} bytes long; a phone number has at most {MAX_RECIPIENT}",
+                long.chars().take(16).collect::<String>(),
+                long.len()
+            )));
+        }
         if sub.to.is_empty() {
             return Err(GatewayError::EmptyBatch);
         }
@@ -107,7 +123,7 @@ impl Gateway {
         let category = prepared.category();
         let Some(phone) = phone else {
             let ctx = Context {
-                sender: facts(sender),
+                sender: self.decision_facts(sender, category),
                 consent: ledger::IndexAnswer::NoConsent,
                 counts: policy::Counts::default(),
                 duplicate: false,
@@ -127,7 +143,7 @@ impl Gateway {
         let mut volume = self.volume.lock(phone);
         let seen = volume.seen(&q);
         let ctx = Context {
-            sender: facts(sender),
+            sender: self.decision_facts(sender, category),
             consent,
             counts: seen.counts,
             duplicate: seen.duplicate,
@@ -257,6 +273,21 @@ impl Gateway {
 }
 
 /// What the policy needs to know about a sender.
+impl Gateway {
+    /// The sender's facts for deciding a message of `category`: suspended only when its
+    /// suspension stops that category ([`Gateway::suspension_stops`]).
+    pub(crate) fn decision_facts<'a>(
+        &self,
+        sender: &'a SenderRecord,
+        category: Category,
+    ) -> SenderFacts<'a> {
+        SenderFacts {
+            suspended: self.suspension_stops(sender.suspended, category),
+            ..facts(sender)
+        }
+    }
+}
+
 pub(crate) fn facts(sender: &SenderRecord) -> SenderFacts<'_> {
     SenderFacts {
         id: sender.id,

@@ -63,9 +63,27 @@ impl ConsentEvent {
         }
     }
 
+    /// Whether the consumer gave this event themselves ([`by_consumer`]).
+    #[must_use]
+    pub fn by_consumer(&self) -> bool {
+        by_consumer(&self.actor)
+    }
+
     /// Total order of the ledger: by the time the consumer acted, then by commit order.
     #[must_use]
     pub fn order_key(&self) -> (Timestamp, u64) {
         (self.at, self.seq)
     }
+}
+
+/// Whether an event recorded by `actor` is the consumer's own word: a reply to the platform's
+/// number (`reply`), the portal after proving the number (`consumer`), the one-click page
+/// (`link`), or the operator recording what the consumer asked for (`admin`, `platform`: a
+/// call to the hotline). Read from who recorded the event, never from its `source`, which the
+/// recorder fills in. A sender's records (`sender:N`), imports and anything unknown are not: a
+/// refusal the consumer gave themselves is lifted only by consent they give themselves
+/// ([`crate::decide_with_consumer`]).
+#[must_use]
+pub fn by_consumer(actor: &str) -> bool {
+    matches!(actor, "reply" | "consumer" | "link" | "admin" | "platform")
 }

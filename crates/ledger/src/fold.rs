@@ -46,15 +46,41 @@ pub fn decide<W: PartialOrd, T>(
     }
 }
 
-/// The answer for `sender` considering only events that happened at or before `at`.
+/// [`decide`] with the consumer's own word on top: `all` is the answer over every event,
+/// `consumer` the answer over only the events the consumer gave themselves
+/// ([`ConsentEvent::by_consumer`]). When the consumer's own latest word is a refusal, nothing
+/// someone else recorded after it (a merchant's opt-in, an imported platform-wide opt-in) lifts
+/// it, so the answer is a refusal — issue #14: a merchant posted an opt-in after the consumer
+/// replied 全部退订 and its marketing went out. Any consent the consumer gave themselves is older
+/// than that refusal, or the consumer's latest word would not be one.
 ///
-/// `events` may be in any order and may include other phones' events only if the caller has
-/// already filtered by phone (this function does not look at `phone`).
-#[must_use]
-pub fn answer_at(events: &[ConsentEvent], sender: SenderId, at: Timestamp) -> Answer<'_> {
+/// Kept apart from the event types, like [`decide`], so the index applies the same rule; and
+/// order-free (two latest-event folds, not a replay), so an event recorded late still lands
+/// where its time puts it.
+pub fn decide_with_consumer<T>(
+    all: Option<(ConsentAction, T)>,
+    consumer: Option<(ConsentAction, T)>,
+) -> Option<(ConsentAction, T)> {
+    match (all, consumer) {
+        (Some((ConsentAction::OptOut, e)), _) => Some((ConsentAction::OptOut, e)),
+        (_, Some((ConsentAction::OptOut, refusal))) => Some((ConsentAction::OptOut, refusal)),
+        (all, _) => all,
+    }
+}
+
+/// The latest sender-scoped and platform-scoped events `keep` selects, for `sender` at `at`.
+fn latest(
+    events: &[ConsentEvent],
+    sender: SenderId,
+    at: Timestamp,
+    keep: impl Fn(&ConsentEvent) -> bool,
+) -> Option<(ConsentAction, &ConsentEvent)> {
     let mut latest_sender: Option<&ConsentEvent> = None;
     let mut latest_platform: Option<&ConsentEvent> = None;
-    for e in events.iter().filter(|e| e.at <= at && e.applies_to(sender)) {
+    for e in events
+        .iter()
+        .filter(|e| e.at <= at && e.applies_to(sender) && keep(e))
+    {
         let slot = match e.scope {
             Scope::Sender => &mut latest_sender,
             Scope::Platform => &mut latest_platform,
@@ -65,10 +91,35 @@ pub fn answer_at(events: &[ConsentEvent], sender: SenderId, at: Timestamp) -> An
     }
     let sender_part = latest_sender.map(|e| (e.action, e.at, e));
     let platform_part = latest_platform.map(|e| (e.action, e.at, e));
-    match decide(sender_part, platform_part) {
+    decide(sender_part, platform_part)
+}
+
+/// The answer for `sender` considering only events that happened at or before `at`.
+///
+/// `events` may be in any order and may include other phones' events only if the caller has
+/// already filtered by phone (this function does not look at `phone`).
+#[must_use]
+pub fn answer_at(events: &[ConsentEvent], sender: SenderId, at: Timestamp) -> Answer<'_> {
+    let all = latest(events, sender, at, |_| true);
+    let consumer = latest(events, sender, at, ConsentEvent::by_consumer);
+    match decide_with_consumer(all, consumer) {
         Some((ConsentAction::OptIn, e)) => Answer::Consented(e),
         Some((ConsentAction::OptOut, e)) => Answer::OptedOut(e),
         None => Answer::NoConsent,
+    }
+}
+
+/// The consumer's own refusal standing for `sender` at `at`, if their latest word is one: what
+/// a merchant's opt-in recorded now could not lift (answered `409 consumer_refused`).
+#[must_use]
+pub fn consumer_refusal(
+    events: &[ConsentEvent],
+    sender: SenderId,
+    at: Timestamp,
+) -> Option<&ConsentEvent> {
+    match latest(events, sender, at, ConsentEvent::by_consumer) {
+        Some((ConsentAction::OptOut, e)) => Some(e),
+        _ => None,
     }
 }
 
@@ -223,6 +274,59 @@ mod tests {
             ev(2, Scope::Sender, Some(1), OptOut, "09:00"),
         ];
         assert!(answer_at(&events, A, t("12:00")).allows_marketing());
+    }
+
+    fn by(mut e: ConsentEvent, actor: &str) -> ConsentEvent {
+        e.actor = actor.into();
+        e
+    }
+
+    /// Issue #14, item 4: the consumer replied 全部退订, the merchant then recorded an opt-in with
+    /// its own key, and its marketing was accepted.
+    #[test]
+    fn a_merchants_opt_in_does_not_lift_the_consumers_own_refusal() {
+        for (scope, target) in [(Scope::Platform, None), (Scope::Sender, Some(1))] {
+            let events = [
+                by(ev(1, Scope::Sender, Some(1), OptIn, "09:00"), "sender:1"),
+                by(ev(2, scope, target, OptOut, "10:00"), "reply"),
+                by(ev(3, Scope::Sender, Some(1), OptIn, "11:00"), "sender:1"),
+            ];
+            assert!(
+                matches!(answer_at(&events, A, t("12:00")), Answer::OptedOut(e) if e.seq == 2),
+                "{scope:?}"
+            );
+            assert_eq!(
+                consumer_refusal(&events, A, t("12:00")).map(|e| e.seq),
+                Some(2)
+            );
+            // Recorded late, dated before the merchant's opt-in: the same.
+            let late = [events[0].clone(), events[2].clone(), events[1].clone()];
+            assert!(matches!(answer_at(&late, A, t("12:00")), Answer::OptedOut(e) if e.seq == 2));
+        }
+    }
+
+    #[test]
+    fn the_consumers_own_consent_lifts_their_refusal_and_then_the_merchant_counts_again() {
+        let events = [
+            by(ev(1, Scope::Platform, None, OptOut, "10:00"), "reply"),
+            by(ev(2, Scope::Sender, Some(1), OptIn, "10:30"), "consumer"),
+            by(ev(3, Scope::Sender, Some(1), OptOut, "11:00"), "sender:1"),
+            by(ev(4, Scope::Sender, Some(1), OptIn, "11:30"), "sender:1"),
+        ];
+        assert!(matches!(answer_at(&events, A, t("10:45")), Answer::Consented(e) if e.seq == 2));
+        assert!(matches!(answer_at(&events, A, t("11:15")), Answer::OptedOut(e) if e.seq == 3));
+        // The merchant's own refusal is its own to lift.
+        assert!(matches!(answer_at(&events, A, t("12:00")), Answer::Consented(e) if e.seq == 4));
+        assert!(consumer_refusal(&events, A, t("12:00")).is_none());
+        // Another merchant is still refused by the platform-wide refusal.
+        assert!(matches!(answer_at(&events, B, t("12:00")), Answer::OptedOut(e) if e.seq == 1));
+        // An imported platform-wide opt-in does not lift the consumer's platform-wide refusal.
+        let imported = [
+            by(ev(1, Scope::Sender, Some(1), OptIn, "09:00"), "consumer"),
+            by(ev(2, Scope::Platform, None, OptOut, "10:00"), "reply"),
+            by(ev(3, Scope::Platform, None, OptIn, "11:00"), "import"),
+        ];
+        assert!(matches!(answer_at(&imported, A, t("12:00")), Answer::OptedOut(e) if e.seq == 2));
     }
 
     #[test]

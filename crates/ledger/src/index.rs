@@ -5,7 +5,10 @@
 //! this index and applies every committed event to it, and the policy engine reads only memory.
 //!
 //! Layout: per phone, one [`Mark`] per target (a sender, or the platform) holding only the latest
-//! event's action and second — 8 bytes — which is all [`crate::decide`] needs. The index is split
+//! event's action and second — 8 bytes — which is all [`crate::decide`] needs; and, for a target
+//! the consumer spoke about themselves, a second mark for the latest event they gave
+//! ([`crate::by_consumer`]), which [`crate::decide_with_consumer`] needs so that a merchant's
+//! opt-in cannot lift the consumer's own refusal. The index is split
 //! into shards, each behind its own lock, so that an opt-out for one phone can hold its shard's
 //! write lock while it commits (see the gateway) without stopping decisions for other phones.
 
@@ -18,7 +21,11 @@ use crate::ConsentEvent;
 /// Seconds are counted from 2020-01-01T00:00:00Z so that 31 bits last until 2088.
 const EPOCH_BASE: i64 = 1_577_836_800;
 const OPT_OUT_BIT: u32 = 1 << 31;
-const PLATFORM: u32 = u32::MAX;
+/// In a mark's target: the mark is the latest of the events the consumer gave themselves.
+const CONSUMER: u32 = 1 << 31;
+/// The platform-wide target. Sender ids stay below it (ids are database sequences; two billion
+/// senders would need a wider mark).
+const PLATFORM: u32 = CONSUMER - 1;
 const SHARDS: usize = 64;
 
 /// The latest event for one (phone, target): who it is for, what it said, and when (to the second).
@@ -91,23 +98,41 @@ pub struct Shard {
     phones: FxHashMap<u64, Vec<Mark>>,
 }
 
+fn target_of(sender: Option<SenderId>) -> u32 {
+    sender.map_or(PLATFORM, |s| {
+        debug_assert!(s.0 < PLATFORM, "sender id {} does not fit a mark", s.0);
+        s.0.min(PLATFORM - 1)
+    })
+}
+
 impl Shard {
     /// Applies a committed event.
     pub fn apply(&mut self, event: &ConsentEvent) {
         let target = match (event.scope, event.sender) {
             (Scope::Platform, _) => PLATFORM,
-            (Scope::Sender, Some(s)) => s.0,
+            (Scope::Sender, Some(s)) => target_of(Some(s)),
             (Scope::Sender, None) => return,
         };
-        self.apply_mark(event.phone, Mark::new(target, event.action, event.at));
+        self.apply_mark(
+            event.phone,
+            Mark::new(target, event.action, event.at),
+            event.by_consumer(),
+        );
     }
 
-    fn apply_mark(&mut self, phone: Msisdn, mark: Mark) {
+    fn apply_mark(&mut self, phone: Msisdn, mark: Mark, by_consumer: bool) {
         let marks = self.phones.entry(phone.as_u64()).or_default();
-        match marks.iter_mut().find(|m| m.target == mark.target) {
+        let mut put = |mark: Mark| match marks.iter_mut().find(|m| m.target == mark.target) {
             Some(old) if mark.supersedes(*old) => *old = mark,
             Some(_) => {}
             None => marks.push(mark),
+        };
+        put(mark);
+        if by_consumer {
+            put(Mark {
+                target: mark.target | CONSUMER,
+                stamp: mark.stamp,
+            });
         }
     }
 
@@ -117,24 +142,39 @@ impl Shard {
         let Some(marks) = self.phones.get(&phone.as_u64()) else {
             return IndexAnswer::NoConsent;
         };
-        let mut own = None;
-        let mut platform = None;
+        let own_target = target_of(Some(sender));
+        let (mut own, mut platform, mut own_c, mut platform_c) = (None, None, None, None);
         for m in marks {
-            if m.target == sender.0 {
-                own = Some(*m);
-            } else if m.target == PLATFORM {
-                platform = Some(*m);
+            match m.target {
+                t if t == own_target => own = Some(*m),
+                PLATFORM => platform = Some(*m),
+                t if t == own_target | CONSUMER => own_c = Some(*m),
+                t if t == PLATFORM | CONSUMER => platform_c = Some(*m),
+                _ => {}
             }
         }
         let parts = |m: Option<Mark>| m.map(|m| (m.action(), m.secs(), m));
-        match crate::decide(parts(own), parts(platform)) {
+        let all = crate::decide(parts(own), parts(platform));
+        let consumer = crate::decide(parts(own_c), parts(platform_c));
+        match crate::decide_with_consumer(all, consumer) {
             Some((ConsentAction::OptIn, m)) => IndexAnswer::Consented(m.at()),
             Some((ConsentAction::OptOut, m)) => IndexAnswer::OptedOut {
                 at: m.at(),
-                platform: m.target == PLATFORM,
+                platform: m.target & !CONSUMER == PLATFORM,
             },
             None => IndexAnswer::NoConsent,
         }
+    }
+
+    /// Whether a platform-wide refusal is in force for `phone` (the latest platform-wide event,
+    /// or the consumer's own latest platform-wide word, is a refusal).
+    #[must_use]
+    pub fn platform_refused(&self, phone: Msisdn) -> bool {
+        self.phones.get(&phone.as_u64()).is_some_and(|marks| {
+            let latest = |t: u32| marks.iter().find(|m| m.target == t).map(|m| m.action());
+            latest(PLATFORM) == Some(ConsentAction::OptOut)
+                || latest(PLATFORM | CONSUMER) == Some(ConsentAction::OptOut)
+        })
     }
 
     fn shrink(&mut self) {
@@ -170,18 +210,21 @@ impl ConsentIndex {
         self.shard_of(event.phone).write().apply(event);
     }
 
-    /// Applies a raw (phone, scope, sender, action, at) tuple, as read from the store at start.
+    /// Applies a raw (phone, sender, action, at, by consumer) tuple, as read from the store at
+    /// start ([`crate::by_consumer`] of the event's actor).
     pub fn apply_raw(
         &self,
         phone: Msisdn,
         sender: Option<SenderId>,
         action: ConsentAction,
         at: Timestamp,
+        by_consumer: bool,
     ) {
-        let target = sender.map_or(PLATFORM, |s| s.0);
-        self.shard_of(phone)
-            .write()
-            .apply_mark(phone, Mark::new(target, action, at));
+        self.shard_of(phone).write().apply_mark(
+            phone,
+            Mark::new(target_of(sender), action, at),
+            by_consumer,
+        );
     }
 
     /// The answer for marketing from `sender` to `phone`.
@@ -268,6 +311,23 @@ pub struct WriteSet<'a> {
 }
 
 impl WriteSet<'_> {
+    fn shard(&self, phone: Msisdn) -> Option<&Shard> {
+        let i = self.index.shard_index(phone);
+        self.guards.iter().find(|(j, _)| *j == i).map(|(_, g)| &**g)
+    }
+
+    /// [`Shard::answer`] for a phone in the set (`None` outside it).
+    #[must_use]
+    pub fn answer(&self, phone: Msisdn, sender: SenderId) -> Option<IndexAnswer> {
+        self.shard(phone).map(|s| s.answer(phone, sender))
+    }
+
+    /// [`Shard::platform_refused`] for a phone in the set (false outside it).
+    #[must_use]
+    pub fn platform_refused(&self, phone: Msisdn) -> bool {
+        self.shard(phone).is_some_and(|s| s.platform_refused(phone))
+    }
+
     /// Applies a committed event whose phone is in the set; returns false (and applies nothing)
     /// for a phone outside it.
     pub fn apply(&mut self, event: &ConsentEvent) -> bool {
@@ -332,9 +392,14 @@ mod tests {
     proptest! {
         /// Whatever order events arrive in, at minute resolution the index agrees with the fold.
         #[test]
-        fn index_agrees_with_fold(raw in proptest::collection::vec((proptest::option::of(0u32..3), any::<bool>(), 0i64..20), 0..30)) {
+        fn index_agrees_with_fold(raw in proptest::collection::vec((proptest::option::of(0u32..3), any::<bool>(), 0i64..20, any::<bool>()), 0..30)) {
+            // Half the events the consumer gave themselves, half a merchant's or an import's.
             let events: Vec<ConsentEvent> = raw.iter().enumerate()
-                .map(|(i, (s, out, m))| event(i as u64 + 1, *s, *out, *m)).collect();
+                .map(|(i, (s, out, m, own))| {
+                    let mut e = event(i as u64 + 1, *s, *out, *m);
+                    e.actor = if *own { "reply".into() } else { "import".into() };
+                    e
+                }).collect();
             let idx = ConsentIndex::default();
             for e in &events { idx.apply(e); }
             let far = Timestamp::from_second(2_000_000_000).unwrap();

@@ -14,7 +14,10 @@
 //! - a platform-wide opt-in only lifts an earlier platform-wide opt-out: it never grants consent
 //!   to merchants the consumer did not choose (that would be the "assumed consent" the regulator
 //!   found behind most complaints);
-//! - on a tie in time, the opt-out wins: ambiguity resolves in the consumer's favour.
+//! - on a tie in time, the opt-out wins: ambiguity resolves in the consumer's favour;
+//! - a refusal the consumer gave themselves ([`by_consumer`]: a reply, the portal, the one-click
+//!   page, the operator recording a call) is lifted only by consent the consumer gives
+//!   themselves; a merchant's own opt-in after it never takes effect ([`decide_with_consumer`]).
 //!
 //! [`ConsentIndex`] holds the same answer for every phone in memory (8 bytes per
 //! (phone, target) pair) so the send path never waits on disk; the durable log lives in the store.
@@ -38,6 +41,9 @@ mod event;
 mod fold;
 mod index;
 
-pub use event::ConsentEvent;
-pub use fold::{Answer, ConsentView, SenderState, answer_at, decide, view_at};
+pub use event::{ConsentEvent, by_consumer};
+pub use fold::{
+    Answer, ConsentView, SenderState, answer_at, consumer_refusal, decide, decide_with_consumer,
+    view_at,
+};
 pub use index::{ConsentIndex, IndexAnswer, Mark, Shard, WriteSet};

@@ -18,6 +18,12 @@ pub struct ServerConfig {
     pub system_id: String,
     /// Connections at once; more are closed on accept.
     pub max_sessions: usize,
+    /// Connections at once from one IP address; more are closed on accept (one client cannot
+    /// take every slot).
+    pub max_sessions_per_address: usize,
+    /// Connections not yet bound at once; more are closed on accept, so connections that never
+    /// bind cannot crowd out merchants' binds.
+    pub max_unbound: usize,
     /// Bound sessions per merchant system_id.
     pub max_binds_per_system_id: usize,
     /// submit_sm awaiting their response per session; at the cap the session is not read.
@@ -47,10 +53,12 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:2775".into(),
             system_id: "consentry".into(),
             max_sessions: 256,
+            max_sessions_per_address: 16,
+            max_unbound: 32,
             max_binds_per_system_id: 8,
             window: 256,
             outbound_queue: 1024,
-            bind_timeout_secs: 10,
+            bind_timeout_secs: 5,
             idle_timeout_secs: 120,
             write_timeout_secs: 30,
             max_partial_messages: 64,

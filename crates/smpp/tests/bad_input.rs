@@ -229,3 +229,41 @@ async fn oversized_multipart_segments_are_refused_before_they_are_held() {
     assert_eq!(resp.command_status, CommandStatus::RINVMSGLEN);
     still_serves(&r).await;
 }
+
+/// Issue #14, item 5: 256 slots in all and none per address, and an unbound connection kept its
+/// slot 10 s — 300 held connections let 2 of 25 real binds through. Now one address holds at
+/// most `max_sessions_per_address`, connections that never bind at most `max_unbound`, and
+/// each for `bind_timeout_secs`; a merchant elsewhere binds every time.
+#[tokio::test]
+async fn held_unbound_connections_from_one_address_leave_room_for_binds_from_others() {
+    let config = ServerConfig {
+        max_sessions: 64,
+        max_sessions_per_address: 8,
+        max_unbound: 16,
+        bind_timeout_secs: 1,
+        ..ServerConfig::default()
+    };
+    let r = rig_with(config, None).await;
+    let attacker: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..300 {
+        held.push(Esme::connect_from(r.addr, attacker).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(r.server.open_sessions(), 8, "one address holds 8 at most");
+    for i in 0..25 {
+        let mut e = Esme::connect(r.addr).await;
+        let resp = e
+            .bind(BindMode::Transmitter, &r.creds.system_id, &r.creds.password)
+            .await;
+        assert_eq!(resp.command_status, CommandStatus::ROK, "bind {i}");
+    }
+    // The attacker's connections that never bound are closed after the bind timeout.
+    let mut closed = 0;
+    for e in held.iter_mut().take(8) {
+        if e.closed().await {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 8);
+}

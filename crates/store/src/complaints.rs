@@ -270,3 +270,21 @@ impl ComplaintLog for Store {
         crate::dispatch!(self, s => s.period_figures(from, to))
     }
 }
+
+/// The latest chained suspension change's action for `senders.id`, as an SQL expression both
+/// backends select: whether a sender is suspended is derived from its chained history
+/// ([`suspended_after`]), never read from the `senders.suspended` column, which is only a cache
+/// that `audit verify` compares (issue #14, item 3: setting the column to 0 and restarting let
+/// a suspended sender's marketing through, and verify said intact).
+pub(crate) const LAST_SUSPENSION_ACTION: &str = "(SELECT c.action FROM suspension_changes c \
+     WHERE c.sender_id = senders.id ORDER BY c.id DESC LIMIT 1)";
+
+/// Whether a sender whose latest chained suspension change is `last` (`None`: never changed)
+/// is suspended: after `suspend` or `confirm`, not after `lift`. An action no version wrote
+/// reads as suspended: unknown provenance resolves against sending.
+pub(crate) fn suspended_after(last: Option<&str>) -> bool {
+    match last {
+        None => false,
+        Some(a) => !matches!(a.parse::<SuspensionAction>(), Ok(SuspensionAction::Lift)),
+    }
+}

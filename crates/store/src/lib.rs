@@ -32,7 +32,9 @@ pub mod sqlite;
 pub mod testing;
 mod values;
 
-pub use audit::{AuditHead, AuditKind, AuditProof, AuditReport, Broken};
+pub use audit::{
+    AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport, Broken, RecordField,
+};
 pub use complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
@@ -145,7 +147,7 @@ impl ConsentLog for Store {
     }
     fn scan_consents(
         &self,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         dispatch!(self, s => s.scan_consents(f))
     }
@@ -156,7 +158,7 @@ impl ConsentLog for Store {
         &self,
         partitions: u32,
         part: u32,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, domain::ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         dispatch!(self, s => s.scan_partition(partitions, part, f))
     }
@@ -171,9 +173,6 @@ impl SenderRegistry for Store {
     }
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
         dispatch!(self, s => s.senders())
-    }
-    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.set_suspended(id, suspended))
     }
 }
 
@@ -291,8 +290,11 @@ impl AuditLog for Store {
     fn audit_head(&self) -> Result<AuditHead, StoreError> {
         dispatch!(self, s => s.audit_head())
     }
-    fn verify_audit(&self) -> Result<AuditReport, StoreError> {
-        dispatch!(self, s => s.verify_audit())
+    fn verify_audit_against(&self, anchors: &[AuditAnchor]) -> Result<AuditReport, StoreError> {
+        dispatch!(self, s => s.verify_audit_against(anchors))
+    }
+    fn audit_path(&self, after: u64) -> Result<Vec<AuditLink>, StoreError> {
+        dispatch!(self, s => s.audit_path(after))
     }
     fn audit_proof(&self, kind: AuditKind, row: i64) -> Result<Option<AuditProof>, StoreError> {
         dispatch!(self, s => s.audit_proof(kind, row))

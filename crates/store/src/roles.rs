@@ -43,10 +43,12 @@ pub trait ConsentLog {
     /// Every event for one phone, in commit order.
     fn consent_history(&self, phone: Msisdn) -> Result<Vec<ConsentEvent>, StoreError>;
     /// Streams every event's fold-relevant fields, each phone's events in commit order (phones
-    /// may interleave or come one after another): what rebuilding the index needs.
+    /// may interleave or come one after another): what rebuilding the index needs. The last
+    /// field says whether the consumer gave the event themselves ([`ledger::by_consumer`] of
+    /// its actor).
     fn scan_consents(
         &self,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError>;
     /// [`ConsentLog::scan_consents`] for the phones of one partition (`phone % partitions ==
     /// part`): what a node loads when it takes a partition over. Backends without an index for
@@ -55,14 +57,14 @@ pub trait ConsentLog {
         &self,
         partitions: u32,
         part: u32,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         let n = u64::from(partitions.max(1));
         let mut count = 0;
-        self.scan_consents(&mut |phone, sender, action, at| {
+        self.scan_consents(&mut |phone, sender, action, at, own| {
             if phone.as_u64() % n == u64::from(part) {
                 count += 1;
-                f(phone, sender, action, at);
+                f(phone, sender, action, at, own);
             }
         })?;
         Ok(count)
@@ -77,10 +79,9 @@ pub trait ConsentLog {
 pub trait SenderRegistry {
     /// Registers a sender and its key in one transaction.
     fn create_sender(&self, new: &NewSender) -> Result<SenderRecord, StoreError>;
-    /// Every sender, by id.
+    /// Every sender, by id; `suspended` derived from its chained suspension changes (the
+    /// latest is `suspend` or `confirm`), so only a chained record suspends or reinstates.
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError>;
-    /// Suspends or reinstates; false if no such sender.
-    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError>;
 }
 
 /// Every message and its decision.
@@ -171,7 +172,19 @@ pub trait AuditLog {
     /// The newest block's hash, to anchor elsewhere.
     fn audit_head(&self) -> Result<crate::AuditHead, StoreError>;
     /// Recomputes every record digest and block hash; names the first mismatch.
-    fn verify_audit(&self) -> Result<crate::AuditReport, StoreError>;
+    fn verify_audit(&self) -> Result<crate::AuditReport, StoreError> {
+        self.verify_audit_against(&[])
+    }
+    /// [`AuditLog::verify_audit`], and every head in `anchors` (published earlier, outside the
+    /// database) must still be a block of the chain: what proves that nothing was cut off the
+    /// end or rewritten since, which a chain checked against itself cannot.
+    fn verify_audit_against(
+        &self,
+        anchors: &[crate::AuditAnchor],
+    ) -> Result<crate::AuditReport, StoreError>;
+    /// The blocks after block `after`, up to the head: an evidence bundle's way from its
+    /// records' blocks to the head.
+    fn audit_path(&self, after: u64) -> Result<Vec<crate::AuditLink>, StoreError>;
     /// Where a record sits in the chain, for evidence bundles.
     fn audit_proof(
         &self,

@@ -93,7 +93,7 @@ fn consent_log_appends_in_order_and_reads_back_exactly() {
         assert_eq!(hist[1].scope, Scope::Platform);
         let mut seen = Vec::new();
         let n = s
-            .scan_consents(&mut |p, sender, action, _| seen.push((p, sender, action)))
+            .scan_consents(&mut |p, sender, action, _, _| seen.push((p, sender, action)))
             .unwrap();
         assert_eq!(n, 3);
         // Each phone's events come in commit order; phones may come one after another.
@@ -148,10 +148,45 @@ fn senders_and_keys() {
         assert_eq!(s.senders().unwrap().len(), 9, "{name}");
         let keys = s.keys().unwrap();
         assert!(!keys.iter().any(|(h, _)| h == "hash-Z"), "{name}");
-        assert!(s.set_suspended(b.id, true).unwrap());
-        assert!(!s.set_suspended(SenderId(999), true).unwrap());
+        // Suspension is derived from the chained changes (issue #14, item 3).
+        use store::ComplaintLog;
+        let change = |action| store::NewSuspension {
+            sender: b.id,
+            action,
+            reason: "review".into(),
+            actor: "admin".into(),
+            at: t("2026-11-11T04:00:00Z"),
+            complaint_id: None,
+            activity: None,
+        };
+        s.record_suspension(&change(complaints::SuspensionAction::Suspend))
+            .unwrap();
         let all = s.senders().unwrap();
         assert!(all[1].suspended && !all[0].suspended, "{name}");
+        // The column is a cache: editing it changes nothing, and verify names the sender.
+        tamper(
+            &s,
+            &format!("UPDATE senders SET suspended = FALSE WHERE id = {}", b.id),
+        );
+        assert!(s.senders().unwrap()[1].suspended, "{name}");
+        let broken = store::AuditLog::verify_audit(&s).unwrap().broken.unwrap();
+        assert_eq!(
+            (broken.table, broken.row),
+            (Some("senders"), Some(i64::from(b.id.0))),
+            "{name}: {broken}"
+        );
+        tamper(
+            &s,
+            &format!("UPDATE senders SET suspended = TRUE WHERE id = {}", b.id),
+        );
+        assert_eq!(
+            store::AuditLog::verify_audit(&s).unwrap().broken,
+            None,
+            "{name}"
+        );
+        s.record_suspension(&change(complaints::SuspensionAction::Lift))
+            .unwrap();
+        assert!(!s.senders().unwrap()[1].suspended, "{name}");
         s.put_key("hash-admin", KeyRole::Admin).unwrap();
         let keys = s.keys().unwrap();
         assert!(keys.contains(&("hash-A".into(), KeyRole::Sender(a.id))));
@@ -632,5 +667,148 @@ fn handoffs_without_a_carrier_id_are_found_for_resending() {
             .expect("query");
         let parts: Vec<(u64, u32)> = found.iter().map(|h| (h.id, h.acknowledged_parts)).collect();
         assert_eq!(parts, [(ids[0], 0), (long_ids[0], 1)], "{name}");
+    }
+}
+
+/// Issue #14, item 1: `DELETE FROM audit_blocks` read as intact (rows older than the first
+/// block were "from before the chain"), so did rows left unchained by a restart that began a
+/// new chain, and so did cutting the end off with its rows (nothing outside the database
+/// anchored the head).
+#[test]
+fn audit_verify_reports_an_emptied_chain_unchained_rows_and_a_cut_off_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open_sqlite(dir.path(), Durability::Normal).unwrap();
+    emptied_case("sqlite-file", sqlite, &|| {
+        Store::open_sqlite(dir.path(), Durability::Normal).unwrap()
+    });
+    if let Some(schema) = store::testing::fresh_schema("audit_emptied") {
+        let pg = Store::open_postgres(&schema.opts).unwrap();
+        emptied_case("postgres", pg, &|| {
+            Store::open_postgres(&schema.opts).unwrap()
+        });
+    }
+}
+
+fn emptied_case(name: &str, s: Store, reopen: &dyn Fn() -> Store) {
+    use store::{AuditAnchor, AuditLog};
+    let p = phone("13800138000");
+    let anchor = |h: &store::AuditHead| AuditAnchor {
+        blocks: Some(h.blocks),
+        hash: h.hash.clone(),
+    };
+    s.append_consents(&[consent(
+        p,
+        Some(1),
+        ConsentAction::OptIn,
+        "2026-11-01T00:00:00Z",
+    )])
+    .unwrap();
+    let first = s.audit_head().unwrap();
+    s.append_consents(&[consent(
+        p,
+        None,
+        ConsentAction::OptOut,
+        "2026-11-02T00:00:00Z",
+    )])
+    .unwrap();
+    let second = s.audit_head().unwrap();
+    let report = s
+        .verify_audit_against(&[anchor(&first), anchor(&second)])
+        .unwrap();
+    assert_eq!((report.broken, report.anchors_matched), (None, 2), "{name}");
+    // A bare hash (no block number) is found too; a head from elsewhere is not.
+    let bare = AuditAnchor {
+        blocks: None,
+        hash: second.hash.clone(),
+    };
+    assert_eq!(s.verify_audit_against(&[bare]).unwrap().broken, None);
+    let foreign = AuditAnchor {
+        blocks: Some(1),
+        hash: second.hash.clone(),
+    };
+    let broken = s.verify_audit_against(&[foreign]).unwrap().broken.unwrap();
+    assert!(broken.why.contains("anchored head"), "{name}: {broken}");
+    drop(s);
+
+    // The end is cut off together with its rows: self-consistent, but not what was published.
+    let s = reopen();
+    tamper(&s, "DELETE FROM consent_events WHERE seq = 2");
+    tamper(&s, "DELETE FROM audit_blocks WHERE seq = 2");
+    if matches!(s, Store::Postgres(_)) {
+        tamper(
+            &s,
+            &format!(
+                "UPDATE audit_heads SET next_seq = 2, records = 1, head = decode('{}', 'hex')",
+                first.hash
+            ),
+        );
+    }
+    assert_eq!(s.verify_audit().unwrap().broken, None, "{name}");
+    let broken = s
+        .verify_audit_against(&[anchor(&first), anchor(&second)])
+        .unwrap()
+        .broken
+        .unwrap();
+    assert!(
+        broken.why.contains(&second.hash) && broken.why.contains("cut off"),
+        "{name}: {broken}"
+    );
+    drop(s);
+
+    // Every block is deleted: an empty chain over a table with rows is broken.
+    let s = reopen();
+    tamper(&s, "DELETE FROM audit_blocks");
+    if matches!(s, Store::Postgres(_)) {
+        tamper(
+            &s,
+            "UPDATE audit_heads SET next_seq = 1, records = 0, head = decode(repeat('00', 32), 'hex')",
+        );
+    }
+    let broken = s.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(
+        (broken.table, broken.row),
+        (Some("consent_events"), Some(1)),
+        "{name}: {broken}"
+    );
+    drop(s);
+
+    // After a restart a new event begins a new chain; the older row is still unchained.
+    let s = reopen();
+    s.append_consents(&[consent(
+        p,
+        None,
+        ConsentAction::OptIn,
+        "2026-11-03T00:00:00Z",
+    )])
+    .unwrap();
+    let broken = s.verify_audit().unwrap().broken.unwrap();
+    assert_eq!(
+        (broken.table, broken.row),
+        (Some("consent_events"), Some(1)),
+        "{name}: {broken}"
+    );
+}
+
+/// Issue #14, item 4: the index rebuilt at start must know which events the consumer gave
+/// themselves, or a merchant's stored opt-in would lift the consumer's refusal after a restart.
+#[test]
+fn scans_say_which_events_the_consumer_gave_themselves() {
+    for (name, s, _dir) in backends_named("scan_by_consumer") {
+        let p = phone("13800138000");
+        let mut events = Vec::new();
+        for actor in ["reply", "sender:1", "consumer", "import", "link", "admin"] {
+            let mut e = consent(p, Some(1), ConsentAction::OptOut, "2026-11-01T00:00:00Z");
+            e.actor = actor.into();
+            events.push(e);
+        }
+        s.append_consents(&events).unwrap();
+        let mut own = Vec::new();
+        s.scan_consents(&mut |_, _, _, _, by_consumer| own.push(by_consumer))
+            .unwrap();
+        assert_eq!(own, [true, false, true, false, true, true], "{name}");
+        let mut part = Vec::new();
+        s.scan_partition(1, 0, &mut |_, _, _, _, by_consumer| part.push(by_consumer))
+            .unwrap();
+        assert_eq!(part, own, "{name}");
     }
 }

@@ -140,10 +140,12 @@ pub async fn show(
     Ok(Json(state.run(move |gw| gw.complaint(by, id)).await?))
 }
 
-/// The complaint's self-contained evidence bundle: verdict, findings, ledger events, decision,
-/// classifier scores, and audit proofs with the chain's head hash.
+/// The complaint's self-contained evidence bundle (`consentry-evidence/2`): verdict, findings,
+/// ledger events, decision, classifier scores, and audit proofs (each with the record's chained
+/// columns) with the blocks from them to the chain's head, checkable offline with
+/// `consentry evidence verify FILE --head HEAD`.
 #[utoipa::path(get, path = "/v1/complaints/{id}/evidence", params(("id" = u64, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)),
+    responses((status = 200, body = Object, description = "format `consentry-evidence/2`; `audit.proofs[].record` and `audit.path` let a checker recompute every proven record and follow the chain to `audit.head`"), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn evidence(
     State(state): State<AppState>,

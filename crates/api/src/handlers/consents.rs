@@ -42,17 +42,24 @@ pub struct RecordConsent {
     pub at: Option<Timestamp>,
 }
 
-/// The recorded event.
+/// The recorded event and what it changed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Recorded {
     /// The event as committed, with its sequence number.
     #[schema(value_type = Object)]
     pub event: ConsentEvent,
+    /// What the event changed for the send path: `before` and `after` (scope `sender`:
+    /// `consented`, `opted_out`, `no_consent`; scope `platform`: `opted_out`, `not_opted_out`)
+    /// and `changed` — `false` when it changed nothing.
+    #[schema(value_type = Object)]
+    pub effect: gateway::ConsentEffect,
 }
 
 /// Records a consent event; durable when this answers.
 #[utoipa::path(post, path = "/v1/consents", request_body = RecordConsent,
-    responses((status = 201, body = Recorded), (status = 422, body = crate::error::ErrorBody)),
+    responses((status = 201, body = Recorded),
+        (status = 409, description = "`consumer_refused`: a sender's opt-in after the consumer's own refusal (named in the message); never recorded", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_field`, `invalid_number`, `unknown_sender`, `date_out_of_range` (`at` outside 2000-01-01 … now + 5 minutes)", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn record(
     State(state): State<AppState>,
@@ -68,11 +75,13 @@ pub async fn record(
         evidence: body.evidence,
         at: body.at,
     };
-    let mut events = state.run(move |gw| gw.record_consents(by, &[req])).await?;
-    let event = events
+    let mut events = state
+        .run(move |gw| gw.record_consents_with_effect(by, &[req]))
+        .await?;
+    let (event, effect) = events
         .pop()
         .ok_or_else(|| ApiError::internal("no event recorded"))?;
-    Ok((StatusCode::CREATED, Json(Recorded { event })))
+    Ok((StatusCode::CREATED, Json(Recorded { event, effect })))
 }
 
 /// Point-in-time query.
@@ -85,7 +94,9 @@ pub struct AtQuery {
 }
 
 /// A phone's consent state per sender (at `?at=` if given) and its history. A sender sees its
-/// own line and the events that concern it (its own and platform-wide ones).
+/// own line and the events that concern it (its own and platform-wide ones). Without `?at=`,
+/// each line also says what the send path does now with that sender's marketing
+/// (`send_path`: `allowed` or `refused`).
 #[utoipa::path(get, path = "/v1/consents/{phone}", params(("phone" = String, Path), AtQuery),
     responses((status = 200, body = Object)), security(("bearer" = [])))]
 pub async fn show(

@@ -26,7 +26,18 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.metrics.render();
     let s = state.gateway.stats();
+    let portal = state.gateway.portal_tables();
     let gauges = [
+        (
+            "consentry_portal_phones",
+            "Phones the consumer portal sent a code today (bounded by the overall code cap).",
+            portal.phones as f64,
+        ),
+        (
+            "consentry_portal_sessions",
+            "Live consumer portal sessions.",
+            portal.sessions as f64,
+        ),
         (
             "consentry_consent_events",
             "Consent events in the ledger.",

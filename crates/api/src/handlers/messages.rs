@@ -64,7 +64,10 @@ pub struct BatchResult {
 
 /// Decides and records one message: `{id, status, reasons, ...}`.
 #[utoipa::path(post, path = "/v1/messages", request_body = SendOne,
-    responses((status = 200, body = Object, description = "the decision"), (status = 422, body = crate::error::ErrorBody)),
+    responses((status = 200, body = Object, description = "the decision"),
+        (status = 408, body = crate::error::ErrorBody, description = "body_timeout: the body did not arrive in `[http] body_timeout_secs`"),
+        (status = 413, body = crate::error::ErrorBody, description = "text_too_long, body_too_large"),
+        (status = 422, body = crate::error::ErrorBody, description = "empty_text, invalid_field (a recipient longer than 32 bytes), invalid_body")),
     security(("bearer" = [])))]
 pub async fn send(
     State(state): State<AppState>,
@@ -102,7 +105,10 @@ pub async fn send(
 
 /// Decides and records one text to many recipients.
 #[utoipa::path(post, path = "/v1/messages/batch", request_body = SendBatch,
-    responses((status = 200, body = BatchResult), (status = 413, body = crate::error::ErrorBody)),
+    responses((status = 200, body = BatchResult),
+        (status = 408, body = crate::error::ErrorBody, description = "body_timeout"),
+        (status = 413, body = crate::error::ErrorBody, description = "text_too_long, batch_too_large, body_too_large"),
+        (status = 422, body = crate::error::ErrorBody, description = "empty_batch, empty_text, invalid_field (a recipient longer than 32 bytes)")),
     security(("bearer" = [])))]
 pub async fn send_batch(
     State(state): State<AppState>,

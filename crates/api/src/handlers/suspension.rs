@@ -29,7 +29,7 @@ pub struct ChangeSuspension {
 /// A sender's standing: suspended or not, its record over the window, the thresholds, and every
 /// change with its reason. The admin, or the sender itself.
 #[utoipa::path(get, path = "/v1/senders/{id}/suspension", params(("id" = u32, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)),
+    responses((status = 200, body = Object, description = "the standing: `suspended`, `blocks` (what a suspension stops: `marketing` or `all`), the record, thresholds and history"), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,

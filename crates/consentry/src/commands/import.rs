@@ -114,6 +114,13 @@ fn check_row(
     if at > now {
         return Err("at is in the future".into());
     }
+    // The same floor as the API (a row dated year 1 would be outranked by everything).
+    if at < gateway::EARLIEST_EVENT {
+        return Err(format!(
+            "at {at} is before {} (date_out_of_range)",
+            gateway::EARLIEST_EVENT
+        ));
+    }
     let evidence = row.evidence.clone().unwrap_or_default();
     if evidence.chars().count() > 2000 {
         return Err("evidence is longer than 2000 characters".into());

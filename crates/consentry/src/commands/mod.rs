@@ -7,6 +7,7 @@ pub mod check;
 pub mod classify;
 pub mod classify_stream;
 pub mod cluster;
+pub mod evidence;
 pub mod import;
 pub mod inbox;
 pub mod migrate;

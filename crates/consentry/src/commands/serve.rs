@@ -114,7 +114,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         let addr = listener.local_addr()?;
         // Tests and scripts read this line to find the port.
         println!("consentry listening on http://{addr}");
-        api::serve_app(listener, app, shutdown_signal())
+        api::serve_limited(listener, app, config.http.limits(), shutdown_signal())
             .await
             .context("serving HTTP")
     })?;

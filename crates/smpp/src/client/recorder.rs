@@ -171,15 +171,11 @@ impl Recorder {
                     });
                 }
                 Event::Reply { mo, seq, conn } => {
+                    // Forwarding the reply to the merchant bound over SMPP is the gateway's
+                    // (`Gateway::forward_replies`, set up by the listener), so replies posted
+                    // over HTTP reach merchants the same way.
                     let status = match self.replies.on_reply(&mo) {
-                        Ok(()) => {
-                            if let (Some(hub), Some(sender)) =
-                                (&self.hub, addressed_sender(&self.gateway, &mo.to))
-                            {
-                                hub.deliver_reply(sender, &mo.from, &mo.to, &mo.text);
-                            }
-                            CommandStatus::ROK
-                        }
+                        Ok(()) => CommandStatus::ROK,
                         Err(e) => {
                             tracing::error!(error = %e, "reply handling failed; the carrier will redeliver");
                             CommandStatus::RX_T_APPN
@@ -215,13 +211,6 @@ impl Recorder {
 
 /// The sender a reply was addressed to: its source number, written with or without the country
 /// code, possibly with a sub-extension appended (as the reply handling attributes it).
-fn addressed_sender(gateway: &Gateway, to: &str) -> Option<domain::SenderId> {
-    gateway
-        .attribute(to.trim().trim_start_matches('+'))
-        .1
-        .map(|s| s.id)
-}
-
 /// Runs the recorder until the link drops its sender.
 pub(crate) fn spawn(
     mut recorder: Recorder,

@@ -45,7 +45,9 @@ pub(crate) struct Completion {
 /// The SMPP status for a submission refused before the policy decided it.
 pub fn status_for(e: &GatewayError) -> CommandStatus {
     match e {
-        GatewayError::EmptyText | GatewayError::TextTooLong { .. } => CommandStatus::RINVMSGLEN,
+        GatewayError::EmptyText
+        | GatewayError::TextTooLong { .. }
+        | GatewayError::TextTooLarge { .. } => CommandStatus::RINVMSGLEN,
         GatewayError::InvalidNumber(_) => CommandStatus::RINVDSTADR,
         GatewayError::Forbidden(_) | GatewayError::UnknownSender(_) => CommandStatus::RINVSRCADR,
         _ => CommandStatus::RSYSERR,

@@ -7,7 +7,9 @@ pub mod reasons;
 mod session;
 mod submit;
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -34,6 +36,10 @@ pub(crate) struct Shared {
 pub struct SmppServer {
     shared: Arc<Shared>,
     sessions: Arc<Semaphore>,
+    /// Slots for connections not yet bound ([`ServerConfig::max_unbound`]).
+    unbound: Arc<Semaphore>,
+    /// Connections open per peer address ([`ServerConfig::max_sessions_per_address`]).
+    per_address: Arc<parking_lot::Mutex<HashMap<IpAddr, usize>>>,
     committer: Option<JoinHandle<()>>,
 }
 
@@ -55,7 +61,15 @@ impl SmppServer {
         let (commits, handle) = commit::spawn(Arc::clone(&gateway), config.commit_batch)
             .map_err(|e| SmppError::Io(e.to_string()))?;
         let sessions = Arc::new(Semaphore::new(config.max_sessions.max(1)));
+        // Replies to a sender's number reach its receiver binds, whichever door they came in by.
+        let forward = Arc::clone(&hub);
+        gateway.forward_replies(Arc::new(move |sender, from, to, text| {
+            forward.deliver_reply(sender, from, to, text);
+        }));
+        let unbound = Arc::new(Semaphore::new(config.max_unbound.max(1)));
         Ok(SmppServer {
+            unbound,
+            per_address: Arc::default(),
             shared: Arc::new(Shared {
                 gateway,
                 hub,
@@ -97,13 +111,32 @@ impl SmppServer {
                     continue;
                 }
             };
-            let Ok(permit) = Arc::clone(&self.sessions).try_acquire_owned() else {
-                metrics::counter!("consentry_smpp_refused_connections_total").increment(1);
-                tracing::debug!(%peer, "SMPP session limit reached; closing");
-                drop(stream);
+            let refuse = |why: &'static str| {
+                metrics::counter!("consentry_smpp_refused_connections_total", "limit" => why)
+                    .increment(1);
+                tracing::debug!(%peer, limit = why, "SMPP connection limit reached; closing");
+            };
+            let Some(address) = AddressSlot::take(
+                &self.per_address,
+                peer.ip(),
+                self.shared.config.max_sessions_per_address.max(1),
+            ) else {
+                refuse("per_address");
                 continue;
             };
-            tokio::spawn(session::run(stream, Arc::clone(&self.shared), permit));
+            let Ok(unbound) = Arc::clone(&self.unbound).try_acquire_owned() else {
+                refuse("unbound");
+                continue;
+            };
+            let Ok(permit) = Arc::clone(&self.sessions).try_acquire_owned() else {
+                refuse("sessions");
+                continue;
+            };
+            let shared = Arc::clone(&self.shared);
+            tokio::spawn(async move {
+                session::run(stream, shared, permit, unbound).await;
+                drop(address);
+            });
         }
     }
 
@@ -111,6 +144,45 @@ impl SmppServer {
     #[must_use]
     pub fn open_sessions(&self) -> usize {
         self.shared.config.max_sessions.max(1) - self.sessions.available_permits()
+    }
+}
+
+/// One connection's place in the per-address count; given back when dropped.
+struct AddressSlot {
+    map: Arc<parking_lot::Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl AddressSlot {
+    /// A slot for `ip` if it has fewer than `max` connections open.
+    fn take(
+        map: &Arc<parking_lot::Mutex<HashMap<IpAddr, usize>>>,
+        ip: IpAddr,
+        max: usize,
+    ) -> Option<Self> {
+        let mut m = map.lock();
+        let n = m.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            map: Arc::clone(map),
+            ip,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut m = self.map.lock();
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                // Bounded by open connections, not by every address ever seen.
+                m.remove(&self.ip);
+            }
+        }
     }
 }
 

@@ -47,6 +47,8 @@ pub(super) struct Conn {
     pub(super) deliveries: Window<()>,
     pub(super) seqs: SequenceNumbers,
     pub(super) close: Arc<Notify>,
+    /// The slot among connections not yet bound, given back at the bind.
+    pub(super) unbound: Option<OwnedSemaphorePermit>,
 }
 
 async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Vec<u8>>, timeout: Duration) {
@@ -71,7 +73,12 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Vec<u8>>, tim
 }
 
 /// Runs one connection to its end. `permit` is the session slot; it is freed on return.
-pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSemaphorePermit) {
+pub(crate) async fn run(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    permit: OwnedSemaphorePermit,
+    unbound: OwnedSemaphorePermit,
+) {
     let _permit = permit;
     let _ = stream.set_nodelay(true);
     let cfg = shared.config.clone();
@@ -102,6 +109,7 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSem
         deliveries: Window::new(cfg.outbound_queue.max(1), Duration::from_secs(60)),
         seqs: SequenceNumbers::new(),
         close: Arc::clone(&close),
+        unbound: Some(unbound),
     };
     let mut decoder = Decoder::new();
     let mut buf = vec![0u8; 16 * 1024];
@@ -280,6 +288,7 @@ impl Conn {
                     CommandStatus::RBINDFAIL
                 } else {
                     self.sender = Some(sender);
+                    self.unbound = None;
                     CommandStatus::ROK
                 }
             }

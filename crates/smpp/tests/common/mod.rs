@@ -116,6 +116,17 @@ impl Esme {
         }
     }
 
+    /// Connects from a chosen local address (any of 127.0.0.0/8 on Linux): another client.
+    pub async fn connect_from(addr: SocketAddr, from: std::net::IpAddr) -> Esme {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind(SocketAddr::new(from, 0)).expect("bind local");
+        Esme {
+            stream: socket.connect(addr).await.expect("connect"),
+            decoder: Decoder::new(),
+            seq: 1,
+        }
+    }
+
     pub async fn send(&mut self, pdu: &Pdu) {
         let bytes = pdu.encode().expect("encode");
         self.stream.write_all(&bytes).await.expect("write");

@@ -119,6 +119,19 @@ pub(crate) fn block_hash(
     digests: &[u8],
 ) -> Digest32 {
     let inner: Digest32 = Sha256::digest(digests).into();
+    block_hash_of_inner(prev, seq, kind, first_ref, count, &inner)
+}
+
+/// [`block_hash`] from the SHA-256 of the digest list rather than the list itself: what a
+/// verifier following the chain to its head has ([`super::AuditLink`]).
+pub(crate) fn block_hash_of_inner(
+    prev: &Digest32,
+    seq: i64,
+    kind: AuditKind,
+    first_ref: i64,
+    count: u64,
+    inner: &Digest32,
+) -> Digest32 {
     let mut h = Sha256::new();
     h.update(prev);
     h.update(seq.to_be_bytes());

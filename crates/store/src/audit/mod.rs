@@ -18,14 +18,18 @@
 //! Mutable state that is not evidence — delivery progress, the current status of a message after
 //! re-decisions (themselves chained) — is kept in columns the digests leave out.
 
+mod anchor;
 pub(crate) mod canon;
 pub(crate) mod chain;
+pub mod offline;
 pub(crate) mod verify;
 
-use serde::Serialize;
+pub use anchor::{AnchorError, AuditAnchor};
+
+use serde::{Deserialize, Serialize};
 
 /// What kind of record a block holds; each kind lives in one table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AuditKind {
@@ -94,7 +98,7 @@ impl AuditKind {
 }
 
 /// The newest block: anchor this hash somewhere the operator cannot rewrite.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditHead {
     /// Number of blocks.
     pub blocks: u64,
@@ -105,7 +109,7 @@ pub struct AuditHead {
 }
 
 /// Where one record sits in the chain, with what a third party needs to check it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditProof {
     /// Kind of record.
     pub kind: AuditKind,
@@ -125,6 +129,38 @@ pub struct AuditProof {
     pub digests: Vec<String>,
     /// The block's hash (hex).
     pub hash: String,
+    /// The record's chained columns as stored, in digest order: what its digest is recomputed
+    /// from without a database ([`offline::check_proof`]). Integers are JSON numbers, texts
+    /// JSON strings, missing values `null`.
+    pub record: Vec<RecordField>,
+}
+
+/// One chained column of a record in a proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordField {
+    /// Column name.
+    pub column: String,
+    /// Its stored value.
+    pub value: serde_json::Value,
+}
+
+/// One block after a proof's block, as much of it as a verifier needs to recompute the next
+/// hash: the way from a record's block to the head (and to any head anchored on the way).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLink {
+    /// Block number.
+    pub block: u64,
+    /// Kind of its records.
+    pub kind: String,
+    /// First row id.
+    pub first_row: i64,
+    /// Number of records.
+    pub count: u64,
+    /// SHA-256 of the block's digest list (hex): the digests themselves are not needed to
+    /// follow the chain.
+    pub digests_hash: String,
+    /// The block's hash (hex), as stored: a verifier recomputes it and compares.
+    pub hash: String,
 }
 
 /// The outcome of `audit verify`.
@@ -138,6 +174,9 @@ pub struct AuditReport {
     pub head: String,
     /// The first problem found, if any.
     pub broken: Option<Broken>,
+    /// Anchored heads found in the chain (each proves nothing before it was cut off or
+    /// rewritten since it was published).
+    pub anchors_matched: u64,
 }
 
 /// The first record or block that does not match.

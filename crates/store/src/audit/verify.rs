@@ -2,8 +2,10 @@
 //! the first mismatch. The algorithm is the same for every backend; a backend only lists its
 //! blocks and rows ([`ChainSource`]).
 
-use super::canon::{Digest32, Field, block_hash, row_digest};
-use super::{AuditKind, AuditProof, AuditReport, Broken};
+use sha2::{Digest, Sha256};
+
+use super::canon::{Digest32, Field, block_hash, digest_columns, row_digest};
+use super::{AuditAnchor, AuditKind, AuditLink, AuditProof, AuditReport, Broken, RecordField};
 use crate::StoreError;
 
 /// A stored block, as read back.
@@ -19,8 +21,8 @@ pub(crate) struct StoredBlock {
 }
 
 impl StoredBlock {
-    /// What a third party needs to check that `row` is in this block.
-    pub fn proof(self, kind: AuditKind, row: i64) -> AuditProof {
+    /// What a third party needs to check that `row` (stored as `fields`) is in this block.
+    pub fn proof(self, kind: AuditKind, row: i64, fields: &[Field]) -> AuditProof {
         let all: Vec<String> = self.digests.chunks(32).map(hex::encode).collect();
         let i = usize::try_from(row - self.first_ref).unwrap_or(0);
         AuditProof {
@@ -33,6 +35,31 @@ impl StoredBlock {
             count: u64::try_from(self.count).unwrap_or(0),
             digests: all,
             hash: hex::encode(self.hash),
+            record: digest_columns(kind)
+                .split(',')
+                .map(str::trim)
+                .zip(fields)
+                .map(|(column, f)| RecordField {
+                    column: column.to_string(),
+                    value: match f {
+                        Field::Null => serde_json::Value::Null,
+                        Field::Int(v) => serde_json::Value::from(*v),
+                        Field::Text(t) => serde_json::Value::from(t.as_str()),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// The block as a link on the way to the head.
+    pub fn link(&self) -> AuditLink {
+        AuditLink {
+            block: u64::try_from(self.seq).unwrap_or(0),
+            kind: self.kind.clone(),
+            first_row: self.first_ref,
+            count: u64::try_from(self.count).unwrap_or(0),
+            digests_hash: hex::encode(Sha256::digest(&self.digests)),
+            hash: hex::encode(&self.hash),
         }
     }
 }
@@ -40,11 +67,17 @@ impl StoredBlock {
 /// Called with each row's id and digested fields; returns `false` to stop.
 pub(crate) type RowVisitor<'a> = dyn FnMut(i64, &[Field]) -> Result<bool, StoreError> + 'a;
 
+/// Called with a sender's id, its `suspended` column and its latest chained suspension
+/// change's action; returns `false` to stop.
+pub(crate) type CacheVisitor<'a> =
+    dyn FnMut(i64, bool, Option<&str>) -> Result<bool, StoreError> + 'a;
+
 /// What a backend lists for the verifier. Each callback returns `false` to stop early.
 pub(crate) trait ChainSource {
-    /// Every block in chain order.
+    /// Every block numbered `from` or later, in chain order.
     fn blocks(
         &self,
+        from: i64,
         f: &mut dyn FnMut(StoredBlock) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError>;
     /// The rows of `kind` with ids in `first..=last`, ascending, each as its id and its
@@ -56,6 +89,9 @@ pub(crate) trait ChainSource {
         last: i64,
         f: &mut RowVisitor<'_>,
     ) -> Result<(), StoreError>;
+    /// Every sender's `suspended` column (a cache) with the action of its latest chained
+    /// suspension change (`None`: never changed), by id.
+    fn suspension_cache(&self, f: &mut CacheVisitor<'_>) -> Result<(), StoreError>;
     /// The ids of `kind`'s rows from `first` on, ascending.
     fn ids_from(
         &self,
@@ -65,19 +101,39 @@ pub(crate) trait ChainSource {
     ) -> Result<(), StoreError>;
 }
 
-/// Recomputes the chain from what `src` stores.
-pub(crate) fn verify(src: &dyn ChainSource) -> Result<AuditReport, StoreError> {
+/// The blocks after `after` up to the head, for an evidence bundle's way to the head.
+pub(crate) fn path(src: &dyn ChainSource, after: i64) -> Result<Vec<AuditLink>, StoreError> {
+    let mut out = Vec::new();
+    src.blocks(after + 1, &mut |b| {
+        out.push(b.link());
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Recomputes the chain from what `src` stores, and checks that every head in `anchors` (heads
+/// published earlier) is still one of its blocks.
+pub(crate) fn verify(
+    src: &dyn ChainSource,
+    anchors: &[AuditAnchor],
+) -> Result<AuditReport, StoreError> {
     let mut report = AuditReport {
         blocks: 0,
         records: 0,
         head: hex::encode([0u8; 32]),
         broken: None,
+        anchors_matched: 0,
     };
+    // The empty chain's head is every chain's start: an anchor of it is always matched.
+    let mut found: Vec<bool> = anchors
+        .iter()
+        .map(|a| a.blocks == Some(0) || (a.blocks.is_none() && a.hash == report.head))
+        .collect();
     let mut prev: Digest32 = [0; 32];
     let mut expected_seq = 1;
     // Row ids each kind's blocks cover, to find rows written outside consentry afterwards.
     let mut covered: Vec<(AuditKind, i64, i64, u64)> = Vec::new();
-    src.blocks(&mut |b| {
+    src.blocks(1, &mut |b| {
         let block = u64::try_from(b.seq).unwrap_or(0);
         let fail = |kind: Option<AuditKind>, row, why: String| Broken {
             block,
@@ -153,6 +209,12 @@ pub(crate) fn verify(src: &dyn ChainSource) -> Result<AuditReport, StoreError> {
             ));
             return Ok(false);
         }
+        let hex_hash = hex::encode(hash);
+        for (a, f) in anchors.iter().zip(found.iter_mut()) {
+            if a.hash == hex_hash && a.blocks.is_none_or(|n| n == block) {
+                *f = true;
+            }
+        }
         prev = hash;
         expected_seq += 1;
         report.blocks += 1;
@@ -166,13 +228,37 @@ pub(crate) fn verify(src: &dyn ChainSource) -> Result<AuditReport, StoreError> {
     if report.broken.is_none() {
         report.broken = uncovered_row(src, &covered)?;
     }
+    if report.broken.is_none() {
+        report.broken = cache_disagrees(src, report.blocks)?;
+    }
+    report.anchors_matched = found.iter().filter(|f| **f).count() as u64;
+    if report.broken.is_none()
+        && let Some((a, _)) = anchors.iter().zip(&found).find(|(_, f)| !**f)
+    {
+        let at = a
+            .blocks
+            .map_or_else(String::new, |n| format!(" (block {n})"));
+        report.broken = Some(Broken {
+            block: a.blocks.unwrap_or(report.blocks),
+            kind: None,
+            table: None,
+            row: None,
+            why: format!(
+                "anchored head {}{at} is not in the chain: blocks were cut off or rewritten \
+                 after it was published",
+                a.hash
+            ),
+        });
+    }
     Ok(report)
 }
 
-/// The first row, in any chained table, that no block covers although the chain covered that
-/// table's rows before it: a row inserted behind consentry's back (a forged refusal, say), which
-/// re-digesting the covered rows alone would never see (session-2 review). Rows older than a
-/// table's first covered row (a store from before the chain) are not judged.
+/// The first row, in any chained table, that no block covers: a row inserted behind
+/// consentry's back (a forged refusal, say), which re-digesting the covered rows alone would
+/// never see (session-2 review). Every row is judged, from the table's first: an emptied
+/// `audit_blocks` over full tables, or rows left unchained when a restart began a new chain,
+/// are broken, not "from before the chain" (issue #14: deleting every block read as intact).
+/// Rows written while `[store] audit = false` read the same way, which is what they are.
 fn uncovered_row(
     src: &dyn ChainSource,
     covered: &[(AuditKind, i64, i64, u64)],
@@ -183,13 +269,10 @@ fn uncovered_row(
             .filter(|(k, ..)| *k == kind)
             .map(|&(_, first, last, block)| (first, last, block))
             .collect();
-        if ranges.is_empty() {
-            continue;
-        }
         ranges.sort_unstable();
         let mut r = 0;
         let mut found = None;
-        src.ids_from(kind, ranges[0].0, &mut |id| {
+        src.ids_from(kind, i64::MIN, &mut |id| {
             while r < ranges.len() && ranges[r].1 < id {
                 r += 1;
             }
@@ -203,7 +286,9 @@ fn uncovered_row(
                 kind: Some(kind),
                 table: Some(kind.table()),
                 row: Some(id),
-                why: "row is in no audit block (written outside consentry)".into(),
+                why:
+                    "row is in no audit block (written outside consentry, or its block was deleted)"
+                        .into(),
             });
             Ok(false)
         })?;
@@ -212,4 +297,31 @@ fn uncovered_row(
         }
     }
     Ok(None)
+}
+
+/// The first sender whose `suspended` column disagrees with its chained suspension history.
+/// Decisions never read the column (the store derives suspension from the chained changes),
+/// but an edited cache means someone wrote to the database behind consentry's back (issue #14,
+/// item 3: `UPDATE senders SET suspended = 0` read as intact).
+fn cache_disagrees(src: &dyn ChainSource, blocks: u64) -> Result<Option<Broken>, StoreError> {
+    let mut found = None;
+    src.suspension_cache(&mut |id, column, last| {
+        let derived = crate::complaints::suspended_after(last);
+        if column == derived {
+            return Ok(true);
+        }
+        found = Some(Broken {
+            block: blocks,
+            kind: Some(AuditKind::Sender),
+            table: Some("senders"),
+            row: Some(id),
+            why: format!(
+                "suspended = {column}, but its chained suspension changes say {derived} \
+                 (latest: {})",
+                last.unwrap_or("none")
+            ),
+        });
+        Ok(false)
+    })?;
+    Ok(found)
 }

@@ -9,8 +9,8 @@ use tokio_postgres::types::Type;
 use super::{PgStore, micros, pg_err};
 use crate::audit::canon::{Digest32, Field, digest_columns, id_column};
 use crate::audit::chain::{Chain, runs};
-use crate::audit::verify::{ChainSource, RowVisitor, StoredBlock, verify};
-use crate::audit::{AuditHead, AuditKind, AuditProof, AuditReport};
+use crate::audit::verify::{CacheVisitor, ChainSource, RowVisitor, StoredBlock, path, verify};
+use crate::audit::{AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport};
 use crate::{AuditLog, StoreError};
 
 /// The one chain every node appends to today.
@@ -145,9 +145,10 @@ fn field(r: &tokio_postgres::Row, i: usize) -> Field {
 impl ChainSource for PgStore {
     fn blocks(
         &self,
+        from: i64,
         f: &mut dyn FnMut(StoredBlock) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
-        let mut after = 0i64;
+        let mut after = from.saturating_sub(1);
         loop {
             let page = self.run(async |c| {
                 let rows = c
@@ -197,6 +198,26 @@ impl ChainSource for PgStore {
         })?;
         for (id, fields) in rows {
             if !f(id, &fields)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn suspension_cache(&self, f: &mut CacheVisitor<'_>) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT id, suspended, {} FROM senders ORDER BY id",
+            crate::complaints::LAST_SUSPENSION_ACTION
+        );
+        let rows: Vec<(i64, bool, Option<String>)> = self.run(async |c| {
+            let rows = c.query(&sql, &[]).await.map_err(pg_err)?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect())
+        })?;
+        for (id, column, last) in rows {
+            if !f(id, column, last.as_deref())? {
                 break;
             }
         }
@@ -253,12 +274,16 @@ impl AuditLog for PgStore {
         })
     }
 
-    fn verify_audit(&self) -> Result<AuditReport, StoreError> {
-        verify(self)
+    fn verify_audit_against(&self, anchors: &[AuditAnchor]) -> Result<AuditReport, StoreError> {
+        verify(self, anchors)
+    }
+
+    fn audit_path(&self, after: u64) -> Result<Vec<AuditLink>, StoreError> {
+        path(self, i64::try_from(after).unwrap_or(i64::MAX))
     }
 
     fn audit_proof(&self, kind: AuditKind, row: i64) -> Result<Option<AuditProof>, StoreError> {
-        self.run(async |c| {
+        let found = self.run(async |c| {
             let found = c
                 .query_opt(
                     "SELECT seq, kind, first_ref, count, digests, prev, hash FROM audit_blocks
@@ -267,7 +292,16 @@ impl AuditLog for PgStore {
                 )
                 .await
                 .map_err(pg_err)?;
-            Ok(found.map(|r| stored_block(&r).proof(kind, row)))
-        })
+            Ok(found.map(|r| stored_block(&r)))
+        })?;
+        let Some(block) = found else {
+            return Ok(None);
+        };
+        let mut fields = Vec::new();
+        self.rows(kind, row, row, &mut |_, f| {
+            fields = f.to_vec();
+            Ok(false)
+        })?;
+        Ok(Some(block.proof(kind, row, &fields)))
     }
 }

@@ -432,14 +432,21 @@ impl ComplaintLog for PgStore {
         self.run(async |c| {
             let mut rows: BTreeMap<u32, SenderFigures> = BTreeMap::new();
             for r in c
-                .query("SELECT id, name, suspended FROM senders", &[])
+                .query(
+                    &format!(
+                        "SELECT id, name, {} FROM senders",
+                        crate::complaints::LAST_SUSPENSION_ACTION
+                    ),
+                    &[],
+                )
                 .await
                 .map_err(pg_err)?
             {
                 let id: i64 = r.get(0);
                 let id = u32::try_from(id).unwrap_or(0);
                 let mut f = SenderFigures::empty(SenderId(id), r.get::<_, String>(1));
-                f.suspended_now = r.get(2);
+                f.suspended_now =
+                    crate::complaints::suspended_after(r.get::<_, Option<&str>>(2));
                 rows.insert(id, f);
             }
             // Messages decided in the period: handed off, or refused.

@@ -147,7 +147,7 @@ impl ConsentLog for PgStore {
 
     fn scan_consents(
         &self,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         self.scan_consents_where("TRUE", &[], f)
     }
@@ -156,7 +156,7 @@ impl ConsentLog for PgStore {
         &self,
         partitions: u32,
         part: u32,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         let (n, p) = (i64::from(partitions.max(1)), i64::from(part));
         self.scan_consents_where("phone % $1 = $2", &[&n, &p], f)
@@ -204,11 +204,11 @@ impl PgStore {
         &self,
         filter: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         use futures_util::TryStreamExt;
         let sql = format!(
-            "SELECT seq, phone, scope, sender_id, action, at FROM consent_events
+            "SELECT seq, phone, scope, sender_id, action, at, actor FROM consent_events
              WHERE {filter} ORDER BY phone, seq"
         );
         self.run(async |c| {
@@ -236,7 +236,8 @@ impl PgStore {
                     "opt_out" => ConsentAction::OptOut,
                     other => return Err(corrupt(T, seq, format!("action {other:?}"))),
                 };
-                f(phone, sender, action, from_micros(T, seq, r.get(5))?);
+                let own = ledger::by_consumer(r.get::<_, &str>(6));
+                f(phone, sender, action, from_micros(T, seq, r.get(5))?, own);
                 n += 1;
             }
             Ok(n)

@@ -4,6 +4,7 @@ use domain::{SenderId, Timestamp};
 
 use super::{PgStore, from_micros, is_unique_violation, micros, pg_err};
 use crate::audit::canon::sender_digest;
+use crate::complaints::{LAST_SUSPENSION_ACTION, suspended_after};
 use crate::{AuditKind, KeyRing, KeyRole, NewSender, SenderRecord, SenderRegistry, StoreError};
 
 impl SenderRegistry for PgStore {
@@ -66,8 +67,11 @@ impl SenderRegistry for PgStore {
         self.run(async |c| {
             let rows = c
                 .query(
-                    "SELECT id, name, signature, source_number, suspended, created_at
-                     FROM senders ORDER BY id",
+                    &format!(
+                        "SELECT id, name, signature, source_number, {LAST_SUSPENSION_ACTION},
+                                created_at
+                         FROM senders ORDER BY id"
+                    ),
                     &[],
                 )
                 .await
@@ -82,24 +86,11 @@ impl SenderRegistry for PgStore {
                         name: r.get(1),
                         signature: r.get(2),
                         source_number: r.get(3),
-                        suspended: r.get(4),
+                        suspended: suspended_after(r.get::<_, Option<&str>>(4)),
                         created_at: from_micros("senders", id, r.get(5))?,
                     })
                 })
                 .collect()
-        })
-    }
-
-    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError> {
-        self.run(async |c| {
-            let n = c
-                .execute(
-                    "UPDATE senders SET suspended = $1 WHERE id = $2",
-                    &[&suspended, &i64::from(id.0)],
-                )
-                .await
-                .map_err(pg_err)?;
-            Ok(n == 1)
         })
     }
 }

@@ -7,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::{SqliteStore, micros};
 use crate::audit::canon::{Digest32, Field, digest_columns, id_column};
 use crate::audit::chain::{Chain, runs};
-use crate::audit::verify::{ChainSource, RowVisitor, StoredBlock, verify};
-use crate::audit::{AuditHead, AuditKind, AuditProof, AuditReport};
+use crate::audit::verify::{CacheVisitor, ChainSource, RowVisitor, StoredBlock, path, verify};
+use crate::audit::{AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport};
 use crate::{AuditLog, StoreError};
 
 /// Reads the chain's head from the newest block.
@@ -125,12 +125,14 @@ struct Source<'a>(&'a Connection);
 impl ChainSource for Source<'_> {
     fn blocks(
         &self,
+        from: i64,
         f: &mut dyn FnMut(StoredBlock) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
         let mut stmt = self.0.prepare(
-            "SELECT seq, kind, first_ref, count, digests, prev, hash FROM audit_blocks ORDER BY seq",
+            "SELECT seq, kind, first_ref, count, digests, prev, hash FROM audit_blocks
+             WHERE seq >= ?1 ORDER BY seq",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([from])?;
         while let Some(r) = rows.next()? {
             if !f(stored_block(r)?)? {
                 break;
@@ -175,6 +177,21 @@ impl ChainSource for Source<'_> {
         Ok(())
     }
 
+    fn suspension_cache(&self, f: &mut CacheVisitor<'_>) -> Result<(), StoreError> {
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT id, suspended, {} FROM senders ORDER BY id",
+            crate::complaints::LAST_SUSPENSION_ACTION
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let last: Option<String> = r.get(2)?;
+            if !f(r.get(0)?, r.get(1)?, last.as_deref())? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn ids_from(
         &self,
         kind: AuditKind,
@@ -206,8 +223,15 @@ impl AuditLog for SqliteStore {
         })
     }
 
-    fn verify_audit(&self) -> Result<AuditReport, StoreError> {
-        verify(&Source(&self.reader.lock()))
+    fn verify_audit_against(&self, anchors: &[AuditAnchor]) -> Result<AuditReport, StoreError> {
+        verify(&Source(&self.reader.lock()), anchors)
+    }
+
+    fn audit_path(&self, after: u64) -> Result<Vec<AuditLink>, StoreError> {
+        path(
+            &Source(&self.reader.lock()),
+            i64::try_from(after).unwrap_or(i64::MAX),
+        )
     }
 
     fn audit_proof(&self, kind: AuditKind, row: i64) -> Result<Option<AuditProof>, StoreError> {
@@ -220,6 +244,14 @@ impl AuditLog for SqliteStore {
                 stored_block,
             )
             .optional()?;
-        Ok(found.map(|b| b.proof(kind, row)))
+        let Some(block) = found else {
+            return Ok(None);
+        };
+        let mut fields = Vec::new();
+        Source(&conn).rows(kind, row, row, &mut |_, f| {
+            fields = f.to_vec();
+            Ok(false)
+        })?;
+        Ok(Some(block.proof(kind, row, &fields)))
     }
 }

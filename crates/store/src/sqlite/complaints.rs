@@ -411,12 +411,16 @@ impl ComplaintLog for SqliteStore {
         let (from, to) = (micros(truncate(from)), micros(truncate(to)));
         let mut rows: BTreeMap<u32, SenderFigures> = BTreeMap::new();
         {
-            let mut stmt = conn.prepare_cached("SELECT id, name, suspended FROM senders")?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT id, name, {} FROM senders",
+                crate::complaints::LAST_SUSPENSION_ACTION
+            ))?;
             let mut q = stmt.query([])?;
             while let Some(r) = q.next()? {
                 let id: u32 = r.get(0)?;
                 let mut f = SenderFigures::empty(SenderId(id), r.get::<_, String>(1)?);
-                f.suspended_now = r.get(2)?;
+                f.suspended_now =
+                    crate::complaints::suspended_after(r.get::<_, Option<String>>(2)?.as_deref());
                 rows.insert(id, f);
             }
         }

@@ -125,14 +125,14 @@ impl ConsentLog for SqliteStore {
 
     fn scan_consents(
         &self,
-        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp),
+        f: &mut dyn FnMut(Msisdn, Option<SenderId>, ConsentAction, Timestamp, bool),
     ) -> Result<u64, StoreError> {
         let conn = self.reader.lock();
         // The fold is per phone, so any order that keeps each phone's events in commit order
         // will do: on a clustered table that is its natural order (one sequential pass).
         let order = if self.clustered { "phone, seq" } else { "seq" };
         let mut stmt = conn.prepare(&format!(
-            "SELECT seq, phone, scope, sender_id, action, at FROM consent_events ORDER BY {order}"
+            "SELECT seq, phone, scope, sender_id, action, at, actor FROM consent_events ORDER BY {order}"
         ))?;
         let mut rows = stmt.query([])?;
         let mut n = 0;
@@ -153,7 +153,8 @@ impl ConsentLog for SqliteStore {
                 "opt_out" => ConsentAction::OptOut,
                 other => return Err(corrupt(T, seq, format!("action {other:?}"))),
             };
-            f(phone, sender, action, from_micros(T, seq, r.get(5)?)?);
+            let own = ledger::by_consumer(r.get_ref(6)?.as_str().map_err(|e| corrupt(T, seq, e))?);
+            f(phone, sender, action, from_micros(T, seq, r.get(5)?)?, own);
             n += 1;
         }
         Ok(n)

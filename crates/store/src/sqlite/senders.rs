@@ -6,6 +6,7 @@ use rusqlite::params;
 use super::{SqliteStore, from_micros, micros};
 use crate::AuditKind;
 use crate::audit::canon::sender_digest;
+use crate::complaints::{LAST_SUSPENSION_ACTION, suspended_after};
 use crate::{NewSender, SenderRecord, SenderRegistry, StoreError};
 
 impl SenderRegistry for SqliteStore {
@@ -55,16 +56,17 @@ impl SenderRegistry for SqliteStore {
 
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
         let conn = self.reader.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, name, signature, source_number, suspended, created_at FROM senders ORDER BY id",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, name, signature, source_number, {LAST_SUSPENSION_ACTION}, created_at
+             FROM senders ORDER BY id"
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
-                r.get::<_, bool>(4)?,
+                suspended_after(r.get::<_, Option<String>>(4)?.as_deref()),
                 r.get::<_, i64>(5)?,
             ))
         })?;
@@ -80,14 +82,5 @@ impl SenderRegistry for SqliteStore {
             })
         })
         .collect()
-    }
-
-    fn set_suspended(&self, id: SenderId, suspended: bool) -> Result<bool, StoreError> {
-        let conn = self.writer.lock();
-        let n = conn.execute(
-            "UPDATE senders SET suspended = ?1 WHERE id = ?2",
-            params![suspended, id.0],
-        )?;
-        Ok(n == 1)
     }
 }
