@@ -368,6 +368,11 @@ fn run(seed: u64, opts: &store::PgOptions) -> Model {
                     Err(GatewayError::Store(store::StoreError::Fenced { .. })) => {
                         model.lock().count("consent fenced");
                     }
+                    // A shop's opt-in over the consumer's own refusal (recorded by the
+                    // operator) never takes effect.
+                    Err(GatewayError::ConsumerRefused { .. }) => {
+                        model.lock().count("shop opt-in refused: the consumer's own refusal");
+                    }
                     Err(e) => panic!("seed {seed}: recording consent failed: {e}"),
                 }
             }

@@ -94,7 +94,9 @@ async fn acknowledged_events_and_decisions_survive_kill_9() {
         })
     };
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Long enough for traffic to be acknowledged on a loaded 2-core machine (a new sender's
+    // first request takes most of a second in a debug build).
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     child.start_kill().unwrap(); // SIGKILL: no shutdown path runs.
     child.wait().await.unwrap();
     let _ = tokio::join!(consents, batches);
