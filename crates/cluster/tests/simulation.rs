@@ -371,7 +371,9 @@ fn run(seed: u64, opts: &store::PgOptions) -> Model {
                     // A shop's opt-in over the consumer's own refusal (recorded by the
                     // operator) never takes effect.
                     Err(GatewayError::ConsumerRefused { .. }) => {
-                        model.lock().count("shop opt-in refused: the consumer's own refusal");
+                        model
+                            .lock()
+                            .count("shop opt-in refused: the consumer's own refusal");
                     }
                     Err(e) => panic!("seed {seed}: recording consent failed: {e}"),
                 }
