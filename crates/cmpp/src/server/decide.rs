@@ -73,6 +73,7 @@ fn decide(subs: &dyn Submissions, batch: Vec<Job>) {
             tracing::error!("Submissions::submit_many panicked; answering Result 9");
             Vec::new()
         });
+    let msg_ids: Vec<u64> = answers.iter().map(|a| a.1).collect();
     for (i, (sequence_id, msg_id, done)) in answers.into_iter().enumerate() {
         let result = match verdicts.get(i) {
             Some(Verdict::Accept) => result::OK,
@@ -85,5 +86,8 @@ fn decide(subs: &dyn Submissions, batch: Vec<Job>) {
             msg_id,
             result,
         });
+    }
+    if catch_unwind(AssertUnwindSafe(|| subs.answered(&msg_ids))).is_err() {
+        tracing::error!("Submissions::answered panicked");
     }
 }

@@ -81,6 +81,14 @@ pub trait Submissions: Send + Sync {
         batch.into_iter().map(|s| self.submit(s)).collect()
     }
 
+    /// Called once the SUBMIT_RESPs of a batch are queued on their connections, with the Msg_Id
+    /// each answered with (a long message's last part), in batch order. A DELIVER pushed from
+    /// here through [`ServerHandle`] reaches an SP after the SUBMIT_RESP that named its Msg_Id
+    /// (the connection sends queued answers before queued DELIVERs); pushed from
+    /// [`Submissions::submit_many`] it could arrive first, and SP software cannot match a
+    /// report to a Msg_Id it has not been given yet. The default does nothing.
+    fn answered(&self, _msg_ids: &[u64]) {}
+
     /// Withdraws a message not yet sent (CANCEL). The default says it could not be withdrawn,
     /// which is true of an implementation that hands messages on at once.
     fn cancel(&self, _account: u64, _msg_id: u64) -> bool {
