@@ -41,7 +41,9 @@ pub use records::{
     Delivery, KeyRole, MessageRecord, NewConsent, NewMessage, NewSender, RecentSend, SenderRecord,
 };
 pub use replies::{LinkRecord, NewReply, ReplyLog, UnsubscribeLinks};
-pub use roles::{AuditLog, ConsentLog, Handoff, KeyRing, MessageLog, SenderRegistry, SmppRegistry};
+pub use roles::{
+    AuditLog, CmppRegistry, ConsentLog, Handoff, KeyRing, MessageLog, SenderRegistry, SmppRegistry,
+};
 
 use std::path::Path;
 
@@ -220,6 +222,20 @@ impl SmppRegistry for Store {
     }
     fn unacknowledged_handoffs(&self, since: Timestamp) -> Result<Vec<Handoff>, StoreError> {
         dispatch!(self, s => s.unacknowledged_handoffs(since))
+    }
+}
+
+impl CmppRegistry for Store {
+    fn put_cmpp_account(
+        &self,
+        source_addr: &str,
+        sender: SenderId,
+        secret: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.put_cmpp_account(source_addr, sender, secret))
+    }
+    fn cmpp_account(&self, source_addr: &str) -> Result<Option<(SenderId, String)>, StoreError> {
+        dispatch!(self, s => s.cmpp_account(source_addr))
     }
 }
 

@@ -9,6 +9,7 @@ use crate::StoreError;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_partitions.sql")),
+    (3, include_str!("migrations/0003_cmpp.sql")),
 ];
 
 /// The newest schema this binary knows.
