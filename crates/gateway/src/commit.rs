@@ -140,6 +140,34 @@ impl GroupCommit {
     }
 }
 
+impl GroupCommit {
+    /// Records several decisions from a thread outside the async runtime (the CMPP listener's
+    /// decider threads), sharing the committer with every other caller; returns each one's
+    /// outcomes, in order, once committed. All are queued before the first answer is awaited,
+    /// so they go into the same commit when the committer is free. Panics if called from
+    /// inside the runtime, like every blocking channel operation.
+    #[must_use]
+    pub fn record_all_blocking(
+        &self,
+        decided: Vec<DecidedSubmission>,
+    ) -> Vec<Result<Vec<Outcome>, GatewayError>> {
+        let answers: Vec<_> = decided
+            .into_iter()
+            .map(|decided| {
+                let (reply, answer) = oneshot::channel();
+                self.tx
+                    .blocking_send(Job { decided, reply })
+                    .map(|()| answer)
+                    .map_err(|_| GatewayError::Busy)
+            })
+            .collect();
+        answers
+            .into_iter()
+            .map(|a| a.and_then(|answer| answer.blocking_recv().map_err(|_| GatewayError::Busy)?))
+            .collect()
+    }
+}
+
 fn commit(gateway: &Gateway, jobs: Vec<Job>) {
     metrics::histogram!("consentry_http_commit_batch").record(jobs.len() as f64);
     let (decided, replies): (Vec<_>, Vec<_>) =

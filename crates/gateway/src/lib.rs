@@ -23,6 +23,7 @@
 pub mod access;
 mod batch;
 pub mod carrier;
+mod cmpp_access;
 mod commit;
 mod complaints;
 mod config;
@@ -50,6 +51,7 @@ pub use crate::complaints::{ComplaintFiled, ComplaintRequest, read_content};
 pub use access::Principal;
 pub use batch::DecidedSubmission;
 pub use carrier::{Carrier, CarrierError, LoopbackCarrier, Outbound};
+pub use cmpp_access::{CMPP_SECRET_LEN, CMPP_SOURCE_ADDR_LEN, CmppCredentials};
 pub use commit::{Batches, GroupCommit};
 pub use config::GatewayConfig;
 pub use consents::{ConsentRequest, ConsentsView};

@@ -6,6 +6,8 @@ pub mod reasons;
 mod session;
 mod submit;
 
+pub use submit::category_of;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::thread::JoinHandle;
