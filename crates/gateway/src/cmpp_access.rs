@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn source_addrs_are_six_digits_and_secrets_differ() {
-        assert_eq!(super::source_addr_of(SenderId(42)).as_deref(), Some("000042"));
+        assert_eq!(
+            super::source_addr_of(SenderId(42)).as_deref(),
+            Some("000042")
+        );
         assert_eq!(
             super::source_addr_of(SenderId(999_999)).as_deref(),
             Some("999999")
