@@ -73,7 +73,8 @@ pub fn result_for(reasons: &[Reason]) -> u32 {
 /// The Stat of a refusal's status report: `CS:` and the reason's code in four digits, in the
 /// `XX:NNNN` shape ISMGs give their own failure codes.
 pub fn refusal_stat(reasons: &[Reason]) -> String {
-    format!("CS:{:04}", err_code(reasons))
+    let code: u32 = err_code(reasons).parse().unwrap_or(result::OTHER);
+    format!("CS:{code:04}")
 }
 
 /// The Stat of a final delivery state.
@@ -371,5 +372,26 @@ impl Submissions for PolicySubmissions {
                 self.deliveries.subscribe(id, w);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_read_as_results_and_stats() {
+        let no_consent = [Reason::new(ReasonCode::NoConsent, "x")];
+        assert_eq!(result_for(&no_consent), 101);
+        assert_eq!(refusal_stat(&no_consent), "CS:0101");
+        let invalid = [Reason::new(ReasonCode::InvalidNumber, "x")];
+        assert_eq!(result_for(&invalid), result::DEST_TERMINAL_ID);
+        assert_eq!(refusal_stat(&invalid), "CS:0113");
+        let reclassified = [
+            Reason::new(ReasonCode::ReclassifiedMarketing, "sells"),
+            Reason::new(ReasonCode::OptedOut, "x"),
+        ];
+        assert_eq!(result_for(&reclassified), 102);
+        assert_eq!(refusal_stat(&reclassified).len(), 7);
     }
 }
