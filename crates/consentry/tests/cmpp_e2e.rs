@@ -495,3 +495,110 @@ async fn an_opt_out_while_the_ismg_is_down_stops_the_queued_marketing_at_the_wir
     );
     assert!(ismg.ismg.got.lock().is_empty(), "nothing reached the ISMG");
 }
+
+fn python_peers_available() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import pycmpp.cmpp, cmppy"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        let msg =
+            "python3 with PyPI pycmpp and cmppy is not installed: run .ci/setup-cmpp-peers.sh";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have the CMPP interop peers: {msg}"
+        );
+        eprintln!("SKIPPED: {msg}");
+    }
+    ok
+}
+
+/// The PyPI clients (`tests/interop/cmpp_peers.py`: pycmpp speaking 2.0, cmppy 3.0) against
+/// `consentry serve --cmpp` with a merchant's issued account: their marketing (Service_Id
+/// empty reads as marketing) to a consenting phone is decided, accepted, and reported
+/// DELIVRD to each part's Msg_Id; a wrong secret is refused at CONNECT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pycmpp_and_cmppy_submit_through_consentry_serve_and_get_reports() {
+    if !python_peers_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("consentry.toml");
+    // Three marketing texts to one phone in a minute: the caps and the duplicate window, which
+    // would rightly refuse that, are opened so the peers' reports can be read.
+    std::fs::write(
+        &config,
+        "[policy]\nquiet_hours_start = \"00:00\"\nquiet_hours_end = \"00:00\"\n\
+         max_marketing_per_sender_per_day = 10\nmax_marketing_per_recipient_per_day = 10\n\
+         duplicate_window_minutes = 0\n",
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let (_child, base, cmpp_addr) = common::process::spawn_with_cmpp(&data, Some(&config)).await;
+    let admin = common::process::token(&data, "admin.token");
+    let http = Client::new();
+    let sender = common::process::register_sender(&http, &base, &admin, "好店").await;
+    let key = sender["api_key"].as_str().expect("api_key");
+    consent(&http, &base, key, PHONE).await;
+    let port = cmpp_addr.rsplit(':').next().expect("port").to_owned();
+    let sp = sender["cmpp_source_addr"].as_str().expect("source addr");
+    let secret = sender["cmpp_secret"].as_str().expect("secret");
+    let short = "【好店】双十一全场五折，今晚开抢！回T退订";
+    let long = "【好店】双十一全场五折，今晚八点开抢，前一千名下单再送精美礼品一份，会员另享积分翻倍，\
+                数量有限先到先得，详情请打开好店App查看活动页面。回T退订";
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/interop/cmpp_peers.py");
+    let run = |secret: String| {
+        let script = script.clone();
+        let (port, sp) = (port.clone(), sp.to_owned());
+        async move {
+            let out = tokio::process::Command::new("python3")
+                .arg(script)
+                .args([
+                    port.as_str(),
+                    sp.as_str(),
+                    secret.as_str(),
+                    "13800138000",
+                    short,
+                    long,
+                ])
+                .output()
+                .await
+                .expect("python3 cmpp_peers.py");
+            let line = String::from_utf8_lossy(&out.stdout).to_string();
+            serde_json::from_str::<Value>(line.trim())
+                .unwrap_or_else(|_| panic!("{line}\n{}", String::from_utf8_lossy(&out.stderr)))
+        }
+    };
+
+    let v = run(secret.to_owned()).await;
+    let py = &v["pycmpp"];
+    assert_eq!(py["connect_status"], 0, "{v}");
+    let resps = py["submit_resps"].as_array().expect("resps");
+    assert_eq!(resps.len(), 1 + long.chars().count().div_ceil(64), "{v}");
+    assert!(resps.iter().all(|x| x["result"] == 0), "accepted: {v}");
+    let reports = py["reports"].as_array().expect("reports");
+    for resp in resps {
+        assert!(
+            reports
+                .iter()
+                .any(|rep| rep["msg_id"] == resp["msg_id"] && rep["stat"] == "DELIVRD"),
+            "no DELIVRD report for {resp}: {v}"
+        );
+    }
+    let cm = &v["cmppy"];
+    assert_eq!(cm["connect_status"], 0, "{v}");
+    assert_eq!(cm["ismg_verified"], true, "{v}");
+    assert_eq!(cm["submit_resps"][0]["result"], 0, "{v}");
+    assert_eq!(
+        cm["reports"][0]["msg_id"], cm["submit_resps"][0]["msg_id"],
+        "{v}"
+    );
+    assert_eq!(cm["reports"][0]["stat"], "DELIVRD", "{v}");
+
+    let wrong = run("guess".into()).await;
+    assert_eq!(wrong["pycmpp"]["connect_status"], 3, "{wrong}");
+    assert_eq!(wrong["cmppy"]["connect_status"], 3, "{wrong}");
+}
