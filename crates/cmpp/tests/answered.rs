@@ -30,9 +30,11 @@ impl Submissions for ReportsOnAnswer {
     fn answered(&self, msg_ids: &[u64]) {
         let Some(h) = self.handle.get() else { return };
         let mut waiting = self.waiting.lock();
-        for s in waiting.extract_if(.., |s| {
-            s.msg_ids.last().is_some_and(|id| msg_ids.contains(id))
-        }) {
+        let (done, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *waiting)
+            .into_iter()
+            .partition(|s| s.msg_ids.last().is_some_and(|id| msg_ids.contains(id)));
+        *waiting = rest;
+        for s in done {
             for id in &s.msg_ids {
                 h.report(
                     s.account,

@@ -111,11 +111,9 @@ impl DeliverHandler for CarrierDeliveries {
 
     fn on_mo(&self, mo: &MobileOriginated) -> Result<(), String> {
         let to = self.to_platform(&mo.to);
+        let from = super::e164ish(&mo.from);
         let now = domain::Timestamp::now();
-        match self
-            .gateway
-            .handle_reply(&mo.from, &to, &mo.text, Some(now))
-        {
+        match self.gateway.handle_reply(&from, &to, &mo.text, Some(now)) {
             Ok(_) => {}
             // Answered Result 9: the ISMG delivers it again rather than an opt-out being lost.
             Err(e @ GatewayError::Store(_)) => return Err(e.to_string()),
