@@ -7,7 +7,9 @@
 //! `CmppClient` links (the merchant's side) against `submit_load` ESMEs, the same text, the
 //! same category, the same number of connections. Every SUBMIT_RESP is sent only once its
 //! decision is committed, through the HTTP API's group commit for CMPP and the SMPP listener's
-//! committer for SMPP. The ratio says what CMPP's path costs against SMPP's.
+//! committer for SMPP. The ratio says what CMPP's path costs against SMPP's. A third run per
+//! window sends the same CMPP traffic to the same listener code accepting everything at once
+//! (no policy, no store): what the protocol path alone costs on this machine, in this run.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -40,6 +42,9 @@ pub struct Args {
     /// Store durability: full (fsync per commit, the shipped default) or normal.
     #[arg(long, default_value = "full")]
     durability: String,
+    /// The CMPP listener's decider threads (default: `[cmpp] decide_threads`).
+    #[arg(long)]
+    decide_threads: Option<usize>,
 }
 
 const SIGNATURE: &str = "【好店旗舰店】";
@@ -61,6 +66,25 @@ impl DeliverHandler for Ignore {
     }
     fn on_mo(&self, _: &MobileOriginated) -> Result<(), String> {
         Ok(())
+    }
+}
+
+/// The baseline acceptor: the same CMPP listener code with every SUBMIT accepted at once —
+/// no policy, no store — so the figure shows what the protocol path alone costs here.
+struct AcceptAll;
+
+impl cmpp::Accounts for AcceptAll {
+    fn lookup(&self, source_addr: &str) -> Option<cmpp::Account> {
+        (source_addr == "900000").then(|| cmpp::Account {
+            id: 1,
+            secret: b"baseline".to_vec(),
+        })
+    }
+}
+
+impl cmpp::Submissions for AcceptAll {
+    fn submit(&self, _: cmpp::Submission) -> cmpp::Verdict {
+        cmpp::Verdict::Accept
     }
 }
 
@@ -224,6 +248,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let workers = gw.start();
     let mut listener_config = crate::config::Config::load(None)?.cmpp;
     listener_config.window = args.windows.iter().copied().max().unwrap_or(16).max(16);
+    if let Some(n) = args.decide_threads {
+        listener_config.decide_threads = n;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -252,6 +279,19 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         tokio::spawn(async move {
             let _ = s.serve(listener, std::future::pending()).await;
         });
+        let baseline = cmpp::CmppServer::new(
+            listener_config.server_config("127.0.0.1:0".into())?,
+            Arc::new(AcceptAll),
+            Arc::new(AcceptAll),
+        )?;
+        let baseline_listener = baseline.bind().await?;
+        let baseline_addr = baseline_listener.local_addr()?;
+        tokio::spawn(async move {
+            baseline
+                .serve(baseline_listener, std::future::pending())
+                .await;
+        });
+        let mut baseline_runs = serde_json::Map::new();
         let mut cmpp_runs = serde_json::Map::new();
         let mut smpp_runs = serde_json::Map::new();
         let mut ratios = serde_json::Map::new();
@@ -279,6 +319,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             )
             .await?;
             eprintln!("SMPP, window {w}: {:.0} submit_sm/s", s.rate());
+            let b = cmpp_run(
+                baseline_addr,
+                "900000",
+                "baseline",
+                w,
+                args.messages,
+                args.connections,
+                0,
+            )
+            .await?;
+            eprintln!("CMPP accept-all, window {w}: {:.0} SUBMIT/s", b.rate());
+            ratios.insert(
+                format!("cmpp_over_accept_all_window_{w}"),
+                json!((c.rate() / b.rate() * 100.0).round() / 100.0),
+            );
+            baseline_runs.insert(format!("window_{w}"), b.figure());
             ratios.insert(
                 format!("cmpp_over_smpp_window_{w}"),
                 json!((c.rate() / s.rate() * 100.0).round() / 100.0),
@@ -294,8 +350,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "messages_per_run": args.messages,
             "connections": args.connections,
             "durability": args.durability,
+            "cmpp_decide_threads": listener_config.decide_threads,
             "cmpp": cmpp_runs,
             "smpp": smpp_runs,
+            "cmpp_accept_all_no_policy_no_store": baseline_runs,
             "ratios": ratios,
             "peak_rss_mib": super::rss_mib().0,
         }))
