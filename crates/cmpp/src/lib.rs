@@ -39,5 +39,5 @@ pub use client::{
 pub use error::{ClientError, CmppError};
 pub use server::{
     Account, Accounts, CmppServer, Report, ServerConfig, ServerHandle, Submission, Submissions,
-    Verdict,
+    Verdict, Verdicts,
 };

@@ -135,3 +135,64 @@ async fn a_report_pushed_when_answered_follows_its_submit_resp_on_the_wire() {
         }
     }
 }
+
+/// Verdicts sent later from another thread answer the SUBMIT then; verdicts dropped unsent
+/// answer Result 9 rather than leaving the SP waiting.
+struct Later;
+
+impl Submissions for Later {
+    fn submit(&self, _: Submission) -> Verdict {
+        Verdict::Accept
+    }
+
+    fn submit_many_then(&self, batch: Vec<Submission>, done: cmpp::Verdicts) {
+        if batch.iter().any(|s| s.destinations[0] == "13900000000") {
+            drop(done);
+            return;
+        }
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            done.send(vec![Verdict::Refuse(102); batch.len()]);
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verdicts_sent_later_answer_then_and_dropped_ones_answer_result_9() {
+    let server = cmpp::CmppServer::new(
+        ServerConfig {
+            listen: "127.0.0.1:0".into(),
+            ..ServerConfig::default()
+        },
+        Arc::new(Sps),
+        Arc::new(Later),
+    )
+    .expect("server");
+    let listener = server.bind().await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { server.serve(listener, std::future::pending()).await });
+    let client = cmpp::CmppClient::start(
+        common::client_config(addr, Version::V30),
+        Arc::new(common::Inbox::default()),
+    );
+    assert!(client.connected(Duration::from_secs(5)).await.is_some());
+    let later = client
+        .submit(&cmpp::Outgoing {
+            destination: "13800138000".into(),
+            text: "hello".into(),
+            ..cmpp::Outgoing::default()
+        })
+        .await
+        .expect("answered");
+    assert_eq!(later[0].result, 102);
+    let dropped = client
+        .submit(&cmpp::Outgoing {
+            destination: "13900000000".into(),
+            text: "hello".into(),
+            ..cmpp::Outgoing::default()
+        })
+        .await
+        .expect("answered");
+    assert_eq!(dropped[0].result, cmpp_proto::result::OTHER);
+    client.shutdown();
+}

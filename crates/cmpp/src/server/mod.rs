@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+pub use decide::Verdicts;
 pub use registry::{Report, ServerHandle};
 
 use crate::CmppError;
@@ -79,6 +80,17 @@ pub trait Submissions: Send + Sync {
     /// default decides one by one; the gateway records a batch in one transaction.
     fn submit_many(&self, batch: Vec<Submission>) -> Vec<Verdict> {
         batch.into_iter().map(|s| self.submit(s)).collect()
+    }
+
+    /// Decides a batch and hands the verdicts to `done` when they are ready, which may be
+    /// later and on another thread: a decider thread is then free for the next batch while
+    /// this one is, say, being committed (a decider waiting for each commit held throughput to
+    /// a batch per thread per commit). `done` sends the SUBMIT_RESPs and then calls
+    /// [`Submissions::answered`]; it must be called exactly once, with one verdict per
+    /// submission (a missing one answers Result 9). The default decides with
+    /// [`Submissions::submit_many`] and calls `done` at once.
+    fn submit_many_then(&self, batch: Vec<Submission>, done: Verdicts) {
+        done.send(self.submit_many(batch));
     }
 
     /// Called once the SUBMIT_RESPs of a batch are queued on their connections, with the Msg_Id

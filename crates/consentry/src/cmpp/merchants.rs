@@ -238,7 +238,7 @@ pub struct PolicySubmissions {
     pub commits: GroupCommit,
     pub deliveries: Arc<MerchantDeliveries>,
     /// Keyed by the Msg_Id each SUBMIT_RESP answers with, until `answered`.
-    after: Mutex<HashMap<u64, After>>,
+    after: Arc<Mutex<HashMap<u64, After>>>,
 }
 
 impl PolicySubmissions {
@@ -252,7 +252,7 @@ impl PolicySubmissions {
             gateway,
             commits,
             deliveries,
-            after: Mutex::new(HashMap::new()),
+            after: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -299,29 +299,27 @@ impl PolicySubmissions {
     }
 }
 
-impl Submissions for PolicySubmissions {
-    fn submit(&self, submission: Submission) -> Verdict {
-        self.submit_many(vec![submission])
-            .pop()
-            .unwrap_or(Verdict::Refuse(result::OTHER))
-    }
+/// Verdicts so far (refusals before the policy), the decisions to record, and which
+/// submission each decision belongs to.
+type Decided = (
+    Vec<Option<Verdict>>,
+    Vec<gateway::DecidedSubmission>,
+    Vec<usize>,
+);
 
-    /// Decides each submission here, on the listener's decider thread (in parallel with the
-    /// other deciders), then records them all through the group commit the HTTP API uses:
-    /// every verdict is durable before its SUBMIT_RESP is sent.
-    fn submit_many(&self, batch: Vec<Submission>) -> Vec<Verdict> {
+impl PolicySubmissions {
+    fn decide_all(&self, batch: &[Submission]) -> Decided {
         let mut verdicts: Vec<Option<Verdict>> = Vec::with_capacity(batch.len());
         let mut decided = Vec::with_capacity(batch.len());
         let mut which = Vec::with_capacity(batch.len());
         for (i, s) in batch.iter().enumerate() {
-            let sender = u32::try_from(s.account).map(SenderId);
             let to: Vec<String> = s.destinations.iter().map(|d| e164ish(d)).collect();
             let category = smpp::server::category_of(&s.service_id);
-            let d = sender
+            let d = u32::try_from(s.account)
                 .map_err(|_| GatewayError::UnknownSender(0))
                 .and_then(|sender| {
                     self.gateway.decide_submission(
-                        Principal::Sender(sender),
+                        Principal::Sender(SenderId(sender)),
                         to,
                         s.text.clone(),
                         category,
@@ -336,29 +334,67 @@ impl Submissions for PolicySubmissions {
                 Err(e) => verdicts.push(Some(Verdict::Refuse(result_for_error(&e)))),
             }
         }
-        let now = Timestamp::now();
+        (verdicts, decided, which)
+    }
+}
+
+/// The verdicts of a recorded batch; what to do once each is answered goes into `after`.
+fn settle_all(
+    after: &Mutex<HashMap<u64, After>>,
+    batch: &[Submission],
+    mut verdicts: Vec<Option<Verdict>>,
+    which: &[usize],
+    recorded: Vec<Result<Vec<Outcome>, GatewayError>>,
+) -> Vec<Verdict> {
+    let now = Timestamp::now();
+    let mut after = after.lock();
+    for (&i, r) in which.iter().zip(recorded) {
+        let s = &batch[i];
+        verdicts[i] = Some(match r {
+            Ok(outcomes) => {
+                let (verdict, then) = PolicySubmissions::settle(s, &outcomes, now);
+                if let Some(&last) = s.msg_ids.last() {
+                    after.insert(last, then);
+                }
+                verdict
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "recording a CMPP submission failed");
+                Verdict::Refuse(result_for_error(&e))
+            }
+        });
+    }
+    verdicts
+        .into_iter()
+        .map(|v| v.unwrap_or(Verdict::Refuse(result::OTHER)))
+        .collect()
+}
+
+impl Submissions for PolicySubmissions {
+    fn submit(&self, submission: Submission) -> Verdict {
+        self.submit_many(vec![submission])
+            .pop()
+            .unwrap_or(Verdict::Refuse(result::OTHER))
+    }
+
+    /// Decides and records a batch, waiting for the commit (`submit` and callers outside the
+    /// listener); the listener itself uses [`Submissions::submit_many_then`].
+    fn submit_many(&self, batch: Vec<Submission>) -> Vec<Verdict> {
+        let (verdicts, decided, which) = self.decide_all(&batch);
         let recorded = self.commits.record_all_blocking(decided);
-        let mut after = self.after.lock();
-        for (i, r) in which.into_iter().zip(recorded) {
-            let s = &batch[i];
-            verdicts[i] = Some(match r {
-                Ok(outcomes) => {
-                    let (verdict, then) = Self::settle(s, &outcomes, now);
-                    if let Some(&last) = s.msg_ids.last() {
-                        after.insert(last, then);
-                    }
-                    verdict
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "recording a CMPP submission failed");
-                    Verdict::Refuse(result_for_error(&e))
-                }
-            });
-        }
-        verdicts
-            .into_iter()
-            .map(|v| v.unwrap_or(Verdict::Refuse(result::OTHER)))
-            .collect()
+        settle_all(&self.after, &batch, verdicts, &which, recorded)
+    }
+
+    /// Decides each submission here, on the listener's decider thread (in parallel with the
+    /// other deciders), then hands them all to the group commit the HTTP API uses and returns:
+    /// the verdicts are sent from the committer once the batch is durable, so every
+    /// SUBMIT_RESP follows its commit, and this thread decides the next batch meanwhile.
+    fn submit_many_then(&self, batch: Vec<Submission>, done: cmpp::Verdicts) {
+        let (verdicts, decided, which) = self.decide_all(&batch);
+        let after = Arc::clone(&self.after);
+        self.commits.record_all_then(decided, move |recorded| {
+            done.send(settle_all(&after, &batch, verdicts, &which, recorded));
+        });
     }
 
     fn answered(&self, msg_ids: &[u64]) {
