@@ -60,6 +60,13 @@ impl AppState {
         }
     }
 
+    /// The committer one-message submissions share, for other doors to share it too (the
+    /// CMPP listener); `None` after [`AppState::without_group_commit`].
+    #[must_use]
+    pub fn group_commit(&self) -> Option<gateway::GroupCommit> {
+        self.commit.clone()
+    }
+
     /// Makes each one-message submission commit alone (the behaviour before group commit;
     /// `[http] group_commit = false`, for measuring).
     #[must_use]

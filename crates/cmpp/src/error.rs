@@ -20,6 +20,10 @@ pub enum ClientError {
     /// The gateway kept answering "flow control" past the retries allowed.
     #[error("the gateway kept answering flow control (Result 8)")]
     FlowControl,
+    /// The caller's gate ([`crate::CmppClient::submit_gated`]) refused the message before
+    /// any of it was written.
+    #[error("the message was withheld before it was sent")]
+    Withheld,
     /// The text cannot be written as a CMPP message.
     #[error("the message cannot be encoded: {0}")]
     Encode(String),

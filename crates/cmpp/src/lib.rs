@@ -33,10 +33,11 @@ mod io;
 pub mod server;
 
 pub use client::{
-    ClientConfig, CmppClient, DeliverHandler, LinkState, MobileOriginated, Outgoing, PartResult,
+    ClientConfig, CmppClient, DeliverHandler, Gate, LinkState, MobileOriginated, Outgoing,
+    PartResult,
 };
 pub use error::{ClientError, CmppError};
 pub use server::{
     Account, Accounts, CmppServer, Report, ServerConfig, ServerHandle, Submission, Submissions,
-    Verdict,
+    Verdict, Verdicts,
 };

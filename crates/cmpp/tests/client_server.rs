@@ -170,3 +170,37 @@ async fn result_8_slows_the_client_down_until_everything_is_accepted() {
     assert!(took < Duration::from_secs(20), "{took:?}");
     client.shutdown();
 }
+
+/// The gate runs in the link task just before the first part is written: `false` sends
+/// nothing (the gateway records no submission), `true` sends the whole message. Run once a
+/// message, not once a part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_that_refuses_withholds_the_whole_message_and_one_that_allows_runs_once() {
+    let r = rig().await;
+    let inbox = Arc::new(Inbox::default());
+    let client = CmppClient::start(client_config(r.addr, Version::V30), inbox.clone());
+    assert!(client.connected(Duration::from_secs(5)).await.is_some());
+    let msg = Outgoing {
+        destination: "13800138000".into(),
+        text: LONG.into(),
+        ..Outgoing::default()
+    };
+    let refused = client.submit_gated(&msg, Some(Box::new(|| false))).await;
+    assert_eq!(refused, Err(cmpp::ClientError::Withheld));
+    assert!(
+        r.recorder.got.lock().is_empty(),
+        "nothing reached the gateway"
+    );
+
+    let runs = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counted = Arc::clone(&runs);
+    let gate: cmpp::Gate = Box::new(move || {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        true
+    });
+    let parts = client.submit_gated(&msg, Some(gate)).await.expect("sent");
+    assert_eq!(parts.len(), 2);
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(r.recorder.got.lock().len(), 1);
+    client.shutdown();
+}

@@ -85,9 +85,11 @@ pub struct Config {
     pub enforcement: complaints::EnforcementConfig,
     /// Several nodes on one PostgreSQL and NATS; `nats = ""` is one node.
     pub cluster: cluster::ClusterConfig,
-    /// Carriers reached over SMPP; none means the loopback handset.
+    /// The CMPP listener merchants' CMPP software connects to.
+    pub cmpp: crate::cmpp::config::ListenerConfig,
+    /// Carriers reached over SMPP or CMPP; none means the loopback handset.
     #[serde(default)]
-    pub carrier: Vec<smpp::CarrierConfig>,
+    pub carrier: Vec<crate::cmpp::config::CarrierEntry>,
 }
 
 fn merge(base: &mut toml::Table, over: toml::Table) {
@@ -176,8 +178,42 @@ mod tests {
         std::fs::write(&f, format!("{example}{second}")).unwrap();
         let c = Config::load(Some(&f)).unwrap();
         assert_eq!(c.carrier.len(), 2);
-        assert_eq!(c.carrier[0].routes, ["86134", "86138"]);
-        assert_eq!(c.carrier[1].routes, ["86189"]);
-        assert_eq!(c.carrier[1].name, "second");
+        assert_eq!(c.carrier[0].routes(), ["86134", "86138"]);
+        assert_eq!(c.carrier[1].routes(), ["86189"]);
+        assert_eq!(c.carrier[1].name(), "second");
+    }
+
+    /// The commented CMPP `[[carrier]]` example is a working entry too, and a carrier of an
+    /// unknown kind or with a key of the other kind is refused, naming it.
+    #[test]
+    fn the_documented_cmpp_carrier_example_parses_and_kinds_are_checked() {
+        let example: String = DEFAULT
+            .lines()
+            .skip_while(|l| !l.starts_with("# [[carrier]]  # CMPP"))
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| format!("{}\n", l.trim_start_matches('#').trim_start()))
+            .collect();
+        let example = example.replacen("[[carrier]]  # CMPP", "[[carrier]]", 1);
+        assert!(example.contains("shared_secret"), "{example}");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, &example).unwrap();
+        let c = Config::load(Some(&f)).unwrap();
+        let crate::cmpp::config::CarrierEntry::Cmpp(cmpp) = &c.carrier[0] else {
+            panic!("not read as CMPP: {:?}", c.carrier[0]);
+        };
+        assert_eq!(cmpp.version.0, cmpp_proto::Version::V30);
+        assert_eq!(cmpp.routes, ["86134", "86135"]);
+        cmpp.validate().unwrap();
+
+        std::fs::write(&f, example.replace("\"cmpp\"", "\"sgip\"")).unwrap();
+        let e = format!("{:#}", Config::load(Some(&f)).unwrap_err());
+        assert!(e.contains("sgip"), "{e}");
+        std::fs::write(&f, format!("{example}system_id = \"x\"\n")).unwrap();
+        let e = format!("{:#}", Config::load(Some(&f)).unwrap_err());
+        assert!(e.contains("system_id"), "{e}");
+        std::fs::write(&f, example.replace("\"3.0\"", "\"4.0\"")).unwrap();
+        let e = format!("{:#}", Config::load(Some(&f)).unwrap_err());
+        assert!(e.contains("4.0"), "{e}");
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Thin on purpose: parse the command line, load the configuration, call the domain crates.
 
+mod cmpp;
 mod commands;
 mod config;
 

@@ -21,7 +21,26 @@ use crate::{DecidedSubmission, Gateway, GatewayError, Outcome};
 /// A decision waiting to be recorded, and where its outcome goes.
 struct Job {
     decided: DecidedSubmission,
-    reply: oneshot::Sender<Result<Vec<Outcome>, GatewayError>>,
+    reply: Reply,
+}
+
+type Answer = Result<Vec<Outcome>, GatewayError>;
+
+/// Where an outcome goes: a waiting request, or a callback run on the committer thread.
+enum Reply {
+    Waiting(oneshot::Sender<Answer>),
+    Then(Box<dyn FnOnce(Answer) + Send>),
+}
+
+impl Reply {
+    fn send(self, answer: Answer) {
+        match self {
+            Reply::Waiting(tx) => {
+                let _ = tx.send(answer);
+            }
+            Reply::Then(f) => f(answer),
+        }
+    }
 }
 
 /// The committer's door; cheap to clone. The thread ends when every clone is dropped.
@@ -133,10 +152,95 @@ impl GroupCommit {
     pub async fn record(&self, decided: DecidedSubmission) -> Result<Vec<Outcome>, GatewayError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job { decided, reply })
+            .send(Job {
+                decided,
+                reply: Reply::Waiting(reply),
+            })
             .await
             .map_err(|_| GatewayError::Busy)?;
         answer.await.map_err(|_| GatewayError::Busy)?
+    }
+}
+
+impl GroupCommit {
+    /// Records several decisions from a thread outside the async runtime (the CMPP listener's
+    /// decider threads), sharing the committer with every other caller; returns each one's
+    /// outcomes, in order, once committed. All are queued before the first answer is awaited,
+    /// so they go into the same commit when the committer is free. Panics if called from
+    /// inside the runtime, like every blocking channel operation.
+    #[must_use]
+    pub fn record_all_blocking(
+        &self,
+        decided: Vec<DecidedSubmission>,
+    ) -> Vec<Result<Vec<Outcome>, GatewayError>> {
+        let answers: Vec<_> = decided
+            .into_iter()
+            .map(|decided| {
+                let (reply, answer) = oneshot::channel();
+                self.tx
+                    .blocking_send(Job {
+                        decided,
+                        reply: Reply::Waiting(reply),
+                    })
+                    .map(|()| answer)
+                    .map_err(|_| GatewayError::Busy)
+            })
+            .collect();
+        answers
+            .into_iter()
+            .map(|a| a.and_then(|answer| answer.blocking_recv().map_err(|_| GatewayError::Busy)?))
+            .collect()
+    }
+}
+
+impl GroupCommit {
+    /// Queues several decisions from a thread outside the async runtime and returns at once;
+    /// `then` runs on the committer thread with each one's outcomes, in order, once all are
+    /// committed (or refused). The caller's thread is free meanwhile: the CMPP listener's
+    /// deciders decide the next batch while this one commits. `then` must not block.
+    pub fn record_all_then(
+        &self,
+        decided: Vec<DecidedSubmission>,
+        then: impl FnOnce(Vec<Answer>) + Send + 'static,
+    ) {
+        struct Gather {
+            answers: Vec<Option<Answer>>,
+            left: usize,
+            then: Option<Box<dyn FnOnce(Vec<Answer>) + Send>>,
+        }
+        let n = decided.len();
+        if n == 0 {
+            then(Vec::new());
+            return;
+        }
+        let gather = Arc::new(parking_lot::Mutex::new(Gather {
+            answers: (0..n).map(|_| None).collect(),
+            left: n,
+            then: Some(Box::new(then)),
+        }));
+        for (i, decided) in decided.into_iter().enumerate() {
+            let g = Arc::clone(&gather);
+            let reply = Reply::Then(Box::new(move |answer| {
+                let mut g = g.lock();
+                g.answers[i] = Some(answer);
+                g.left -= 1;
+                if g.left == 0 {
+                    let answers = std::mem::take(&mut g.answers)
+                        .into_iter()
+                        .map(|a| a.unwrap_or(Err(GatewayError::Busy)))
+                        .collect();
+                    if let Some(then) = g.then.take() {
+                        drop(g);
+                        then(answers);
+                    }
+                }
+            }));
+            if let Err(mpsc::error::SendError(job)) = self.tx.blocking_send(Job { decided, reply })
+            {
+                // The committer is gone: answer it here, so `then` still runs once.
+                job.reply.send(Err(GatewayError::Busy));
+            }
+        }
     }
 }
 
@@ -146,14 +250,19 @@ fn commit(gateway: &Gateway, jobs: Vec<Job>) {
         jobs.into_iter().map(|j| (j.decided, j.reply)).unzip();
     match gateway.record_decided(decided) {
         Ok(outcomes) => {
-            for (reply, out) in replies.into_iter().zip(outcomes) {
-                let _ = reply.send(Ok(out));
+            let mut replies = replies.into_iter();
+            for (reply, out) in replies.by_ref().zip(outcomes) {
+                reply.send(Ok(out));
+            }
+            // One outcome per decision; should one be missing, its caller still hears.
+            for reply in replies {
+                reply.send(Err(GatewayError::Busy));
             }
         }
         Err(e) => {
             // Nothing of the batch was recorded: every request is refused, none acknowledged.
             for reply in replies {
-                let _ = reply.send(Err(each(&e)));
+                reply.send(Err(each(&e)));
             }
         }
     }

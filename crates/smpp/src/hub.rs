@@ -63,6 +63,18 @@ struct Receipts {
 /// Early reports remembered.
 const EARLY: usize = 65_536;
 
+/// Merchants reached over another protocol (the CMPP listener): the hub hands them every final
+/// delivery report and every reply it is given, beside serving its own SMPP sessions, so the
+/// carrier links and the loopback handset report to one place whatever the merchant speaks.
+/// Called where the hub is called (under a consent shard lock, from carrier tasks): it must
+/// not block.
+pub trait Forward: Send + Sync {
+    /// A final delivery state of message `id` (`err`: a three-digit error code, if any).
+    fn report(&self, id: u64, state: MessageState, err: Option<&str>, at: Timestamp);
+    /// A reply from `from` to `sender`'s number `to`; true when a connection took it.
+    fn reply(&self, sender: SenderId, from: &str, to: &str, text: &str) -> bool;
+}
+
 /// Shared between the listener's sessions, the carrier client and the loopback reporter.
 pub struct Hub {
     sessions: Mutex<HashMap<SessionId, Bound>>,
@@ -73,6 +85,7 @@ pub struct Hub {
     pub undeliverable: AtomicU64,
     /// Cluster mode: the other nodes (merchants bound there, submissions decided there).
     remote: std::sync::OnceLock<Arc<dyn crate::Remote>>,
+    forward: std::sync::OnceLock<Arc<dyn Forward>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -107,6 +120,7 @@ impl Hub {
             next_id: AtomicU64::new(1),
             undeliverable: AtomicU64::new(0),
             remote: std::sync::OnceLock::new(),
+            forward: std::sync::OnceLock::new(),
         })
     }
 
@@ -129,6 +143,11 @@ impl Hub {
             .values()
             .filter(|b| b.sender == sender && b.receives)
             .count()
+    }
+
+    /// Also hands every final report and reply to `forward` (set once; false if already set).
+    pub fn forward_to(&self, forward: Arc<dyn Forward>) -> bool {
+        self.forward.set(forward).is_ok()
     }
 
     pub(crate) fn session_id(&self) -> SessionId {
@@ -253,6 +272,9 @@ impl Hub {
         if !state.is_final() {
             return;
         }
+        if let Some(f) = self.forward.get() {
+            f.report(id, state, err, at);
+        }
         let sub = {
             let mut r = self.receipts.lock();
             match r.by_id.remove(&id) {
@@ -309,8 +331,23 @@ impl Hub {
     }
 
     /// Forwards a mobile-originated reply from `from` to the merchant `sender` (whose source
-    /// number `to` was texted). Returns false when no receiver bind of that sender could take it.
+    /// number `to` was texted), over SMPP and through [`Hub::forward_to`]. Returns false when
+    /// no connection of that sender could take it.
     pub fn deliver_reply(&self, sender: SenderId, from: &str, to: &str, body: &str) -> bool {
+        let forwarded = self
+            .forward
+            .get()
+            .is_some_and(|f| f.reply(sender, from, to, body));
+        let sm = Self::reply_sm(from, to, body);
+        if forwarded {
+            // Also to an SMPP receiver of the same merchant, if it has one; not a miss if not.
+            let _ = self.push_here(sender, sm);
+            return true;
+        }
+        self.push_to(sender, sm)
+    }
+
+    fn reply_sm(from: &str, to: &str, body: &str) -> ShortMessage {
         let (data_coding, bytes) = text::encode_text(body);
         let mut sm = ShortMessage {
             source: Address::international(from.trim_start_matches('+')),
@@ -323,6 +360,6 @@ impl Hub {
         } else {
             sm.tlvs.push(smpp_proto::Tlv::MessagePayload(bytes));
         }
-        self.push_to(sender, sm)
+        sm
     }
 }

@@ -35,7 +35,7 @@ pub mod server;
 pub use client::SmppCarrier;
 pub use config::{BindType, CarrierConfig, CarrierKind, ReceiptIdBase, ServerConfig};
 pub use error::SmppError;
-pub use hub::{Hub, Subscription};
+pub use hub::{Forward, Hub, Subscription};
 pub use inbound::{MobileOriginated, ReceiptingCarrier, ReplyHandler};
 pub use remote::{ReceiptRequest, Remote, RemoteAnswer, RemoteSubmit};
 pub use server::SmppServer;

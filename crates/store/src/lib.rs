@@ -48,7 +48,8 @@ pub use records::{
 };
 pub use replies::{LinkRecord, NewReply, ReplyLog, UnsubscribeLinks};
 pub use roles::{
-    AuditLog, ConsentLog, Handoff, KeyRing, MessageLog, Pins, SenderRegistry, SmppRegistry,
+    AuditLog, CmppRegistry, ConsentLog, Handoff, KeyRing, MessageLog, Pins, SenderRegistry,
+    SmppRegistry,
 };
 
 use std::path::Path;
@@ -240,6 +241,20 @@ impl SmppRegistry for Store {
     }
     fn unacknowledged_handoffs(&self, since: Timestamp) -> Result<Vec<Handoff>, StoreError> {
         dispatch!(self, s => s.unacknowledged_handoffs(since))
+    }
+}
+
+impl CmppRegistry for Store {
+    fn put_cmpp_account(
+        &self,
+        source_addr: &str,
+        sender: SenderId,
+        secret: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.put_cmpp_account(source_addr, sender, secret))
+    }
+    fn cmpp_account(&self, source_addr: &str) -> Result<Option<(SenderId, String)>, StoreError> {
+        dispatch!(self, s => s.cmpp_account(source_addr))
     }
 }
 

@@ -147,6 +147,27 @@ pub trait SmppRegistry {
     fn unacknowledged_handoffs(&self, since: Timestamp) -> Result<Vec<Handoff>, StoreError>;
 }
 
+/// CMPP: the SP accounts merchants' CMPP software connects with.
+///
+/// Unlike an SMPP password, a CMPP secret cannot be stored as a slow hash: CONNECT proves it
+/// with `MD5(Source_Addr ‖ 0×9 ‖ secret ‖ timestamp)`, which the acceptor can only check by
+/// computing the same digest from the secret itself. So the secret is kept as issued, in
+/// the same store and under the same protection as every other credential row (the data
+/// directory 0700 and the database 0600 for SQLite; the database's own access control for
+/// PostgreSQL), and it is shown to the merchant once and never returned by any read API.
+pub trait CmppRegistry {
+    /// Sets a sender's CMPP account, replacing any it had (and any other sender's account
+    /// with the same `source_addr`).
+    fn put_cmpp_account(
+        &self,
+        source_addr: &str,
+        sender: SenderId,
+        secret: &str,
+    ) -> Result<(), StoreError>;
+    /// The sender and secret of the account `source_addr`.
+    fn cmpp_account(&self, source_addr: &str) -> Result<Option<(SenderId, String)>, StoreError>;
+}
+
 /// A message handed to a carrier, as needed to send it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handoff {

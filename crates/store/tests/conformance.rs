@@ -288,6 +288,39 @@ fn a_committed_event_is_in_the_file_for_the_next_process() {
 }
 
 #[test]
+fn cmpp_accounts_are_found_by_source_addr_and_replaced_per_sender() {
+    use store::CmppRegistry;
+    for (name, s, _dir) in backends() {
+        assert_eq!(s.cmpp_account("000001").unwrap(), None, "{name}");
+        s.put_cmpp_account("000001", SenderId(1), "secret-a")
+            .unwrap();
+        s.put_cmpp_account("000002", SenderId(2), "secret-b")
+            .unwrap();
+        assert_eq!(
+            s.cmpp_account("000001").unwrap(),
+            Some((SenderId(1), "secret-a".into())),
+            "{name}"
+        );
+        // Re-issuing replaces the sender's old account; the other sender keeps its own.
+        s.put_cmpp_account("00000A", SenderId(1), "secret-c")
+            .unwrap();
+        assert_eq!(s.cmpp_account("000001").unwrap(), None, "{name}");
+        assert_eq!(
+            s.cmpp_account("00000A").unwrap(),
+            Some((SenderId(1), "secret-c".into())),
+            "{name}"
+        );
+        assert_eq!(
+            s.cmpp_account("000002").unwrap(),
+            Some((SenderId(2), "secret-b".into())),
+            "{name}"
+        );
+        // Source_Addr is compared exactly: CMPP sends it as written.
+        assert_eq!(s.cmpp_account("00000a").unwrap(), None, "{name}");
+    }
+}
+
+#[test]
 fn smpp_credentials_and_carrier_ids() {
     use store::SmppRegistry;
     for (name, s, _dir) in backends() {

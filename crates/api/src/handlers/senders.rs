@@ -65,6 +65,11 @@ pub struct SenderCreated {
     pub smpp_system_id: String,
     /// The SMPP bind password (8 characters, SMPP's limit). Stored hashed; not shown again.
     pub smpp_password: String,
+    /// The Source_Addr (SP code, 6 digits) its CMPP software connects with.
+    pub cmpp_source_addr: String,
+    /// The CMPP shared secret (16 characters). Not shown again; stored as issued, because
+    /// CMPP's CONNECT authenticator can only be checked with the secret itself.
+    pub cmpp_secret: String,
 }
 
 /// The list of senders.
@@ -84,11 +89,12 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateSender>,
 ) -> Result<(StatusCode, Json<SenderCreated>), ApiError> {
     caller.require_admin()?;
-    let (sender, api_key, smpp) = state
+    let (sender, api_key, smpp, cmpp) = state
         .run(move |gw| {
             let (sender, api_key) = gw.create_sender(&body.name, &body.signature)?;
             let smpp = gw.issue_smpp_credentials(sender.id)?;
-            Ok((sender, api_key, smpp))
+            let cmpp = gw.issue_cmpp_credentials(sender.id)?;
+            Ok((sender, api_key, smpp, cmpp))
         })
         .await?;
     Ok((
@@ -98,6 +104,8 @@ pub async fn create(
             api_key,
             smpp_system_id: smpp.system_id,
             smpp_password: smpp.password,
+            cmpp_source_addr: cmpp.source_addr,
+            cmpp_secret: cmpp.secret,
         }),
     ))
 }

@@ -127,7 +127,13 @@ impl Connected {
         }
     }
 
-    async fn send_submit(&mut self, req: Request) {
+    async fn send_submit(&mut self, mut req: Request) {
+        if let Some(gate) = req.gate.take() {
+            if !gate() {
+                let _ = req.reply.send(Err(ClientError::Withheld));
+                return;
+            }
+        }
         let seq = self.seqs.allocate();
         let pdu = Pdu::new(seq, Body::Submit(Box::new(req.submit.clone())));
         let now = Instant::now().into_std();

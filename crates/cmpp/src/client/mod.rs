@@ -93,11 +93,19 @@ pub enum LinkState {
     Stopped,
 }
 
+/// A last check run by the link task right before a message's first part is written: `false`
+/// withholds the message ([`ClientError::Withheld`]). A caller whose decision to send can be
+/// withdrawn while the part waits (a consent refused while the gateway was unreachable) puts
+/// that check here, where nothing can wait after it but the socket.
+pub type Gate = Box<dyn FnOnce() -> bool + Send>;
+
 /// A part queued for the link, with where its answer goes.
 pub(crate) struct Request {
     pub submit: Submit,
     pub reply: oneshot::Sender<Result<SubmitResp, ClientError>>,
     pub retries_left: u32,
+    /// On a message's first part only, until it is first written.
+    pub gate: Option<Gate>,
 }
 
 /// Handle to a running link; cheap to clone. The link stops when every handle is dropped or
@@ -171,6 +179,19 @@ impl CmppClient {
     /// Sends `msg`, one SUBMIT per part, and returns each part's answer. A part refused by
     /// the gateway stops the rest (a handset would get half a message otherwise).
     pub async fn submit(&self, msg: &Outgoing) -> Result<Vec<PartResult>, ClientError> {
+        self.submit_gated(msg, None).await
+    }
+
+    /// [`CmppClient::submit`], with `gate` run by the link task just before the first part is
+    /// written to the socket (after any wait for a connection or window room). When it
+    /// answers `false` nothing of the message is sent and the result is
+    /// [`ClientError::Withheld`]. Parts resent after Result 8 are not checked again: the
+    /// message is already on its way.
+    pub async fn submit_gated(
+        &self,
+        msg: &Outgoing,
+        mut gate: Option<Gate>,
+    ) -> Result<Vec<PartResult>, ClientError> {
         let reference = self
             .reference
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -197,6 +218,7 @@ impl CmppClient {
                     submit,
                     reply,
                     retries_left: self.config.flow_control_retries,
+                    gate: gate.take(),
                 })
                 .await
                 .map_err(|_| ClientError::Closed)?;

@@ -41,7 +41,7 @@ pub(super) fn spawn(
             .name(format!("cmpp-decide-{i}"))
             .spawn(move || {
                 while let Some(batch) = next_batch(&rx) {
-                    decide(subs.as_ref(), batch);
+                    decide(&subs, batch);
                 }
             })?;
     }
@@ -62,28 +62,76 @@ fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-fn decide(subs: &dyn Submissions, batch: Vec<Job>) {
+fn decide(subs: &Arc<dyn Submissions>, batch: Vec<Job>) {
     let (answers, submissions): (Vec<_>, Vec<_>) = batch
         .into_iter()
         .map(|j| ((j.sequence_id, j.msg_id, j.done), j.submission))
         .unzip();
+    let done = Verdicts {
+        answers,
+        subs: Arc::clone(subs),
+    };
     // A panicking implementation must not take the decider (and every later SUBMIT) with it.
-    let verdicts =
-        catch_unwind(AssertUnwindSafe(|| subs.submit_many(submissions))).unwrap_or_else(|_| {
-            tracing::error!("Submissions::submit_many panicked; answering Result 9");
-            Vec::new()
-        });
-    for (i, (sequence_id, msg_id, done)) in answers.into_iter().enumerate() {
-        let result = match verdicts.get(i) {
-            Some(Verdict::Accept) => result::OK,
-            Some(Verdict::Refuse(code)) => *code,
-            None => result::OTHER,
-        };
-        // Never blocks for long: each connection's queue holds its whole window.
-        let _ = done.blocking_send(Done {
-            sequence_id,
-            msg_id,
-            result,
-        });
+    if catch_unwind(AssertUnwindSafe(|| {
+        subs.submit_many_then(submissions, done)
+    }))
+    .is_err()
+    {
+        tracing::error!("Submissions::submit_many_then panicked");
+    }
+}
+
+/// Where a batch's verdicts go ([`Submissions::submit_many_then`]): sending them answers each
+/// SUBMIT and then calls [`Submissions::answered`]. Dropped unsent (a panic, a bug), it
+/// answers every SUBMIT Result 9, so no SP waits for a verdict that will never come.
+pub struct Verdicts {
+    answers: Vec<(u32, u64, mpsc::Sender<Done>)>,
+    subs: Arc<dyn Submissions>,
+}
+
+impl std::fmt::Debug for Verdicts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verdicts")
+            .field("submissions", &self.answers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verdicts {
+    /// Answers the batch, one verdict per submission in order, then calls `answered`. Never
+    /// blocks for long: each connection's queue holds its whole window. Call it from a plain
+    /// thread, not from inside the async runtime.
+    pub fn send(mut self, verdicts: Vec<Verdict>) {
+        let answers = std::mem::take(&mut self.answers);
+        let msg_ids: Vec<u64> = answers.iter().map(|a| a.1).collect();
+        for (i, (sequence_id, msg_id, done)) in answers.into_iter().enumerate() {
+            let result = match verdicts.get(i) {
+                Some(Verdict::Accept) => result::OK,
+                Some(Verdict::Refuse(code)) => *code,
+                None => result::OTHER,
+            };
+            let _ = done.blocking_send(Done {
+                sequence_id,
+                msg_id,
+                result,
+            });
+        }
+        let subs = Arc::clone(&self.subs);
+        if catch_unwind(AssertUnwindSafe(|| subs.answered(&msg_ids))).is_err() {
+            tracing::error!("Submissions::answered panicked");
+        }
+    }
+}
+
+impl Drop for Verdicts {
+    fn drop(&mut self) {
+        for (sequence_id, msg_id, done) in self.answers.drain(..) {
+            // try_send: a drop may happen anywhere, even on the runtime.
+            let _ = done.try_send(Done {
+                sequence_id,
+                msg_id,
+                result: result::OTHER,
+            });
+        }
     }
 }

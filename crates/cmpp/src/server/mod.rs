@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+pub use decide::Verdicts;
 pub use registry::{Report, ServerHandle};
 
 use crate::CmppError;
@@ -80,6 +81,25 @@ pub trait Submissions: Send + Sync {
     fn submit_many(&self, batch: Vec<Submission>) -> Vec<Verdict> {
         batch.into_iter().map(|s| self.submit(s)).collect()
     }
+
+    /// Decides a batch and hands the verdicts to `done` when they are ready, which may be
+    /// later and on another thread: a decider thread is then free for the next batch while
+    /// this one is, say, being committed (a decider waiting for each commit held throughput to
+    /// a batch per thread per commit). `done` sends the SUBMIT_RESPs and then calls
+    /// [`Submissions::answered`]; it must be called exactly once, with one verdict per
+    /// submission (a missing one answers Result 9). The default decides with
+    /// [`Submissions::submit_many`] and calls `done` at once.
+    fn submit_many_then(&self, batch: Vec<Submission>, done: Verdicts) {
+        done.send(self.submit_many(batch));
+    }
+
+    /// Called once the SUBMIT_RESPs of a batch are queued on their connections, with the Msg_Id
+    /// each answered with (a long message's last part), in batch order. A DELIVER pushed from
+    /// here through [`ServerHandle`] reaches an SP after the SUBMIT_RESP that named its Msg_Id
+    /// (the connection sends queued answers before queued DELIVERs); pushed from
+    /// [`Submissions::submit_many`] it could arrive first, and SP software cannot match a
+    /// report to a Msg_Id it has not been given yet. The default does nothing.
+    fn answered(&self, _msg_ids: &[u64]) {}
 
     /// Withdraws a message not yet sent (CANCEL). The default says it could not be withdrawn,
     /// which is true of an implementation that hands messages on at once.

@@ -98,7 +98,17 @@ pub(super) async fn run(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSem
     let mut push_tx = Some(push_tx);
     loop {
         let connected = conn.account.is_some();
+        // Biased: verdicts before DELIVERs, so a report pushed once its SUBMIT_RESP was queued
+        // (`Submissions::answered`) never overtakes it. Reading is bounded by the window and
+        // DELIVERs by their own window, so neither starves the other for long.
         let flow = tokio::select! {
+            biased;
+            Some(d) = done_rx.recv() => {
+                conn.awaiting_verdict -= 1;
+                let resp = SubmitResp { msg_id: d.msg_id, result: d.result };
+                conn.send(&Pdu::new(d.sequence_id, Body::SubmitResp(resp))).await;
+                Flow::Continue
+            }
             r = rd.read(&mut buf), if conn.awaiting_verdict < window => match r {
                 Ok(0) | Err(_) => Flow::Close,
                 Ok(n) => {
@@ -130,12 +140,6 @@ pub(super) async fn run(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSem
                     flow
                 }
             },
-            Some(d) = done_rx.recv() => {
-                conn.awaiting_verdict -= 1;
-                let resp = SubmitResp { msg_id: d.msg_id, result: d.result };
-                conn.send(&Pdu::new(d.sequence_id, Body::SubmitResp(resp))).await;
-                Flow::Continue
-            }
             Some(d) = push_rx.recv(), if connected && conn.pushes.available(Instant::now()) > 0 => {
                 conn.push(d).await;
                 Flow::Continue

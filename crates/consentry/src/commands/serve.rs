@@ -20,6 +20,9 @@ pub struct Args {
     /// Address for the SMPP listener (overrides `[smpp] listen`); port 0 picks a free port.
     #[arg(long)]
     smpp: Option<String>,
+    /// Runs the CMPP listener on this address (overrides `[cmpp] listen` and `enabled`).
+    #[arg(long)]
+    cmpp: Option<String>,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
@@ -63,6 +66,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if !config.http.group_commit {
         state = state.without_group_commit();
     }
+    // The CMPP listener records through the same committer as one-message HTTP requests.
+    let commits = state.group_commit();
     let (app, node) = match nats {
         Some(client) => {
             smpp_parts.resume_on_takeover(&gateway);
@@ -99,6 +104,29 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let workers = gateway.start();
     let listen = args.http.clone().unwrap_or(config.http.listen.clone());
     runtime.block_on(async move {
+        // Before the carriers start: their first reports must find CMPP merchants waiting.
+        if let Some(listen) = args
+            .cmpp
+            .clone()
+            .or_else(|| config.cmpp.enabled.then(|| config.cmpp.listen.clone()))
+        {
+            let commits = match commits {
+                Some(c) => c,
+                None => gateway::GroupCommit::start(Arc::clone(&gateway))
+                    .context("starting the CMPP committer")?,
+            };
+            let addr = crate::cmpp::start_listener(
+                &gateway,
+                &smpp_parts.hub,
+                commits,
+                &config.cmpp,
+                listen,
+                shutdown_signal(),
+            )
+            .await?;
+            // Tests and scripts read this line to find the port.
+            println!("consentry cmpp listening on {addr}");
+        }
         smpp_parts
             .start(
                 &gateway,

@@ -1,21 +1,38 @@
 //! Wiring of SMPP into `serve`: the carrier the gateway hands off to (loopback unless a
-//! `[[carrier]]` is configured), the hub that carries receipts and replies to merchants, and the
-//! listener merchants bind to.
+//! `[[carrier]]` is configured; SMPP SMSCs and CMPP ISMGs alike, routed by number prefix), the
+//! hub that carries receipts and replies to merchants, and the listener merchants bind to.
 
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use gateway::{Carrier, Gateway, GatewayError, LoopbackCarrier, RoutedCarriers};
 use smpp::client::CarrierLink;
-use smpp::{CarrierKind, Hub, MobileOriginated, ReceiptingCarrier, SmppCarrier, SmppServer};
+use smpp::{Hub, MobileOriginated, ReceiptingCarrier, SmppCarrier, SmppServer};
 
+use crate::cmpp::CmppLink;
+use crate::cmpp::config::CarrierEntry;
 use crate::config::Config;
+
+/// A carrier's link, not yet started.
+enum Link {
+    Smpp(CarrierLink),
+    Cmpp(CmppLink),
+}
+
+impl Link {
+    fn serving(self, serves: impl Fn(domain::Msisdn) -> bool + Send + Sync + 'static) -> Self {
+        match self {
+            Link::Smpp(l) => Link::Smpp(l.serving(serves)),
+            Link::Cmpp(l) => Link::Cmpp(l.serving(serves)),
+        }
+    }
+}
 
 /// What exists before the gateway is opened.
 pub struct SmppParts {
     pub hub: Arc<Hub>,
     pub carrier: Arc<dyn Carrier>,
-    links: Vec<CarrierLink>,
+    links: Vec<Link>,
 }
 
 /// Builds the carrier from `[[carrier]]` and the hub: the loopback handset without any, the
@@ -35,15 +52,23 @@ pub fn prepare(config: &Config) -> Result<SmppParts> {
     let mut names = std::collections::HashSet::new();
     let mut routes: Vec<(Arc<dyn Carrier>, Vec<String>)> = Vec::new();
     let mut links = Vec::new();
-    for c in &config.carrier {
-        let CarrierKind::Smpp = c.kind;
+    for entry in &config.carrier {
         // The name keys the carrier-id table that matches receipts to messages.
-        if !names.insert(c.name.as_str()) {
-            bail!("[[carrier]] name {:?} is used twice", c.name);
+        if !names.insert(entry.name()) {
+            bail!("[[carrier]] name {:?} is used twice", entry.name());
         }
-        let (carrier, link) =
-            SmppCarrier::new(c.clone()).with_context(|| format!("[[carrier]] {}", c.name))?;
-        routes.push((carrier, c.routes.clone()));
+        let (carrier, link): (Arc<dyn Carrier>, Link) = match entry {
+            CarrierEntry::Smpp(c) => {
+                let (carrier, link) = SmppCarrier::new(c.clone())
+                    .with_context(|| format!("[[carrier]] {}", c.name))?;
+                (carrier, Link::Smpp(link))
+            }
+            CarrierEntry::Cmpp(c) => {
+                let (carrier, link) = crate::cmpp::new_carrier(c.clone())?;
+                (carrier, Link::Cmpp(link))
+            }
+        };
+        routes.push((carrier, entry.routes().to_vec()));
         links.push(link);
     }
     let carrier: Arc<dyn Carrier> = if routes.len() == 1 && routes[0].1.is_empty() {
@@ -58,7 +83,7 @@ pub fn prepare(config: &Config) -> Result<SmppParts> {
             .into_iter()
             .zip(&config.carrier)
             .map(|(link, c)| {
-                let (routed, name) = (Arc::clone(&routed), c.name.clone());
+                let (routed, name) = (Arc::clone(&routed), c.name().to_owned());
                 link.serving(move |phone| {
                     routed
                         .route(phone.as_u64())
@@ -112,7 +137,10 @@ impl SmppParts {
     /// partition's hand-offs no carrier acknowledged. Before the node takes partitions.
     pub fn resume_on_takeover(&self, gateway: &Arc<Gateway>) {
         for link in &self.links {
-            link.resume_on_takeover(gateway);
+            // CMPP links resend after a restart only (docs/CMPP.md).
+            if let Link::Smpp(link) = link {
+                link.resume_on_takeover(gateway);
+            }
         }
     }
 
@@ -127,12 +155,19 @@ impl SmppParts {
         owners: Option<cluster::ReplyForwarder>,
     ) -> Result<()> {
         for link in self.links {
-            link.start(
-                Arc::clone(gateway),
-                Some(Arc::clone(&self.hub)),
-                replies(Arc::clone(gateway), owners.clone()),
-            )
-            .context("starting the carrier link")?;
+            match link {
+                Link::Smpp(link) => {
+                    link.start(
+                        Arc::clone(gateway),
+                        Some(Arc::clone(&self.hub)),
+                        replies(Arc::clone(gateway), owners.clone()),
+                    )
+                    .context("starting the carrier link")?;
+                }
+                Link::Cmpp(link) => link
+                    .start(Arc::clone(gateway), Arc::clone(&self.hub))
+                    .context("starting the CMPP carrier link")?,
+            }
         }
         if !config.smpp.enabled {
             return Ok(());

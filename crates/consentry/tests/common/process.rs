@@ -16,6 +16,22 @@ pub async fn spawn(data: &Path, config: Option<&Path>) -> (Child, String) {
 
 /// [`spawn`], also returning the SMPP listener's address.
 pub async fn spawn_with_smpp(data: &Path, config: Option<&Path>) -> (Child, String, String) {
+    let (child, http, smpp, _) = spawn_listeners(data, config, false).await;
+    (child, http, smpp)
+}
+
+/// [`spawn`] with the CMPP listener on a free port too; returns the child, the HTTP base URL
+/// and the CMPP listener's address.
+pub async fn spawn_with_cmpp(data: &Path, config: Option<&Path>) -> (Child, String, String) {
+    let (child, http, _, cmpp) = spawn_listeners(data, config, true).await;
+    (child, http, cmpp.expect("the CMPP listener's address"))
+}
+
+async fn spawn_listeners(
+    data: &Path,
+    config: Option<&Path>,
+    cmpp: bool,
+) -> (Child, String, String, Option<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
     cmd.args([
         "serve",
@@ -26,6 +42,9 @@ pub async fn spawn_with_smpp(data: &Path, config: Option<&Path>) -> (Child, Stri
         "--data",
     ])
     .arg(data);
+    if cmpp {
+        cmd.args(["--cmpp", "127.0.0.1:0"]);
+    }
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
@@ -41,16 +60,20 @@ pub async fn spawn_with_smpp(data: &Path, config: Option<&Path>) -> (Child, Stri
         .expect("start consentry");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let (http, smpp) = tokio::time::timeout(Duration::from_secs(60), async {
-        let mut smpp = None;
+    let (http, smpp, cmpp) = tokio::time::timeout(Duration::from_secs(60), async {
+        let (mut smpp, mut cmpp) = (None, None);
         while let Ok(Some(line)) = lines.next_line().await {
             if let Some(addr) = line.strip_prefix("consentry smpp listening on ") {
                 smpp = Some(addr.trim().to_string());
+            }
+            if let Some(addr) = line.strip_prefix("consentry cmpp listening on ") {
+                cmpp = Some(addr.trim().to_string());
             }
             if let Some(addr) = line.strip_prefix("consentry listening on ") {
                 return (
                     addr.trim().to_string(),
                     smpp.expect("SMPP starts before HTTP"),
+                    cmpp,
                 );
             }
         }
@@ -60,7 +83,7 @@ pub async fn spawn_with_smpp(data: &Path, config: Option<&Path>) -> (Child, Stri
     .expect("consentry did not start in time");
     // Keep draining stdout so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, http, smpp)
+    (child, http, smpp, cmpp)
 }
 
 /// A key file written by `serve` in its data directory (`admin.token`, `carrier.token`).

@@ -8,6 +8,8 @@ mod session;
 mod submit;
 
 use std::collections::HashMap;
+pub use submit::category_of;
+
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -25,8 +25,10 @@ const MAX_PARTS: usize = 16;
 const MAX_PART_OCTETS: usize = 254;
 
 /// The category a merchant declares through service_type (SMPP has no field for it); anything
-/// else is marketing, the strictest.
-fn category_of(service_type: &str) -> Category {
+/// else is marketing, the strictest. The CMPP listener reads Service_Id the same way, so a
+/// merchant declares a category alike over both.
+#[must_use]
+pub fn category_of(service_type: &str) -> Category {
     match service_type.trim().to_ascii_uppercase().as_str() {
         "TXN" | "TRANS" => Category::Transactional,
         "OTP" | "VERIF" => Category::Verification,

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_partitions.sql")),
     (3, include_str!("migrations/0003_redecided_index.sql")),
     (4, include_str!("migrations/0004_console.sql")),
+    (5, include_str!("migrations/0005_cmpp.sql")),
 ];
 
 /// The newest schema this binary knows.

@@ -19,6 +19,7 @@
 //!   answers 503), never a backend type.
 
 mod audit;
+mod cmpp;
 mod complaints;
 mod consents;
 mod console;

@@ -6,6 +6,7 @@
 //! `synchronous=FULL` affordable.
 
 pub(crate) mod audit;
+mod cmpp;
 mod complaints;
 mod consents;
 mod console;

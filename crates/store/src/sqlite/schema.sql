@@ -83,6 +83,15 @@ CREATE TABLE IF NOT EXISTS smpp_credentials (
     created_at    INTEGER NOT NULL
 );
 
+-- CMPP accounts of senders. The secret is kept as issued: CONNECT's MD5 authenticator can only
+-- be checked by computing it from the secret (see store::CmppRegistry).
+CREATE TABLE IF NOT EXISTS cmpp_accounts (
+    source_addr TEXT PRIMARY KEY,
+    sender_id   INTEGER NOT NULL UNIQUE,
+    secret      TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+
 -- Which message id a carrier gave each message we submitted, so its delivery receipts (which
 -- name only the carrier's id) find our message after a restart too.
 CREATE TABLE IF NOT EXISTS carrier_ids (

@@ -3,6 +3,7 @@
 mod audit;
 mod classify;
 mod cluster;
+mod cmpp;
 mod complaints;
 mod http;
 mod policy;
@@ -30,6 +31,9 @@ pub enum Bench {
     Replies(replies::Args),
     /// submit_sm throughput through our SMPP listener with policy on, against the npm smpp SMSC.
     Smpp(smpp::Args),
+    /// SUBMITs/s through the CMPP listener with policy on, beside the same traffic over the
+    /// SMPP listener in the same run.
+    Cmpp(cmpp::Args),
     /// Content classification messages/s (one thread, all cores) and training time, against
     /// scikit-learn TF-IDF + LinearSVC on the same messages.
     Classify(classify::Args),
@@ -53,6 +57,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
         Bench::Complaints(args) => complaints::run(args),
         Bench::Replies(args) => replies::run(args),
         Bench::Smpp(args) => smpp::run(args),
+        Bench::Cmpp(args) => cmpp::run(args),
         Bench::Classify(args) => classify::run(args),
         Bench::Cluster(args) => cluster::run(args),
         Bench::Http(args) => http::run(args),
