@@ -859,3 +859,157 @@ async fn the_sender_report_page_draws_charts_exports_csv_and_reads_a_time_of_day
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(!csv.contains("Beta"), "{csv}");
 }
+
+/// A portal session for `phone`: asks for a code, reads it from the handset, exchanges it.
+async fn portal_login(srv: &common::Server, phone: &str) -> String {
+    let (s, v) = srv
+        .call(
+            reqwest::Method::POST,
+            "/v1/portal/code",
+            None,
+            Some(serde_json::json!({"phone": phone})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let inbox = srv.inbox(phone).await;
+    let text = inbox
+        .iter()
+        .rev()
+        .find(|m| m["category"] == "verification")
+        .and_then(|m| m["text"].as_str())
+        .expect("a verification SMS")
+        .to_string();
+    let code = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("six digits");
+    let (s, v) = srv
+        .call(
+            reqwest::Method::POST,
+            "/v1/portal/session",
+            None,
+            Some(serde_json::json!({"phone": phone, "code": code})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_consumer_files_a_complaint_about_a_message_sent_to_their_number() {
+    let srv = common::start(MORNING).await;
+    let (a, key_a) = srv.shop("Alpha").await;
+    let own = sent_ad(&srv, &key_a, "Alpha", "13800000001").await;
+    let elsewhere = sent_ad(&srv, &key_a, "Alpha", "13800000002").await;
+    let token = portal_login(&srv, "13800000001").await;
+
+    let (s, v) = srv.get("/v1/portal/messages", &token).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let listed = v["messages"].as_array().unwrap();
+    // The shop's message, not the portal's own code SMS, not another number's.
+    assert_eq!(listed.len(), 1, "{v}");
+    assert_eq!(listed[0]["id"], own);
+    assert_eq!(listed[0]["sender_id"], a);
+    assert_eq!(listed[0]["sender_name"], "Alpha");
+
+    let complaint = |body: serde_json::Value| {
+        let (srv, token) = (&srv, token.clone());
+        async move { srv.post("/v1/portal/complaints", &token, body).await }
+    };
+    let (s, v) = complaint(
+        serde_json::json!({"message_id": own, "kind": "unwanted_marketing",
+                                              "note": "从未同意"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["verdict"], "violation", "{v}");
+    assert_eq!(v["message_id"], own);
+    let id = v["id"].as_u64().unwrap();
+    // Recorded as the consumer's own, on their proven number.
+    let (_, c) = srv.get(&format!("/v1/complaints/{id}"), &srv.admin).await;
+    assert_eq!(c["filed_by"], "consumer", "{c}");
+    assert_eq!(c["phone"], "+8613800000001", "{c}");
+    assert_eq!(c["note"], "从未同意");
+
+    let (s, v) = complaint(serde_json::json!({"message_id": own, "kind": "fraud"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("duplicate_complaint")),
+        "{v}"
+    );
+    let (s, v) = complaint(serde_json::json!({"message_id": elsewhere, "kind": "fraud"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_message")),
+        "another number's message: {v}"
+    );
+    let (s, _) = complaint(serde_json::json!({"message_id": own, "kind": "spam"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = complaint(serde_json::json!({"kind": "fraud"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) =
+        complaint(serde_json::json!({"message_id": own, "kind": "fraud", "phone": "13800000002"}))
+            .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the number is the session's, not the body's"
+    );
+    let (s, _) = srv.get("/v1/portal/messages", "not-a-session").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v) = srv
+        .post(
+            "/v1/portal/complaints",
+            "not-a-session",
+            serde_json::json!({"message_id": own, "kind": "fraud"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+
+    let (_, doc) = srv
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    assert!(doc["paths"]["/v1/portal/complaints"]["post"].is_object());
+    assert!(doc["paths"]["/v1/portal/messages"]["get"].is_object());
+    let (_, html) = srv.call(reqwest::Method::GET, "/portal", None, None).await;
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains("/v1/portal/complaints") && html.contains("举报"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_complaints_api_filters_by_verdict_and_pages_with_next_before() {
+    let srv = common::start(MORNING).await;
+    let ((_, key_a), _, [violation, lawful, unverified]) = three_complaints(&srv).await;
+    let ids = |v: &serde_json::Value| -> Vec<u64> {
+        v["complaints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_u64().unwrap())
+            .collect()
+    };
+    let (s, v) = srv
+        .get("/v1/complaints?verdict=violation", &srv.admin)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v), [violation]);
+    let (_, v) = srv.get("/v1/complaints?limit=2", &srv.admin).await;
+    assert_eq!(ids(&v), [unverified, lawful]);
+    let next = v["next_before"].as_u64().unwrap();
+    let (_, v) = srv
+        .get(&format!("/v1/complaints?limit=2&before={next}"), &srv.admin)
+        .await;
+    assert_eq!(ids(&v), [violation]);
+    assert!(v["next_before"].is_null(), "{v}");
+    // A sender: its own, never the unverified ones.
+    let (_, v) = srv.get("/v1/complaints", &key_a).await;
+    assert_eq!(ids(&v), [lawful]);
+    let (s, v) = srv.get("/v1/complaints?verdict=guilty", &srv.admin).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_query"))
+    );
+}

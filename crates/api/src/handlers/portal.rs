@@ -218,9 +218,9 @@ pub struct ComplaintReceipt {
 #[utoipa::path(post, path = "/v1/portal/complaints", request_body = ConsumerComplaint,
     responses((status = 201, body = ComplaintReceipt),
         (status = 401, body = crate::error::ErrorBody),
-        (status = 404, body = crate::error::ErrorBody, description = "unknown_message"),
         (status = 409, body = crate::error::ErrorBody, description = "duplicate_complaint"),
-        (status = 422, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody,
+            description = "unknown_message (not sent to this number), invalid_json"),
         (status = 429, body = crate::error::ErrorBody, description = "too_many_complaints")),
     security(("bearer" = [])))]
 pub async fn complain(
