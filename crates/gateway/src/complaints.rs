@@ -716,15 +716,11 @@ fn complaint_scope(
         (Principal::Admin, s) => Ok(s),
         (Principal::Sender(own), None) => Ok(Some(own)),
         (Principal::Sender(own), Some(s)) if s == own => Ok(Some(own)),
-        (Principal::Sender(_), Some(_)) => {
-            return Err(GatewayError::Forbidden(
-                "a sender reads complaints about itself only".into(),
-            ));
-        }
-        (Principal::Carrier, _) => {
-            return Err(GatewayError::Forbidden(
-                "the carrier key files complaints; it cannot read them".into(),
-            ));
-        }
+        (Principal::Sender(_), Some(_)) => Err(GatewayError::Forbidden(
+            "a sender reads complaints about itself only".into(),
+        )),
+        (Principal::Carrier, _) => Err(GatewayError::Forbidden(
+            "the carrier key files complaints; it cannot read them".into(),
+        )),
     }
 }

@@ -77,7 +77,7 @@ pub(crate) async fn list(
     let by = user.user.principal();
     let before = f.before;
     let found = state
-        .run(move |gw| Ok(gw.complaint_page(by, sender, verdict, before, PER_PAGE)?))
+        .run(move |gw| gw.complaint_page(by, sender, verdict, before, PER_PAGE))
         .await
         .map_err(|e| Failure::from_api(lang, e))?;
     let base = format!(
@@ -170,7 +170,7 @@ pub(crate) async fn show(
     let id: u64 = id_or_not_found("complaint", &id).map_err(|e| Failure::from_api(lang, e))?;
     let by = user.user.principal();
     let c = state
-        .run(move |gw| Ok(gw.complaint(by, id)?))
+        .run(move |gw| gw.complaint(by, id))
         .await
         .map_err(|e| Failure::from_api(lang, e))?;
     let staff = user.user.account.role.sender().is_none();
@@ -247,7 +247,7 @@ pub(crate) async fn evidence(
     let id: u64 = id_or_not_found("complaint", &id).map_err(|e| Failure::from_api(lang, e))?;
     let by = user.user.principal();
     let bundle = state
-        .run(move |gw| Ok(gw.complaint_evidence(by, id)?))
+        .run(move |gw| gw.complaint_evidence(by, id))
         .await
         .map_err(|e| Failure::from_api(lang, e))?;
     let json = serde_json::to_vec_pretty(&bundle)

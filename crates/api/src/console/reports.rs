@@ -62,7 +62,7 @@ async fn build(
                 to.saturating_sub(SignedDuration::from_hours(24 * 30))
                     .unwrap_or(to)
             });
-            Ok(gw.sender_report(by, from, to)?)
+            gw.sender_report(by, from, to)
         })
         .await
         .map_err(|e| Failure::from_api(lang, e))?;
@@ -95,7 +95,7 @@ fn body(lang: Lang, r: &PeriodReport, p: &Period, staff: bool) -> Markup {
             button type="submit" { (lang.t("show")) }
             a.button #csv href=(csv) download="senders-report.csv" { (lang.t("export_csv")) }
         }
-        p { (lang.t("period")) ": " (when(r.from)) " — " (when(r.to)) " (" (lang.t("utc_hint")) ")" }
+        p { (lang.t("period")) ": " (when(r.from)) " — " (when(r.to)) }
         div.charts {
             (bars(lang.t("sent_by_sender"), &top(r, |s| s.sent)))
             (bars(lang.t("blocked_by_sender"), &top(r, |s| s.blocked)))

@@ -15,7 +15,7 @@ const PAGE: &str = r##"<!doctype html>
 <title>营销短信授权 · Marketing consent</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
-input,button,select,textarea{font-size:1rem;padding:.4rem .6rem;margin:.2rem 0}button{cursor:pointer}
+input,button,select,textarea{font-size:1rem;max-width:100%;padding:.4rem .6rem;margin:.2rem 0}button{cursor:pointer}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}
 .hidden{display:none}.err{color:#b00}.ok{color:#070}
 </style></head><body>
