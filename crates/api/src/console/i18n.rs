@@ -286,4 +286,48 @@ mod tests {
         assert_eq!(Lang::Zh.t("sign_in"), "登录");
         assert_eq!(Lang::En.t("sign_in"), "Sign in");
     }
+
+    /// Every literal key a page looks up is in the table (a missing one would show its key).
+    /// Keys built at run time (verdicts, complaint kinds) are listed here by hand.
+    #[test]
+    fn every_key_the_pages_use_is_in_the_table() {
+        let sources = [
+            include_str!("audit.rs"),
+            include_str!("complaints.rs"),
+            include_str!("consents.rs"),
+            include_str!("dashboard.rs"),
+            include_str!("layout.rs"),
+            include_str!("messages.rs"),
+            include_str!("reports.rs"),
+            include_str!("senders.rs"),
+            include_str!("signin.rs"),
+        ];
+        let mut keys: Vec<String> = sources
+            .iter()
+            .flat_map(|src| src.split(".t(\"").skip(1))
+            .filter_map(|rest| rest.split_once('"').map(|(k, _)| k.to_string()))
+            .collect();
+        assert!(keys.len() > 100, "found {} keys", keys.len());
+        keys.extend(
+            [
+                "accepted",
+                "deferred",
+                "rejected",
+                "violation",
+                "no_violation",
+                "unverified",
+                "unwanted_marketing",
+                "after_optout",
+                "fraud",
+                "other",
+            ]
+            .map(String::from),
+        );
+        for k in keys {
+            assert!(
+                TABLE.iter().any(|(t, _, _)| *t == k),
+                "{k} is not in the table"
+            );
+        }
+    }
 }
