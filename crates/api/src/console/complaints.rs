@@ -38,8 +38,12 @@ pub(crate) struct Filter {
     before: Option<u64>,
 }
 
-fn bad(lang: Lang) -> Failure {
-    Failure::new(lang, StatusCode::UNPROCESSABLE_ENTITY, "error")
+/// A filter the page cannot read: 422 with the stable code `invalid_query` and what was wrong.
+fn bad(lang: Lang, message: String) -> Failure {
+    Failure::from_api(
+        lang,
+        crate::error::ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", message),
+    )
 }
 
 /// A verdict as a coloured tag (the words, not only the colour, carry the meaning).
@@ -62,17 +66,24 @@ pub(crate) async fn list(
     q: Result<Query<Filter>, QueryRejection>,
 ) -> Result<Page, Failure> {
     let lang = user.lang;
-    let Query(f) = q.map_err(|_| bad(lang))?;
+    let Query(f) = q.map_err(|e| bad(lang, e.body_text()))?;
     let staff = user.user.account.role.sender().is_none();
     let verdict = match f.verdict.as_str() {
         "" => None,
-        v => Some(v.parse::<ComplaintVerdict>().map_err(|_| bad(lang))?),
+        v => Some(v.parse::<ComplaintVerdict>().map_err(|_| {
+            bad(
+                lang,
+                "verdict: expected violation, no_violation or unverified".into(),
+            )
+        })?),
     };
     // A merchant's queue is its own whatever the address says: the field is not offered.
     let sender = match f.sender.trim() {
         "" => None,
         _ if !staff => None,
-        v => Some(SenderId(v.parse().map_err(|_| bad(lang))?)),
+        v => Some(SenderId(v.parse().map_err(|_| {
+            bad(lang, "sender: expected a sender id (digits)".into())
+        })?)),
     };
     let by = user.user.principal();
     let before = f.before;
