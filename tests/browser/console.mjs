@@ -3,6 +3,8 @@
 // temporary store, creates the operator with `consentry admin create` and passes:
 //   BASE (http://127.0.0.1:port), OPERATOR, PASSWORD, MERCHANT_KEY (sender "Beta"'s API key),
 //   OWN_MESSAGE (a message of "Beta"), FOREIGN_MESSAGE (a message of another sender),
+//   COMPLAINT (a complaint about Beta's message), ADMIN (the admin key), CONSUMER (the
+//   portal flow's phone, which received a message from "Gamma"),
 //   SHOTS (directory for screenshots),
 //   CHROMIUM (the browser binary).
 // Each flow saves a screenshot; any failed check throws and the process exits 1.
@@ -16,7 +18,7 @@ const BASE = env('BASE'), OPERATOR = env('OPERATOR'), PASSWORD = env('PASSWORD')
 const MERCHANT_KEY = env('MERCHANT_KEY'), OWN_MESSAGE = env('OWN_MESSAGE');
 const FOREIGN_MESSAGE = env('FOREIGN_MESSAGE');
 const SHOTS = env('SHOTS');
-const ADMIN = env('ADMIN'), CONSUMER = env('CONSUMER');
+const ADMIN = env('ADMIN'), CONSUMER = env('CONSUMER'), COMPLAINT = env('COMPLAINT');
 fs.mkdirSync(SHOTS, { recursive: true });
 
 const browser = await chromium.launch({
@@ -109,9 +111,49 @@ flow('operator', async () => {
 
   // The language switch: the same page in Chinese.
   await page.getByRole('link', { name: '中文' }).click();
-  await page.getByRole('link', { name: '商家' }).waitFor();
+  await page.getByRole('link', { name: '商家', exact: true }).waitFor();
   await shot(page, '08-dashboard-zh');
   console.log(`sender ${senderId} created, rotated, suspended and lifted; message ${sent.id} found`);
+  await ctx.close();
+});
+
+// The operator opens a complaint from the queue and downloads its evidence bundle; then the
+// per-sender report with its chart and CSV export. JavaScript off.
+flow('complaint', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, locale: 'en-US', acceptDownloads: true, viewport: { width: 1100, height: 760 } });
+  const page = await ctx.newPage();
+  await signIn(page, OPERATOR, PASSWORD);
+  await page.getByRole('link', { name: 'Complaints' }).click();
+  await page.getByLabel('Verdict').waitFor();
+  await page.locator(`a[href="/console/complaints/${COMPLAINT}"]`).click();
+  await page.getByRole('heading', { name: `Complaint #${COMPLAINT}` }).waitFor();
+  await page.getByRole('heading', { name: 'Findings' }).waitFor();
+  await shot(page, '14-complaint');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download evidence bundle' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `complaint-${COMPLAINT}-evidence.json`);
+  const file = path.join(SHOTS, download.suggestedFilename());
+  await download.saveAs(file);
+  const bundle = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal(bundle.format, 'consentry-evidence/1');
+  assert.equal(String(bundle.complaint.id), COMPLAINT);
+  assert.ok(bundle.audit.head.hash, 'the bundle names the audit head');
+
+  await page.getByRole('link', { name: 'Sender reports' }).click();
+  await page.locator('figure svg').first().waitFor();
+  await page.getByRole('cell', { name: 'Beta', exact: true }).waitFor();
+  await shot(page, '15-report');
+  const [csv] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
+  const csvFile = path.join(SHOTS, 'senders-report.csv');
+  await csv.saveAs(csvFile);
+  const lines = fs.readFileSync(csvFile, 'utf8').trim().split('\n');
+  assert.match(lines[0], /^sender_id,name,sent,/);
+  assert.ok(lines.some((l) => l.includes(',Beta,')), lines.join('\n'));
   await ctx.close();
 });
 
@@ -198,6 +240,17 @@ flow('consumer', async () => {
   await page.getByRole('button', { name: /拒收 Refuse/ }).first().click();
   await page.getByRole('cell', { name: /已退订/ }).waitFor();
   await shot(page, '13-portal-refused');
+  // Report the shop's message: picked from the messages sent to this number.
+  const options = await page.getByLabel(/短信 Message/).locator('option').allTextContents();
+  assert.ok(options.some((o) => o.includes('Gamma')), options.join(' | '));
+  await page.getByLabel(/原因 Reason/).selectOption('unwanted_marketing');
+  await page.getByLabel(/补充说明/).fill('我从未同意接收');
+  await page.getByRole('button', { name: /提交举报/ }).click();
+  await page.getByText(/举报已提交/).waitFor();
+  await shot(page, '16-portal-complaint');
+  // Twice is refused, in Chinese.
+  await page.getByRole('button', { name: /提交举报/ }).click();
+  await page.getByText(/您已举报过这条短信/).waitFor();
   await ctx.close();
 });
 

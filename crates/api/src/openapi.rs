@@ -32,6 +32,7 @@ impl Modify for Bearer {
         inbound::receive, unsubscribe::show, unsubscribe::confirm,
         audit::head,
         portal::send_code, portal::login, portal::consents, portal::choose,
+        portal::messages, portal::complain,
         complaints::file, complaints::list, complaints::show, complaints::evidence,
         suspension::show, suspension::change,
         reports::senders,

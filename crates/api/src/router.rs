@@ -40,6 +40,8 @@ pub fn app(state: AppState) -> Router {
             "/v1/portal/consents",
             get(portal::consents).post(portal::choose),
         )
+        .route("/v1/portal/messages", get(portal::messages))
+        .route("/v1/portal/complaints", post(portal::complain))
         .route(
             "/v1/complaints",
             post(complaints::file).get(complaints::list),

@@ -67,7 +67,12 @@ enum Kind {
 }
 
 fn kind(method: &Method, path: &str) -> Option<Kind> {
-    if path == "/v1/portal/consents" {
+    // Every portal route after sign-in: the session lives only in the memory of the node that
+    // issued it (the phone's owner), so another node would answer 401.
+    if matches!(
+        path,
+        "/v1/portal/consents" | "/v1/portal/messages" | "/v1/portal/complaints"
+    ) {
         return Some(Kind::Session);
     }
     if method == Method::GET
@@ -484,5 +489,30 @@ pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Re
             r.batch(auth.as_deref(), v).await
         }
         (_, None) => next.run(rebuild(bytes)).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn portal_routes_after_sign_in_go_to_the_sessions_node() {
+        for (method, path) in [
+            (Method::GET, "/v1/portal/consents"),
+            (Method::POST, "/v1/portal/consents"),
+            (Method::GET, "/v1/portal/messages"),
+            (Method::POST, "/v1/portal/complaints"),
+        ] {
+            assert!(
+                matches!(kind(&method, path), Some(Kind::Session)),
+                "{method} {path}"
+            );
+        }
+        assert!(matches!(
+            kind(&Method::POST, "/v1/portal/code"),
+            Some(Kind::One("phone"))
+        ));
+        assert!(kind(&Method::GET, "/v1/complaints").is_none());
     }
 }

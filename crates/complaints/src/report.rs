@@ -145,23 +145,35 @@ impl PeriodReport {
     }
 }
 
-/// Reads a period bound: an RFC 3339 instant (`2026-11-11T00:00:00Z`) or a date
+/// Reads a period bound: an RFC 3339 instant (`2026-11-11T00:00:00Z`), a date and time without
+/// an offset (`2026-11-11T10:31`, what a `datetime-local` field sends; taken as UTC), or a date
 /// (`2026-11-11`, meaning its midnight UTC).
 pub fn parse_bound(s: &str) -> Result<Timestamp, String> {
     let s = s.trim();
     if let Ok(t) = s.parse::<Timestamp>() {
         return Ok(t);
     }
+    let unreadable = || {
+        format!(
+            "{:?} is neither an RFC 3339 instant, a YYYY-MM-DDTHH:MM date-time (UTC) nor a YYYY-MM-DD date",
+            s.chars().take(40).collect::<String>()
+        )
+    };
+    // A civil date-time before a bare date: jiff also reads "2026-11-11T10:31" as a date,
+    // dropping the time, which would bound the period at midnight instead.
+    if s.contains(['T', 't', ' ']) {
+        return s
+            .parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|d| d.in_tz("UTC").ok())
+            .map(|z| z.timestamp())
+            .ok_or_else(unreadable);
+    }
     s.parse::<jiff::civil::Date>()
         .ok()
         .and_then(|d| d.in_tz("UTC").ok())
         .map(|z| z.timestamp())
-        .ok_or_else(|| {
-            format!(
-                "{:?} is neither an RFC 3339 instant nor a YYYY-MM-DD date",
-                s.chars().take(40).collect::<String>()
-            )
-        })
+        .ok_or_else(unreadable)
 }
 
 /// Quotes a field when it holds a separator, a quote or a line break; a leading `=`, `+`, `-`
@@ -194,6 +206,17 @@ mod tests {
             "2026-11-11T00:00:00Z".parse::<Timestamp>().unwrap()
         );
         assert!(parse_bound("yesterday").unwrap_err().contains("yesterday"));
+    }
+
+    /// Regression: `2026-11-11T10:31` (a `datetime-local` value) was read as a bare date and
+    /// bounded the period at midnight.
+    #[test]
+    fn a_date_and_time_without_offset_keeps_its_time() {
+        let want = "2026-11-11T10:31:00Z".parse::<Timestamp>().unwrap();
+        assert_eq!(parse_bound("2026-11-11T10:31").unwrap(), want);
+        assert_eq!(parse_bound("2026-11-11 10:31").unwrap(), want);
+        assert_eq!(parse_bound("2026-11-11T10:31:00").unwrap(), want);
+        assert!(parse_bound("2026-11-11T25:00").is_err());
     }
 
     #[test]

@@ -633,8 +633,17 @@ async fn bad_input_floods_and_access_get_clear_errors_and_lose_nothing() {
     let (s, _) = srv.get(&path, &other.key).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
-    // Reports: admin only; bad bounds named; CSV and an HTML page with inline charts.
-    let (s, _) = srv.get("/v1/reports/senders", &shop.key).await;
+    // Reports: a sender reads its own row only (the HTML page is the admin's); bad bounds
+    // named; CSV and an HTML page with inline charts.
+    let (s, v) = srv
+        .get("/v1/reports/senders?from=2026-11-01", &shop.key)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let rows = v["senders"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{v}");
+    assert_eq!(rows[0]["sender_id"], shop.id);
+    assert_eq!(v["unverified_complaints"], 0);
+    let (s, _) = srv.get("/reports/senders?from=2026-11-01", &shop.key).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = srv.get("/v1/reports/senders?from=yesterday", &admin).await;
     assert_eq!(

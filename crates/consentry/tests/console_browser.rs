@@ -2,10 +2,12 @@
 //! (headless, through npm `playwright-core`) against the real `consentry serve`, with the
 //! operator created by `consentry admin create`. Flows: operator (sign in, create a sender,
 //! rotate its key, find a message by phone and open its decision, the consent timeline,
-//! suspend and lift, audit verify, the language switch — all with JavaScript off), merchant
+//! suspend and lift, audit verify, the language switch — all with JavaScript off), complaint
+//! (open one from the queue, download its evidence bundle, the per-sender report and its CSV),
+//! merchant
 //! (set up with its API key, only its own messages, another's id is 404), a form without its
 //! CSRF token (403), ten wrong passwords (429), a consumer in the portal (a code, states in
-//! words, refusing one shop). Screenshots go to
+//! words, refusing one shop, reporting a message it received). Screenshots go to
 //! `<target>/tmp/console-screenshots/`.
 //!
 //! Skips, saying so, when node, Chromium or playwright-core is missing (`.ci/setup-browser.sh`
@@ -139,6 +141,62 @@ async fn the_console_works_in_a_real_browser() {
         .status();
     assert_eq!(s, reqwest::StatusCode::CREATED);
 
+    // Gamma's message reaches the portal flow's consumer, who will report it; a complaint
+    // about Beta's message waits in the operator's queue. Both must have left consentry.
+    let to_consumer: serde_json::Value = http
+        .post(format!("{base}/v1/messages"))
+        .bearer_auth(gamma["api_key"].as_str().unwrap())
+        .json(&serde_json::json!({"to": "13700137000", "text": "【Gamma】您的订单已发货", "category": "transactional"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (phone, id) in [
+        ("13700137000", &to_consumer["id"]),
+        (
+            "13900139000",
+            &serde_json::json!(ids[0].parse::<u64>().unwrap()),
+        ),
+    ] {
+        let mut arrived = false;
+        for _ in 0..100 {
+            let inbox: serde_json::Value = http
+                .get(format!("{base}/v1/phones/{phone}/inbox"))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if inbox["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| &m["id"] == id))
+            {
+                arrived = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(arrived, "message {id} reached {phone}");
+    }
+    let complaint: serde_json::Value = http
+        .post(format!("{base}/v1/complaints"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"phone": "13900139000", "message_id": ids[0].parse::<u64>().unwrap(),
+            "kind": "unwanted_marketing", "note": "not an order of mine"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let complaint = complaint["complaint"]["id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a complaint id: {complaint}"));
+
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     let out = tokio::process::Command::new("node")
         .arg(repo().join("tests/browser/console.mjs"))
@@ -151,6 +209,7 @@ async fn the_console_works_in_a_real_browser() {
         .env("SHOTS", &shots)
         .env("ADMIN", &admin)
         .env("CONSUMER", "13700137000")
+        .env("COMPLAINT", complaint.to_string())
         .output()
         .await
         .expect("run node");
@@ -159,7 +218,14 @@ async fn the_console_works_in_a_real_browser() {
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     let _ = child.kill().await;
     assert!(out.status.success(), "browser flows failed:\n{stdout}");
-    for flow in ["operator", "merchant", "csrf", "rate-limit", "consumer"] {
+    for flow in [
+        "operator",
+        "complaint",
+        "merchant",
+        "csrf",
+        "rate-limit",
+        "consumer",
+    ] {
         assert!(
             stdout.contains(&format!("ok {flow}\n")),
             "{flow} did not pass:\n{stdout}"

@@ -540,3 +540,474 @@ async fn the_message_search_and_key_rotation_have_api_routes() {
     assert!(doc["paths"]["/v1/senders/{id}/key"]["post"].is_object());
     assert!(doc["paths"]["/v1/messages"]["get"].is_object());
 }
+
+/// 11:00 in Shanghai: outside quiet hours, so marketing goes out.
+const MORNING: &str = "2026-11-11T03:00:00Z";
+
+fn ad(shop: &str) -> String {
+    format!("【{shop}】双11狂欢，全场5折起，点击领券，回T退订")
+}
+
+/// Marketing from `key` to `to` on a consent the shop recorded itself, handed to the loopback
+/// carrier; its id.
+async fn sent_ad(srv: &common::Server, key: &str, shop: &str, to: &str) -> u64 {
+    srv.consent(key, to, "opt_in", "sender").await;
+    let d = srv.send(key, to, &ad(shop), "marketing").await;
+    assert_eq!(d["status"], "accepted", "{d}");
+    let inbox = srv.inbox(to).await;
+    assert!(inbox.iter().any(|m| m["id"] == d["id"]), "{inbox:?}");
+    d["id"].as_u64().unwrap()
+}
+
+/// Files a complaint as the admin; its id and verdict.
+async fn filed(srv: &common::Server, body: serde_json::Value) -> (u64, String) {
+    let (s, v) = srv.post("/v1/complaints", &srv.admin, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    (
+        v["complaint"]["id"].as_u64().unwrap(),
+        v["complaint"]["adjudication"]["verdict"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+/// Complaints of each verdict: Beta's disputed self-asserted consent (violation), a complaint
+/// of kind `other` about Alpha's message (no violation), and one naming Alpha about a phone it
+/// never sent to (unverified).
+async fn three_complaints(srv: &common::Server) -> ((u64, String), (u64, String), [u64; 3]) {
+    let (a, key_a) = srv.shop("Alpha").await;
+    let (b, key_b) = srv.shop("Beta").await;
+    let m_a = sent_ad(srv, &key_a, "Alpha", "13800000001").await;
+    let m_b = sent_ad(srv, &key_b, "Beta", "13800000002").await;
+    srv.clock.advance(SignedDuration::from_hours(1));
+    let (violation, v) = filed(
+        srv,
+        serde_json::json!({"phone": "13800000002", "message_id": m_b, "kind": "unwanted_marketing"}),
+    )
+    .await;
+    assert_eq!(v, "violation");
+    let (lawful, v) = filed(
+        srv,
+        serde_json::json!({"phone": "13800000001", "message_id": m_a, "kind": "other",
+                           "note": "the complainant's own words"}),
+    )
+    .await;
+    assert_eq!(v, "no_violation");
+    let (unverified, v) = filed(
+        srv,
+        serde_json::json!({"phone": "13800000003", "sender_id": a, "kind": "unwanted_marketing"}),
+    )
+    .await;
+    assert_eq!(v, "unverified");
+    ((a, key_a), (b, key_b), [violation, lawful, unverified])
+}
+
+/// The ids of the complaints a queue page links to, in order.
+fn complaint_links(page: &str) -> Vec<u64> {
+    page.match_indices("href=\"/console/complaints/")
+        .filter_map(|(at, m)| {
+            let rest = &page[at + m.len()..];
+            rest[..rest.find('"')?].parse().ok()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_complaints_queue_filters_by_verdict_and_sender_and_a_complaint_downloads_its_evidence()
+{
+    let srv = common::start(MORNING).await;
+    let ((a, _), (b, _), [violation, lawful, unverified]) = three_complaints(&srv).await;
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut op = Browser::new(&srv.base);
+    assert_eq!(op.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+
+    let (s, page) = op.get("/console/complaints").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(complaint_links(&page), [unverified, lawful, violation]);
+    let (_, page) = op.get("/console/complaints?verdict=violation").await;
+    assert_eq!(complaint_links(&page), [violation]);
+    let (_, page) = op.get(&format!("/console/complaints?sender={a}")).await;
+    assert_eq!(complaint_links(&page), [unverified, lawful]);
+    let (_, page) = op
+        .get(&format!(
+            "/console/complaints?sender={a}&verdict=no_violation"
+        ))
+        .await;
+    assert_eq!(complaint_links(&page), [lawful]);
+    let (_, page) = op.get(&format!("/console/complaints?sender={b}")).await;
+    assert_eq!(complaint_links(&page), [violation]);
+    // Paging: everything older than the newest.
+    let (_, page) = op
+        .get(&format!("/console/complaints?before={unverified}"))
+        .await;
+    assert_eq!(complaint_links(&page), [lawful, violation]);
+    for bad in [
+        "/console/complaints?verdict=guilty",
+        "/console/complaints?sender=x",
+        "/console/complaints?before=-1",
+    ] {
+        let (s, page) = op.get(bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(page.contains("(invalid_query)"), "{bad}: {page}");
+    }
+
+    let (s, page) = op.get(&format!("/console/complaints/{violation}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("tag violation"), "{page}");
+    assert!(page.contains("asserted_consent_disputed"), "{page}");
+    assert!(
+        page.contains("13800000002"),
+        "the operator sees the phone: {page}"
+    );
+    assert!(
+        page.contains(&format!("/console/complaints/{violation}/evidence")),
+        "{page}"
+    );
+    let (_, page) = op.get(&format!("/console/complaints/{lawful}")).await;
+    assert!(page.contains("the complainant's own words"), "{page}");
+    assert_eq!(
+        op.get("/console/complaints/999999").await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    let resp = op
+        .http
+        .get(format!(
+            "{}/console/complaints/{violation}/evidence",
+            srv.base
+        ))
+        .header(COOKIE, op.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()["content-disposition"],
+        format!("attachment; filename=\"complaint-{violation}-evidence.json\"").as_str()
+    );
+    let bundle: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(bundle["format"], "consentry-evidence/1");
+    assert_eq!(bundle["complaint"]["id"], violation);
+    assert!(!bundle["audit"]["proofs"].as_array().unwrap().is_empty());
+    // Without a session the bundle is not handed out.
+    let resp = op
+        .http
+        .get(format!(
+            "{}/console/complaints/{violation}/evidence",
+            srv.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_merchant_sees_only_the_complaints_against_it_and_an_auditor_reads_but_cannot_act() {
+    let srv = common::start(MORNING).await;
+    let ((a, _), (b, _), [violation, lawful, unverified]) = three_complaints(&srv).await;
+    let alpha = domain::SenderId(u32::try_from(a).unwrap());
+    srv.gateway
+        .create_account("alpha", AccountRole::Merchant(alpha), PASSWORD)
+        .unwrap();
+    let mut m = Browser::new(&srv.base);
+    assert_eq!(m.sign_in("alpha", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = m.get("/console/complaints").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    // Its own lawful one; not Beta's, not the unverified one naming it.
+    assert_eq!(complaint_links(&page), [lawful]);
+    let (_, page) = m.get(&format!("/console/complaints?sender={b}")).await;
+    assert_eq!(
+        complaint_links(&page),
+        [lawful],
+        "the filter is not its to widen"
+    );
+    let (s, page) = m.get(&format!("/console/complaints/{lawful}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        !page.contains("own words"),
+        "a merchant never reads the note: {page}"
+    );
+    assert!(!page.contains("13800000001"), "nor the phone: {page}");
+    for other in [
+        format!("/console/complaints/{violation}"),
+        format!("/console/complaints/{violation}/evidence"),
+        format!("/console/complaints/{unverified}"),
+    ] {
+        assert_eq!(m.get(&other).await.0, StatusCode::NOT_FOUND, "{other}");
+    }
+    assert_eq!(
+        m.get(&format!("/console/complaints/{lawful}/evidence"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    srv.gateway
+        .create_account("regulator", AccountRole::Auditor, PASSWORD)
+        .unwrap();
+    let mut r = Browser::new(&srv.base);
+    assert_eq!(
+        r.sign_in("regulator", PASSWORD).await,
+        StatusCode::SEE_OTHER
+    );
+    for page in [
+        "/console/complaints".to_string(),
+        format!("/console/complaints/{violation}"),
+        format!("/console/complaints/{violation}/evidence"),
+        "/console/reports".to_string(),
+        "/console/reports/csv".to_string(),
+    ] {
+        assert_eq!(r.get(&page).await.0, StatusCode::OK, "{page}");
+    }
+    // Acting on what the complaint shows — suspending the sender — is the operator's.
+    let csrf = r.csrf().await;
+    let (s, _) = r
+        .post(
+            &format!("/console/senders/{b}/suspension"),
+            &[
+                ("csrf", &csrf),
+                ("action", "suspend"),
+                ("reason", "complaint"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.post("/console/complaints", &[("csrf", &csrf)]).await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
+
+#[tokio::test]
+async fn the_sender_report_page_draws_charts_exports_csv_and_reads_a_time_of_day() {
+    let srv = common::start(MORNING).await;
+    let ((a, _), (_b, _), _) = three_complaints(&srv).await;
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut op = Browser::new(&srv.base);
+    assert_eq!(op.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = op
+        .get("/console/reports?from=2026-11-11&to=2026-11-12")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("<svg"), "{page}");
+    assert!(page.contains("Alpha") && page.contains("Beta"), "{page}");
+    assert!(
+        page.contains("Unverified complaints (counted against no sender): 1"),
+        "{page}"
+    );
+    // A datetime-local value keeps its time of day (it used to read as midnight).
+    let (_, page) = op
+        .get("/console/reports?from=2026-11-11T10%3A31&to=2026-11-12")
+        .await;
+    assert!(page.contains("2026-11-11 10:31:00 UTC"), "{page}");
+    for bad in [
+        "/console/reports?from=yesterday",
+        "/console/reports?from=2026-11-12&to=2026-11-11",
+    ] {
+        assert_eq!(
+            op.get(bad).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+
+    let resp = op
+        .http
+        .get(format!(
+            "{}/console/reports/csv?from=2026-11-11&to=2026-11-12",
+            srv.base
+        ))
+        .header(COOKIE, op.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("sender_id,name,sent,"), "{csv}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("{a},Alpha,1,1,"))),
+        "{csv}"
+    );
+    assert!(lines.iter().any(|l| l.contains(",Beta,")), "{csv}");
+
+    // A merchant's report is its own row.
+    srv.gateway
+        .create_account(
+            "alpha",
+            AccountRole::Merchant(domain::SenderId(u32::try_from(a).unwrap())),
+            PASSWORD,
+        )
+        .unwrap();
+    let mut m = Browser::new(&srv.base);
+    assert_eq!(m.sign_in("alpha", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = m.get("/console/reports").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("Alpha") && !page.contains("Beta"), "{page}");
+    let (_, csv) = m.get("/console/reports/csv").await;
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(!csv.contains("Beta"), "{csv}");
+}
+
+/// A portal session for `phone`: asks for a code, reads it from the handset, exchanges it.
+async fn portal_login(srv: &common::Server, phone: &str) -> String {
+    let (s, v) = srv
+        .call(
+            reqwest::Method::POST,
+            "/v1/portal/code",
+            None,
+            Some(serde_json::json!({"phone": phone})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let inbox = srv.inbox(phone).await;
+    let text = inbox
+        .iter()
+        .rev()
+        .find(|m| m["category"] == "verification")
+        .and_then(|m| m["text"].as_str())
+        .expect("a verification SMS")
+        .to_string();
+    let code = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("six digits");
+    let (s, v) = srv
+        .call(
+            reqwest::Method::POST,
+            "/v1/portal/session",
+            None,
+            Some(serde_json::json!({"phone": phone, "code": code})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_consumer_files_a_complaint_about_a_message_sent_to_their_number() {
+    let srv = common::start(MORNING).await;
+    let (a, key_a) = srv.shop("Alpha").await;
+    let own = sent_ad(&srv, &key_a, "Alpha", "13800000001").await;
+    let elsewhere = sent_ad(&srv, &key_a, "Alpha", "13800000002").await;
+    let token = portal_login(&srv, "13800000001").await;
+
+    let (s, v) = srv.get("/v1/portal/messages", &token).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let listed = v["messages"].as_array().unwrap();
+    // The shop's message, not the portal's own code SMS, not another number's.
+    assert_eq!(listed.len(), 1, "{v}");
+    assert_eq!(listed[0]["id"], own);
+    assert_eq!(listed[0]["sender_id"], a);
+    assert_eq!(listed[0]["sender_name"], "Alpha");
+
+    let complaint = |body: serde_json::Value| {
+        let (srv, token) = (&srv, token.clone());
+        async move { srv.post("/v1/portal/complaints", &token, body).await }
+    };
+    let (s, v) = complaint(
+        serde_json::json!({"message_id": own, "kind": "unwanted_marketing",
+                                              "note": "从未同意"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["verdict"], "violation", "{v}");
+    assert_eq!(v["message_id"], own);
+    let id = v["id"].as_u64().unwrap();
+    // Recorded as the consumer's own, on their proven number.
+    let (_, c) = srv.get(&format!("/v1/complaints/{id}"), &srv.admin).await;
+    assert_eq!(c["filed_by"], "consumer", "{c}");
+    assert_eq!(c["phone"], "+8613800000001", "{c}");
+    assert_eq!(c["note"], "从未同意");
+
+    let (s, v) = complaint(serde_json::json!({"message_id": own, "kind": "fraud"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("duplicate_complaint")),
+        "{v}"
+    );
+    let (s, v) = complaint(serde_json::json!({"message_id": elsewhere, "kind": "fraud"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_message")),
+        "another number's message: {v}"
+    );
+    let (s, _) = complaint(serde_json::json!({"message_id": own, "kind": "spam"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = complaint(serde_json::json!({"kind": "fraud"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) =
+        complaint(serde_json::json!({"message_id": own, "kind": "fraud", "phone": "13800000002"}))
+            .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the number is the session's, not the body's"
+    );
+    let (s, _) = srv.get("/v1/portal/messages", "not-a-session").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v) = srv
+        .post(
+            "/v1/portal/complaints",
+            "not-a-session",
+            serde_json::json!({"message_id": own, "kind": "fraud"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+
+    let (_, doc) = srv
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    assert!(doc["paths"]["/v1/portal/complaints"]["post"].is_object());
+    assert!(doc["paths"]["/v1/portal/messages"]["get"].is_object());
+    let (_, html) = srv.call(reqwest::Method::GET, "/portal", None, None).await;
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains("/v1/portal/complaints") && html.contains("举报"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_complaints_api_filters_by_verdict_and_pages_with_next_before() {
+    let srv = common::start(MORNING).await;
+    let ((_, key_a), _, [violation, lawful, unverified]) = three_complaints(&srv).await;
+    let ids = |v: &serde_json::Value| -> Vec<u64> {
+        v["complaints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_u64().unwrap())
+            .collect()
+    };
+    let (s, v) = srv
+        .get("/v1/complaints?verdict=violation", &srv.admin)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v), [violation]);
+    let (_, v) = srv.get("/v1/complaints?limit=2", &srv.admin).await;
+    assert_eq!(ids(&v), [unverified, lawful]);
+    let next = v["next_before"].as_u64().unwrap();
+    let (_, v) = srv
+        .get(&format!("/v1/complaints?limit=2&before={next}"), &srv.admin)
+        .await;
+    assert_eq!(ids(&v), [violation]);
+    assert!(v["next_before"].is_null(), "{v}");
+    // A sender: its own, never the unverified ones.
+    let (_, v) = srv.get("/v1/complaints", &key_a).await;
+    assert_eq!(ids(&v), [lawful]);
+    let (s, v) = srv.get("/v1/complaints?verdict=guilty", &srv.admin).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_query"))
+    );
+}

@@ -207,6 +207,39 @@ impl Gateway {
                 "complaints are filed by the platform or the carrier feed, not by senders".into(),
             ));
         }
+        self.file_as(by.actor(), req)
+    }
+
+    /// Files a complaint from the consumer who owns `phone` (proven by a portal session) about
+    /// message `message_id`, which must have been sent to that number: the same intake,
+    /// matching, adjudication and limits as [`Gateway::file_complaint`], recorded as filed by
+    /// `consumer` so a report can tell the consumer's own word from the carrier's and the
+    /// platform's.
+    pub fn portal_complaint(
+        &self,
+        phone: Msisdn,
+        message_id: u64,
+        kind: ComplaintKind,
+        note: Option<String>,
+    ) -> Result<ComplaintFiled, GatewayError> {
+        let req = ComplaintRequest {
+            phone: phone.to_string(),
+            message_id: Some(message_id),
+            sender_id: None,
+            source_number: None,
+            text: None,
+            received_at: None,
+            kind,
+            note,
+        };
+        self.file_as("consumer".into(), &req)
+    }
+
+    fn file_as(
+        &self,
+        actor: String,
+        req: &ComplaintRequest,
+    ) -> Result<ComplaintFiled, GatewayError> {
         let now = self.clock.now();
         let config = self.enforcement();
         let phone = Msisdn::parse(&req.phone, self.policy.region())?;
@@ -319,7 +352,7 @@ impl Gateway {
             received_at,
             kind: req.kind,
             note,
-            filed_by: by.actor(),
+            filed_by: actor,
             filed_at: now,
             dedup_key,
             matched,
@@ -604,21 +637,7 @@ impl Gateway {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<ComplaintRecord>, GatewayError> {
-        let sender = match (by, sender) {
-            (Principal::Admin, s) => s,
-            (Principal::Sender(own), None) => Some(own),
-            (Principal::Sender(own), Some(s)) if s == own => Some(own),
-            (Principal::Sender(_), Some(_)) => {
-                return Err(GatewayError::Forbidden(
-                    "a sender reads complaints about itself only".into(),
-                ));
-            }
-            (Principal::Carrier, _) => {
-                return Err(GatewayError::Forbidden(
-                    "the carrier key files complaints; it cannot read them".into(),
-                ));
-            }
-        };
+        let sender = complaint_scope(by, sender)?;
         let mut out = self.store.complaints(sender, before, limit.clamp(1, 500))?;
         if let Principal::Sender(own) = by {
             out.retain(|c| c.adjudication.verdict != complaints::ComplaintVerdict::Unverified);
@@ -627,5 +646,98 @@ impl Gateway {
             }
         }
         Ok(out)
+    }
+
+    /// A page of complaints newest first, only those with `verdict` if given (a sender's own
+    /// only, never the unverified ones), for the console's queue.
+    ///
+    /// The store pages by id only, so a verdict is matched here, reading at most
+    /// [`PAGE_SCAN`] rows per call: a rare verdict costs bounded work per page instead of a
+    /// read of the whole table. `next_before` is where the next page starts — after the last
+    /// complaint shown when the page filled up, or after the last row read when the scan
+    /// stopped first (that page may then be short, never wrong); `None` when nothing is left.
+    pub fn complaint_page(
+        &self,
+        by: Principal,
+        sender: Option<SenderId>,
+        verdict: Option<ComplaintVerdict>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<ComplaintPage, GatewayError> {
+        const BATCH: u32 = 500;
+        let sender = complaint_scope(by, sender)?;
+        let limit = limit.clamp(1, 500) as usize;
+        let mut out: Vec<ComplaintRecord> = Vec::new();
+        let mut cursor = before;
+        let mut scanned = 0usize;
+        loop {
+            let batch = self.store.complaints(sender, cursor, BATCH)?;
+            let exhausted = batch.len() < BATCH as usize;
+            for mut c in batch {
+                scanned += 1;
+                cursor = Some(c.id);
+                let visible = match by {
+                    Principal::Sender(_) => c.verdict() != ComplaintVerdict::Unverified,
+                    _ => true,
+                };
+                if !visible || verdict.is_some_and(|v| c.verdict() != v) {
+                    continue;
+                }
+                if out.len() == limit {
+                    let next_before = out.last().map(|l| l.id);
+                    return Ok(ComplaintPage {
+                        complaints: out,
+                        next_before,
+                    });
+                }
+                if let Principal::Sender(own) = by {
+                    as_seen_by_sender(&mut c, own);
+                }
+                out.push(c);
+            }
+            if exhausted {
+                return Ok(ComplaintPage {
+                    complaints: out,
+                    next_before: None,
+                });
+            }
+            if scanned >= PAGE_SCAN {
+                return Ok(ComplaintPage {
+                    complaints: out,
+                    next_before: cursor,
+                });
+            }
+        }
+    }
+}
+
+/// Most complaint rows [`Gateway::complaint_page`] reads for one page.
+pub const PAGE_SCAN: usize = 5_000;
+
+/// A page of the complaints queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplaintPage {
+    /// Complaints, newest first.
+    pub complaints: Vec<ComplaintRecord>,
+    /// Pass as `before` for the next page; `None` when there is none.
+    pub next_before: Option<u64>,
+}
+
+/// Which sender's complaints `by` may list: the admin any (or all); a sender itself only; the
+/// carrier none.
+fn complaint_scope(
+    by: Principal,
+    sender: Option<SenderId>,
+) -> Result<Option<SenderId>, GatewayError> {
+    match (by, sender) {
+        (Principal::Admin, s) => Ok(s),
+        (Principal::Sender(own), None) => Ok(Some(own)),
+        (Principal::Sender(own), Some(s)) if s == own => Ok(Some(own)),
+        (Principal::Sender(_), Some(_)) => Err(GatewayError::Forbidden(
+            "a sender reads complaints about itself only".into(),
+        )),
+        (Principal::Carrier, _) => Err(GatewayError::Forbidden(
+            "the carrier key files complaints; it cannot read them".into(),
+        )),
     }
 }

@@ -48,7 +48,9 @@ mod texthash;
 mod unsubscribe;
 pub mod volume;
 
-pub use crate::complaints::{ComplaintFiled, ComplaintRequest, read_content};
+pub use crate::complaints::{
+    ComplaintFiled, ComplaintPage, ComplaintRequest, PAGE_SCAN, read_content,
+};
 pub use access::Principal;
 pub use accounts::{ConsoleUser, SignedIn};
 pub use batch::DecidedSubmission;
@@ -66,7 +68,7 @@ pub use gateway::{Gateway, Stats, Workers};
 pub use inbound::{Attribution, Effect, ReplyListener, ReplyOutcome};
 pub use notices::PLATFORM_SENDER;
 pub use ownership::{Loaded, Ownership, Resumer};
-pub use portal::PortalTables;
+pub use portal::{PortalTables, ReceivedMessage};
 pub use routes::RoutedCarriers;
 pub use smpp_access::{SMPP_PASSWORD_MAX, SMPP_SYSTEM_ID_MAX, SmppCredentials};
 pub use submit::{Outcome, Submission};

@@ -12,8 +12,9 @@ use ledger::ConsentEvent;
 use parking_lot::Mutex;
 use rand::Rng;
 use rustc_hash::FxHashMap;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
-use store::NewConsent;
+use store::{ComplaintLog, NewConsent};
 
 use crate::access::{hash_key, new_key};
 use crate::notices::PLATFORM_SENDER;
@@ -28,6 +29,25 @@ const RESEND_SECS: i64 = 60;
 const CODES_PER_DAY: u32 = 5;
 /// How long a session lasts.
 const SESSION_SECS: i64 = 60 * 60;
+/// How far back the portal lists the messages a consumer received (to complain about one).
+const RECEIVED_DAYS: i64 = 30;
+/// At most this many of them, newest first.
+const RECEIVED_MAX: usize = 50;
+
+/// A message the consumer received, as the portal lists it to pick one to complain about.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceivedMessage {
+    /// The message's id (what a complaint names).
+    pub id: u64,
+    /// The shop that sent it.
+    pub sender_id: u32,
+    /// The shop's name.
+    pub sender_name: String,
+    /// The text as sent.
+    pub text: String,
+    /// When it was handed to the carrier.
+    pub sent_at: Timestamp,
+}
 
 struct Pending {
     hash: [u8; 32],
@@ -271,5 +291,33 @@ impl Gateway {
         events
             .pop()
             .ok_or_else(|| GatewayError::InvalidField("no event recorded".into()))
+    }
+
+    /// The messages handed to a carrier for `phone` in the last 30 days, newest first (at most
+    /// 50): what a consumer may complain about from the portal. Only messages that left
+    /// consentry are listed — a refused one never reached the handset.
+    pub fn portal_messages(&self, phone: Msisdn) -> Result<Vec<ReceivedMessage>, GatewayError> {
+        let now = self.clock.now();
+        let since = now
+            .saturating_sub(jiff::SignedDuration::from_hours(24 * RECEIVED_DAYS))
+            .unwrap_or(now);
+        let mut sent = self.store.sent_to(phone, since, now)?;
+        sent.retain(|m| m.sender != PLATFORM_SENDER);
+        Ok(sent
+            .into_iter()
+            .rev()
+            .take(RECEIVED_MAX)
+            .map(|m| ReceivedMessage {
+                id: m.id,
+                sender_id: m.sender.0,
+                sender_name: self
+                    .access
+                    .sender(m.sender)
+                    .map(|s| s.name)
+                    .unwrap_or_default(),
+                text: m.text,
+                sent_at: m.decided_at,
+            })
+            .collect())
     }
 }

@@ -134,3 +134,87 @@ fn another_phones_message_reads_as_unknown() {
         .unwrap_err();
     assert_eq!(err.code(), "unknown_message");
 }
+
+/// The queue's verdict filter reads at most `PAGE_SCAN` rows a page: past that many rows of
+/// another verdict it answers a short page with the cursor where it stopped, and following the
+/// cursors finds every match exactly once.
+#[test]
+fn the_verdict_filter_reads_a_bounded_number_of_rows_and_resumes_where_it_stopped() {
+    let gw = gateway();
+    let p = phone("13800000001");
+    let id = delivered(&gw, p, None);
+    let shop = gw.message(gateway::Principal::Admin, id).unwrap().sender;
+    let violation = gw
+        .file_complaint(
+            gateway::Principal::Admin,
+            &gateway::ComplaintRequest {
+                phone: p.to_string(),
+                message_id: Some(id),
+                sender_id: None,
+                source_number: None,
+                text: None,
+                received_at: None,
+                kind: ComplaintKind::UnwantedMarketing,
+                note: None,
+            },
+        )
+        .unwrap()
+        .complaint;
+    assert_eq!(violation.verdict(), ComplaintVerdict::Violation);
+    // More unverified complaints after it than one page reads.
+    let n = gateway::PAGE_SCAN + 10;
+    for i in 0..n {
+        let c = gw
+            .file_complaint(
+                gateway::Principal::Admin,
+                &gateway::ComplaintRequest {
+                    phone: format!("1390000{i:04}"),
+                    message_id: None,
+                    sender_id: Some(shop),
+                    source_number: None,
+                    text: None,
+                    received_at: None,
+                    kind: ComplaintKind::UnwantedMarketing,
+                    note: None,
+                },
+            )
+            .unwrap()
+            .complaint;
+        assert_eq!(c.verdict(), ComplaintVerdict::Unverified);
+    }
+    let admin = gateway::Principal::Admin;
+    let first = gw
+        .complaint_page(admin, None, Some(ComplaintVerdict::Violation), None, 25)
+        .unwrap();
+    assert!(first.complaints.is_empty(), "the scan stopped first");
+    let cursor = first.next_before.expect("where it stopped");
+    let second = gw
+        .complaint_page(
+            admin,
+            None,
+            Some(ComplaintVerdict::Violation),
+            Some(cursor),
+            25,
+        )
+        .unwrap();
+    assert_eq!(
+        second.complaints.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [violation.id]
+    );
+    assert_eq!(second.next_before, None);
+    // A full page of the common verdict stops at the page, not at the scan bound.
+    let unverified = gw
+        .complaint_page(admin, None, Some(ComplaintVerdict::Unverified), None, 25)
+        .unwrap();
+    assert_eq!(unverified.complaints.len(), 25);
+    assert_eq!(
+        unverified.next_before,
+        unverified.complaints.last().map(|c| c.id)
+    );
+    // A sender never sees the unverified ones, and its scan is bounded the same way.
+    let own = gw
+        .complaint_page(gateway::Principal::Sender(shop), None, None, None, 25)
+        .unwrap();
+    assert!(own.complaints.is_empty());
+    assert!(own.next_before.is_some());
+}

@@ -214,6 +214,62 @@ pub(crate) const TABLE: &[(&str, &str, &str)] = &[
     ("other_lang", "English", "中文"),
     ("skip_to_content", "跳到正文", "Skip to content"),
     ("page", "页", "Page"),
+    ("complaints_title", "投诉", "Complaints"),
+    ("complaint", "投诉", "Complaint"),
+    ("reports", "商家报告", "Sender reports"),
+    ("verdict", "裁定", "Verdict"),
+    ("violation", "违规", "violation"),
+    ("no_violation", "未违规", "no violation"),
+    ("unverified", "无法核实", "unverified"),
+    ("kind", "类型", "Kind"),
+    ("unwanted_marketing", "未经同意的营销", "unwanted marketing"),
+    ("after_optout", "退订后仍发送", "after opting out"),
+    ("fraud", "诈骗", "fraud"),
+    ("other", "其他", "other"),
+    ("findings", "认定", "Findings"),
+    ("ground", "依据", "Ground"),
+    ("filed_at", "投诉时间", "Filed at"),
+    ("filed_by", "提交者", "filed by"),
+    ("received_at", "收到时间", "Received at"),
+    ("note", "备注", "Note"),
+    ("matched", "对应短信", "matched"),
+    ("no_candidate", "未找到对应短信", "no matching message"),
+    ("ambiguous", "对应短信不唯一", "ambiguous match"),
+    (
+        "treated_as_marketing",
+        "按营销短信认定",
+        "treated as marketing",
+    ),
+    ("consent_at_send", "发送时的授权", "Consent when sent"),
+    (
+        "download_evidence",
+        "下载证据包",
+        "Download evidence bundle",
+    ),
+    ("from", "开始（UTC）", "From (UTC)"),
+    ("to", "结束（UTC）", "To (UTC)"),
+    ("show", "显示", "Show"),
+    ("export_csv", "导出 CSV", "Export CSV"),
+    ("period", "期间", "Period"),
+    ("sent_by_sender", "各商家发送量", "Sent, by sender"),
+    ("blocked_by_sender", "各商家被拦截量", "Blocked, by sender"),
+    (
+        "complaints_by_sender",
+        "各商家投诉量",
+        "Complaints, by sender",
+    ),
+    ("marketing_sent", "营销短信", "marketing sent"),
+    ("violations", "违规", "violations"),
+    (
+        "complaint_rate",
+        "投诉率（每万条营销）",
+        "complaints per 10k marketing",
+    ),
+    (
+        "unverified_complaints",
+        "无法核实的投诉（未计入任何商家）",
+        "Unverified complaints (counted against no sender)",
+    ),
 ];
 
 #[cfg(test)]
@@ -229,5 +285,49 @@ mod tests {
         }
         assert_eq!(Lang::Zh.t("sign_in"), "登录");
         assert_eq!(Lang::En.t("sign_in"), "Sign in");
+    }
+
+    /// Every literal key a page looks up is in the table (a missing one would show its key).
+    /// Keys built at run time (verdicts, complaint kinds) are listed here by hand.
+    #[test]
+    fn every_key_the_pages_use_is_in_the_table() {
+        let sources = [
+            include_str!("audit.rs"),
+            include_str!("complaints.rs"),
+            include_str!("consents.rs"),
+            include_str!("dashboard.rs"),
+            include_str!("layout.rs"),
+            include_str!("messages.rs"),
+            include_str!("reports.rs"),
+            include_str!("senders.rs"),
+            include_str!("signin.rs"),
+        ];
+        let mut keys: Vec<String> = sources
+            .iter()
+            .flat_map(|src| src.split(".t(\"").skip(1))
+            .filter_map(|rest| rest.split_once('"').map(|(k, _)| k.to_string()))
+            .collect();
+        assert!(keys.len() > 100, "found {} keys", keys.len());
+        keys.extend(
+            [
+                "accepted",
+                "deferred",
+                "rejected",
+                "violation",
+                "no_violation",
+                "unverified",
+                "unwanted_marketing",
+                "after_optout",
+                "fraud",
+                "other",
+            ]
+            .map(String::from),
+        );
+        for k in keys {
+            assert!(
+                TABLE.iter().any(|(t, _, _)| *t == k),
+                "{k} is not in the table"
+            );
+        }
     }
 }

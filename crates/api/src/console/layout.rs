@@ -99,12 +99,16 @@ pub(crate) fn document(lang: Lang, user: Option<&User>, title: &str, body: Marku
                             @match u.user.account.role {
                                 AccountRole::Merchant(s) => {
                                     a href="/console/messages" { (lang.t("messages")) }
+                                    a href="/console/complaints" { (lang.t("complaints_title")) }
+                                    a href="/console/reports" { (lang.t("reports")) }
                                     a href={ "/console/senders/" (s) } { (lang.t("my_key")) }
                                 }
                                 _ => {
                                     a href="/console/senders" { (lang.t("senders")) }
                                     a href="/console/messages" { (lang.t("messages")) }
                                     a href="/console/consents" { (lang.t("timeline")) }
+                                    a href="/console/complaints" { (lang.t("complaints_title")) }
+                                    a href="/console/reports" { (lang.t("reports")) }
                                     a href="/console/audit" { (lang.t("audit")) }
                                 }
                             }

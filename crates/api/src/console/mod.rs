@@ -13,11 +13,13 @@
 
 mod audit;
 mod charts;
+mod complaints;
 mod consents;
 mod dashboard;
 pub mod i18n;
 mod layout;
 mod messages;
+mod reports;
 mod senders;
 mod session;
 mod signin;
@@ -49,6 +51,14 @@ pub fn routes() -> Router<AppState> {
         .route("/console/messages", get(messages::list))
         .route("/console/messages/{id}", get(messages::show))
         .route("/console/consents", get(consents::timeline))
+        .route("/console/complaints", get(complaints::list))
+        .route("/console/complaints/{id}", get(complaints::show))
+        .route(
+            "/console/complaints/{id}/evidence",
+            get(complaints::evidence),
+        )
+        .route("/console/reports", get(reports::show))
+        .route("/console/reports/csv", get(reports::csv))
         .route("/console/audit", get(audit::page_get))
         .route("/console/audit/verify", post(audit::verify))
 }

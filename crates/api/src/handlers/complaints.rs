@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use complaints::ComplaintKind;
+use complaints::{ComplaintKind, ComplaintVerdict};
 use domain::{SenderId, Timestamp};
 use gateway::{ComplaintFiled, ComplaintRequest, EvidenceBundle};
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,9 @@ pub async fn file(
 pub struct ListQuery {
     /// Only complaints about this sender (a sender's key implies itself).
     pub sender_id: Option<u32>,
+    /// Only complaints with this verdict: `violation`, `no_violation` or `unverified`.
+    #[param(value_type = Option<String>)]
+    pub verdict: Option<ComplaintVerdict>,
     /// Only complaints with ids below this (the last id of the previous page).
     pub before: Option<u64>,
     /// At most this many (1–500, default 100).
@@ -92,6 +95,10 @@ pub struct ComplaintList {
     /// Complaints.
     #[schema(value_type = Vec<Object>)]
     pub complaints: Vec<ComplaintRecord>,
+    /// Pass as `before` for the next page; absent when there is none. With a `verdict` a page
+    /// may hold fewer than `limit` when the scan for it stopped first; follow `next_before`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<u64>,
 }
 
 fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, ApiError> {
@@ -113,17 +120,21 @@ pub async fn list(
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ComplaintList>, ApiError> {
     let q = query(q)?;
-    let complaints = state
+    let page = state
         .run(move |gw| {
-            gw.complaints(
+            gw.complaint_page(
                 by,
                 q.sender_id.map(SenderId),
+                q.verdict,
                 q.before,
                 q.limit.unwrap_or(100),
             )
         })
         .await?;
-    Ok(Json(ComplaintList { complaints }))
+    Ok(Json(ComplaintList {
+        complaints: page.complaints,
+        next_before: page.next_before,
+    }))
 }
 
 /// One complaint with its verdict and findings. A sender reads only complaints about itself;

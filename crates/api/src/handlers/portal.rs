@@ -5,8 +5,9 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use complaints::{ComplaintKind, ComplaintVerdict};
 use domain::{ConsentAction, Msisdn, SenderId};
-use gateway::ConsentsView;
+use gateway::{ConsentsView, ReceivedMessage};
 use ledger::ConsentEvent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -155,4 +156,90 @@ pub async fn choose(
         .run(move |gw| gw.portal_record(phone, body.action, body.sender_id.map(SenderId)))
         .await?;
     Ok((StatusCode::CREATED, Json(event)))
+}
+
+/// The messages a consumer received, to pick one to complain about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Received {
+    /// Handed to a carrier for this number in the last 30 days, newest first (at most 50).
+    #[schema(value_type = Vec<Object>)]
+    pub messages: Vec<ReceivedMessage>,
+}
+
+/// Lists the messages sent to the consumer's number in the last 30 days: `id`, `sender_id`,
+/// `sender_name`, `text`, `sent_at`.
+#[utoipa::path(get, path = "/v1/portal/messages",
+    responses((status = 200, body = Received), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn messages(
+    State(state): State<AppState>,
+    Consumer(phone): Consumer,
+) -> Result<Json<Received>, ApiError> {
+    let messages = state.run(move |gw| gw.portal_messages(phone)).await?;
+    Ok(Json(Received { messages }))
+}
+
+/// A consumer's complaint about a message sent to their number.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerComplaint {
+    /// The message, from `GET /v1/portal/messages`; one sent to another number is
+    /// `unknown_message`.
+    pub message_id: u64,
+    /// `unwanted_marketing`, `after_optout`, `fraud` or `other`.
+    #[schema(value_type = String, example = "unwanted_marketing")]
+    pub kind: ComplaintKind,
+    /// Free text (≤ 2000 characters).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What the consumer is told about their complaint: its id and verdict, not the sender's
+/// standing or the evidence (those are for the platform and the regulator).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplaintReceipt {
+    /// The complaint's id.
+    pub id: u64,
+    /// `violation`, `no_violation` or `unverified`.
+    #[schema(value_type = String)]
+    pub verdict: ComplaintVerdict,
+    /// The kind filed.
+    #[schema(value_type = String)]
+    pub kind: ComplaintKind,
+    /// The message complained about.
+    pub message_id: Option<u64>,
+    /// When filed.
+    #[schema(value_type = String)]
+    pub filed_at: domain::Timestamp,
+}
+
+/// Files the consumer's own complaint about a message sent to their number (proven by the
+/// portal session): adjudicated at once like any complaint, recorded as filed by `consumer`.
+#[utoipa::path(post, path = "/v1/portal/complaints", request_body = ConsumerComplaint,
+    responses((status = 201, body = ComplaintReceipt),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "duplicate_complaint"),
+        (status = 422, body = crate::error::ErrorBody,
+            description = "unknown_message (not sent to this number), invalid_json"),
+        (status = 429, body = crate::error::ErrorBody, description = "too_many_complaints")),
+    security(("bearer" = [])))]
+pub async fn complain(
+    State(state): State<AppState>,
+    Consumer(phone): Consumer,
+    ApiJson(body): ApiJson<ConsumerComplaint>,
+) -> Result<(StatusCode, Json<ComplaintReceipt>), ApiError> {
+    let filed = state
+        .run(move |gw| gw.portal_complaint(phone, body.message_id, body.kind, body.note))
+        .await?;
+    let c = filed.complaint;
+    Ok((
+        StatusCode::CREATED,
+        Json(ComplaintReceipt {
+            id: c.id,
+            verdict: c.adjudication.verdict,
+            kind: c.kind,
+            message_id: c.message_id,
+            filed_at: c.filed_at,
+        }),
+    ))
 }

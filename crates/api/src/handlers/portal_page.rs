@@ -1,6 +1,7 @@
 //! `/portal`: the consumer portal as one self-contained page (no external assets) over the
 //! `/v1/portal/*` API: enter your number, enter the code it received, see every shop that may
-//! send you marketing, and refuse one or all.
+//! send you marketing, refuse one or all, and report a message you received (picked from the
+//! messages sent to your number) as your own complaint.
 
 use std::sync::OnceLock;
 
@@ -14,7 +15,7 @@ const PAGE: &str = r##"<!doctype html>
 <title>营销短信授权 · Marketing consent</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
-input,button{font-size:1rem;padding:.4rem .6rem;margin:.2rem 0}button{cursor:pointer}
+input,button,select,textarea{font-size:1rem;max-width:100%;padding:.4rem .6rem;margin:.2rem 0}button{cursor:pointer}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}
 .hidden{display:none}.err{color:#b00}.ok{color:#070}
 </style></head><body>
@@ -27,15 +28,32 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 <section id="s3" class="hidden">
 <p><button id="all">拒收全部商家营销短信 Refuse all shop marketing</button></p>
 <table><thead><tr><th>商家 Shop</th><th>状态 State</th><th></th></tr></thead><tbody id="rows"></tbody></table>
+<h2>举报短信 <small>Report a message</small></h2>
+<p id="nomsg" class="hidden">最近 30 天没有发给您的短信。No messages sent to you in the last 30 days.</p>
+<form id="complain" class="hidden">
+<label>短信 Message <select id="cmsg"></select></label><br>
+<label>原因 Reason <select id="ckind">
+<option value="unwanted_marketing">未经同意的营销 Marketing I never agreed to</option>
+<option value="after_optout">退订后仍收到 Sent after I refused</option>
+<option value="fraud">诈骗 Fraud</option>
+<option value="other">其他 Other</option></select></label><br>
+<label>补充说明（可选）Note (optional) <textarea id="cnote" maxlength="2000" rows="2"></textarea></label><br>
+<button id="csend" type="submit">提交举报 File complaint</button></form>
 </section>
 <p id="msg" role="status"></p>
 <script>
 let token=null;const $=id=>document.getElementById(id);
 const STATES={consented:"已同意 Agreed",opted_out:"已退订 Refused",no_consent:"从未同意 Never agreed"};
 const say=(t,bad)=>{$("msg").textContent=t;$("msg").className=bad?"err":"ok"};
+const VERDICTS={violation:"经核实，该短信违规 The message broke the rules",no_violation:"经核实，该短信未违规 The message was sent lawfully",unverified:"未能核实 Could not be verified"};
+const ERRORS={duplicate_complaint:"您已举报过这条短信 You already reported this message",too_many_complaints:"今天举报次数过多，请明天再试 Too many complaints today; try tomorrow",unknown_message:"找不到这条短信 Message not found"};
 async function call(method,path,body){
   const r=await fetch(path,{method,headers:Object.assign({"content-type":"application/json"},token?{authorization:"Bearer "+token}:{}),body:body?JSON.stringify(body):undefined});
-  const v=await r.json().catch(()=>({}));if(!r.ok)throw new Error((v.error&&v.error.message)||r.status);return v}
+  const v=await r.json().catch(()=>({}));if(!r.ok){const c=v.error&&v.error.code;throw new Error(ERRORS[c]||(v.error&&v.error.message)||r.status)}return v}
+async function received(){const v=await call("GET","/v1/portal/messages");const sel=$("cmsg");sel.textContent="";
+  for(const m of v.messages){const o=document.createElement("option");o.value=m.id;
+    o.textContent=m.sent_at.slice(0,16).replace("T"," ")+" · "+(m.sender_name||("#"+m.sender_id))+" · "+m.text.slice(0,40);sel.appendChild(o)}
+  $("complain").classList.toggle("hidden",!v.messages.length);$("nomsg").classList.toggle("hidden",!!v.messages.length)}
 async function load(){const v=await call("GET","/v1/portal/consents");const rows=$("rows");rows.textContent="";
   for(const s of v.senders){const tr=document.createElement("tr");
     const b=document.createElement("button");const out=s.state==="consented";
@@ -46,8 +64,11 @@ async function load(){const v=await call("GET","/v1/portal/consents");const rows
 async function choose(action,sender_id){try{await call("POST","/v1/portal/consents",sender_id?{action,sender_id}:{action});await load()}catch(e){say(e.message,true)}}
 $("send").onclick=async()=>{try{await call("POST","/v1/portal/code",{phone:$("phone").value});$("s2").classList.remove("hidden");say("验证码已发送 Code sent")}catch(e){say(e.message,true)}};
 $("login").onclick=async()=>{try{const v=await call("POST","/v1/portal/session",{phone:$("phone").value,code:$("code").value});token=v.token;
-  $("s1").classList.add("hidden");$("s2").classList.add("hidden");$("s3").classList.remove("hidden");await load()}catch(e){say(e.message,true)}};
+  $("s1").classList.add("hidden");$("s2").classList.add("hidden");$("s3").classList.remove("hidden");await load();await received()}catch(e){say(e.message,true)}};
 $("all").onclick=()=>choose("opt_out",null);
+$("complain").onsubmit=async(e)=>{e.preventDefault();try{const note=$("cnote").value.trim();
+  const v=await call("POST","/v1/portal/complaints",Object.assign({message_id:Number($("cmsg").value),kind:$("ckind").value},note?{note}:{}));
+  say("举报已提交 Complaint filed (#"+v.id+")："+(VERDICTS[v.verdict]||v.verdict))}catch(e){say(e.message,true)}};
 </script></body></html>"##;
 
 /// The page's Content-Security-Policy: its one inline script by hash, no other script, no

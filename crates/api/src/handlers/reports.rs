@@ -37,7 +37,11 @@ async fn build(
     caller: Caller,
     q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(PeriodReport, Option<String>), ApiError> {
-    caller.require_admin()?;
+    // The admin reads every sender's row; a sender its own (the gateway scopes the rows and
+    // leaves out the unverified complaints, which name no one it may know); the carrier none.
+    if caller.0 == gateway::Principal::Carrier {
+        return Err(ApiError::forbidden("reports are for the admin and senders"));
+    }
     let Query(q) = q.map_err(|e| bad_query(e.body_text()))?;
     let to = match q.to.as_deref() {
         Some(s) => Some(parse_bound(s).map_err(bad_query)?),
@@ -62,7 +66,8 @@ async fn build(
 }
 
 /// Per-sender figures for a period: sent, blocked by reason, opt-outs, complaints, violations,
-/// suspensions (admin). `?format=csv` for a spreadsheet.
+/// suspensions. The admin reads every sender; a sender's key its own row only (the merchant's
+/// own report, as on `/console/reports`). `?format=csv` for a spreadsheet.
 #[utoipa::path(get, path = "/v1/reports/senders", params(ReportQuery),
     responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -90,6 +95,8 @@ pub async fn page(
     caller: Caller,
     q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // The regulator's page stays the admin's; merchants read theirs in the console.
+    caller.require_admin()?;
     let (report, _) = build(&state, caller, q).await?;
     let limit = state.gateway.enforcement().max_complaint_rate_per_10k;
     Ok((
