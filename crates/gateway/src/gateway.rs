@@ -104,6 +104,9 @@ impl Gateway {
         carrier: Arc<dyn Carrier>,
         load_all: bool,
     ) -> Result<Arc<Self>, GatewayError> {
+        // The phone-number library loads its metadata on first use (about a second in a debug
+        // build): load it now, not inside the first request after a start.
+        let _ = domain::Msisdn::parse("+8613800138000", policy.region());
         if !(1..=9).contains(&config.extension_digits) {
             return Err(GatewayError::InvalidField(format!(
                 "[gateway] extension_digits must be 1-9, not {}",
