@@ -137,7 +137,7 @@ flow('complaint', async () => {
   const file = path.join(SHOTS, download.suggestedFilename());
   await download.saveAs(file);
   const bundle = JSON.parse(fs.readFileSync(file, 'utf8'));
-  assert.equal(bundle.format, 'consentry-evidence/1');
+  assert.equal(bundle.format, 'consentry-evidence/2');
   assert.equal(String(bundle.complaint.id), COMPLAINT);
   assert.ok(bundle.audit.head.hash, 'the bundle names the audit head');
 

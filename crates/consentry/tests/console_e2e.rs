@@ -689,7 +689,7 @@ async fn the_complaints_queue_filters_by_verdict_and_sender_and_a_complaint_down
         format!("attachment; filename=\"complaint-{violation}-evidence.json\"").as_str()
     );
     let bundle: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(bundle["format"], "consentry-evidence/1");
+    assert_eq!(bundle["format"], gateway::EVIDENCE_FORMAT);
     assert_eq!(bundle["complaint"]["id"], violation);
     assert!(!bundle["audit"]["proofs"].as_array().unwrap().is_empty());
     // Without a session the bundle is not handed out.
