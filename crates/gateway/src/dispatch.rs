@@ -126,6 +126,26 @@ impl Gateway {
         Ok(put())
     }
 
+    /// A hand-off a carrier link resends after a restart (`unacknowledged_handoffs`): already
+    /// handed off, so never decided again; in cluster mode only the phone's owner sends it at
+    /// the wire (no epoch here). Shared by the SMPP and CMPP links.
+    #[must_use]
+    pub fn resent(&self, h: store::Handoff) -> Outbound {
+        Outbound {
+            id: h.id,
+            sender: h.sender,
+            source_number: self.sender(h.sender).map_or_else(
+                || self.config().platform_number.clone(),
+                |s| s.source_number,
+            ),
+            phone: h.phone,
+            text: h.text,
+            category: h.category,
+            decided_at: self.clock.now(),
+            epoch: None,
+        }
+    }
+
     /// Records a message a carrier link did not send: refused (status `rejected`, delivery
     /// `not_sent`), or stale (decided again: sent again through the dispatcher, deferred, or
     /// refused). Does store writes: call it off the link's event loop.

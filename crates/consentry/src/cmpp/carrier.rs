@@ -415,20 +415,6 @@ fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>> {
             let parts = cmpp_proto::concat::split(&h.text, 0).map_or(1, |p| p.len());
             usize::try_from(h.acknowledged_parts).unwrap_or(usize::MAX) < parts
         })
-        .map(|h| Outbound {
-            id: h.id,
-            sender: h.sender,
-            source_number: gateway.sender(h.sender).map_or_else(
-                || gateway.config().platform_number.clone(),
-                |s| s.source_number,
-            ),
-            phone: h.phone,
-            text: h.text,
-            category: h.category,
-            // Already handed off before the restart: never decided again.
-            decided_at: gateway.clock().now(),
-            // Cluster mode: at the wire, only the phone's owner sends it (see ARCHITECTURE.md).
-            epoch: None,
-        })
+        .map(|h| gateway.resent(h))
         .collect())
 }

@@ -245,19 +245,6 @@ fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>, SmppError> {
                     .map_or(1, |s| s.len());
             usize::try_from(h.acknowledged_parts).unwrap_or(usize::MAX) < parts
         })
-        .map(|h| Outbound {
-            id: h.id,
-            sender: h.sender,
-            source_number: gateway.sender(h.sender).map_or_else(
-                || gateway.config().platform_number.clone(),
-                |s| s.source_number,
-            ),
-            phone: h.phone,
-            text: h.text,
-            category: h.category,
-            // Already handed off before the restart: never decided again.
-            decided_at: gateway.clock().now(),
-            epoch: None,
-        })
+        .map(|h| gateway.resent(h))
         .collect())
 }
