@@ -5,7 +5,7 @@ use domain::{Category, ConsentAction, ConsentSource, Msisdn, Scope, SenderId, Ti
 use ledger::{Answer, ConsentEvent, view_at};
 use policy::{Decision, Reason, ReasonCode};
 use serde::Serialize;
-use store::{ConsentLog, MessageLog, NewConsent};
+use store::{ConsentLog, NewConsent};
 
 use crate::{Gateway, GatewayError, Principal};
 
@@ -366,7 +366,7 @@ impl Gateway {
             // The opt-out is already committed: a cancellation that cannot be recorded is
             // logged, not reported as the opt-out failing. The message is out of the queue;
             // the store still says deferred, and a restart decides it again (and refuses it).
-            match self.store.redecide(id, &d, now) {
+            match self.record_redecision(id, phone, None, &d, now) {
                 Ok(()) => ids.push(id),
                 Err(e) => tracing::error!(id, error = %e, "recording a cancellation failed"),
             }

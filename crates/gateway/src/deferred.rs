@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use domain::{Category, Msisdn, SenderId, Timestamp};
 use policy::Verdict;
-use store::{MessageLog, MessageRecord};
+use store::MessageRecord;
 
 use crate::gateway::ByRelease;
 use crate::submit::Decided;
@@ -95,8 +95,8 @@ impl Deferred {
         hits.into_iter().map(|(_, id)| id).collect()
     }
 
-    /// Removes and returns everything due at `now`.
-    fn due(&mut self, now: Timestamp) -> Vec<(u64, Held)> {
+    /// Removes and returns everything due at `now`, with its release time.
+    fn due(&mut self, now: Timestamp) -> Vec<((Timestamp, u64), Held)> {
         let mut out = Vec::new();
         while let Some(entry) = self.by_release.first_entry() {
             if entry.key().0 > now {
@@ -104,7 +104,7 @@ impl Deferred {
             }
             let (key, held) = entry.remove_entry();
             self.unlink(held.phone, key);
-            out.push((key.1, held));
+            out.push((key, held));
         }
         out
     }
@@ -114,13 +114,21 @@ impl Gateway {
     /// Releases deferred messages whose window has ended: each is decided again at the current
     /// time; accepted ones go to the dispatcher. Returns how many were released. The ticker calls
     /// this; tests with a manual clock call it directly.
+    ///
+    /// Nothing due is lost from the queue: a message to a phone this node does not hold at
+    /// this instant (a partition loaded for a takeover whose lease is not yet named, a node
+    /// whose trust lapsed) waits for the next tick — a lost partition's messages are dropped by
+    /// [`Gateway::forget_phones`], not here; a re-decision the store refuses as fenced belongs
+    /// to the phone's new owner; one that cannot be recorded (storage down) is held again
+    /// with the rest, and the error returned.
     pub fn tick(&self) -> Result<usize, GatewayError> {
         let now = self.clock.now();
-        let due = self.deferred.lock().due(now);
-        let n = due.len();
-        for (id, held) in due {
+        let mut due = self.deferred.lock().due(now).into_iter();
+        let mut released = 0;
+        while let Some((key, held)) = due.next() {
+            let id = key.1;
             if !self.owns(held.phone) {
-                // Held by the partition's owner now, from the store.
+                self.deferred.lock().hold(key.0, id, held);
                 continue;
             }
             let epoch = self.epoch_of(held.phone);
@@ -135,7 +143,27 @@ impl Gateway {
                 Self::hash_of(&held.text),
                 now,
             );
-            self.store.redecide(id, &decision, now)?;
+            match self.record_redecision(id, held.phone, epoch, &decision, now) {
+                Ok(()) => {}
+                Err(store::StoreError::Fenced { partition, epoch }) => {
+                    tracing::info!(
+                        id,
+                        partition,
+                        epoch,
+                        "deferred message left to the new owner"
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    let mut deferred = self.deferred.lock();
+                    deferred.hold(key.0, id, held);
+                    for (key, held) in due {
+                        deferred.hold(key.0, key.1, held);
+                    }
+                    return Err(e.into());
+                }
+            }
+            released += 1;
             match decision.verdict {
                 Verdict::Accepted => self.enqueue(Outbound {
                     id,
@@ -155,7 +183,7 @@ impl Gateway {
                 Verdict::Rejected => {}
             }
         }
-        Ok(n)
+        Ok(released)
     }
 }
 
@@ -192,7 +220,7 @@ mod tests {
                 .is_empty()
         );
         // Released messages leave the phone index too.
-        let due: Vec<u64> = d.due(t(1)).into_iter().map(|(id, _)| id).collect();
+        let due: Vec<u64> = d.due(t(1)).into_iter().map(|(key, _)| key.1).collect();
         assert_eq!(due, vec![2, 3, 4]);
         assert!(d.by_phone.is_empty(), "{:?}", d.by_phone);
         assert_eq!(d.len(), 0);

@@ -153,7 +153,8 @@ impl Gateway {
         match why {
             NotSent::Refused(reason) => {
                 let d = Decision::from_reasons(vec![reason], None, false, msg.category);
-                if let Err(e) = self.store.redecide(msg.id, &d, self.clock.now()) {
+                let now = self.clock.now();
+                if let Err(e) = self.record_redecision(msg.id, msg.phone, msg.epoch, &d, now) {
                     tracing::error!(id = msg.id, error = %e, "recording a cancellation failed");
                 }
                 self.cancelled.fetch_add(1, Ordering::Relaxed);
@@ -204,19 +205,31 @@ impl Gateway {
                 now,
             )
             .decision;
-        if let Err(e) = self.store.redecide(msg.id, &decision, now) {
-            tracing::error!(id = msg.id, error = %e, "recording a re-decision failed");
+        let held = || crate::deferred::Held {
+            sender: msg.sender,
+            phone: msg.phone,
+            text: msg.text.clone(),
+            category: msg.category,
+        };
+        match self.record_redecision(msg.id, msg.phone, msg.epoch, &decision, now) {
+            Ok(()) => {}
+            Err(store::StoreError::Fenced { .. }) => {
+                // The phone is another node's now: it decides the message from the store.
+                return false;
+            }
+            Err(e) => {
+                // Not handed off on a decision that is not on record: held for the next tick,
+                // which decides it again (the store still has it accepted, so a restart
+                // resumes it as well).
+                tracing::error!(id = msg.id, error = %e, "recording a re-decision failed");
+                self.deferred.lock().hold(now, msg.id, held());
+                return false;
+            }
         }
         match (decision.verdict, decision.release_at) {
             (policy::Verdict::Accepted, _) => true,
             (policy::Verdict::Deferred, Some(at)) => {
-                let held = crate::deferred::Held {
-                    sender: msg.sender,
-                    phone: msg.phone,
-                    text: msg.text.clone(),
-                    category: msg.category,
-                };
-                self.deferred.lock().hold(at, msg.id, held);
+                self.deferred.lock().hold(at, msg.id, held());
                 false
             }
             _ => {
@@ -242,7 +255,7 @@ impl Gateway {
             match self.hand_off(msg) {
                 (Fate::Handed(state), at) => updates.push((msg.id, state, at)),
                 (Fate::Failed, at) => updates.push((msg.id, Delivery::Failed, at)),
-                (Fate::Cancelled(reason), at) => cancels.push((msg.id, msg.category, reason, at)),
+                (Fate::Cancelled(reason), at) => cancels.push((msg, reason, at)),
                 (Fate::NotOwner, _) => {}
             }
         }
@@ -254,10 +267,10 @@ impl Gateway {
         if let Err(e) = self.store.set_delivery(&updates) {
             tracing::error!(error = %e, "recording delivery state failed");
         }
-        for (id, category, reason, at) in cancels {
-            let d = Decision::from_reasons(vec![reason], None, false, category);
-            if let Err(e) = self.store.redecide(id, &d, at) {
-                tracing::error!(id, error = %e, "recording a cancellation failed");
+        for (msg, reason, at) in cancels {
+            let d = Decision::from_reasons(vec![reason], None, false, msg.category);
+            if let Err(e) = self.record_redecision(msg.id, msg.phone, msg.epoch, &d, at) {
+                tracing::error!(id = msg.id, error = %e, "recording a cancellation failed");
             }
         }
     }

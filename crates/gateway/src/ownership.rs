@@ -106,6 +106,26 @@ impl Gateway {
         pins.iter().find(|(p, _)| *p == part).map(|(_, e)| *e)
     }
 
+    /// Records a new decision for message `id` to `phone` (a release, a cancellation, a stale
+    /// message decided again) under the epoch it was made in — `None`: the one this node holds
+    /// now. The store refuses it with `Fenced` once that lease is gone, so a node that lost
+    /// the phone cannot overwrite what the new owner decided.
+    pub(crate) fn record_redecision(
+        &self,
+        id: u64,
+        phone: Msisdn,
+        epoch: Option<i64>,
+        decision: &policy::Decision,
+        at: domain::Timestamp,
+    ) -> Result<(), store::StoreError> {
+        let part = self.ownership.get().and_then(|o| o.partition(phone));
+        let pins: Vec<(u32, i64)> = match (part, epoch.or_else(|| self.epoch_of(phone))) {
+            (Some(part), Some(epoch)) => vec![(part, epoch)],
+            _ => Vec::new(),
+        };
+        self.store.redecide_pinned(id, phone, decision, at, &pins)
+    }
+
     /// Refuses when any of `phones` is not this node's; otherwise returns the fencing tokens
     /// the writes for them must carry (`(partition, epoch)` each; none on a single node).
     pub(crate) fn require_owned(

@@ -203,6 +203,16 @@ impl MessageLog for Store {
     ) -> Result<(), StoreError> {
         dispatch!(self, s => s.redecide(id, decision, at))
     }
+    fn redecide_pinned(
+        &self,
+        id: u64,
+        phone: Msisdn,
+        decision: &policy::Decision,
+        at: Timestamp,
+        pins: &Pins,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.redecide_pinned(id, phone, decision, at, pins))
+    }
     fn set_delivery(&self, updates: &[(u64, Delivery, Timestamp)]) -> Result<(), StoreError> {
         dispatch!(self, s => s.set_delivery(updates))
     }

@@ -110,6 +110,21 @@ pub trait MessageLog {
         decision: &policy::Decision,
         at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// [`MessageLog::redecide`] only while this node holds the lease of `phone`'s partition
+    /// under the epoch `pins` name (cluster mode; the current one when `pins` names none):
+    /// `Fenced` otherwise. A node that lost a phone — paused past its lease, then woken — must
+    /// not rewrite a decision the new owner made (a release, a cancellation, a stale message
+    /// decided again). A single node has no leases: the same as `redecide`.
+    fn redecide_pinned(
+        &self,
+        id: u64,
+        _phone: Msisdn,
+        decision: &policy::Decision,
+        at: Timestamp,
+        _pins: &Pins,
+    ) -> Result<(), StoreError> {
+        self.redecide(id, decision, at)
+    }
     /// Records delivery state changes in one transaction.
     fn set_delivery(&self, updates: &[(u64, Delivery, Timestamp)]) -> Result<(), StoreError>;
     /// What a handset received (loopback carrier), oldest first.

@@ -163,3 +163,95 @@ fn a_stale_epoch_write_is_refused_and_leases_change_hands_only_when_free() {
         vec!["n1".to_string()]
     );
 }
+
+/// #10: a deferred message released, or a stale one decided again, by a node that lost the
+/// phone's partition (paused past its lease, then woken) must not overwrite what the new owner
+/// decided: the re-decision carries the epoch it was made under and is refused.
+#[test]
+fn a_stale_owners_redecision_is_refused_and_the_new_owners_decision_stands() {
+    use domain::Category;
+    use policy::{Decision, Reason, ReasonCode, Verdict};
+    use store::{MessageLog, NewMessage};
+
+    let Some(schema) = store::testing::fresh_schema("fence_redecide") else {
+        return;
+    };
+    let a = PgStore::open(&schema.opts).unwrap();
+    let b = PgStore::open(&schema.opts).unwrap();
+    a.init_partitions(4).unwrap();
+    let phone = Msisdn::parse("13800138000", Region::CN).unwrap();
+    let part = i32::try_from(phone.as_u64() % 4).unwrap();
+    let upart = u32::try_from(part).unwrap();
+    let short = Duration::from_millis(300);
+    let holds_a = Arc::new(Holds {
+        node: "a".into(),
+        epochs: Default::default(),
+    });
+    a.set_fence(holds_a.clone());
+    let e1 = a.claim(part, "a", short).unwrap().expect("claimed");
+    holds_a.epochs.lock().insert(part, e1);
+    let now = Timestamp::now();
+    let id = a
+        .insert_messages_pinned(
+            &[NewMessage {
+                sender: SenderId(1),
+                to: "13800138000",
+                phone: Some(phone),
+                text: "【店】双11全场5折，回T退订",
+                category: Category::Marketing,
+                verdict: Verdict::Deferred,
+                reasons: &[],
+                decided_at: now,
+                release_at: Some(now),
+                text_hash: 1,
+                content_scores: None,
+            }],
+            &[(upart, e1)],
+        )
+        .unwrap()[0];
+
+    // a pauses past its lease; b takes the partition and refuses the message (an opt-out).
+    std::thread::sleep(short + Duration::from_millis(200));
+    let holds_b = Arc::new(Holds {
+        node: "b".into(),
+        epochs: Default::default(),
+    });
+    b.set_fence(holds_b.clone());
+    let e2 = b
+        .claim(part, "b", Duration::from_secs(30))
+        .unwrap()
+        .expect("expired: taken");
+    holds_b.epochs.lock().insert(part, e2);
+    let refused = Decision::from_reasons(
+        vec![Reason::new(
+            ReasonCode::OptedOut,
+            "withdrawn while deferred",
+        )],
+        None,
+        false,
+        Category::Marketing,
+    );
+    b.redecide_pinned(id, phone, &refused, Timestamp::now(), &[(upart, e2)])
+        .unwrap();
+
+    // a wakes and releases its copy of the held message under its old epoch: refused.
+    let released = Decision::from_reasons(Vec::new(), None, false, Category::Marketing);
+    assert_eq!(released.verdict, Verdict::Accepted);
+    assert!(matches!(
+        a.redecide_pinned(id, phone, &released, Timestamp::now(), &[(upart, e1)]),
+        Err(StoreError::Fenced { epoch, .. }) if epoch == e1
+    ));
+    // Nor may it write under no epoch at all once its fence names none.
+    holds_a.epochs.lock().clear();
+    assert!(matches!(
+        a.redecide_pinned(id, phone, &released, Timestamp::now(), &[]),
+        Err(StoreError::Fenced { .. })
+    ));
+    let m = b.message(id).unwrap().unwrap();
+    assert_eq!(
+        m.status,
+        Verdict::Rejected,
+        "the new owner's decision stands"
+    );
+    assert!(b.verify_audit().unwrap().broken.is_none());
+}

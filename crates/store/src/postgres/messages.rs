@@ -107,6 +107,61 @@ impl PgStore {
             rows.iter().map(record).collect()
         })
     }
+
+    /// A new decision for message `id`, under the lease check of `phone`'s partition when
+    /// given ([`MessageLog::redecide_pinned`]).
+    fn redecide_fenced(
+        &self,
+        id: u64,
+        phone: Option<Msisdn>,
+        decision: &Decision,
+        at: Timestamp,
+        pins: &crate::Pins,
+    ) -> Result<(), StoreError> {
+        let reasons = reasons_json(&decision.reasons);
+        let id = id_col(id);
+        let delivery = if decision.verdict == Verdict::Rejected {
+            Delivery::NotSent
+        } else {
+            Delivery::Pending
+        };
+        self.run(async |c| {
+            let tx = c.transaction().await.map_err(pg_err)?;
+            if let Some(phone) = phone {
+                super::leases::check(self, &tx, std::iter::once(phone_col(Some(phone)).unwrap_or(i64::MAX)), pins).await?;
+            }
+            tx.execute(
+                "UPDATE messages SET current_status = $2, current_reasons = $3, current_decided_at = $4,
+                    current_release_at = $5, delivery = $6,
+                    delivery_at = CASE WHEN $6 = 'not_sent' THEN $4 ELSE delivery_at END
+                 WHERE id = $1",
+                &[
+                    &id,
+                    &decision.verdict.as_str(),
+                    &reasons,
+                    &micros(at),
+                    &decision.release_at.map(micros),
+                    &delivery.as_str(),
+                ],
+            )
+            .await
+            .map_err(pg_err)?;
+            let rid: i64 = tx
+                .query_one(
+                    "INSERT INTO redecisions (message_id, at, status, reasons) VALUES ($1, $2, $3, $4)
+                     RETURNING id",
+                    &[&id, &micros(at), &decision.verdict.as_str(), &reasons],
+                )
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            let digest = redecision_digest(id, micros(at), decision.verdict.as_str(), &reasons);
+            self.chain_records(&tx, AuditKind::Redecision, &[(rid, digest)], at)
+                .await?;
+            tx.commit().await.map_err(pg_err)?;
+            Ok(())
+        })
+    }
 }
 
 impl MessageLog for PgStore {
@@ -238,46 +293,18 @@ impl MessageLog for PgStore {
     }
 
     fn redecide(&self, id: u64, decision: &Decision, at: Timestamp) -> Result<(), StoreError> {
-        let reasons = reasons_json(&decision.reasons);
-        let id = id_col(id);
-        let delivery = if decision.verdict == Verdict::Rejected {
-            Delivery::NotSent
-        } else {
-            Delivery::Pending
-        };
-        self.run(async |c| {
-            let tx = c.transaction().await.map_err(pg_err)?;
-            tx.execute(
-                "UPDATE messages SET current_status = $2, current_reasons = $3, current_decided_at = $4,
-                    current_release_at = $5, delivery = $6,
-                    delivery_at = CASE WHEN $6 = 'not_sent' THEN $4 ELSE delivery_at END
-                 WHERE id = $1",
-                &[
-                    &id,
-                    &decision.verdict.as_str(),
-                    &reasons,
-                    &micros(at),
-                    &decision.release_at.map(micros),
-                    &delivery.as_str(),
-                ],
-            )
-            .await
-            .map_err(pg_err)?;
-            let rid: i64 = tx
-                .query_one(
-                    "INSERT INTO redecisions (message_id, at, status, reasons) VALUES ($1, $2, $3, $4)
-                     RETURNING id",
-                    &[&id, &micros(at), &decision.verdict.as_str(), &reasons],
-                )
-                .await
-                .map_err(pg_err)?
-                .get(0);
-            let digest = redecision_digest(id, micros(at), decision.verdict.as_str(), &reasons);
-            self.chain_records(&tx, AuditKind::Redecision, &[(rid, digest)], at)
-                .await?;
-            tx.commit().await.map_err(pg_err)?;
-            Ok(())
-        })
+        self.redecide_fenced(id, None, decision, at, &[])
+    }
+
+    fn redecide_pinned(
+        &self,
+        id: u64,
+        phone: Msisdn,
+        decision: &Decision,
+        at: Timestamp,
+        pins: &crate::Pins,
+    ) -> Result<(), StoreError> {
+        self.redecide_fenced(id, Some(phone), decision, at, pins)
     }
 
     fn set_delivery(&self, updates: &[(u64, Delivery, Timestamp)]) -> Result<(), StoreError> {
