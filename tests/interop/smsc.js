@@ -4,7 +4,9 @@
 // Test mode: the first submit_sm gets ESME_RTHROTTLED; every other one gets a hex message id and,
 // 50 ms later, a delivery receipt naming the id in decimal (carriers mix the two). A line
 // "MO <from> <to> <text>" on stdin is delivered to the bound session as a mobile-originated
-// deliver_sm. Events are printed one per line as JSON for the test to read.
+// deliver_sm. A line "RECEIPTS LAST" makes later receipts go to the last bound session instead of
+// the submitting one (carriers send receipts on any of a client's binds). Events are printed one
+// per line as JSON for the test to read.
 'use strict';
 const smpp = require('smpp');
 
@@ -13,6 +15,7 @@ const bench = mode === 'bench';
 let next = 0xa000;
 let throttledOnce = bench;
 let bound = null;
+let receiptsOnLast = false;
 
 function emit(obj) {
   if (!bench) process.stdout.write(JSON.stringify(obj) + '\n');
@@ -66,7 +69,8 @@ const server = smpp.createServer({}, (session) => {
     });
     setTimeout(() => {
       const now = stamp(new Date());
-      session.deliver_sm({
+      const on = receiptsOnLast && bound ? bound : session;
+      on.deliver_sm({
         source_addr: pdu.destination_addr,
         source_addr_ton: 1,
         source_addr_npi: 1,
@@ -89,6 +93,10 @@ process.stdin.on('data', (chunk) => {
   while ((nl = input.indexOf('\n')) >= 0) {
     const line = input.slice(0, nl).trim();
     input = input.slice(nl + 1);
+    if (line === 'RECEIPTS LAST') {
+      receiptsOnLast = true;
+      continue;
+    }
     const m = /^MO (\S+) (\S+) (.*)$/.exec(line);
     if (!m || !bound) continue;
     bound.deliver_sm({

@@ -209,11 +209,13 @@ impl Node {
             gateway: Arc::clone(&p.gateway),
         });
         if let Some(hub) = &p.hub {
-            hub.set_remote(Arc::new(crate::smpp::SmppRemote::new(
+            let remote = Arc::new(crate::smpp::SmppRemote::new(
                 Arc::clone(&router),
                 rt.clone(),
                 hub,
-            )));
+            ));
+            remote.take_reports();
+            hub.set_remote(remote);
         }
         let keeper = Keeper::start(
             &p.config,

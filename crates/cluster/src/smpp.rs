@@ -13,7 +13,7 @@ use domain::SenderId;
 use futures_util::StreamExt;
 use parking_lot::Mutex;
 use smpp::{RemoteAnswer, RemoteSubmit};
-use smpp_proto::{Body, CommandStatus, Pdu, ShortMessage};
+use smpp_proto::{Body, CommandStatus, MessageState, Pdu, ShortMessage};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
@@ -31,6 +31,31 @@ pub struct SmppRemote {
     hub: Weak<smpp::Hub>,
     /// The delivery subscription per sender with receiving binds here.
     subs: Mutex<HashMap<SenderId, JoinHandle<()>>>,
+    /// This node's name (unique among live nodes): tells its own reports apart on the
+    /// shared report subject.
+    node: String,
+    /// Takes the other nodes' reports ([`SmppRemote::take_reports`]).
+    reports: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// A final delivery state a carrier reported on one node's link, for the node that keeps the
+/// merchant's receipt request (`{prefix}.smpp.reports`, every node subscribed).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct PeerReport {
+    from: String,
+    id: u64,
+    /// The receipt token (`DELIVRD`, `UNDELIV`, …).
+    state: String,
+    err: Option<String>,
+    at: domain::Timestamp,
+}
+
+impl Drop for SmppRemote {
+    fn drop(&mut self) {
+        if let Some(task) = self.reports.lock().take() {
+            task.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for SmppRemote {
@@ -44,12 +69,54 @@ impl std::fmt::Debug for SmppRemote {
 impl SmppRemote {
     pub(crate) fn new(router: Arc<Router>, rt: Handle, hub: &Arc<smpp::Hub>) -> Self {
         SmppRemote {
+            node: router.parts.node().to_owned(),
             client: router.client.clone(),
             prefix: router.prefix.clone(),
             router,
             rt,
             hub: Arc::downgrade(hub),
             subs: Mutex::new(HashMap::new()),
+            reports: Mutex::new(None),
+        }
+    }
+
+    fn reports_subject(&self) -> String {
+        format!("{}.smpp.reports", self.prefix)
+    }
+
+    /// Subscribes to the other nodes' reports: each is given to this node's hub, which sends
+    /// the receipt if it keeps the request. Plain (not queue-group) subscription: only the
+    /// node that decided the message has the request, and any node may be it.
+    pub(crate) fn take_reports(&self) {
+        let (client, subject, hub, me) = (
+            self.client.clone(),
+            self.reports_subject(),
+            self.hub.clone(),
+            self.node.clone(),
+        );
+        let task = self.rt.spawn(async move {
+            let mut sub = match client.subscribe(subject).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot take other nodes' delivery reports");
+                    return;
+                }
+            };
+            while let Some(msg) = sub.next().await {
+                let Some(hub) = hub.upgrade() else { return };
+                match serde_json::from_slice::<PeerReport>(&msg.payload) {
+                    Ok(r) if r.from == me => {}
+                    Ok(r) => {
+                        if let Some(state) = MessageState::from_receipt_token(&r.state) {
+                            hub.report_from_peer(r.id, state, r.err.as_deref(), r.at);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "a delivery report from another node was unreadable"),
+                }
+            }
+        });
+        if let Some(old) = self.reports.lock().replace(task) {
+            old.abort();
         }
     }
 
@@ -79,6 +146,25 @@ impl smpp::Remote for SmppRemote {
             }
         });
         true
+    }
+
+    fn report(&self, id: u64, state: MessageState, err: Option<&str>, at: domain::Timestamp) {
+        let report = PeerReport {
+            from: self.node.clone(),
+            id,
+            state: state.receipt_token().to_owned(),
+            err: err.map(str::to_owned),
+            at,
+        };
+        let Ok(bytes) = serde_json::to_vec(&report) else {
+            return;
+        };
+        let (client, subject) = (self.client.clone(), self.reports_subject());
+        self.rt.spawn(async move {
+            if let Err(e) = client.publish(subject, bytes.into()).await {
+                tracing::warn!(error = %e, "a delivery report for another node was not sent");
+            }
+        });
     }
 
     fn binds_changed(&self, sender: SenderId, binds: usize) {

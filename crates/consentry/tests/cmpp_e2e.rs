@@ -298,6 +298,75 @@ async fn a_cmpp_carrier_gets_the_submit_its_report_delivers_and_a_td_reply_opts_
     merchant.shutdown();
 }
 
+/// #13: some ISMGs take national numbers only. With `national_numbers = true` the SUBMIT
+/// names `13800138000`, and the report and the handset's "TD" written the same way still
+/// reach the message and the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ismg_that_takes_national_numbers_gets_them_and_its_reports_and_replies_still_count() {
+    let ismg = ismg_on("127.0.0.1:0").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("consentry.toml");
+    std::fs::write(
+        &config,
+        format!("{}national_numbers = true\n", carrier_config(ismg.port)),
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let (_child, base, _) = common::process::spawn_with_cmpp(&data, Some(&config)).await;
+    let admin = common::process::token(&data, "admin.token");
+    let http = Client::new();
+    let sender = common::process::register_sender(&http, &base, &admin, "Good Shop").await;
+    let key = sender["api_key"].as_str().expect("api_key");
+    consent(&http, &base, key, PHONE).await;
+    let sent = post(
+        &http,
+        &format!("{base}/v1/messages"),
+        key,
+        json!({"to": PHONE, "text": MARKETING, "category": "marketing"}),
+    )
+    .await;
+    assert_eq!(sent["status"], "accepted", "{sent}");
+    let id = sent["id"].as_u64().expect("id");
+    wait_for("the SUBMIT at the ISMG", || {
+        !ismg.ismg.got.lock().is_empty()
+    })
+    .await;
+    let got = ismg.ismg.got.lock()[0].clone();
+    assert_eq!(got.destinations, ["13800138000"], "no country code");
+    message_until(&http, &base, key, id, "submitted").await;
+    let t = cmpp::clock::now().report_time();
+    for &msg_id in &got.msg_ids {
+        assert!(ismg.handle.report(
+            1,
+            &Report {
+                msg_id,
+                src_id: got.src_id.clone(),
+                destination: "13800138000".into(),
+                stat: "DELIVRD".into(),
+                submit_time: t.clone(),
+                done_time: t.clone(),
+            },
+        ));
+    }
+    let delivered = message_until(&http, &base, key, id, "delivered").await;
+    assert_eq!(delivered["delivery"], "delivered", "{delivered}");
+    assert!(ismg.handle.mo(1, "13800138000", &got.src_id, "TD", 1));
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        let view =
+            common::process::get_json(&http, &format!("{base}/v1/consents/{PHONE}"), key).await;
+        state = view["senders"][0]["state"].clone();
+        if state == "opted_out" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        state, "opted_out",
+        "the national-number TD opts the phone out"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merchant_over_cmpp_is_refused_without_consent_reported_with_it_and_needs_its_secret() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -74,6 +74,19 @@ impl Msisdn {
         self.0
     }
 
+    /// The number without its country calling code (`13800138000` for `+8613800138000`), as
+    /// gateways that take national numbers want it.
+    #[must_use]
+    pub fn national(self) -> u64 {
+        let code = u64::from(self.country_code());
+        if code == 0 {
+            return self.0;
+        }
+        let digits = self.0.checked_ilog10().map_or(1, |d| d + 1);
+        let code_digits = code.checked_ilog10().map_or(1, |d| d + 1);
+        self.0 % 10u64.pow(digits.saturating_sub(code_digits))
+    }
+
     /// The country calling code (`86` for China), found by the E.164 prefix.
     ///
     /// Called for every decision (quiet hours and local days depend on the recipient's zone),
@@ -218,6 +231,9 @@ mod tests {
         let n = Msisdn::parse("13800138000", Region::CN).unwrap();
         assert_eq!(n.to_string(), "+8613800138000");
         assert_eq!(n.country_code(), 86);
+        assert_eq!(n.national(), 13_800_138_000);
+        let uk = Msisdn::parse("+447911123456", Region::CN).unwrap();
+        assert_eq!(uk.national(), 7_911_123_456);
     }
 
     #[test]

@@ -267,10 +267,27 @@ impl Hub {
     }
 
     /// Reports a final delivery state of message `id`; sends the merchant its receipt if it
-    /// asked for one. Non-final states (ENROUTE, ACCEPTD) are not forwarded.
+    /// asked for one. Non-final states (ENROUTE, ACCEPTD) are not forwarded. In cluster mode a
+    /// state no request is kept for here goes to the other nodes ([`crate::Remote::report`]).
     pub fn report(&self, id: u64, state: MessageState, err: Option<&str>, at: Timestamp) {
+        if !self.report_here(id, state, err, at)
+            && let Some(remote) = self.remote.get()
+        {
+            remote.report(id, state, err, at);
+        }
+    }
+
+    /// A final state another node's carrier link reported ([`crate::Remote::report`]): sends
+    /// the receipt if the request is kept here, and goes no further.
+    pub fn report_from_peer(&self, id: u64, state: MessageState, err: Option<&str>, at: Timestamp) {
+        self.report_here(id, state, err, at);
+    }
+
+    /// Sends the receipt for `id` if its request is kept here (true), else remembers the state
+    /// for a request that may still come (false).
+    fn report_here(&self, id: u64, state: MessageState, err: Option<&str>, at: Timestamp) -> bool {
         if !state.is_final() {
-            return;
+            return true;
         }
         if let Some(f) = self.forward.get() {
             f.report(id, state, err, at);
@@ -292,11 +309,12 @@ impl Hub {
                         };
                         r.early.remove(&old);
                     }
-                    return;
+                    return false;
                 }
             }
         };
         self.send_receipt(id, &sub, state, err, at);
+        true
     }
 
     fn send_receipt(

@@ -76,4 +76,17 @@ pub trait Remote: Send + Sync {
     fn deliver(&self, sender: SenderId, sm: &ShortMessage) -> bool;
     /// This node now has `binds` receiving binds of `sender`.
     fn binds_changed(&self, sender: SenderId, binds: usize);
+    /// A final delivery state of message `id` that a carrier reported on this node's link
+    /// while no receipt request for it is kept here. Carriers send a receipt on whichever of
+    /// their binds they like; the request is kept by the node that decided the message (its
+    /// phone's owner), so the report goes to the other nodes and the one holding the request
+    /// sends the merchant its receipt ([`crate::Hub::report_from_peer`]). One node: nothing.
+    fn report(
+        &self,
+        _id: u64,
+        _state: smpp_proto::MessageState,
+        _err: Option<&str>,
+        _at: domain::Timestamp,
+    ) {
+    }
 }

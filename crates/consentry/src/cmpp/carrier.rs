@@ -133,6 +133,8 @@ struct Feeder {
     /// The platform number our senders' numbers begin with, and the ISMG's access number that
     /// takes its place on the wire.
     platform: String,
+    /// Chinese numbers written without `86` (`national_numbers`).
+    national: bool,
     /// Ids resent from before a restart: the dispatcher may hand one off again (it was
     /// `submitted` before this link started), and it must go once.
     resumed: Mutex<HashSet<u64>>,
@@ -174,6 +176,7 @@ impl CmppLink {
         let feeder = Arc::new(Feeder {
             name: self.config.name.clone(),
             platform: gateway.config().platform_number.clone(),
+            national: self.config.national_numbers,
             gateway,
             client,
             recent,
@@ -241,6 +244,16 @@ async fn feed(
 }
 
 impl Feeder {
+    /// Dest_terminal_Id: the E.164 digits, or for a Chinese number without `86` when the ISMG
+    /// takes national numbers.
+    fn destination(&self, phone: Msisdn) -> String {
+        if self.national && phone.country_code() == 86 {
+            phone.national().to_string()
+        } else {
+            phone.as_u64().to_string()
+        }
+    }
+
     /// The Src_Id extension of a message: its sender's number after the platform number (the
     /// client appends it to the ISMG's access number).
     fn extension(&self, source_number: &str) -> String {
@@ -254,7 +267,7 @@ impl Feeder {
     async fn send(&self, msg: Outbound) {
         let msg = Arc::new(msg);
         let out = Outgoing {
-            destination: msg.phone.as_u64().to_string(),
+            destination: self.destination(msg.phone),
             text: msg.text.clone(),
             extension: self.extension(&msg.source_number),
             report: true,

@@ -143,6 +143,11 @@ pub struct CarrierConfig {
     /// E.164 prefixes this carrier serves, as for SMPP carriers.
     #[serde(default)]
     pub routes: Vec<String>,
+    /// Write Dest_terminal_Id for Chinese numbers without the country code (`13800138000`),
+    /// for ISMGs that take national numbers only; default false (`8613800138000`). Numbers of
+    /// other countries keep their code either way.
+    #[serde(default)]
+    pub national_numbers: bool,
 }
 
 impl CarrierConfig {

@@ -49,7 +49,12 @@ async fn spawn_listeners(
         cmd.arg("--config").arg(c);
     }
     let mut child = cmd
-        .env("RUST_LOG", "warn")
+        // `CONSENTRY_TEST_RUST_LOG=cluster=debug,smpp=info` with `CONSENTRY_TEST_LOGS=1`
+        // shows more of a spawned node's story.
+        .env(
+            "RUST_LOG",
+            std::env::var("CONSENTRY_TEST_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::piped())
         .stderr(match std::env::var_os("CONSENTRY_TEST_LOGS") {
             Some(_) => Stdio::inherit(),
