@@ -39,6 +39,7 @@ struct Node {
     child: Child,
     base: String,
     smpp: String,
+    cmpp: String,
     dir: tempfile::TempDir,
     config: PathBuf,
 }
@@ -171,11 +172,13 @@ impl Cluster {
 async fn start_node(schema: &TestSchema, name: &str, how: (&str, &str, &str)) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), schema, name, how);
-    let (child, base, smpp) = common::process::spawn_with_smpp(dir.path(), Some(&config)).await;
+    let (child, base, smpp, cmpp) =
+        common::process::spawn_with_smpp_and_cmpp(dir.path(), Some(&config)).await;
     Node {
         child,
         base,
         smpp,
+        cmpp,
         dir,
         config,
     }
@@ -1095,6 +1098,113 @@ async fn a_receipt_a_carrier_sends_on_another_nodes_bind_reaches_the_merchant() 
         receipts, accepted,
         "one DELIVRD receipt per accepted message, whichever node the SMSC sent it to"
     );
+}
+
+/// What a merchant's CMPP link was delivered.
+#[derive(Default)]
+struct CmppInbox {
+    reports: parking_lot::Mutex<Vec<cmpp_proto::StatusReport>>,
+}
+
+impl cmpp::DeliverHandler for CmppInbox {
+    fn on_report(&self, r: &cmpp_proto::StatusReport) -> Result<(), String> {
+        self.reports.lock().push(r.clone());
+        Ok(())
+    }
+    fn on_mo(&self, _mo: &cmpp::MobileOriginated) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// #10/#13: a merchant's CMPP software connected to one node submits for phones in every
+/// partition. Each SUBMIT is decided and recorded by its phone's owner (before, the listener
+/// answered Result 9 for every phone another node owns), answered with the owner's verdict,
+/// and every accepted one gets its DELIVRD report on the merchant's link, from whichever node
+/// delivered it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cmpp_merchant_connected_to_one_node_submits_for_every_phone_and_gets_every_report() {
+    let Some(c) = Cluster::start("cl_cmpp").await else {
+        return;
+    };
+    let created =
+        common::process::register_sender(&c.http, &c.nodes[1].base, &c.admin, "好店").await;
+    let key = created["api_key"].as_str().unwrap();
+    let phones: Vec<String> = (0..24u32).map(|i| format!("135{i:08}")).collect();
+    for p in &phones[..20] {
+        let (s, v) = c.post(2, "/v1/consents", key, consent(p, "opt_in")).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let inbox = std::sync::Arc::new(CmppInbox::default());
+    let link = cmpp::CmppClient::start(
+        cmpp::ClientConfig {
+            addr: c.nodes[0].cmpp.clone(),
+            source_addr: created["cmpp_source_addr"].as_str().unwrap().into(),
+            shared_secret: created["cmpp_secret"].as_str().unwrap().into(),
+            version: cmpp_proto::Version::V30,
+            src_id: created["source_number"].as_str().unwrap().into(),
+            response_timeout: Duration::from_secs(10),
+            ..cmpp::ClientConfig::default()
+        },
+        inbox.clone(),
+    );
+    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    let answers = futures_util::future::join_all(phones.iter().map(|p| {
+        let out = cmpp::Outgoing {
+            destination: p.clone(),
+            text: "【好店】双11全场5折，回T退订".into(),
+            extension: String::new(),
+            report: true,
+        };
+        let link = &link;
+        async move { link.submit(&out).await.expect("answered") }
+    }))
+    .await;
+    let mut accepted = Vec::new();
+    for (p, parts) in phones.iter().zip(&answers) {
+        assert_eq!(parts.len(), 1);
+        let with_consent = phones[..20].contains(p);
+        assert_eq!(
+            parts[0].result,
+            if with_consent { 0 } else { 101 },
+            "{p}: decided by its owner"
+        );
+        if with_consent {
+            accepted.push(parts[0].msg_id);
+        }
+    }
+    accepted.sort_unstable();
+    let mut delivered = Vec::new();
+    for _ in 0..200 {
+        delivered = inbox
+            .reports
+            .lock()
+            .iter()
+            .filter(|r| r.stat == "DELIVRD")
+            .map(|r| r.msg_id)
+            .collect();
+        delivered.sort_unstable();
+        if delivered.len() >= accepted.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        delivered, accepted,
+        "one DELIVRD report per accepted SUBMIT"
+    );
+    // The owners recorded them: 20 accepted marketing messages in the shared ledger.
+    let list = common::process::get_json(
+        &c.http,
+        &format!("{}/v1/messages?status=accepted", c.nodes[2].base),
+        key,
+    )
+    .await;
+    assert_eq!(
+        list["messages"].as_array().map_or(0, Vec::len),
+        20,
+        "{list}"
+    );
+    link.shutdown();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

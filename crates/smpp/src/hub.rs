@@ -132,7 +132,7 @@ impl Hub {
     }
 
     /// The other nodes, in cluster mode.
-    pub(crate) fn remote(&self) -> Option<&Arc<dyn crate::Remote>> {
+    pub fn remote(&self) -> Option<&Arc<dyn crate::Remote>> {
         self.remote.get()
     }
 

@@ -239,6 +239,12 @@ pub struct PolicySubmissions {
     pub deliveries: Arc<MerchantDeliveries>,
     /// Keyed by the Msg_Id each SUBMIT_RESP answers with, until `answered`.
     after: Arc<Mutex<HashMap<u64, After>>>,
+    /// Cluster mode: the hub's [`smpp::Remote`] decides a submission for phones other nodes
+    /// own on their owners, as it does for SMPP binds (set after the listener starts, so read
+    /// at each submission).
+    hub: Arc<smpp::Hub>,
+    /// Where forwarded submissions are awaited (the deciders are plain threads).
+    rt: tokio::runtime::Handle,
 }
 
 impl PolicySubmissions {
@@ -247,12 +253,16 @@ impl PolicySubmissions {
         gateway: Arc<Gateway>,
         commits: GroupCommit,
         deliveries: Arc<MerchantDeliveries>,
+        hub: Arc<smpp::Hub>,
+        rt: tokio::runtime::Handle,
     ) -> Self {
         PolicySubmissions {
             gateway,
             commits,
             deliveries,
             after: Arc::new(Mutex::new(HashMap::new())),
+            hub,
+            rt,
         }
     }
 
@@ -299,12 +309,14 @@ impl PolicySubmissions {
     }
 }
 
-/// Verdicts so far (refusals before the policy), the decisions to record, and which
-/// submission each decision belongs to.
+/// Verdicts so far (refusals before the policy), the decisions to record, which submission
+/// each decision belongs to, and the submissions for phones other nodes own (one forwarded
+/// submission per destination).
 type Decided = (
     Vec<Option<Verdict>>,
     Vec<gateway::DecidedSubmission>,
     Vec<usize>,
+    Vec<(usize, Vec<smpp::RemoteSubmit>)>,
 );
 
 impl PolicySubmissions {
@@ -312,30 +324,83 @@ impl PolicySubmissions {
         let mut verdicts: Vec<Option<Verdict>> = Vec::with_capacity(batch.len());
         let mut decided = Vec::with_capacity(batch.len());
         let mut which = Vec::with_capacity(batch.len());
+        let mut remote = Vec::new();
+        let clustered = self.hub.remote().is_some();
         for (i, s) in batch.iter().enumerate() {
             let to: Vec<String> = s.destinations.iter().map(|d| e164ish(d)).collect();
             let category = smpp::server::category_of(&s.service_id);
-            let d = u32::try_from(s.account)
+            let sender = u32::try_from(s.account).map(SenderId);
+            let d = sender
                 .map_err(|_| GatewayError::UnknownSender(0))
                 .and_then(|sender| {
                     self.gateway.decide_submission(
-                        Principal::Sender(SenderId(sender)),
-                        to,
+                        Principal::Sender(sender),
+                        to.clone(),
                         s.text.clone(),
                         category,
                     )
                 });
-            match d {
-                Ok(d) => {
+            match (d, sender) {
+                (Ok(d), _) => {
                     decided.push(d);
                     which.push(i);
                     verdicts.push(None);
                 }
-                Err(e) => verdicts.push(Some(Verdict::Refuse(result_for_error(&e)))),
+                // A destination another node owns: every destination of this SUBMIT is
+                // decided on its owner (this node's own are served here by the same route).
+                (Err(GatewayError::PartitionUnavailable(_)), Ok(sender)) if clustered => {
+                    let forwarded = to
+                        .into_iter()
+                        .map(|to| smpp::RemoteSubmit {
+                            sender,
+                            to,
+                            text: s.text.clone(),
+                            category,
+                            // Reports are kept here, by Msg_Id (`answered`); the owner's
+                            // final state reaches this hub from any node.
+                            receipt: None,
+                        })
+                        .collect();
+                    remote.push((i, forwarded));
+                    verdicts.push(None);
+                }
+                (Err(e), _) => verdicts.push(Some(Verdict::Refuse(result_for_error(&e)))),
             }
         }
-        (verdicts, decided, which)
+        (verdicts, decided, which, remote)
     }
+}
+
+/// Awaits the owners' answers to forwarded submissions: per submission its outcomes in
+/// destination order, or an error (Result 9, "send again") when any owner refused or was not
+/// reached — one Result answers a whole SUBMIT, and the destinations already recorded are
+/// then refused as duplicates when the SP sends it again.
+async fn remote_outcomes(
+    remote: &Arc<dyn smpp::Remote>,
+    forwarded: Vec<(usize, Vec<smpp::RemoteSubmit>)>,
+) -> Vec<(usize, Result<Vec<Outcome>, GatewayError>)> {
+    let mut out = Vec::with_capacity(forwarded.len());
+    for (i, subs) in forwarded {
+        let answers = futures_util::future::join_all(subs.into_iter().map(|s| remote.submit(s)));
+        let mut outcomes = Vec::new();
+        let mut failed = None;
+        for a in answers.await {
+            match a {
+                Ok(o) => outcomes.push(o),
+                Err(status) => failed = Some(status),
+            }
+        }
+        out.push((
+            i,
+            match failed {
+                None => Ok(outcomes),
+                Some(status) => Err(GatewayError::PartitionUnavailable(format!(
+                    "the owner answered {status:?}"
+                ))),
+            },
+        ));
+    }
+    out
 }
 
 /// The verdicts of a recorded batch; what to do once each is answered goes into `after`.
@@ -379,8 +444,14 @@ impl Submissions for PolicySubmissions {
 
     /// Decides and records a batch, waiting for the commit (`submit` and callers outside the
     /// listener); the listener itself uses [`Submissions::submit_many_then`].
+    ///
+    /// Submissions for phones other nodes own are answered Result 9 here (send again): this
+    /// path may run inside the runtime, where it cannot wait for the owners.
     fn submit_many(&self, batch: Vec<Submission>) -> Vec<Verdict> {
-        let (verdicts, decided, which) = self.decide_all(&batch);
+        let (mut verdicts, decided, which, remote) = self.decide_all(&batch);
+        for (i, _) in remote {
+            verdicts[i] = Some(Verdict::Refuse(result::OTHER));
+        }
         let recorded = self.commits.record_all_blocking(decided);
         settle_all(&self.after, &batch, verdicts, &which, recorded)
     }
@@ -389,11 +460,38 @@ impl Submissions for PolicySubmissions {
     /// other deciders), then hands them all to the group commit the HTTP API uses and returns:
     /// the verdicts are sent from the committer once the batch is durable, so every
     /// SUBMIT_RESP follows its commit, and this thread decides the next batch meanwhile.
+    ///
+    /// In cluster mode, submissions for phones other nodes own are decided and recorded by
+    /// the owners meanwhile; the batch is answered once both are done.
     fn submit_many_then(&self, batch: Vec<Submission>, done: cmpp::Verdicts) {
-        let (verdicts, decided, which) = self.decide_all(&batch);
+        let (verdicts, decided, which, forwarded) = self.decide_all(&batch);
         let after = Arc::clone(&self.after);
+        let Some(remote) = self.hub.remote().filter(|_| !forwarded.is_empty()).cloned() else {
+            self.commits.record_all_then(decided, move |recorded| {
+                done.send(settle_all(&after, &batch, verdicts, &which, recorded));
+            });
+            return;
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
         self.commits.record_all_then(decided, move |recorded| {
-            done.send(settle_all(&after, &batch, verdicts, &which, recorded));
+            let _ = tx.send(recorded);
+        });
+        self.rt.spawn(async move {
+            let from_owners = remote_outcomes(&remote, forwarded).await;
+            let mut recorded = rx.await.unwrap_or_else(|_| {
+                which
+                    .iter()
+                    .map(|_| Err(GatewayError::PartitionUnavailable(String::new())))
+                    .collect()
+            });
+            let mut which = which;
+            for (i, r) in from_owners {
+                which.push(i);
+                recorded.push(r);
+            }
+            let verdicts = settle_all(&after, &batch, verdicts, &which, recorded);
+            // `Verdicts::send` blocks on the connections' queues: not on a runtime thread.
+            let _ = tokio::task::spawn_blocking(move || done.send(verdicts)).await;
         });
     }
 

@@ -38,7 +38,7 @@ pub(crate) fn e164ish(number: &str) -> String {
 /// recorded through `commits`; reports and replies from `hub`. Returns the bound address.
 pub async fn start_listener(
     gateway: &Arc<Gateway>,
-    hub: &Hub,
+    hub: &Arc<Hub>,
     commits: GroupCommit,
     config: &config::ListenerConfig,
     listen: String,
@@ -49,6 +49,8 @@ pub async fn start_listener(
         Arc::clone(gateway),
         commits,
         Arc::clone(&deliveries),
+        Arc::clone(hub),
+        tokio::runtime::Handle::current(),
     ));
     let server = cmpp::CmppServer::new(
         config.server_config(listen)?,

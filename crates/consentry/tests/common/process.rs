@@ -20,6 +20,21 @@ pub async fn spawn_with_smpp(data: &Path, config: Option<&Path>) -> (Child, Stri
     (child, http, smpp)
 }
 
+/// [`spawn`] with the SMPP and CMPP listeners on free ports: the child, the HTTP base URL and
+/// both listeners' addresses.
+pub async fn spawn_with_smpp_and_cmpp(
+    data: &Path,
+    config: Option<&Path>,
+) -> (Child, String, String, String) {
+    let (child, http, smpp, cmpp) = spawn_listeners(data, config, true).await;
+    (
+        child,
+        http,
+        smpp,
+        cmpp.expect("the CMPP listener's address"),
+    )
+}
+
 /// [`spawn`] with the CMPP listener on a free port too; returns the child, the HTTP base URL
 /// and the CMPP listener's address.
 pub async fn spawn_with_cmpp(data: &Path, config: Option<&Path>) -> (Child, String, String) {
