@@ -96,3 +96,96 @@ fn a_due_deferred_message_survives_a_tick_while_its_partition_is_between_owners(
     assert_eq!(m.status, Verdict::Accepted);
     assert_eq!(m.delivery, Delivery::Delivered);
 }
+
+/// Hands off without a carrier acknowledgement (`submitted`, no carrier id), as a link does
+/// when the carrier never answered before its node stopped.
+struct Unanswered;
+
+impl gateway::Carrier for Unanswered {
+    fn name(&self) -> &str {
+        "unanswered"
+    }
+    fn hand_off(&self, _msg: &gateway::Outbound) -> Result<bool, gateway::CarrierError> {
+        Ok(false)
+    }
+}
+
+/// #10/#13: after a takeover each carrier link — SMPP and now CMPP, through the one shared
+/// `Gateway::takeover_resumer` — queues again, under the new epoch, the partition's hand-offs
+/// no carrier acknowledged, and only those of the phones taken over that it serves.
+#[test]
+fn a_takeover_requeues_the_unacknowledged_hand_offs_of_the_phones_taken_under_the_new_epoch() {
+    // 10:00 in Shanghai: marketing goes out at once.
+    let clock = ManualClock::new("2026-11-11T02:00:00Z".parse().unwrap());
+    let gw = Gateway::open(
+        Store::open_in_memory().unwrap(),
+        GatewayConfig::default(),
+        Policy::new(&PolicyConfig::default()).unwrap(),
+        Arc::new(clock) as Arc<dyn Clock>,
+        Arc::new(Unanswered),
+    )
+    .unwrap();
+    let owner = Arc::new(Switch(AtomicI64::new(1)));
+    assert!(gw.set_ownership(owner.clone()));
+    let (shop, _) = gw.create_sender("甲店", "【甲店】").unwrap();
+    let phones = ["13800138000", "13900139000"];
+    for phone in phones {
+        gw.record_consents(
+            Principal::Admin,
+            &[ConsentRequest {
+                phone: phone.into(),
+                action: ConsentAction::OptIn,
+                scope: Scope::Sender,
+                sender: Some(shop.id),
+                source: ConsentSource::Web,
+                evidence: "form".into(),
+                at: None,
+            }],
+        )
+        .unwrap();
+    }
+    let to: Vec<String> = phones.iter().map(|p| (*p).to_string()).collect();
+    let out = gw
+        .submit(
+            Principal::Sender(shop.id),
+            &Submission {
+                to: &to,
+                text: "【甲店】双11全场5折，回T退订",
+                category: Category::Marketing,
+            },
+        )
+        .unwrap();
+    assert_eq!(gw.dispatch_queued(), 2);
+    for o in &out {
+        let m = gw.store().message(o.id).unwrap().unwrap();
+        assert_eq!(
+            m.delivery,
+            Delivery::Submitted,
+            "handed off, never acknowledged"
+        );
+    }
+
+    let requeued = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&requeued);
+    let first = Msisdn::parse(phones[0], domain::Region::CN).unwrap();
+    gw.on_takeover(Gateway::takeover_resumer(
+        Arc::downgrade(&gw),
+        "cmcc".into(),
+        |_| 1,
+        Some(Arc::new(move |p| p == first)),
+        move |m| {
+            sink.lock().push(m);
+            true
+        },
+    ));
+    owner.0.store(2, Ordering::SeqCst);
+    gw.resume_phones(&|_| true, 2).unwrap();
+    let got = requeued.lock().clone();
+    assert_eq!(got.len(), 1, "only the phone this link serves: {got:?}");
+    assert_eq!((got[0].id, got[0].epoch), (out[0].id, Some(2)));
+
+    // A takeover of other phones requeues none of these.
+    requeued.lock().clear();
+    gw.resume_phones(&|_| false, 3).unwrap();
+    assert!(requeued.lock().is_empty());
+}

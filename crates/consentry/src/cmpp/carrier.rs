@@ -93,7 +93,9 @@ impl Carrier for CmppCarrier {
 pub struct CmppLink {
     config: CarrierConfig,
     queue: mpsc::Receiver<Outbound>,
-    serves: Option<Box<dyn Fn(Msisdn) -> bool + Send>>,
+    /// The sending half of `queue`, for the resend after a takeover (cluster mode).
+    requeue: mpsc::Sender<Outbound>,
+    serves: Option<gateway::Serves>,
 }
 
 /// The carrier and its link, not yet connected.
@@ -103,11 +105,12 @@ pub fn new(config: CarrierConfig) -> Result<(Arc<CmppCarrier>, CmppLink)> {
     Ok((
         Arc::new(CmppCarrier {
             name: config.name.clone(),
-            queue: tx,
+            queue: tx.clone(),
         }),
         CmppLink {
             config,
             queue: rx,
+            requeue: tx,
             serves: None,
         },
     ))
@@ -144,15 +147,36 @@ impl CmppLink {
     /// Limits the resend after a restart to the recipients this link serves.
     #[must_use]
     pub fn serving(mut self, serves: impl Fn(Msisdn) -> bool + Send + Sync + 'static) -> Self {
-        self.serves = Some(Box::new(serves));
+        self.serves = Some(Arc::new(serves));
         self
+    }
+
+    /// Cluster mode: after each takeover by this node, queue again the partition's messages
+    /// handed off and never acknowledged (see [`Gateway::resume_phones`]), as SMPP links do.
+    /// Call before the node takes its first partitions.
+    pub fn resume_on_takeover(&self, gateway: &Arc<Gateway>) {
+        let requeue = self.requeue.clone();
+        gateway.on_takeover(Gateway::takeover_resumer(
+            Arc::downgrade(gateway),
+            self.config.name.clone(),
+            cmpp_parts,
+            self.serves.clone(),
+            move |m| requeue.try_send(m).is_ok(),
+        ));
     }
 
     /// Starts the client, the feeder and the recorder on the current runtime.
     pub fn start(self, gateway: Arc<Gateway>, hub: Arc<Hub>) -> Result<()> {
-        let mut resume = unacknowledged(&gateway)?;
+        let mut resume = gateway
+            .unacknowledged(cmpp_parts)
+            .context("reading unacknowledged hand-offs")?;
         if let Some(serves) = &self.serves {
             resume.retain(|m| serves(m.phone));
+        }
+        // Cluster mode: a phone's messages are resent by its partition's owner, after each
+        // takeover, under the new epoch (at start this node holds no partition yet).
+        if gateway.clustered() {
+            resume.clear();
         }
         if !resume.is_empty() {
             tracing::info!(carrier = %self.config.name, n = resume.len(), "resending messages handed off before the restart and never acknowledged");
@@ -407,27 +431,7 @@ fn record(carrier: &str, gateway: &Gateway, hub: &Hub, batch: Vec<Event>) {
     }
 }
 
-/// How far back a restart looks for hand-offs the ISMG never acknowledged.
-const RESUME_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(48);
-
-/// Messages handed off (`submitted`) without a Msg_Id for each part: queued or in flight when
-/// the process stopped. Sent now, through the same last check (an opt-out recorded while the
-/// process was down still stops them).
-fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>> {
-    let since = gateway
-        .clock()
-        .now()
-        .checked_sub(RESUME_WINDOW)
-        .unwrap_or(domain::Timestamp::UNIX_EPOCH);
-    let rows = SmppRegistry::unacknowledged_handoffs(gateway.store(), since)
-        .context("reading unacknowledged hand-offs")?;
-    Ok(rows
-        .into_iter()
-        // A long message with a part unacknowledged is sent again whole.
-        .filter(|h| {
-            let parts = cmpp_proto::concat::split(&h.text, 0).map_or(1, |p| p.len());
-            usize::try_from(h.acknowledged_parts).unwrap_or(usize::MAX) < parts
-        })
-        .map(|h| gateway.resent(h))
-        .collect())
+/// CMPP's part count: a long text goes as UCS-2 parts behind the 6-octet UDH.
+fn cmpp_parts(text: &str) -> usize {
+    cmpp_proto::concat::split(text, 0).map_or(1, |p| p.len())
 }

@@ -137,9 +137,9 @@ impl SmppParts {
     /// partition's hand-offs no carrier acknowledged. Before the node takes partitions.
     pub fn resume_on_takeover(&self, gateway: &Arc<Gateway>) {
         for link in &self.links {
-            // CMPP links resend after a restart only (docs/CMPP.md).
-            if let Link::Smpp(link) = link {
-                link.resume_on_takeover(gateway);
+            match link {
+                Link::Smpp(link) => link.resume_on_takeover(gateway),
+                Link::Cmpp(link) => link.resume_on_takeover(gateway),
             }
         }
     }

@@ -35,7 +35,7 @@ pub struct CarrierLink {
     requeue: mpsc::Sender<Outbound>,
     /// Which recipients this link serves, for the resend after a restart or a takeover (all
     /// when `None`).
-    serves: Option<Arc<dyn Fn(domain::Msisdn) -> bool + Send + Sync>>,
+    serves: Option<gateway::Serves>,
 }
 
 impl std::fmt::Debug for CarrierLink {
@@ -127,11 +127,13 @@ impl CarrierLink {
     /// handed to this carrier and never acknowledged (see [`Gateway::resume_phones`]). Call
     /// before the node takes its first partitions; the queue holds them until the link starts.
     pub fn resume_on_takeover(&self, gateway: &Arc<Gateway>) {
-        gateway.on_takeover(resumer(
+        let requeue = self.requeue.clone();
+        gateway.on_takeover(Gateway::takeover_resumer(
             Arc::downgrade(gateway),
             self.config.name.clone(),
+            smpp_parts,
             self.serves.clone(),
-            self.requeue.clone(),
+            move |m| requeue.try_send(m).is_ok(),
         ));
     }
 
@@ -144,7 +146,9 @@ impl CarrierLink {
         hub: Option<Arc<Hub>>,
         replies: Arc<dyn ReplyHandler>,
     ) -> Result<tokio::task::JoinHandle<()>, SmppError> {
-        let mut resume = unacknowledged(&gateway)?;
+        let mut resume = gateway
+            .unacknowledged(smpp_parts)
+            .map_err(|e| SmppError::Io(format!("reading unacknowledged hand-offs: {e}")))?;
         if let Some(serves) = &self.serves {
             resume.retain(|m| serves(m.phone));
         }
@@ -179,72 +183,7 @@ impl CarrierLink {
     }
 }
 
-/// What this link does after its node takes a partition over: queue again, under the new
-/// epoch, the partition's messages that were handed to a link of this carrier (on any node) and
-/// that the carrier never acknowledged. A message the old owner put on the wire just before it
-/// stopped may so be sent twice (as after a restart); none is lost.
-fn resumer(
-    gateway: std::sync::Weak<Gateway>,
-    carrier: String,
-    serves: Option<Arc<dyn Fn(domain::Msisdn) -> bool + Send + Sync>>,
-    queue: mpsc::Sender<Outbound>,
-) -> gateway::Resumer {
-    Box::new(move |mine, epoch| {
-        let Some(gateway) = gateway.upgrade() else {
-            return;
-        };
-        let msgs = match unacknowledged(&gateway) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!(carrier = %carrier, error = %e, "resuming after a takeover failed");
-                return;
-            }
-        };
-        let mut n = 0usize;
-        for mut m in msgs {
-            if !mine(m.phone) || serves.as_ref().is_some_and(|s| !s(m.phone)) {
-                continue;
-            }
-            m.epoch = Some(epoch);
-            let id = m.id;
-            if queue.try_send(m).is_err() {
-                // Stays handed off without a carrier id: the next takeover or restart sends it.
-                tracing::error!(carrier = %carrier, id, "link queue full; message not resumed");
-            } else {
-                n += 1;
-            }
-        }
-        if n > 0 {
-            tracing::info!(carrier = %carrier, n, epoch, "resending hand-offs no carrier acknowledged, after a takeover");
-        }
-    })
-}
-
-/// How far back a restart looks for hand-offs that never reached a carrier.
-const RESUME_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(48);
-
-/// Messages handed off (`submitted`) that no carrier acknowledged: they were in the queue or in
-/// flight when the gateway stopped. They are sent now rather than lost, after the link's last
-/// check at the wire (an opt-out recorded while the process was down still stops them).
-fn unacknowledged(gateway: &Gateway) -> Result<Vec<Outbound>, SmppError> {
-    let since = gateway
-        .clock()
-        .now()
-        .checked_sub(RESUME_WINDOW)
-        .unwrap_or(domain::Timestamp::UNIX_EPOCH);
-    let rows = store::SmppRegistry::unacknowledged_handoffs(gateway.store(), since)
-        .map_err(|e| SmppError::Io(format!("reading unacknowledged hand-offs: {e}")))?;
-    Ok(rows
-        .into_iter()
-        // Every segment must have been acknowledged: a long message with a part in flight at
-        // the crash is sent again whole (the handset may then show an orphan part, but not
-        // half a message).
-        .filter(|h| {
-            let parts =
-                smpp_proto::concat::split_text(&h.text, smpp_proto::concat::Concat::Udh8, 0)
-                    .map_or(1, |s| s.len());
-            usize::try_from(h.acknowledged_parts).unwrap_or(usize::MAX) < parts
-        })
-        .map(|h| gateway.resent(h))
-        .collect())
+/// SMPP's part count: a long text goes as 8-bit-reference UDH segments.
+fn smpp_parts(text: &str) -> usize {
+    smpp_proto::concat::split_text(text, smpp_proto::concat::Concat::Udh8, 0).map_or(1, |s| s.len())
 }
