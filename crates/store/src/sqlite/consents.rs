@@ -80,7 +80,7 @@ impl ConsentLog for SqliteStore {
             }
         }
         let chain = self.chain_records(&tx, AuditKind::ConsentEvent, &digests, recorded_at)?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok(out)
     }

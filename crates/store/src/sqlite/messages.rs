@@ -122,7 +122,7 @@ impl MessageLog for SqliteStore {
         }
         let at = msgs.first().map_or_else(Timestamp::now, |m| m.decided_at);
         let chain = self.chain_records(&tx, AuditKind::Decision, &digests, at)?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok(ids)
     }
@@ -191,7 +191,7 @@ impl MessageLog for SqliteStore {
             &[(tx.last_insert_rowid(), digest)],
             at,
         )?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok(())
     }
@@ -214,7 +214,7 @@ impl MessageLog for SqliteStore {
                 ])?;
             }
         }
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 
