@@ -120,6 +120,9 @@ impl MessageLog for SqliteStore {
                 ids.push(u64::try_from(id).unwrap_or(0));
             }
         }
+        // One record per decision, ids in the order given (the callers pair them by position).
+        debug_assert_eq!(ids.len(), msgs.len());
+        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]));
         let at = msgs.first().map_or_else(Timestamp::now, |m| m.decided_at);
         let chain = self.chain_records(&tx, AuditKind::Decision, &digests, at)?;
         self.commit(tx)?;
