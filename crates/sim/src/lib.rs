@@ -59,7 +59,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             steps: 400,
-            phones: 12,
+            phones: 8,
             senders: 4,
             audit_every: 1,
             dir: Some(PathBuf::from("/dev/shm")).filter(|d| d.is_dir()),

@@ -61,8 +61,8 @@ impl World {
             disconnect: rng.random_range(0..100),
             duplicate_receipt: rng.random_range(0..300),
         };
-        // 07:00 in Shanghai: the day begins inside quiet hours.
-        let start = "2026-11-10T23:00:00Z"
+        // 07:30 in Shanghai: the day begins inside quiet hours, which end half an hour in.
+        let start = "2026-11-10T23:30:00Z"
             .parse()
             .map_err(|e| format!("start time: {e}"))?;
         let clock = ManualClock::new(start);
@@ -110,6 +110,25 @@ impl World {
                 .create_sender(&format!("店{i}"), &format!("【店{i}】"))
                 .map_err(|e| format!("creating a sender: {e}"))?;
             w.senders.push(s.id);
+        }
+        // A customer base: each shop starts with consent from about half the phones.
+        for &s in &w.senders.clone() {
+            let reqs: Vec<ConsentRequest> = (0..opts.phones)
+                .filter(|_| w.rng.random_bool(0.5))
+                .map(|i| ConsentRequest {
+                    phone: phone(i),
+                    action: ConsentAction::OptIn,
+                    scope: Scope::Sender,
+                    sender: None,
+                    source: ConsentSource::Web,
+                    evidence: "signed up at the till".into(),
+                    at: None,
+                })
+                .collect();
+            let events = gw
+                .record_consents(Principal::Sender(s), &reqs)
+                .map_err(|e| format!("recording the customer base: {e}"))?;
+            w.model.lock().ack_events(&events);
         }
         w.settling = false;
         w.disk.arm(true);
@@ -179,8 +198,8 @@ impl World {
     fn step(&mut self) -> Result<(), Stop> {
         let gw = self.gw()?;
         match self.rng.random_range(0..1000) {
-            0..=249 => self.campaign(&gw),
-            250..=449 => self.consent(&gw),
+            0..=219 => self.campaign(&gw),
+            220..=449 => self.consent(&gw),
             450..=529 => self.reply(&gw),
             530..=679 => {
                 gw.dispatch_queued();

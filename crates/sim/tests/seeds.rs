@@ -9,7 +9,7 @@ fn env(name: &str) -> Option<u64> {
 #[test]
 fn no_seed_breaks_an_invariant_under_storage_and_carrier_faults_and_restarts() {
     let mut opts = sim::Options {
-        steps: 100,
+        steps: 50,
         audit_every: 10,
         ..sim::Options::default()
     };
