@@ -11,9 +11,10 @@ use anyhow::Result;
 /// `sim` arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// How many seeds to run (from `--seed`, or from 1).
-    #[arg(long, default_value_t = 100)]
-    pub seeds: u64,
+    /// How many seeds to run: from `--seed` if given, else from 1 (default 100; with `--seed`
+    /// alone, that one seed).
+    #[arg(long)]
+    pub seeds: Option<u64>,
     /// Run this seed only (with `--seeds`, the first of a range).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -42,10 +43,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if args.dir.is_some() {
         opts.dir.clone_from(&args.dir);
     }
-    let (first, count) = match args.seed {
-        Some(s) if args.seeds <= 1 => (s, 1),
-        Some(s) => (s, args.seeds),
-        None => (1, args.seeds),
+    let (first, count) = match (args.seed, args.seeds) {
+        (Some(s), n) => (s, n.unwrap_or(1)),
+        (None, n) => (1, n.unwrap_or(100)),
     };
     let mut err = std::io::stderr();
     let summary = sim::run_many(first, count, &opts, |o| {
