@@ -31,14 +31,16 @@ enum LogFormat {
 
 /// Logs to stderr. Colour codes only when stderr is a terminal and `NO_COLOR` is unset: logs
 /// redirected to a file carried ANSI escapes (issue #14, item 10).
-fn init_logging(format: Option<LogFormat>) {
+fn init_logging(format: Option<LogFormat>, default_level: &str) {
     use std::io::IsTerminal;
     let format = format.unwrap_or_else(|| match std::env::var("CONSENTRY_LOG_FORMAT").as_deref() {
         Ok("json") => LogFormat::Json,
         _ => LogFormat::Text,
     });
-    let filter =
-        || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| default_level.into())
+    };
     match format {
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
@@ -90,11 +92,20 @@ enum Command {
     /// Complaint evidence bundles: `evidence verify FILE --head HEAD` checks one offline.
     #[command(subcommand)]
     Evidence(commands::evidence::Evidence),
+    /// The seeded fault simulation: storage faults, torn writes, a faulty carrier and
+    /// restarts; prints the first seed that breaks an invariant and how to reproduce it.
+    Sim(commands::sim::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // The simulation's gateways log every injected fault: quiet unless RUST_LOG asks.
+    let level = if matches!(cli.command, Command::Sim(_)) {
+        "off"
+    } else {
+        "info"
+    };
+    init_logging(cli.log_format, level);
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(&args),
         Command::Import(what) => commands::import::run(&what),
@@ -110,6 +121,7 @@ fn main() -> ExitCode {
         Command::Evidence(what) => commands::evidence::run(&what),
         Command::Migrate(common) => commands::migrate::run(&common),
         Command::Cluster(what) => commands::cluster::run(&what),
+        Command::Sim(args) => commands::sim::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -301,6 +301,9 @@ impl Gateway {
         };
         let before: Vec<&'static str> = news.iter().map(|n| state(&locked, n)).collect();
         let events = self.store.append_consents_pinned(news, now, &pins)?;
+        // Acknowledged means all of them, each for the phone it was asked for.
+        debug_assert_eq!(events.len(), news.len());
+        debug_assert!(events.iter().zip(news).all(|(e, n)| e.phone == n.phone));
         for e in &events {
             locked.apply(e);
         }

@@ -60,6 +60,17 @@ impl Gateway {
         if let Some(reason) = self.refusal(&shard, msg, "hand-off") {
             return (Fate::Cancelled(reason), now);
         }
+        // Under the shard, nothing can have changed since the refusal check: marketing leaves
+        // only with consent in the index.
+        debug_assert!(
+            !Self::is_marketing(msg.category)
+                || matches!(
+                    shard.answer(msg.phone, msg.sender),
+                    IndexAnswer::Consented(_)
+                ),
+            "marketing {} handed off without consent in the index",
+            msg.id
+        );
         let fate = match self.carrier.hand_off(msg) {
             Ok(true) => Fate::Handed(Delivery::Delivered),
             Ok(false) => Fate::Handed(Delivery::Submitted),
@@ -123,6 +134,15 @@ impl Gateway {
         if self.is_stale(msg) {
             return Err(NotSent::Stale);
         }
+        debug_assert!(
+            !Self::is_marketing(msg.category)
+                || matches!(
+                    shard.answer(msg.phone, msg.sender),
+                    IndexAnswer::Consented(_)
+                ),
+            "marketing {} put on the wire without consent in the index",
+            msg.id
+        );
         Ok(put())
     }
 

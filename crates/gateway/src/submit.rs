@@ -153,6 +153,15 @@ impl Gateway {
             .policy
             .decide_prepared(prepared, Some(phone), &ctx, Some(local));
         if decision.verdict == Verdict::Accepted {
+            // Accepted marketing fits under both daily caps, counted before it is recorded.
+            debug_assert!(
+                !Self::is_marketing(category) || {
+                    let c = self.policy.config();
+                    seen.counts.sender_marketing_today < c.max_marketing_per_sender_per_day
+                        && seen.counts.recipient_marketing_today
+                            < c.max_marketing_per_recipient_per_day
+                }
+            );
             volume.record(&q);
         }
         Decided { decision }

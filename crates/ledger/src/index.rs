@@ -134,6 +134,14 @@ impl Shard {
                 stamp: mark.stamp,
             });
         }
+        // Whatever was there, the target's state is now at least as new as this event: an
+        // older mark left in place would answer from before it.
+        debug_assert!(
+            marks
+                .iter()
+                .any(|m| m.target == mark.target && (*m == mark || !mark.supersedes(*m))),
+            "an applied consent event left an older state in the index"
+        );
     }
 
     /// The answer for marketing from `sender` to `phone`.

@@ -23,6 +23,7 @@ pub mod audit;
 mod complaints;
 pub mod console;
 mod error;
+pub mod faults;
 pub mod postgres;
 mod records;
 mod replies;

@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod migrate;
 pub mod report;
 pub mod serve;
+pub mod sim;
 pub mod smpp_link;
 
 use std::fs::File;

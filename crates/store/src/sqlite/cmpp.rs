@@ -24,7 +24,7 @@ impl CmppRegistry for SqliteStore {
              VALUES (?1, ?2, ?3, ?4)",
             params![source_addr, sender.0, secret, micros(Timestamp::now())],
         )?;
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 

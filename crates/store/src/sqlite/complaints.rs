@@ -189,7 +189,7 @@ impl ComplaintLog for SqliteStore {
             None => None,
         };
         let chain = self.chain_in_order(&tx, &chained, c.filed_at)?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok((id, suspension_id))
     }
@@ -345,7 +345,7 @@ impl ComplaintLog for SqliteStore {
         };
         let chain =
             self.chain_in_order(&tx, &[(AuditKind::SuspensionChange, id, digest)], change.at)?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok(Some(u64_of(id)))
     }

@@ -79,8 +79,11 @@ impl ConsentLog for SqliteStore {
                 });
             }
         }
+        // One event per request, in the ledger's commit order.
+        debug_assert_eq!(out.len(), events.len());
+        debug_assert!(out.windows(2).all(|w| w[0].seq < w[1].seq));
         let chain = self.chain_records(&tx, AuditKind::ConsentEvent, &digests, recorded_at)?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok(out)
     }

@@ -193,7 +193,7 @@ impl ConsoleAccounts for SqliteStore {
                 params![s, micros(at)],
             )?;
         }
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 
@@ -277,7 +277,7 @@ impl ConsoleAccounts for SqliteStore {
             "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES (?1, 'sender', ?2, ?3)",
             params![hash, sender.0, micros(Timestamp::now())],
         )?;
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 }

@@ -120,9 +120,12 @@ impl MessageLog for SqliteStore {
                 ids.push(u64::try_from(id).unwrap_or(0));
             }
         }
+        // One record per decision, ids in the order given (the callers pair them by position).
+        debug_assert_eq!(ids.len(), msgs.len());
+        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]));
         let at = msgs.first().map_or_else(Timestamp::now, |m| m.decided_at);
         let chain = self.chain_records(&tx, AuditKind::Decision, &digests, at)?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok(ids)
     }
@@ -191,7 +194,7 @@ impl MessageLog for SqliteStore {
             &[(tx.last_insert_rowid(), digest)],
             at,
         )?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok(())
     }
@@ -214,7 +217,7 @@ impl MessageLog for SqliteStore {
                 ])?;
             }
         }
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 

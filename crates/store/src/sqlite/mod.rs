@@ -37,6 +37,8 @@ pub struct SqliteStore {
     /// Whether `consent_events` is clustered by phone (databases created before it was are not:
     /// their scans go in commit order instead).
     clustered: bool,
+    /// Injected commit faults (the simulation only; `None` in service).
+    faults: Option<std::sync::Arc<dyn crate::faults::CommitFaults>>,
 }
 
 pub(crate) use crate::values::{corrupt, from_micros, micros, truncate};
@@ -215,6 +217,7 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             reader: Readers::new(readers),
             audit,
+            faults: None,
         })
     }
 
@@ -238,6 +241,7 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             reader: Readers::new(vec![reader]),
             audit: true,
+            faults: None,
         })
     }
 
@@ -255,5 +259,35 @@ impl SqliteStore {
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         f(&mut self.writer.lock())
+    }
+
+    /// Lets `faults` decide the fate of every later commit (see [`crate::faults`]).
+    pub fn inject_faults(&mut self, faults: std::sync::Arc<dyn crate::faults::CommitFaults>) {
+        self.faults = Some(faults);
+    }
+
+    /// Commits `tx`, unless an injected fault says otherwise: every write transaction ends
+    /// here, so the simulation's storage faults hit the real write path.
+    pub(crate) fn commit(&self, tx: rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+        use crate::faults::CommitFault;
+        let fault = self
+            .faults
+            .as_ref()
+            .map_or(CommitFault::None, |f| f.next_commit());
+        let injected = |what: &str| StoreError::Unavailable {
+            backend: "sqlite",
+            message: format!("injected {what}"),
+        };
+        match fault {
+            CommitFault::None => Ok(tx.commit()?),
+            CommitFault::Fail => {
+                drop(tx); // rolls back
+                Err(injected("write failure"))
+            }
+            CommitFault::Unsynced => {
+                tx.commit()?;
+                Err(injected("fsync failure"))
+            }
+        }
     }
 }

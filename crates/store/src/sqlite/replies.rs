@@ -103,7 +103,7 @@ impl UnsubscribeLinks for SqliteStore {
                 ])?;
             }
         }
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 

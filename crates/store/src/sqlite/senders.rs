@@ -42,7 +42,7 @@ impl SenderRegistry for SqliteStore {
         )?;
         let digest = sender_digest(&new.name, &new.signature, &source_number, micros(now));
         let chain = self.chain_records(&tx, AuditKind::Sender, &[(rowid, digest)], now)?;
-        tx.commit()?;
+        self.commit(tx)?;
         self.install_chain(chain);
         Ok(SenderRecord {
             id,

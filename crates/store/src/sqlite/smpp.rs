@@ -24,7 +24,7 @@ impl SmppRegistry for SqliteStore {
              VALUES (?1, ?2, ?3, ?4)",
             params![system_id, sender.0, password_hash, micros(Timestamp::now())],
         )?;
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 
@@ -56,7 +56,7 @@ impl SmppRegistry for SqliteStore {
                 stmt.execute(params![carrier, carrier_id.to_ascii_lowercase(), id])?;
             }
         }
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 
