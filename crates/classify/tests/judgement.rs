@@ -54,6 +54,7 @@ fn public_person_rows_are_never_marketing_or_fraud() {
         .collect();
     let [people, notices, disguised] = synth_test_sets().expect("corpus/synth/test");
     let j = Judgement::measure(&model, &people, &notices, &disguised, Some(&ham));
+    eprintln!("{j}");
     let public = j.public_people.as_ref().expect("measured");
     assert!(public.rows >= 300, "{j}");
     assert_eq!(public.unwanted, 0, "{j}");
