@@ -9,7 +9,10 @@
 //!    can quote it ("另外双11全场5折").
 //! 2. **People first.** When the whole text reads as a person's message, its clauses are not
 //!    searched for adverts: a friend mentioning a sale is not a sale. (The model itself is
-//!    trained on people's messages that mention prices, codes and calls back.)
+//!    trained on people's messages that mention prices, codes and calls back.) And a text
+//!    that reads as a person's with `p(personal) ≥ person_confidence` is never marketing or
+//!    fraud even when that label scores higher — the scores are independent sigmoids, so both
+//!    can be high; such a conflict is [`UNCERTAIN`] (kept by triage, declared on the send path).
 //! 3. **Uncertain.** Below `min_confidence` for the best category, the category is
 //!    [`UNCERTAIN`]: a reader keeps the message, the send path applies what was declared.
 
@@ -31,6 +34,12 @@ pub struct ReadConfig {
     /// reading is [`UNCERTAIN`]: setting a person's message aside costs more than keeping
     /// an advert, so the bar for "unwanted" is higher than for the other categories.
     pub unwanted_confidence: f32,
+    /// A message whose whole text reads as a person's with at least this calibrated
+    /// p(personal) is never marketing or fraud, even when another label scores higher: the
+    /// scores are one sigmoid per label, so a text can read as a person's *and* as fraud
+    /// ("Sir, I need AXIS BANK account no and bank address.": p(fraud) 0.93, p(personal)
+    /// 0.64), and such a conflict is [`UNCERTAIN`], not a message set aside.
+    pub person_confidence: f32,
 }
 
 impl Default for ReadConfig {
@@ -39,6 +48,7 @@ impl Default for ReadConfig {
             min_confidence: 0.5,
             clause_threshold: 0.5,
             unwanted_confidence: 0.8,
+            person_confidence: 0.5,
         }
     }
 }
@@ -133,6 +143,7 @@ impl Model {
         } = self.classify(text);
         let label = |name: &str| self.labels.iter().position(|l| l == name);
         let (marketing, fraud) = (label("marketing"), label("fraud"));
+        let person = label("personal").map_or(0.0, |p| scores[p].1);
         let best = self.labels.iter().position(|l| l == category);
         let mut category = category;
         let mut clause = None;
@@ -162,7 +173,8 @@ impl Model {
         } else {
             config.min_confidence
         };
-        if confidence < bar {
+        let unwanted = chosen.is_some() && (chosen == marketing || chosen == fraud);
+        if confidence < bar || (unwanted && person >= config.person_confidence) {
             // The clause stays: a notice whose selling clause fell short of the bar is
             // uncertain, and that clause is what a complaint or a reader should look at.
             category = UNCERTAIN;

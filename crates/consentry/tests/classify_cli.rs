@@ -432,6 +432,32 @@ fn bench_classify_prints_json_figures() {
     );
 }
 
+#[test]
+fn bench_send_prints_the_classifiers_cost_per_message() {
+    let out = consentry(&["bench", "send", "--rounds", "1", "--phones", "50"], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["texts"].as_u64().unwrap() >= 300, "{v}");
+    assert!(
+        v["decide_us_with_classifier"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
+    assert!(
+        v["decide_us_without_classifier"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
+    // The classifier really is on one side: adverts declared as notices are reclassified
+    // and refused for want of marketing consent.
+    assert!(
+        v["accepted_with"].as_u64().unwrap() < v["accepted_without"].as_u64().unwrap(),
+        "{v}"
+    );
+}
+
 /// Registers a sender directly in the store, as `POST /v1/senders` would.
 fn register_sender(data: &Path) -> u32 {
     use store::SenderRegistry;

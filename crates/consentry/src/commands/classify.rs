@@ -201,8 +201,9 @@ pub fn eval_cmd(cmd: &EvalCmd) -> Result<ExitCode> {
 
 pub fn classify_cmd(cmd: &ClassifyCmd) -> Result<ExitCode> {
     let model = load_model(cmd.model.as_deref())?;
-    let stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
-    let stdout = BufWriter::new(std::io::stdout().lock());
+    // Unlocked: the reading stage runs on its own thread and reads large blocks.
+    let stdin = std::io::stdin();
+    let stdout = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let notes = super::classify_stream::classify_lines(&model, stdin, stdout, threads)?;
     if let Some(w) = notes.warning() {

@@ -9,6 +9,7 @@ mod http;
 mod policy;
 mod quality;
 mod replies;
+mod send;
 mod smpp;
 mod smsc;
 
@@ -48,6 +49,9 @@ pub enum Bench {
     /// trained on the recipe's rows and scored on the same held-out rows, raw and
     /// artefact-free text; plus the reading's figures on the held-out generated sets.
     Quality(quality::Args),
+    /// The content classifier's cost per message on the send path: the same one-recipient
+    /// decisions with `[classify]` off and on, in alternating rounds of the same run.
+    Send(send::Args),
 }
 
 pub fn run(what: &Bench) -> Result<ExitCode> {
@@ -62,6 +66,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
         Bench::Cluster(args) => cluster::run(args),
         Bench::Http(args) => http::run(args),
         Bench::Quality(args) => quality::run(args),
+        Bench::Send(args) => send::run(args),
     }
 }
 
