@@ -312,12 +312,23 @@ impl Gateway {
                 "signature must be at most 40 characters".into(),
             ));
         }
+        let signature = signature.trim();
+        // Read from the store, not this node's cache: another node may have registered it.
+        // (Not a unique index: stores registered before #12 may hold such pairs already.)
+        if let Some(same) = self
+            .store
+            .senders()?
+            .into_iter()
+            .find(|s| same_identity(s, name, signature))
+        {
+            return Err(GatewayError::DuplicateSender(same.id.0));
+        }
         let key = new_key("cs_live_");
         // The store allocates the id and the number that follows from it, so two nodes never
         // hand out one number.
         let record = match self.store.create_sender(&NewSender {
             name: name.to_string(),
-            signature: signature.trim().to_string(),
+            signature: signature.to_string(),
             number_prefix: self.config.platform_number.clone(),
             extension_digits: self.config.extension_digits,
             api_key_hash: hash_key(&key),
@@ -410,3 +421,11 @@ impl Drop for Workers {
 
 /// Keeps `BTreeMap` in the public signature of `Deferred` tidy.
 pub(crate) type ByRelease<V> = BTreeMap<(Timestamp, u64), V>;
+
+/// Whether `s` bears the name and signature consumers would read as `name` / `signature`:
+/// equal after trimming, letters compared without case (`Tea Shop` and `tea shop` are one
+/// shop to a reader). A sender with no signature is told apart by its name alone.
+fn same_identity(s: &SenderRecord, name: &str, signature: &str) -> bool {
+    s.name.trim().to_lowercase() == name.to_lowercase()
+        && s.signature.trim().to_lowercase() == signature.to_lowercase()
+}
