@@ -313,12 +313,14 @@ impl Gateway {
             ));
         }
         let signature = signature.trim();
-        // Read from the store, not this node's cache: another node may have registered it.
-        // (Not a unique index: stores registered before #12 may hold such pairs already.)
+        // Checked against this node's registry, in memory: reading every sender from the store
+        // for each registration made registering n senders cost n² rows. (Not a unique index:
+        // stores registered before #12 may hold such pairs already.)
         if let Some(same) = self
-            .store
-            .senders()?
-            .into_iter()
+            .access
+            .senders
+            .read()
+            .values()
             .find(|s| same_identity(s, name, signature))
         {
             return Err(GatewayError::DuplicateSender(same.id.0));
@@ -426,6 +428,11 @@ pub(crate) type ByRelease<V> = BTreeMap<(Timestamp, u64), V>;
 /// equal after trimming, letters compared without case (`Tea Shop` and `tea shop` are one
 /// shop to a reader). A sender with no signature is told apart by its name alone.
 fn same_identity(s: &SenderRecord, name: &str, signature: &str) -> bool {
-    s.name.trim().to_lowercase() == name.to_lowercase()
-        && s.signature.trim().to_lowercase() == signature.to_lowercase()
+    // Compared char by char, without allocating: this runs over every sender per registration.
+    let same = |a: &str, b: &str| {
+        a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
+    };
+    same(s.signature.trim(), signature) && same(s.name.trim(), name)
 }
