@@ -73,6 +73,7 @@ impl From<GatewayError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             GatewayError::DuplicateComplaint(_)
+            | GatewayError::DuplicateSender(_)
             | GatewayError::ConsumerRefused { .. }
             | GatewayError::SuspensionState(_)
             | GatewayError::SenderNumbersFull { .. } => StatusCode::CONFLICT,

@@ -57,7 +57,7 @@ pub use adjudicate::{
 };
 pub use kind::{ComplaintKind, ComplaintVerdict, SuspensionAction};
 pub use matching::{Candidate, Claim, MatchOutcome, MatchedBy, match_message};
-pub use report::{PeriodReport, SenderFigures};
+pub use report::{PeriodReport, PlatformFigures, SenderFigures};
 pub use reputation::{
     Activity, EnforcementConfig, EnforcementConfigError, SuspensionBlocks, Trigger, suspension_due,
 };

@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use domain::SenderId;
 use jiff::Timestamp;
+use policy::ReasonCode;
+
+use crate::Activity;
 use serde::{Deserialize, Serialize};
 
 /// One sender's figures for a period. The store counts; this type only shapes.
@@ -21,7 +24,8 @@ pub struct SenderFigures {
     /// Messages refused (rejected, or cancelled at hand-off).
     pub blocked: u64,
     /// Refusals by reason code. A refusal with two reasons counts under both, so these can add
-    /// up to more than `blocked`.
+    /// up to more than `blocked`. Informational codes (`reclassified_marketing`, which says
+    /// why marketing rules applied, never why a message was stopped) are left out.
     pub blocked_by_reason: BTreeMap<String, u64>,
     /// Sender-scoped opt-outs recorded.
     pub opt_outs: u64,
@@ -29,9 +33,15 @@ pub struct SenderFigures {
     pub complaints: u64,
     /// Of which adjudicated as violations.
     pub violations: u64,
+    /// Distinct phones with a complaint adjudicated as a violation: what the complaint rate
+    /// counts, as enforcement does (a cleared complaint never counts against the limit, and
+    /// one consumer counts once).
+    #[serde(default)]
+    pub upheld_phones: u64,
     /// Suspensions (automatic or by an admin).
     pub suspensions: u64,
-    /// Complaints per 10,000 marketing messages.
+    /// Phones with an upheld complaint per 10,000 marketing messages: the figure
+    /// `[enforcement] max_complaint_rate_per_10k` is compared with.
     pub complaint_rate_per_10k: Option<f64>,
     /// Suspended at the time of the report.
     pub suspended_now: bool,
@@ -51,11 +61,25 @@ impl SenderFigures {
             opt_outs: 0,
             complaints: 0,
             violations: 0,
+            upheld_phones: 0,
             suspensions: 0,
             complaint_rate_per_10k: None,
             suspended_now: false,
         }
     }
+}
+
+/// What belongs to no sender: complaints that matched none, refusals of every shop, and the
+/// platform's own notices (opt-out confirmations, help answers).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformFigures {
+    /// Complaints in the period that matched no message sent through consentry.
+    pub unverified_complaints: u64,
+    /// Platform-wide opt-outs recorded (a consumer refusing every shop, by reply, on the
+    /// portal or recorded by the admin): they stop every sender, so no sender's row counts them.
+    pub opt_outs: u64,
+    /// Notices the platform sent in its own name (never a registered sender's row).
+    pub notices_sent: u64,
 }
 
 /// The whole report.
@@ -69,22 +93,34 @@ pub struct PeriodReport {
     pub senders: Vec<SenderFigures>,
     /// Complaints in the period that matched no message sent through consentry.
     pub unverified_complaints: u64,
+    /// Platform-wide opt-outs recorded in the period ([`PlatformFigures::opt_outs`]).
+    #[serde(default)]
+    pub platform_opt_outs: u64,
+    /// Notices the platform sent in its own name ([`PlatformFigures::notices_sent`]).
+    #[serde(default)]
+    pub platform_notices_sent: u64,
 }
 
 impl PeriodReport {
-    /// Builds the report: fills each row's complaint rate and orders rows by sender id.
+    /// Builds the report: fills each row's complaint rate (upheld phones, as enforcement
+    /// counts), drops informational reason codes from the block reasons, and orders rows by
+    /// sender id.
     #[must_use]
     pub fn new(
         from: Timestamp,
         to: Timestamp,
         mut senders: Vec<SenderFigures>,
-        unverified_complaints: u64,
+        platform: PlatformFigures,
     ) -> Self {
         for s in &mut senders {
-            #[allow(clippy::cast_precision_loss)]
-            {
-                s.complaint_rate_per_10k = (s.marketing_sent > 0)
-                    .then(|| s.complaints as f64 * 10_000.0 / s.marketing_sent as f64);
+            s.complaint_rate_per_10k = Activity {
+                marketing_sent: s.marketing_sent,
+                upheld_phones: s.upheld_phones,
+                ..Activity::default()
+            }
+            .complaint_rate_per_10k();
+            for code in ReasonCode::INFORMATIONAL {
+                s.blocked_by_reason.remove(code.as_str());
             }
         }
         senders.sort_by_key(|s| s.sender_id);
@@ -92,7 +128,9 @@ impl PeriodReport {
             from,
             to,
             senders,
-            unverified_complaints,
+            unverified_complaints: platform.unverified_complaints,
+            platform_opt_outs: platform.opt_outs,
+            platform_notices_sent: platform.notices_sent,
         }
     }
 
@@ -112,7 +150,7 @@ impl PeriodReport {
     pub fn to_csv(&self) -> String {
         let codes = self.reason_codes();
         let mut out = String::from(
-            "sender_id,name,sent,marketing_sent,blocked,opt_outs,complaints,violations,suspensions,complaint_rate_per_10k,suspended_now",
+            "sender_id,name,sent,marketing_sent,blocked,opt_outs,complaints,violations,upheld_phones,suspensions,complaint_rate_per_10k,suspended_now",
         );
         for c in &codes {
             let _ = write!(out, ",blocked_{c}");
@@ -121,7 +159,7 @@ impl PeriodReport {
         for s in &self.senders {
             let _ = write!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{}",
                 s.sender_id,
                 csv_field(&s.name),
                 s.sent,
@@ -130,6 +168,7 @@ impl PeriodReport {
                 s.opt_outs,
                 s.complaints,
                 s.violations,
+                s.upheld_phones,
                 s.suspensions,
                 s.complaint_rate_per_10k
                     .map(|r| format!("{r:.2}"))
@@ -223,10 +262,16 @@ mod tests {
     fn csv_has_a_column_per_reason_and_quotes_names() {
         let mut a = SenderFigures::empty(SenderId(2), "Shop, \"Best\"");
         a.marketing_sent = 20_000;
-        a.complaints = 3;
+        a.complaints = 5;
+        a.upheld_phones = 3;
         a.blocked_by_reason.insert("no_consent".into(), 5);
         let b = SenderFigures::empty(SenderId(1), "=HYPERLINK(\"x\")");
-        let r = PeriodReport::new(Timestamp::UNIX_EPOCH, Timestamp::UNIX_EPOCH, vec![a, b], 0);
+        let r = PeriodReport::new(
+            Timestamp::UNIX_EPOCH,
+            Timestamp::UNIX_EPOCH,
+            vec![a, b],
+            PlatformFigures::default(),
+        );
         let csv = r.to_csv();
         let lines: Vec<&str> = csv.lines().collect();
         assert!(lines[0].ends_with(",blocked_no_consent"), "{}", lines[0]);
@@ -242,5 +287,41 @@ mod tests {
         );
         assert!(lines[2].contains(",1.50,"), "{}", lines[2]);
         assert!(lines[2].ends_with(",5"), "{}", lines[2]);
+    }
+
+    /// Regression (#12): the report's rate counted every complaint, cleared ones included,
+    /// against the limit enforcement applies to upheld phones; and `reclassified_marketing`
+    /// (why marketing rules applied) stood among the reasons messages were blocked.
+    #[test]
+    fn the_rate_counts_upheld_phones_and_block_reasons_leave_out_explanations() {
+        let mut a = SenderFigures::empty(SenderId(1), "Shop");
+        a.marketing_sent = 10_000;
+        a.complaints = 4;
+        a.violations = 2;
+        a.upheld_phones = 1;
+        a.blocked_by_reason.insert("no_consent".into(), 2);
+        a.blocked_by_reason
+            .insert("reclassified_marketing".into(), 2);
+        let r = PeriodReport::new(
+            Timestamp::UNIX_EPOCH,
+            Timestamp::UNIX_EPOCH,
+            vec![a],
+            PlatformFigures {
+                unverified_complaints: 1,
+                opt_outs: 3,
+                notices_sent: 7,
+            },
+        );
+        let s = &r.senders[0];
+        assert_eq!(s.complaint_rate_per_10k, Some(1.0));
+        assert_eq!(r.reason_codes(), vec!["no_consent".to_string()]);
+        assert_eq!(
+            (
+                r.unverified_complaints,
+                r.platform_opt_outs,
+                r.platform_notices_sent
+            ),
+            (1, 3, 7)
+        );
     }
 }

@@ -739,12 +739,44 @@ async fn a_merchant_sees_only_the_complaints_against_it_and_an_auditor_reads_but
     ] {
         assert_eq!(m.get(&other).await.0, StatusCode::NOT_FOUND, "{other}");
     }
-    assert_eq!(
-        m.get(&format!("/console/complaints/{lawful}/evidence"))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    // The merchant's evidence hides the complainant's number everywhere, chained records
+    // included; those proofs say so and still sit in their blocks.
+    let (s, bundle) = m
+        .get(&format!("/console/complaints/{lawful}/evidence"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{bundle}");
+    assert!(!bundle.contains("13800000001"), "{bundle}");
+    let bundle: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(bundle["complaint"]["phone"], "+*********0001");
+    assert_eq!(bundle["redacted"]["complainant_phone"], "+*********0001");
+    let proofs: Vec<store::AuditProof> =
+        serde_json::from_value(bundle["audit"]["proofs"].clone()).unwrap();
+    assert!(proofs.iter().any(|p| p.redacted), "{bundle}");
+    for p in &proofs {
+        store::audit::offline::check_proof(p).unwrap();
+    }
+    // And the whole masked bundle holds offline against the published head, saying so.
+    let (_, head) = srv
+        .call(reqwest::Method::GET, "/v1/audit/head", None, None)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evidence.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["evidence", "verify"])
+        .arg(&file)
+        .args(["--head", &head.to_string()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("masked for a merchant"), "{said}");
+    // The operator's copy is whole.
+    let (_, whole) = srv
+        .get(&format!("/v1/complaints/{lawful}/evidence"), &srv.admin)
+        .await;
+    assert_eq!(whole["complaint"]["phone"], "+8613800000001");
+    assert!(whole.get("redacted").is_none());
 
     srv.gateway
         .create_account("regulator", AccountRole::Auditor, PASSWORD)
@@ -1010,4 +1042,216 @@ async fn the_complaints_api_filters_by_verdict_and_pages_with_next_before() {
         (s, v["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_query"))
     );
+}
+
+/// Regression (#12, item 5): the sender report's figures said other than they meant — the
+/// rate counted cleared complaints against the limit, `reclassified_marketing` stood among
+/// block reasons, the platform's own notices made an unnamed sender `0` row, a platform-wide
+/// refusal counted nowhere, a suspension's `since` was the window start; two shops could share
+/// a name and signature; a browser on `/reports/senders` got 401 JSON.
+#[tokio::test]
+async fn the_sender_report_counts_what_it_says() {
+    let srv = common::start(MORNING).await;
+    let ((a, _), (b, _), _) = three_complaints(&srv).await;
+    let alpha_number = srv
+        .gateway
+        .sender(domain::SenderId(u32::try_from(a).unwrap()))
+        .unwrap()
+        .source_number;
+    // A verification code hiding a sale: marketing rules apply (reclassified_marketing) and
+    // refuse it for want of consent (no_consent).
+    let classifier = gateway::ContentClassifier::from_config(&gateway::ClassifyConfig::default())
+        .unwrap()
+        .unwrap();
+    assert!(srv.gateway.set_classifier(classifier));
+    let (good, key_good) = srv.shop("好店").await;
+    let d = srv
+        .send(
+            &key_good,
+            "13800000009",
+            "【好店】验证码001，双11全场5折，点击领取优惠券",
+            "verification",
+        )
+        .await;
+    let codes = common::codes(&d);
+    assert!(
+        codes.contains(&"reclassified_marketing".to_string())
+            && codes.contains(&"no_consent".to_string()),
+        "{d}"
+    );
+    // The operator records a refusal of every shop; a consumer replies T to Alpha, and the
+    // platform confirms in its own name.
+    let (s, v) = srv
+        .post(
+            "/v1/consents",
+            &srv.admin,
+            serde_json::json!({"phone": "13800000008", "action": "opt_out", "scope": "platform",
+                               "source": "hotline", "evidence": "refused all shop marketing by phone"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let dir = tempfile::tempdir().unwrap();
+    let carrier = srv
+        .gateway
+        .ensure_key(
+            store::KeyRole::Carrier,
+            "cs_carrier_",
+            &dir.path().join("carrier.token"),
+        )
+        .unwrap()
+        .unwrap();
+    let (s, v) = srv
+        .post(
+            "/v1/inbound",
+            &carrier,
+            serde_json::json!({"from": "13800000001", "to": alpha_number, "text": "T"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["notice"].is_u64(), "a confirmation was queued: {v}");
+    assert_eq!(
+        srv.inbox("13800000001").await.len(),
+        2,
+        "the ad and the notice"
+    );
+
+    let (s, r) = srv
+        .get(
+            "/v1/reports/senders?from=2026-11-11&to=2026-11-12",
+            &srv.admin,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let rows = r["senders"].as_array().unwrap();
+    assert!(
+        rows.iter().all(|x| x["sender_id"] != 0 && x["name"] != ""),
+        "no unnamed platform row: {r}"
+    );
+    assert_eq!(r["platform_notices_sent"], 1, "{r}");
+    assert_eq!(r["platform_opt_outs"], 1, "{r}");
+    assert_eq!(r["unverified_complaints"], 1, "{r}");
+    let row = |id: u64| rows.iter().find(|x| x["sender_id"] == id).unwrap();
+    // Alpha's only counted complaint was cleared (no_violation): nothing against the limit.
+    assert_eq!(
+        (
+            &row(a)["complaints"],
+            &row(a)["upheld_phones"],
+            &row(a)["complaint_rate_per_10k"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(0),
+            &serde_json::json!(0.0)
+        ),
+        "{r}"
+    );
+    assert_eq!(row(a)["opt_outs"], 1, "{r}");
+    assert_eq!(row(good)["blocked_by_reason"]["no_consent"], 1, "{r}");
+    assert!(
+        row(good)["blocked_by_reason"]
+            .get("reclassified_marketing")
+            .is_none(),
+        "{r}"
+    );
+    assert_eq!(row(b)["upheld_phones"], 1, "{r}");
+    assert_eq!(row(b)["complaint_rate_per_10k"], 10_000.0, "{r}");
+
+    // A suspension's `since` is when it happened, not the window's start.
+    let (_, v) = srv
+        .get(&format!("/v1/senders/{b}/suspension"), &srv.admin)
+        .await;
+    assert!(v["since"].is_null(), "not suspended: {v}");
+    srv.clock.advance(SignedDuration::from_hours(2));
+    let (s, v) = srv
+        .post(
+            &format!("/v1/senders/{b}/suspension"),
+            &srv.admin,
+            serde_json::json!({"action": "suspend", "reason": "complaints under review"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let at = domain::Clock::now(&srv.clock);
+    srv.clock.advance(SignedDuration::from_hours(5));
+    let (_, v) = srv
+        .get(&format!("/v1/senders/{b}/suspension"), &srv.admin)
+        .await;
+    assert_eq!(v["since"], serde_json::json!(at), "{v}");
+    assert_ne!(v["record_since"], v["since"], "{v}");
+
+    // A second shop with the same name and signature is refused, naming the first.
+    let (s, v) = srv
+        .post(
+            "/v1/senders",
+            &srv.admin,
+            serde_json::json!({"name": " alpha ", "signature": "【Alpha】"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "duplicate_sender", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("sender {a}")),
+        "{v}"
+    );
+    let (s, v) = srv
+        .post(
+            "/v1/senders",
+            &srv.admin,
+            serde_json::json!({"name": "Alpha", "signature": "【Alpha 二店】"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::CREATED,
+        "another signature is another shop: {v}"
+    );
+
+    // A browser on the regulator's page is sent to the console's report; a wrong key is 401.
+    let mut anon = Browser::new(&srv.base);
+    let (s, to) = anon
+        .get("/reports/senders?from=2026-11-11&to=2026-11-12&format=json")
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{to}");
+    assert_eq!(to, "/console/reports?from=2026-11-11&to=2026-11-12");
+    let resp = srv
+        .http
+        .get(format!("{}/reports/senders", srv.base))
+        .bearer_auth("cs_live_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+
+    // The console's report and sender page say the same.
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut op = Browser::new(&srv.base);
+    assert_eq!(op.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = op
+        .get("/console/reports?from=2026-11-11&to=2026-11-12")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Platform-wide opt-outs (stop every sender; counted against none): 1"),
+        "{page}"
+    );
+    assert!(
+        page.contains("in its own name (opt-out confirmations, help answers): 1"),
+        "{page}"
+    );
+    assert!(!page.contains("reclassified_marketing"), "{page}");
+    let (_, page) = op.get(&format!("/console/senders/{b}")).await;
+    assert!(page.contains("since 2026-11-11 06:00:00 UTC"), "{page}");
+    let csrf = op.csrf().await;
+    let (s, page) = op
+        .post(
+            "/console/senders",
+            &[("csrf", &csrf), ("name", "Beta"), ("signature", "【Beta】")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("duplicate_sender"), "{page}");
 }

@@ -780,3 +780,52 @@ async fn a_merchant_cannot_undo_the_consumers_own_refusal() {
         "{v2}"
     );
 }
+
+/// Issue #12: a "举报" reply was flagged `report: true` and filed nothing. It now files the
+/// consumer's own complaint on the number the reply came from, against the shop whose number
+/// was replied to, about its last message there; a second report finds the same complaint.
+#[tokio::test]
+async fn a_report_reply_files_the_consumers_own_complaint_about_the_shops_last_message() {
+    let srv = start(MORNING).await;
+    let dir = tempfile::tempdir().unwrap();
+    let carrier = carrier_key(&srv, &dir);
+    let a = shop(&srv, "甲店").await;
+    let b = shop(&srv, "乙店").await;
+    srv.consent(&a.key, PHONE, "opt_in", "sender").await;
+    srv.consent(&b.key, PHONE, "opt_in", "sender").await;
+    let first = srv.send(&a.key, PHONE, &ad("甲店"), "marketing").await;
+    // The next day (one marketing message a shop a day).
+    srv.clock.advance(jiff::SignedDuration::from_hours(24));
+    let last = srv.send(&a.key, PHONE, &ad("甲店"), "marketing").await;
+    let other = srv.send(&b.key, PHONE, &ad("乙店"), "marketing").await;
+    for d in [&first, &last, &other] {
+        assert_eq!(d["status"], "accepted", "{d}");
+    }
+    assert_eq!(srv.inbox(PHONE).await.len(), 3);
+
+    let v = reply(&srv, &carrier, PHONE, &a.number, "举报").await;
+    assert_eq!(v["report"], true, "{v}");
+    assert_eq!(
+        v["effect"], "opted_out",
+        "a report also refuses the shop: {v}"
+    );
+    let id = v["complaint"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no complaint: {v}"));
+    let (s, c) = srv.get(&format!("/v1/complaints/{id}"), &srv.admin).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["filed_by"], "consumer", "{c}");
+    assert_eq!(c["phone"], "+8613800138000", "{c}");
+    assert_eq!(c["sender"], a.id, "{c}");
+    assert_eq!(c["message_id"], last["id"], "the shop's last message: {c}");
+    assert_eq!(c["kind"], "unwanted_marketing", "{c}");
+    assert_eq!(c["note"], "举报", "{c}");
+
+    // Reporting again files nothing new; a plain refusal files nothing at all.
+    let again = reply(&srv, &carrier, PHONE, &a.number, "举报垃圾短信").await;
+    assert_eq!(again["complaint"], id, "{again}");
+    let plain = reply(&srv, &carrier, PHONE, &b.number, "T").await;
+    assert!(plain["complaint"].is_null(), "{plain}");
+    let (_, list) = srv.get("/v1/complaints", &srv.admin).await;
+    assert_eq!(list["complaints"].as_array().unwrap().len(), 1, "{list}");
+}

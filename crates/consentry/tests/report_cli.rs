@@ -106,10 +106,11 @@ fn report_prints_per_sender_figures_as_csv_and_json() {
     assert!(header.ends_with(",blocked_no_consent"), "{header}");
     let row = lines.next().unwrap();
     // id, name (quoted: it has a comma and quotes), sent 1, marketing 1, blocked 1, opt-outs 0,
-    // complaints 1, violations 1, suspensions 0, rate 10000.00, not suspended, 1 no_consent.
+    // complaints 1, violations 1, upheld phones 1, suspensions 0, rate 10000.00, not
+    // suspended, 1 no_consent.
     assert_eq!(
         row,
-        format!("{shop},\"好店, \"\"旗舰\"\"\",1,1,1,0,1,1,0,10000.00,false,1")
+        format!("{shop},\"好店, \"\"旗舰\"\"\",1,1,1,0,1,1,1,0,10000.00,false,1")
     );
 
     let out = consentry(

@@ -235,6 +235,40 @@ impl Gateway {
         self.file_as("consumer".into(), &req)
     }
 
+    /// Files the complaint a report reply (`举报` to `to`, a number of `sender`) makes: the
+    /// consumer's own, on the number the carrier delivered the reply from, about the sender's
+    /// last message to it before the reply (the matcher's choice, as for a complaint that names
+    /// a sender but no message), with the reply as the note. A complaint already filed about
+    /// that message is the answer; any other refusal (the daily limit) is logged and leaves
+    /// the reply's refusal standing.
+    pub(crate) fn reply_complaint(
+        &self,
+        phone: Msisdn,
+        sender: SenderId,
+        to: &str,
+        text: &str,
+        at: Timestamp,
+    ) -> Option<u64> {
+        let req = ComplaintRequest {
+            phone: phone.to_string(),
+            message_id: None,
+            sender_id: Some(sender),
+            source_number: Some(to.to_string()),
+            text: None,
+            received_at: Some(at),
+            kind: ComplaintKind::UnwantedMarketing,
+            note: Some(text.chars().take(MAX_NOTE).collect()),
+        };
+        match self.file_as("consumer".into(), &req) {
+            Ok(filed) => Some(filed.complaint.id),
+            Err(GatewayError::DuplicateComplaint(id)) => Some(id),
+            Err(e) => {
+                tracing::warn!(sender = sender.0, error = %e, "a report reply filed no complaint");
+                None
+            }
+        }
+    }
+
     fn file_as(
         &self,
         actor: String,

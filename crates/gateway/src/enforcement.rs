@@ -21,8 +21,12 @@ pub struct SuspensionView {
     pub suspended: bool,
     /// What a suspension stops (`[enforcement] suspension_blocks`): `marketing` or `all`.
     pub blocks: ::complaints::SuspensionBlocks,
+    /// When the suspension in force began (its `suspend` change, automatic or by the
+    /// admin); `None` when the sender is not suspended. (It used to carry the window start,
+    /// which read as the suspension's date: #12.)
+    pub since: Option<Timestamp>,
     /// The window the record covers starts here (the window's start, or the last lift).
-    pub since: Timestamp,
+    pub record_since: Timestamp,
     /// Its record since then.
     pub activity: Activity,
     /// Complaints per 10,000 marketing messages since then.
@@ -60,19 +64,32 @@ impl Gateway {
             .ok_or(GatewayError::UnknownSender(sender.0))?;
         let config = self.enforcement();
         let now = self.clock.now();
-        let since = self.reputation_since(sender, now, &config)?;
-        let mut activity = self.store.sender_activity(sender, since)?;
-        activity.opt_outs = self.store.opt_outs_since(sender, since)?;
+        let record_since = self.reputation_since(sender, now, &config)?;
+        let mut activity = self.store.sender_activity(sender, record_since)?;
+        activity.opt_outs = self.store.opt_outs_since(sender, record_since)?;
+        let history = self.store.suspensions(sender)?;
+        // A confirmation keeps the suspension it confirms: it began at the last `suspend`.
+        let since = record
+            .suspended
+            .then(|| {
+                history
+                    .iter()
+                    .rev()
+                    .find(|h| h.action == SuspensionAction::Suspend)
+                    .map(|h| h.at)
+            })
+            .flatten();
         Ok(SuspensionView {
             sender_id: sender,
             suspended: record.suspended,
             blocks: config.suspension_blocks,
             since,
+            record_since,
             complaint_rate_per_10k: activity.complaint_rate_per_10k(),
             due: suspension_due(&activity, &config),
             activity,
             thresholds: config,
-            history: self.store.suspensions(sender)?,
+            history,
         })
     }
 
@@ -174,11 +191,11 @@ impl Gateway {
                 "`from` must be before `to`".into(),
             ));
         }
-        let (mut rows, mut unverified) = self.store.period_figures(from, to)?;
+        let (mut rows, mut platform) = self.store.period_figures(from, to)?;
         if let Some(own) = own {
             rows.retain(|r| r.sender_id == own);
-            unverified = 0;
+            platform = ::complaints::PlatformFigures::default();
         }
-        Ok(PeriodReport::new(from, to, rows, unverified))
+        Ok(PeriodReport::new(from, to, rows, platform))
     }
 }

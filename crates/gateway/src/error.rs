@@ -56,6 +56,12 @@ pub enum GatewayError {
     /// No such thing (or not the caller's to see).
     #[error("{0} not found")]
     NotFound(String),
+    /// Another sender (its id) already has this name and signature: consumers tell shops
+    /// apart by them, so a second one would pass as the first (and share its reputation).
+    #[error(
+        "sender {0} already has this name and signature; choose a name or signature consumers can tell apart"
+    )]
+    DuplicateSender(u32),
     /// A complaint already filed (its id): one complaint per phone and message.
     #[error("already filed as complaint {0}")]
     DuplicateComplaint(u64),
@@ -143,6 +149,7 @@ impl GatewayError {
             GatewayError::Forbidden(_) => "forbidden",
             GatewayError::NotFound(_) => "not_found",
             GatewayError::DuplicateComplaint(_) => "duplicate_complaint",
+            GatewayError::DuplicateSender(_) => "duplicate_sender",
             GatewayError::TooManyComplaints { .. } => "too_many_complaints",
             GatewayError::UnknownMessage(_) => "unknown_message",
             GatewayError::SuspensionState(_) => "suspension_state",

@@ -312,12 +312,25 @@ impl Gateway {
                 "signature must be at most 40 characters".into(),
             ));
         }
+        let signature = signature.trim();
+        // Checked against this node's registry, in memory: reading every sender from the store
+        // for each registration made registering n senders cost n² rows. (Not a unique index:
+        // stores registered before #12 may hold such pairs already.)
+        if let Some(same) = self
+            .access
+            .senders
+            .read()
+            .values()
+            .find(|s| same_identity(s, name, signature))
+        {
+            return Err(GatewayError::DuplicateSender(same.id.0));
+        }
         let key = new_key("cs_live_");
         // The store allocates the id and the number that follows from it, so two nodes never
         // hand out one number.
         let record = match self.store.create_sender(&NewSender {
             name: name.to_string(),
-            signature: signature.trim().to_string(),
+            signature: signature.to_string(),
             number_prefix: self.config.platform_number.clone(),
             extension_digits: self.config.extension_digits,
             api_key_hash: hash_key(&key),
@@ -410,3 +423,16 @@ impl Drop for Workers {
 
 /// Keeps `BTreeMap` in the public signature of `Deferred` tidy.
 pub(crate) type ByRelease<V> = BTreeMap<(Timestamp, u64), V>;
+
+/// Whether `s` bears the name and signature consumers would read as `name` / `signature`:
+/// equal after trimming, letters compared without case (`Tea Shop` and `tea shop` are one
+/// shop to a reader). A sender with no signature is told apart by its name alone.
+fn same_identity(s: &SenderRecord, name: &str, signature: &str) -> bool {
+    // Compared char by char, without allocating: this runs over every sender per registration.
+    let same = |a: &str, b: &str| {
+        a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
+    };
+    same(s.signature.trim(), signature) && same(s.name.trim(), name)
+}

@@ -112,6 +112,11 @@ pub struct ReplyOutcome {
     pub notice: Option<u64>,
     /// True when this answers a replay of an earlier request, which changed nothing.
     pub replayed: bool,
+    /// The complaint a report (`举报`) to a sender's number filed as the consumer's own (or
+    /// the one already filed about that message); `None` for any other reply, or when the
+    /// complaint could not be filed (the per-phone daily limit) — the refusal stands anyway.
+    #[serde(default)]
+    pub complaint: Option<u64>,
 }
 
 /// `to` as digits: spaces, dashes, dots and brackets dropped, one leading `+` allowed.
@@ -279,6 +284,7 @@ impl Gateway {
             cancelled: Vec::new(),
             notice: None,
             replayed: false,
+            complaint: None,
         };
         let reply_number = sender.as_ref().map_or_else(
             || self.config.platform_number.clone(),
@@ -372,6 +378,11 @@ impl Gateway {
                 outcome.senders = targets;
             }
             Intent::Other => {}
+        }
+        if reading.report
+            && let Some(s) = &sender
+        {
+            outcome.complaint = self.reply_complaint(phone, s.id, &to, text, at);
         }
         let json = serde_json::to_string(&outcome)
             .map_err(|e| GatewayError::InvalidField(format!("outcome: {e}")))?;

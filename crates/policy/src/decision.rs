@@ -88,8 +88,12 @@ impl ReasonCode {
     /// notice; whether it may go is then up to those rules (consent, caps, quiet hours, …).
     #[must_use]
     pub fn is_informational(self) -> bool {
-        matches!(self, ReasonCode::ReclassifiedMarketing)
+        Self::INFORMATIONAL.contains(&self)
     }
+
+    /// Every informational code ([`ReasonCode::is_informational`]): what a report must not
+    /// count as a reason a message was blocked.
+    pub const INFORMATIONAL: &'static [ReasonCode] = &[ReasonCode::ReclassifiedMarketing];
 }
 
 /// One failed rule, with a sentence for people.

@@ -6,8 +6,8 @@
 //! deleted or the policy changed.
 
 use complaints::{
-    Activity, Adjudication, ComplaintKind, ComplaintVerdict, MatchOutcome, SenderFigures,
-    SuspensionAction,
+    Activity, Adjudication, ComplaintKind, ComplaintVerdict, MatchOutcome, PlatformFigures,
+    SenderFigures, SuspensionAction,
 };
 use domain::{Msisdn, SenderId, Timestamp};
 use serde::Serialize;
@@ -189,13 +189,14 @@ pub trait ComplaintLog {
     /// for reviews and reports, not for every complaint).
     fn opt_outs_since(&self, sender: SenderId, since: Timestamp) -> Result<u64, StoreError>;
     /// Per-sender figures for `[from, to)` (every registered sender, with zeros where idle)
-    /// and the number of unverified complaints in the period. Complaint rates are left for
+    /// and what belongs to no sender: unverified complaints, platform-wide opt-outs, the
+    /// platform's own notices. Complaint rates are left for
     /// [`complaints::PeriodReport::new`] to fill.
     fn period_figures(
         &self,
         from: Timestamp,
         to: Timestamp,
-    ) -> Result<(Vec<SenderFigures>, u64), StoreError>;
+    ) -> Result<(Vec<SenderFigures>, PlatformFigures), StoreError>;
 }
 
 impl ComplaintLog for Store {
@@ -266,9 +267,22 @@ impl ComplaintLog for Store {
         &self,
         from: Timestamp,
         to: Timestamp,
-    ) -> Result<(Vec<SenderFigures>, u64), StoreError> {
+    ) -> Result<(Vec<SenderFigures>, PlatformFigures), StoreError> {
         crate::dispatch!(self, s => s.period_figures(from, to))
     }
+}
+
+/// Takes the row of sender id 0 out of `rows`: the platform's own notices (opt-out
+/// confirmations, help answers) are recorded under it, and it is no registered sender
+/// (registered ids start at 1), so a report showed it as an unnamed sender `0`.
+pub(crate) fn platform_row_out(
+    mut rows: std::collections::BTreeMap<u32, SenderFigures>,
+    platform: &mut PlatformFigures,
+) -> Vec<SenderFigures> {
+    if let Some(own) = rows.remove(&0) {
+        platform.notices_sent = own.sent;
+    }
+    rows.into_values().collect()
 }
 
 /// The latest chained suspension change's action for `senders.id`, as an SQL expression both

@@ -312,12 +312,14 @@ fn activity_and_period_figures_count_what_happened() {
             1,
             "{name}"
         );
-        let (rows, unverified) = s.period_figures(since, t("2026-12-01T00:00:00Z")).unwrap();
-        assert_eq!(unverified, 1, "{name}");
+        let (rows, platform) = s.period_figures(since, t("2026-12-01T00:00:00Z")).unwrap();
+        assert_eq!(platform.unverified_complaints, 1, "{name}");
         let r = &rows[0];
         assert_eq!((r.sent, r.marketing_sent, r.blocked), (1, 1, 1), "{name}");
         assert_eq!(r.blocked_by_reason.get("no_consent"), Some(&1), "{name}");
         assert_eq!((r.complaints, r.violations), (3, 2), "{name}");
+        // The report's rate counts what enforcement counts: one phone, however often.
+        assert_eq!(r.upheld_phones, 1, "{name}");
         let (empty, _) = s
             .period_figures(t("2026-12-01T00:00:00Z"), t("2026-12-02T00:00:00Z"))
             .unwrap();

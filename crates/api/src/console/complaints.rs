@@ -258,7 +258,7 @@ pub(crate) async fn evidence(
     let id: u64 = id_or_not_found("complaint", &id).map_err(|e| Failure::from_api(lang, e))?;
     let by = user.user.principal();
     let bundle = state
-        .run(move |gw| gw.complaint_evidence(by, id))
+        .run(move |gw| gw.complaint_evidence_json(by, id))
         .await
         .map_err(|e| Failure::from_api(lang, e))?;
     let json = serde_json::to_vec_pretty(&bundle)

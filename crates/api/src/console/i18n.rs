@@ -262,8 +262,24 @@ pub(crate) const TABLE: &[(&str, &str, &str)] = &[
     ("violations", "违规", "violations"),
     (
         "complaint_rate",
-        "投诉率（每万条营销）",
-        "complaints per 10k marketing",
+        "投诉率（每万条营销，被认定违规的号码数）",
+        "upheld phones per 10k marketing",
+    ),
+    ("suspended_since", "暂停于", "since"),
+    (
+        "upheld_phones",
+        "被认定违规的投诉号码",
+        "phones with upheld complaints",
+    ),
+    (
+        "platform_opt_outs",
+        "全平台退订（对所有商家生效，未计入任何商家）",
+        "Platform-wide opt-outs (stop every sender; counted against none)",
+    ),
+    (
+        "platform_notices",
+        "平台自身发送的通知（退订确认、帮助答复）",
+        "Notices the platform sent in its own name (opt-out confirmations, help answers)",
     ),
     (
         "unverified_complaints",

@@ -106,7 +106,8 @@ fn body(lang: Lang, r: &PeriodReport, p: &Period, staff: bool) -> Markup {
                 th.num { (lang.t("id")) } th { (lang.t("name")) } th.num { (lang.t("sent")) }
                 th.num { (lang.t("marketing_sent")) } th.num { (lang.t("blocked")) }
                 th.num { (lang.t("opt_outs")) } th.num { (lang.t("complaints")) }
-                th.num { (lang.t("violations")) } th.num { (lang.t("suspensions")) }
+                th.num { (lang.t("violations")) } th.num { (lang.t("upheld_phones")) }
+                th.num { (lang.t("suspensions")) }
                 th.num { (lang.t("complaint_rate")) } th { (lang.t("status")) }
             } }
             tbody {
@@ -121,7 +122,7 @@ fn body(lang: Lang, r: &PeriodReport, p: &Period, staff: bool) -> Markup {
                                 a href={ "/console/complaints?sender=" (s.sender_id) } { (s.complaints) }
                             } @else { "0" }
                         }
-                        td.num { (s.violations) } td.num { (s.suspensions) }
+                        td.num { (s.violations) } td.num { (s.upheld_phones) } td.num { (s.suspensions) }
                         td.num { (s.complaint_rate_per_10k.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into())) }
                         td { @if s.suspended_now { span.tag.suspended { (lang.t("suspended")) } } @else { span.tag.active { (lang.t("active")) } } }
                     }
@@ -129,7 +130,13 @@ fn body(lang: Lang, r: &PeriodReport, p: &Period, staff: bool) -> Markup {
             }
         }
         @if r.senders.is_empty() { p { (lang.t("no_results")) } }
-        @if staff { p { (lang.t("unverified_complaints")) ": " (r.unverified_complaints) } }
+        @if staff {
+            ul #platform {
+                li { (lang.t("unverified_complaints")) ": " (r.unverified_complaints) }
+                li { (lang.t("platform_opt_outs")) ": " (r.platform_opt_outs) }
+                li { (lang.t("platform_notices")) ": " (r.platform_notices_sent) }
+            }
+        }
     }
 }
 

@@ -199,7 +199,10 @@ async fn sender_page(
             tr { th { (lang.t("name")) } td { (s.name) } }
             tr { th { (lang.t("signature")) } td { (s.signature) } }
             tr { th { (lang.t("source_number")) } td { (s.source_number) } }
-            tr { th { (lang.t("status")) } td { (status_tag(lang, view.suspended)) } }
+            tr { th { (lang.t("status")) } td {
+                (status_tag(lang, view.suspended))
+                @if let Some(t) = view.since { " " (lang.t("suspended_since")) " " (when(t)) }
+            } }
             tr { th { (lang.t("created")) } td { (when(s.created_at)) } }
         }
         @if staff && user.user.may_change() {

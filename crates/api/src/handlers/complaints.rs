@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use complaints::{ComplaintKind, ComplaintVerdict};
 use domain::{SenderId, Timestamp};
-use gateway::{ComplaintFiled, ComplaintRequest, EvidenceBundle};
+use gateway::{ComplaintFiled, ComplaintRequest};
 use serde::{Deserialize, Serialize};
 use store::ComplaintRecord;
 use utoipa::{IntoParams, ToSchema};
@@ -162,9 +162,11 @@ pub async fn evidence(
     State(state): State<AppState>,
     Caller(by): Caller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<EvidenceBundle>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let id = id_or_not_found("complaint", &id)?;
     Ok(Json(
-        state.run(move |gw| gw.complaint_evidence(by, id)).await?,
+        state
+            .run(move |gw| gw.complaint_evidence_json(by, id))
+            .await?,
     ))
 }

@@ -90,11 +90,34 @@ pub async fn senders(
 }
 
 /// The same figures as an HTML page with charts, rendered here: no scripts, no external assets.
+/// A browser, which sends no bearer key, is sent to the console's report (which signs it in
+/// first) instead of a 401 in JSON it cannot act on; a wrong key is still 401.
 pub async fn page(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
     q: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let caller = match caller {
+        Ok(c) => c,
+        Err(_) if !headers.contains_key(axum::http::header::AUTHORIZATION) => {
+            // The console reads `from` and `to` the same way; `format` it has no use for.
+            let mut to = String::from("/console/reports");
+            if let Some(q) = uri.query() {
+                let kept: Vec<&str> = q
+                    .split('&')
+                    .filter(|kv| kv.starts_with("from=") || kv.starts_with("to="))
+                    .collect();
+                if !kept.is_empty() {
+                    to.push('?');
+                    to.push_str(&kept.join("&"));
+                }
+            }
+            return Ok(axum::response::Redirect::to(&to).into_response());
+        }
+        Err(e) => return Err(e),
+    };
     // The regulator's page stays the admin's; merchants read theirs in the console.
     caller.require_admin()?;
     let (report, _) = build(&state, caller, q).await?;

@@ -134,11 +134,13 @@ td,th{border:1px solid #cbd5e0;padding:4px 8px;text-align:right}td:nth-child(2),
     );
     let _ = write!(
         html,
-        "<h1>Senders, {} to {}</h1><p>{} senders; {} complaints matched no message sent through consentry (unverified).</p>",
+        "<h1>Senders, {} to {}</h1><p>{} senders; {} complaints matched no message sent through consentry (unverified); {} platform-wide opt-outs (they stop every sender and count against none); {} notices the platform sent in its own name.</p>",
         esc(&r.from.to_string()),
         esc(&r.to.to_string()),
         r.senders.len(),
-        r.unverified_complaints
+        r.unverified_complaints,
+        r.platform_opt_outs,
+        r.platform_notices_sent
     );
     let active: Vec<&complaints::SenderFigures> = r
         .senders
@@ -161,7 +163,7 @@ td,th{border:1px solid #cbd5e0;padding:4px 8px;text-align:right}td:nth-child(2),
         None,
     ));
     html.push_str(&bars(
-        "Complaints per 10,000 marketing messages",
+        "Phones with upheld complaints per 10,000 marketing messages",
         &["rate"],
         &rows(&|s| vec![s.complaint_rate_per_10k.unwrap_or(0.0)]),
         Some(rate_limit),
@@ -197,11 +199,11 @@ td,th{border:1px solid #cbd5e0;padding:4px 8px;text-align:right}td:nth-child(2),
         None,
     ));
 
-    html.push_str("<table><tr><th>id</th><th>sender</th><th>sent</th><th>marketing</th><th>blocked</th><th>opt-outs</th><th>complaints</th><th>violations</th><th>per 10k</th><th>suspensions</th><th>status</th></tr>");
+    html.push_str("<table><tr><th>id</th><th>sender</th><th>sent</th><th>marketing</th><th>blocked</th><th>opt-outs</th><th>complaints</th><th>violations</th><th>upheld phones</th><th>per 10k</th><th>suspensions</th><th>status</th></tr>");
     for s in &r.senders {
         let _ = write!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
             s.sender_id,
             esc(&s.name),
             s.sent,
@@ -210,6 +212,7 @@ td,th{border:1px solid #cbd5e0;padding:4px 8px;text-align:right}td:nth-child(2),
             s.opt_outs,
             s.complaints,
             s.violations,
+            s.upheld_phones,
             s.complaint_rate_per_10k
                 .map(|v| format!("{v:.1}"))
                 .unwrap_or_default(),
@@ -244,7 +247,7 @@ mod tests {
             jiff::Timestamp::UNIX_EPOCH,
             jiff::Timestamp::UNIX_EPOCH,
             vec![s],
-            0,
+            complaints::PlatformFigures::default(),
         );
         let html = render(&r, 10.0);
         assert!(!html.contains("<script>"), "{html}");

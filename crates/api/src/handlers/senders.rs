@@ -81,7 +81,8 @@ pub struct SenderList {
 
 /// Registers a sender (admin).
 #[utoipa::path(post, path = "/v1/senders", request_body = CreateSender,
-    responses((status = 201, body = SenderCreated), (status = 403, body = crate::error::ErrorBody)),
+    responses((status = 201, body = SenderCreated), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "`duplicate_sender`: another sender has this name and signature")),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,

@@ -83,8 +83,16 @@ fn check(b: &Bundle, anchor: &AuditAnchor) -> Result<String, String> {
     let newest = a.proofs.iter().map(|p| p.block).max().unwrap_or(0);
     let at = offline::anchored(&way, anchor, newest)?;
     claims_match_records(&b.complaint, &a.proofs)?;
+    let masked = a.proofs.iter().filter(|p| p.redacted).count();
+    let masked = if masked == 0 {
+        String::new()
+    } else {
+        format!(
+            "; {masked} of them masked for a merchant (found in their blocks, digests not recomputed: check the operator's copy for those)"
+        )
+    };
     Ok(format!(
-        "{} records proven, blocks {}..={} followed to head {} (block {}), anchored at block {at}",
+        "{} records proven, blocks {}..={} followed to head {} (block {}), anchored at block {at}{masked}",
         a.proofs.len(),
         way.first().map_or(0, |w| w.0),
         a.head.blocks,

@@ -52,10 +52,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     );
     let config = args.common.load()?;
     let store = args.common.open_store(&config)?;
-    let (rows, unverified) = store
+    let (rows, platform) = store
         .period_figures(from, to)
         .context("reading the figures")?;
-    let report = PeriodReport::new(from, to, rows, unverified);
+    let report = PeriodReport::new(from, to, rows, platform);
     let text = match args.format {
         Format::Csv => report.to_csv(),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",

@@ -133,6 +133,11 @@ pub struct AuditProof {
     /// from without a database ([`offline::check_proof`]). Integers are JSON numbers, texts
     /// JSON strings, missing values `null`.
     pub record: Vec<RecordField>,
+    /// Some of `record` was masked for the reader (a merchant's copy hides the complainant's
+    /// number): the digest cannot be recomputed from this copy, only found in its block. The
+    /// operator's or the regulator's copy of the same bundle has the record whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
 }
 
 /// One chained column of a record in a proof.

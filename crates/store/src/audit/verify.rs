@@ -35,6 +35,7 @@ impl StoredBlock {
             count: u64::try_from(self.count).unwrap_or(0),
             digests: all,
             hash: hex::encode(self.hash),
+            redacted: false,
             record: digest_columns(kind)
                 .split(',')
                 .map(str::trim)

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use complaints::{Activity, SenderFigures, SuspensionAction};
+use complaints::{Activity, PlatformFigures, SenderFigures, SuspensionAction};
 use domain::{Msisdn, SenderId, Timestamp};
 use ledger::ConsentEvent;
 
@@ -427,7 +427,7 @@ impl ComplaintLog for PgStore {
         &self,
         from: Timestamp,
         to: Timestamp,
-    ) -> Result<(Vec<SenderFigures>, u64), StoreError> {
+    ) -> Result<(Vec<SenderFigures>, PlatformFigures), StoreError> {
         let (from, to) = (micros(truncate(from)), micros(truncate(to)));
         self.run(async |c| {
             let mut rows: BTreeMap<u32, SenderFigures> = BTreeMap::new();
@@ -502,7 +502,8 @@ impl ComplaintLog for PgStore {
             }
             for r in c
                 .query(
-                    "SELECT sender_id, count(*), count(*) FILTER (WHERE verdict = 'violation')
+                    "SELECT sender_id, count(*), count(*) FILTER (WHERE verdict = 'violation'),
+                            count(DISTINCT phone) FILTER (WHERE verdict = 'violation')
                      FROM complaints
                      WHERE filed_at >= $1 AND filed_at < $2 AND sender_id IS NOT NULL
                        AND verdict != 'unverified'
@@ -515,6 +516,7 @@ impl ComplaintLog for PgStore {
                 let f = row(&mut rows, r.get(0));
                 f.complaints = u64_of(r.get(1));
                 f.violations = u64_of(r.get(2));
+                f.upheld_phones = u64_of(r.get(3));
             }
             for r in c
                 .query(
@@ -536,7 +538,23 @@ impl ComplaintLog for PgStore {
                 .await
                 .map_err(pg_err)?
                 .get(0);
-            Ok((rows.into_values().collect(), u64_of(unverified)))
+            let platform_opt_outs: i64 = c
+                .query_one(
+                    "SELECT count(*) FROM consent_events
+                     WHERE action = 'opt_out' AND sender_id IS NULL
+                       AND recorded_at >= $1 AND recorded_at < $2",
+                    &[&from, &to],
+                )
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            let mut platform = PlatformFigures {
+                unverified_complaints: u64_of(unverified),
+                opt_outs: u64_of(platform_opt_outs),
+                notices_sent: 0,
+            };
+            let rows = crate::complaints::platform_row_out(rows, &mut platform);
+            Ok((rows, platform))
         })
     }
 }

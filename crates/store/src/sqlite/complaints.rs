@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use complaints::{Activity, SenderFigures, SuspensionAction};
+use complaints::{Activity, PlatformFigures, SenderFigures, SuspensionAction};
 use domain::{Msisdn, SenderId, Timestamp};
 use ledger::ConsentEvent;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -406,7 +406,7 @@ impl ComplaintLog for SqliteStore {
         &self,
         from: Timestamp,
         to: Timestamp,
-    ) -> Result<(Vec<SenderFigures>, u64), StoreError> {
+    ) -> Result<(Vec<SenderFigures>, PlatformFigures), StoreError> {
         let conn = self.reader.lock();
         let (from, to) = (micros(truncate(from)), micros(truncate(to)));
         let mut rows: BTreeMap<u32, SenderFigures> = BTreeMap::new();
@@ -467,7 +467,9 @@ impl ComplaintLog for SqliteStore {
         }
         drop(q);
         let mut stmt = conn.prepare_cached(
-            "SELECT sender_id, count(*), sum(verdict = 'violation') FROM complaints
+            "SELECT sender_id, count(*), sum(verdict = 'violation'),
+                    count(DISTINCT CASE WHEN verdict = 'violation' THEN phone END)
+             FROM complaints
              WHERE filed_at >= ?1 AND filed_at < ?2 AND sender_id IS NOT NULL AND verdict != 'unverified'
              GROUP BY sender_id",
         )?;
@@ -476,6 +478,7 @@ impl ComplaintLog for SqliteStore {
             let f = row(&mut rows, r.get(0)?);
             f.complaints = u64_of(r.get(1)?);
             f.violations = u64_of(r.get(2)?);
+            f.upheld_phones = u64_of(r.get(3)?);
         }
         drop(q);
         let mut stmt = conn.prepare_cached(
@@ -492,6 +495,18 @@ impl ComplaintLog for SqliteStore {
             params![from, to],
             |r| r.get(0),
         )?;
-        Ok((rows.into_values().collect(), u64_of(unverified)))
+        let platform_opt_outs: i64 = conn.query_row(
+            "SELECT count(*) FROM consent_events
+             WHERE action = 'opt_out' AND sender_id IS NULL AND recorded_at >= ?1 AND recorded_at < ?2",
+            params![from, to],
+            |r| r.get(0),
+        )?;
+        let mut platform = PlatformFigures {
+            unverified_complaints: u64_of(unverified),
+            opt_outs: u64_of(platform_opt_outs),
+            notices_sent: 0,
+        };
+        let rows = crate::complaints::platform_row_out(rows, &mut platform);
+        Ok((rows, platform))
     }
 }
