@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod report;
 pub mod serve;
 pub mod smpp_link;
+mod text_file;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
