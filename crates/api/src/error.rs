@@ -48,6 +48,8 @@ pub const CODES: &[&str] = &[
     "body_too_large",
     "body_timeout",
     "internal_error",
+    // A node's answer to a forwarded request it cannot read (cluster mode, node to node).
+    "invalid_forward",
     // The gateway's refusals (`GatewayError::code`).
     "empty_text",
     "text_too_long",
