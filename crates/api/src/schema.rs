@@ -32,7 +32,7 @@ pub fn phone() -> Object {
         .schema_type(Type::String)
         .min_length(Some(1))
         .max_length(Some(64))
-        .pattern(Some(r"^[0-9+ ().０-９＋-]+$"))
+        .pattern(Some(r"^[0-9+ ().-]+$"))
         .examples(["+8613800138000"])
         .description(Some(
             "A phone number (E.164 or national, read in the default region); it must be a valid \
