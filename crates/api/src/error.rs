@@ -26,13 +26,70 @@ pub(crate) struct ErrorBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ErrorDetail {
     /// Stable error code, e.g. `invalid_json`, `unauthorized`, `batch_too_large`.
+    #[schema(schema_with = code_schema)]
     code: &'static str,
+    /// For people; may change.
     message: String,
+}
+
+/// Every code the API answers with. [`ApiError::new`] checks (in debug builds) that a code is
+/// listed, so the OpenAPI enum cannot fall behind the server.
+pub const CODES: &[&str] = &[
+    // The shared layers (extractors, limits, routing).
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "invalid_json",
+    "invalid_body",
+    "invalid_path",
+    "invalid_query",
+    "unsupported_media_type",
+    "body_too_large",
+    "body_timeout",
+    "internal_error",
+    // A node's answer to a forwarded request it cannot read (cluster mode, node to node).
+    "invalid_forward",
+    // The gateway's refusals (`GatewayError::code`).
+    "empty_text",
+    "text_too_long",
+    "empty_batch",
+    "batch_too_large",
+    "invalid_number",
+    "unknown_sender",
+    "invalid_field",
+    "duplicate_complaint",
+    "too_many_complaints",
+    "unknown_message",
+    "suspension_state",
+    "too_many_requests",
+    "invalid_code",
+    "busy",
+    "invalid_credentials",
+    "too_many_attempts",
+    "account_exists",
+    "consumer_refused",
+    "date_out_of_range",
+    "partition_unavailable",
+    "sender_numbers_full",
+    "storage_unavailable",
+];
+
+fn code_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(CODES.iter().copied()))
+        .description(Some("Stable error code."))
+        .build()
 }
 
 impl ApiError {
     /// An error with status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        debug_assert!(
+            CODES.contains(&code),
+            "error code {code} is not in api::error::CODES"
+        );
         ApiError {
             status,
             code,

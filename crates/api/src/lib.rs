@@ -19,6 +19,7 @@ mod metrics_help;
 pub mod openapi;
 pub mod path;
 pub mod router;
+mod schema;
 mod serve;
 mod state;
 

@@ -5,7 +5,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use utoipa::OpenApi;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -13,7 +12,6 @@ use crate::handlers::{
     audit, complaints, consents, health, inbound, messages, phones, portal, portal_page, reports,
     senders, suspension, unsubscribe,
 };
-use crate::openapi::ApiDoc;
 
 /// The whole API. Usable without a socket (`tower::ServiceExt::oneshot`) or served.
 pub fn app(state: AppState) -> Router {
@@ -65,7 +63,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn openapi() -> impl IntoResponse {
-    axum::Json(ApiDoc::openapi())
+    axum::Json(crate::openapi::document())
 }
 
 async fn not_found() -> ApiError {

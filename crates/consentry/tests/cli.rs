@@ -304,3 +304,103 @@ fn sim_runs_seeds_through_faults_and_restarts_and_says_none_broke_an_invariant()
     assert!(String::from_utf8_lossy(&one.stdout).contains("seeds run: 1 "));
     assert!(String::from_utf8_lossy(&one.stderr).contains("seed 7 ok: 30 steps"));
 }
+
+/// Issue #14, item 11: the help said `at` was optional while every undated row is refused.
+#[test]
+fn import_help_says_at_is_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = consentry(&["import", "consents", "--help"], dir.path());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{help}");
+    assert!(!help.contains("optional"), "{help}");
+    assert!(
+        help.contains("Required: `phone`, `action`, `scope` and `at`"),
+        "{help}"
+    );
+}
+
+/// Issue #14, item 11: `check --help` named a `phone` column the file never had; the help
+/// and the header written are the same list.
+#[test]
+fn check_help_names_the_columns_it_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sender = register_sender(&data);
+    let out = consentry(&["check", "--help"], &data);
+    let help = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    let to = dir.path().join("to.csv");
+    std::fs::write(&to, "13800130000\n").unwrap();
+    let decisions = dir.path().join("decisions.csv");
+    let out = consentry(
+        &[
+            "check",
+            to.to_str().unwrap(),
+            "--sender",
+            &sender.to_string(),
+            "--text",
+            "【好店】您的订单已发货",
+            "--category",
+            "transactional",
+            "--out",
+            decisions.to_str().unwrap(),
+        ],
+        &data,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&decisions).unwrap();
+    let header = written.lines().next().unwrap();
+    assert!(help.contains(&format!("`{header}`")), "{header} vs {help}");
+}
+
+/// Issue #14, item 11: a CSV saved by Excel on Chinese Windows (GBK) was refused as "invalid
+/// utf-8" row by row, with no hint; now the file is named as GBK with what to do, and nothing
+/// is imported.
+#[test]
+fn a_gbk_csv_is_refused_with_a_hint_to_resave_it_as_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sender = register_sender(&data);
+    let text = format!(
+        "phone,action,scope,sender_id,source,evidence,at\n\
+         13800138000,opt_in,sender,{sender},web,门店登记表第3页,2026-01-01T00:00:00Z\n"
+    );
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    let file = dir.path().join("gbk.csv");
+    std::fs::write(&file, &gbk).unwrap();
+    let out = consentry(&["import", "consents", file.to_str().unwrap()], &data);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("GBK-encoded"), "{stderr}");
+    assert!(stderr.contains("re-save it as UTF-8"), "{stderr}");
+    assert!(
+        stderr.contains("门店登记表"),
+        "the line is shown decoded: {stderr}"
+    );
+    // `check` reads its recipients the same way.
+    let to = dir.path().join("to.csv");
+    let (gbk, _, _) = encoding_rs::GBK.encode("phone,备注\n13800130000,老客户\n");
+    std::fs::write(&to, &gbk).unwrap();
+    let out = consentry(
+        &[
+            "check",
+            to.to_str().unwrap(),
+            "--sender",
+            &sender.to_string(),
+            "--text",
+            "x",
+        ],
+        &data,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("re-save it as UTF-8"), "{stderr}");
+    // Nothing was imported.
+    let store = store::Store::open_sqlite(&data, store::Durability::Normal).unwrap();
+    use store::ConsentLog;
+    assert_eq!(store.consent_count().unwrap(), 0);
+}

@@ -26,6 +26,9 @@ pub struct InvalidNumber {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Msisdn(u64);
 
+/// The characters a phone number may be written with.
+const PHONE_CHARS: &str = "0123456789+ -.()";
+
 impl Msisdn {
     /// Parses a number as people write it (spaces, dashes, `00` or `+` prefixes), reading numbers
     /// without a country code in `region`, and checks that it is a valid number for its country.
@@ -36,6 +39,13 @@ impl Msisdn {
         };
         if input.len() > 64 {
             return Err(invalid("longer than 64 characters".into()));
+        }
+        // libphonenumber reads past junk (`9343494745 0*` parsed as a number): only what people
+        // write in a phone number is let through, as the OpenAPI pattern says (issue #14, 8).
+        if let Some(c) = input.chars().find(|c| !PHONE_CHARS.contains(*c)) {
+            return Err(invalid(format!(
+                "{c:?} is not part of a phone number (digits, `+`, spaces, `-`, `.`, brackets)"
+            )));
         }
         let fast = china_mobile::block_of(input, region);
         if let Some((national, block)) = fast {
@@ -225,6 +235,19 @@ impl<'de> Deserialize<'de> for Msisdn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    /// Issue #14, item 8 (found by schemathesis): libphonenumber read `9343494745 0*` as a
+    /// number; only the characters people write numbers with pass.
+    #[test]
+    fn a_number_with_junk_in_it_is_refused() {
+        for junk in ["9343494745 0*", "13800138000#", "138-0013-8000 ext 1"] {
+            let err = Msisdn::parse(junk, Region::CN).unwrap_err();
+            assert!(
+                err.to_string().contains("not part of a phone number"),
+                "{junk}: {err}"
+            );
+        }
+        assert!(Msisdn::parse("(+86) 138.0013.8000", Region::CN).is_ok());
+    }
 
     #[test]
     fn national_chinese_mobile_gets_plus86() {

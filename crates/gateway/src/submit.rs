@@ -76,12 +76,18 @@ impl Gateway {
         self.validate_text(sub.text)?;
         // A recipient as given is stored and echoed even when it is not a number; a
         // million-character one was (issue #14, item 7).
-        if let Some(long) = sub.to.iter().find(|t| t.len() > MAX_RECIPIENT) {
+        // Counted in characters, as the OpenAPI `maxLength` counts them.
+        if let Some(long) = sub.to.iter().find(|t| t.chars().count() > MAX_RECIPIENT) {
             return Err(GatewayError::InvalidField(format!(
-                "recipient {:?}… is {} bytes long; a phone number has at most {MAX_RECIPIENT}",
+                "recipient {:?}… is {} characters long; a phone number has at most {MAX_RECIPIENT}",
                 long.chars().take(16).collect::<String>(),
-                long.len()
+                long.chars().count()
             )));
+        }
+        // An empty recipient is a caller's bug, not a number to decide (the document says
+        // `minLength: 1`).
+        if sub.to.iter().any(|t| t.is_empty()) {
+            return Err(GatewayError::InvalidField("a recipient is empty".into()));
         }
         if sub.to.is_empty() {
             return Err(GatewayError::EmptyBatch);

@@ -21,6 +21,7 @@ use crate::path::{ApiPath, id_or_not_found};
 #[serde(deny_unknown_fields)]
 pub struct FileComplaint {
     /// The consumer's number.
+    #[schema(schema_with = crate::schema::phone)]
     pub phone: String,
     /// The message complained about, if known. Without it the complaint is matched to what
     /// consentry sent the phone by sender, time and text.
@@ -34,16 +35,18 @@ pub struct FileComplaint {
     pub source_number: Option<String>,
     /// The text as the consumer saw it (≤ 1000 characters).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::seen_text)]
     pub text: Option<String>,
     /// When the consumer received it (RFC 3339); now if absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::timestamp_or_null)]
     pub received_at: Option<Timestamp>,
     /// `unwanted_marketing`, `after_optout`, `fraud` or `other`.
-    #[schema(value_type = String, example = "unwanted_marketing")]
+    #[schema(schema_with = crate::schema::complaint_kind)]
     pub kind: ComplaintKind,
     /// Free text (≤ 2000 characters).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::note)]
     pub note: Option<String>,
 }
 
@@ -76,16 +79,18 @@ pub async fn file(
 
 /// Paging through complaints.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only complaints about this sender (a sender's key implies itself).
     pub sender_id: Option<u32>,
     /// Only complaints with this verdict: `violation`, `no_violation` or `unverified`.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = crate::schema::complaint_verdict)]
     pub verdict: Option<ComplaintVerdict>,
     /// Only complaints with ids below this (the last id of the previous page).
     pub before: Option<u64>,
     /// At most this many (1–500, default 100).
+    #[param(schema_with = crate::schema::page_limit)]
     pub limit: Option<u32>,
 }
 

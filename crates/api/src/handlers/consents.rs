@@ -20,25 +20,27 @@ use crate::path::ApiPath;
 #[serde(deny_unknown_fields)]
 pub struct RecordConsent {
     /// The consumer's number (national numbers are read in the default region).
+    #[schema(schema_with = crate::schema::phone)]
     pub phone: String,
     /// `opt_in` or `opt_out`.
-    #[schema(value_type = String, example = "opt_out")]
+    #[schema(schema_with = crate::schema::consent_action)]
     pub action: ConsentAction,
     /// `sender` (one merchant) or `platform` (every merchant's marketing).
-    #[schema(value_type = String, example = "sender")]
+    #[schema(schema_with = crate::schema::scope)]
     pub scope: Scope,
     /// `web`, `reply`, `app`, `hotline`, `api`, `import` or `portal`.
-    #[schema(value_type = String, example = "web")]
+    #[schema(schema_with = crate::schema::consent_source)]
     pub source: ConsentSource,
     /// Free-text evidence: form id, reply text, call reference (≤ 2000 characters).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::evidence)]
     pub evidence: String,
     /// For scope `sender` with the admin key: which sender. A sender's key implies itself.
     #[serde(default)]
     pub sender_id: Option<u32>,
-    /// When the consumer acted (RFC 3339); now if absent.
+    /// When the consumer acted (RFC 3339, 2000-01-01 … now + 5 minutes); now if absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::timestamp_or_null)]
     pub at: Option<Timestamp>,
 }
 
@@ -86,10 +88,11 @@ pub async fn record(
 
 /// Point-in-time query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AtQuery {
     /// The instant to answer for (RFC 3339); now if absent.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = crate::schema::timestamp)]
     pub at: Option<Timestamp>,
 }
 

@@ -17,15 +17,17 @@ use crate::json::ApiJson;
 #[serde(deny_unknown_fields)]
 pub struct InboundReply {
     /// The consumer's number (national numbers are read in the default region).
+    #[schema(schema_with = crate::schema::phone)]
     pub from: String,
     /// The number the consumer replied to: a sender's source number or the platform's base number.
+    #[schema(schema_with = crate::schema::service_number)]
     pub to: String,
     /// The reply text.
     pub text: String,
     /// When the carrier received it (RFC 3339); now if absent. With it, a replayed request is
     /// answered as the first one was and changes nothing.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::timestamp_or_null)]
     pub received_at: Option<Timestamp>,
 }
 

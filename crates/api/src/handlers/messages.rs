@@ -20,11 +20,13 @@ use crate::path::{ApiPath, id_or_not_found};
 #[serde(deny_unknown_fields)]
 pub struct SendOne {
     /// Recipient.
+    #[schema(schema_with = crate::schema::recipient)]
     pub to: String,
     /// Text, at most `policy.max_segments` SMS segments.
+    #[schema(schema_with = crate::schema::text)]
     pub text: String,
     /// `marketing`, `transactional` or `verification`.
-    #[schema(value_type = String, example = "marketing")]
+    #[schema(schema_with = crate::schema::category)]
     pub category: Category,
 }
 
@@ -33,11 +35,13 @@ pub struct SendOne {
 #[serde(deny_unknown_fields)]
 pub struct SendBatch {
     /// Recipients, at most `gateway.max_batch`.
+    #[schema(schema_with = crate::schema::recipients)]
     pub to: Vec<String>,
     /// Text.
+    #[schema(schema_with = crate::schema::text)]
     pub text: String,
     /// Category.
-    #[schema(value_type = String, example = "marketing")]
+    #[schema(schema_with = crate::schema::category)]
     pub category: Category,
 }
 
@@ -67,7 +71,7 @@ pub struct BatchResult {
     responses((status = 200, body = Object, description = "the decision"),
         (status = 408, body = crate::error::ErrorBody, description = "body_timeout: the body did not arrive in `[http] body_timeout_secs`"),
         (status = 413, body = crate::error::ErrorBody, description = "text_too_long, body_too_large"),
-        (status = 422, body = crate::error::ErrorBody, description = "empty_text, invalid_field (a recipient longer than 32 bytes), invalid_body")),
+        (status = 422, body = crate::error::ErrorBody, description = "empty_text, invalid_field (an empty recipient or one longer than 32 characters), invalid_body")),
     security(("bearer" = [])))]
 pub async fn send(
     State(state): State<AppState>,
@@ -108,7 +112,7 @@ pub async fn send(
     responses((status = 200, body = BatchResult),
         (status = 408, body = crate::error::ErrorBody, description = "body_timeout"),
         (status = 413, body = crate::error::ErrorBody, description = "text_too_long, batch_too_large, body_too_large"),
-        (status = 422, body = crate::error::ErrorBody, description = "empty_batch, empty_text, invalid_field (a recipient longer than 32 bytes)")),
+        (status = 422, body = crate::error::ErrorBody, description = "empty_batch, empty_text, invalid_field (an empty recipient or one longer than 32 characters)")),
     security(("bearer" = [])))]
 pub async fn send_batch(
     State(state): State<AppState>,
@@ -168,17 +172,21 @@ pub async fn show(
 
 /// What to search messages by; each given field narrows the search.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessageSearch {
     /// Recipient.
+    #[param(schema_with = crate::schema::phone)]
     pub phone: Option<String>,
     /// Sender id (the admin; a sender always searches its own).
     pub sender: Option<u32>,
     /// `accepted`, `deferred` or `rejected` (the current decision).
+    #[param(schema_with = crate::schema::verdict)]
     pub status: Option<String>,
     /// Only ids below this one: pass the last id of a page to get the next.
     pub before: Option<u64>,
     /// Page size, 1–500 (default 50).
+    #[param(schema_with = crate::schema::page_limit)]
     pub limit: Option<u32>,
 }
 

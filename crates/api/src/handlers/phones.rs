@@ -12,6 +12,7 @@ use crate::path::ApiPath;
 
 /// One received message.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InboxMessage)]
 pub struct Received {
     /// Gateway message id.
     pub id: u64,

@@ -55,6 +55,7 @@ impl FromRequestParts<AppState> for Consumer {
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     /// The consumer's own number.
+    #[schema(schema_with = crate::schema::phone)]
     pub phone: String,
 }
 
@@ -63,8 +64,10 @@ pub struct CodeRequest {
 #[serde(deny_unknown_fields)]
 pub struct SessionRequest {
     /// The number the code was sent to.
+    #[schema(schema_with = crate::schema::phone)]
     pub phone: String,
     /// The six digits from the SMS.
+    #[schema(schema_with = crate::schema::portal_code)]
     pub code: String,
 }
 
@@ -82,7 +85,7 @@ pub struct Session {
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     /// `opt_in` or `opt_out`.
-    #[schema(value_type = String, example = "opt_out")]
+    #[schema(schema_with = crate::schema::consent_action)]
     pub action: ConsentAction,
     /// One shop; absent for every shop's marketing.
     #[serde(default)]
@@ -91,7 +94,10 @@ pub struct Choice {
 
 /// Sends a one-time code to the number (at most one a minute, five a day).
 #[utoipa::path(post, path = "/v1/portal/code", request_body = CodeRequest,
-    responses((status = 202, body = Object), (status = 429, body = crate::error::ErrorBody)))]
+    responses((status = 202, body = Object),
+        (status = 403, body = crate::error::ErrorBody,
+            description = "`forbidden`: the portal sends codes only to numbers of its country"),
+        (status = 429, body = crate::error::ErrorBody, description = "`too_many_requests`")))]
 pub async fn send_code(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CodeRequest>,
@@ -187,10 +193,11 @@ pub struct ConsumerComplaint {
     /// `unknown_message`.
     pub message_id: u64,
     /// `unwanted_marketing`, `after_optout`, `fraud` or `other`.
-    #[schema(value_type = String, example = "unwanted_marketing")]
+    #[schema(schema_with = crate::schema::complaint_kind)]
     pub kind: ComplaintKind,
     /// Free text (≤ 2000 characters).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::note)]
     pub note: Option<String>,
 }
 

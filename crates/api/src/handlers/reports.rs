@@ -18,13 +18,17 @@ use crate::handlers::reports_page;
 
 /// The period, and the format.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// Start, inclusive: RFC 3339 or `YYYY-MM-DD` (midnight UTC). Default: 30 days before `to`.
+    #[param(schema_with = crate::schema::report_bound)]
     pub from: Option<String>,
     /// End, exclusive. Default: now.
+    #[param(schema_with = crate::schema::report_bound)]
     pub to: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(schema_with = crate::schema::report_format)]
     pub format: Option<String>,
 }
 
@@ -69,7 +73,8 @@ async fn build(
 /// suspensions. The admin reads every sender; a sender's key its own row only (the merchant's
 /// own report, as on `/console/reports`). `?format=csv` for a spreadsheet.
 #[utoipa::path(get, path = "/v1/reports/senders", params(ReportQuery),
-    responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)),
+    responses((status = 200, content((Object = "application/json"), (String = "text/csv")),
+        description = "the report; `?format=csv` answers `text/csv`"), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn senders(
     State(state): State<AppState>,

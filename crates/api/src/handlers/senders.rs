@@ -17,9 +17,11 @@ use crate::json::ApiJson;
 #[serde(deny_unknown_fields)]
 pub struct CreateSender {
     /// Display name, 1–100 characters.
+    #[schema(schema_with = crate::schema::sender_name)]
     pub name: String,
-    /// The signature its texts must carry, e.g. 【某某旗舰店】.
+    /// The signature its texts must carry, e.g. 【某某旗舰店】 (≤ 40 characters).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::signature)]
     pub signature: String,
 }
 

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use complaints::SuspensionAction;
 use domain::SenderId;
+use gateway::GatewayError;
 use gateway::SuspensionView;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -20,9 +21,10 @@ use crate::path::{ApiPath, id_or_not_found};
 pub struct ChangeSuspension {
     /// `suspend`, `lift` (reinstate; earlier violations stop counting) or `confirm` (uphold an
     /// automatic suspension after review).
-    #[schema(value_type = String, example = "lift")]
+    #[schema(schema_with = crate::schema::suspension_action)]
     pub action: SuspensionAction,
     /// Why (1–500 characters); recorded with the change.
+    #[schema(schema_with = crate::schema::reason)]
     pub reason: String,
 }
 
@@ -37,7 +39,21 @@ pub async fn show(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SuspensionView>, ApiError> {
     let id = SenderId(id_or_not_found("sender", &id)?);
-    Ok(Json(state.run(move |gw| gw.suspension(by, id)).await?))
+    Ok(Json(
+        state
+            .run(move |gw| gw.suspension(by, id).map_err(unknown_is_not_found))
+            .await?,
+    ))
+}
+
+/// The sender is named by the path here: an unknown one is a resource that does not exist
+/// (404 `not_found`), not a field to correct (422 `unknown_sender`, as in a body). Found by
+/// schemathesis: the document said 404, the server answered 422.
+fn unknown_is_not_found(e: GatewayError) -> GatewayError {
+    match e {
+        GatewayError::UnknownSender(id) => GatewayError::NotFound(format!("sender {id}")),
+        other => other,
+    }
 }
 
 /// Suspends, lifts or confirms a suspension (admin); the reason is recorded.
@@ -54,7 +70,10 @@ pub async fn change(
     let id = SenderId(id_or_not_found("sender", &id)?);
     Ok(Json(
         state
-            .run(move |gw| gw.change_suspension(by, id, body.action, &body.reason))
+            .run(move |gw| {
+                gw.change_suspension(by, id, body.action, &body.reason)
+                    .map_err(unknown_is_not_found)
+            })
             .await?,
     ))
 }

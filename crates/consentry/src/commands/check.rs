@@ -13,7 +13,7 @@ use super::Common;
 /// Options of `check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Recipients: a CSV with a `phone` column, or one number per line.
+    /// Recipients (UTF-8): a CSV with a `phone` column, or one number per line.
     file: PathBuf,
     /// The sending sender's id.
     #[arg(long)]
@@ -24,16 +24,17 @@ pub struct Args {
     /// `marketing`, `transactional` or `verification`.
     #[arg(long, default_value = "marketing")]
     category: Category,
-    /// Where to write the decisions (CSV: to,phone,status,reasons); stdout if absent.
+    /// Where to write the decisions (CSV with the columns `to,status,reasons`: the recipient
+    /// as given, `accepted`/`deferred`/`rejected`, reason codes joined by `;`); stdout if
+    /// absent.
     #[arg(long)]
     out: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
 
-fn recipients(file: &PathBuf) -> Result<Vec<String>> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+fn recipients(file: &std::path::Path) -> Result<Vec<String>> {
+    let text = super::text_file::read_utf8(file)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -20,8 +20,10 @@ use super::{Common, lock_data_dir};
 /// What to import.
 #[derive(Debug, clap::Subcommand)]
 pub enum Import {
-    /// Consent events from CSV with the header
-    /// `phone,action,scope,sender_id,source,evidence,at` (`at` RFC 3339, optional).
+    /// Consent events from a UTF-8 CSV with the header
+    /// `phone,action,scope,sender_id,source,evidence,at`. Required: `phone`, `action`,
+    /// `scope` and `at` (RFC 3339: when the consumer gave or refused consent);
+    /// `sender_id` for scope `sender`; `source` defaults to `import`.
     Consents {
         /// The CSV file.
         file: PathBuf,
@@ -163,11 +165,11 @@ pub fn run(what: &Import) -> Result<ExitCode> {
     let senders: HashSet<u32> = store.senders()?.iter().map(|s| s.id.0).collect();
     let now = Timestamp::now();
 
+    let text = super::text_file::read_utf8(file)?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
         .flexible(false)
-        .from_path(file)
-        .with_context(|| format!("reading {}", file.display()))?;
+        .from_reader(text.as_bytes());
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")

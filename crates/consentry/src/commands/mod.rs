@@ -15,6 +15,7 @@ pub mod report;
 pub mod serve;
 pub mod sim;
 pub mod smpp_link;
+mod text_file;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
