@@ -130,6 +130,39 @@ fn merchant_link(addr: &str, sender: &Value, secret: &str) -> ClientConfig {
     }
 }
 
+/// The test ISMG reports every part of `got` delivered to `destination`.
+fn report_delivered(ismg: &RunningIsmg, got: &Submission, destination: &str) {
+    let t = cmpp::clock::now().report_time();
+    for &msg_id in &got.msg_ids {
+        assert!(ismg.handle.report(
+            1,
+            &Report {
+                msg_id,
+                src_id: got.src_id.clone(),
+                destination: destination.into(),
+                stat: "DELIVRD".into(),
+                submit_time: t.clone(),
+                done_time: t.clone(),
+            },
+        ));
+    }
+}
+
+/// The merchant's consent state for `PHONE`, read until it is `opted_out` (10 s at most).
+async fn consent_state_until_opted_out(http: &Client, base: &str, key: &str) -> Value {
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        let view =
+            common::process::get_json(http, &format!("{base}/v1/consents/{PHONE}"), key).await;
+        state = view["senders"][0]["state"].clone();
+        if state == "opted_out" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    state
+}
+
 async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     for _ in 0..300 {
         if f() {
@@ -233,35 +266,13 @@ async fn a_cmpp_carrier_gets_the_submit_its_report_delivers_and_a_td_reply_opts_
     let submitted = message_until(&http, &base, key, id, "submitted").await;
     assert_eq!(submitted["delivery"], "submitted", "{submitted}");
 
-    let t = cmpp::clock::now().report_time();
-    for &msg_id in &got.msg_ids {
-        assert!(ismg.handle.report(
-            1,
-            &Report {
-                msg_id,
-                src_id: got.src_id.clone(),
-                destination: got.destinations[0].clone(),
-                stat: "DELIVRD".into(),
-                submit_time: t.clone(),
-                done_time: t.clone(),
-            },
-        ));
-    }
+    report_delivered(&ismg, &got, &got.destinations[0]);
     let delivered = message_until(&http, &base, key, id, "delivered").await;
     assert_eq!(delivered["delivery"], "delivered", "{delivered}");
 
     // The handset answers "TD" to the number it saw.
     assert!(ismg.handle.mo(1, "8613800138000", &got.src_id, "TD", 1));
-    let mut state = Value::Null;
-    for _ in 0..200 {
-        let view =
-            common::process::get_json(&http, &format!("{base}/v1/consents/{PHONE}"), key).await;
-        state = view["senders"][0]["state"].clone();
-        if state == "opted_out" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let state = consent_state_until_opted_out(&http, &base, key).await;
     assert_eq!(state, "opted_out", "the TD reply opts the phone out");
     wait_for("the reply at the merchant", || {
         !inbox.replies.lock().is_empty()
@@ -334,33 +345,11 @@ async fn an_ismg_that_takes_national_numbers_gets_them_and_its_reports_and_repli
     let got = ismg.ismg.got.lock()[0].clone();
     assert_eq!(got.destinations, ["13800138000"], "no country code");
     message_until(&http, &base, key, id, "submitted").await;
-    let t = cmpp::clock::now().report_time();
-    for &msg_id in &got.msg_ids {
-        assert!(ismg.handle.report(
-            1,
-            &Report {
-                msg_id,
-                src_id: got.src_id.clone(),
-                destination: "13800138000".into(),
-                stat: "DELIVRD".into(),
-                submit_time: t.clone(),
-                done_time: t.clone(),
-            },
-        ));
-    }
+    report_delivered(&ismg, &got, "13800138000");
     let delivered = message_until(&http, &base, key, id, "delivered").await;
     assert_eq!(delivered["delivery"], "delivered", "{delivered}");
     assert!(ismg.handle.mo(1, "13800138000", &got.src_id, "TD", 1));
-    let mut state = Value::Null;
-    for _ in 0..200 {
-        let view =
-            common::process::get_json(&http, &format!("{base}/v1/consents/{PHONE}"), key).await;
-        state = view["senders"][0]["state"].clone();
-        if state == "opted_out" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let state = consent_state_until_opted_out(&http, &base, key).await;
     assert_eq!(
         state, "opted_out",
         "the national-number TD opts the phone out"

@@ -28,39 +28,40 @@ impl Ownership for Switch {
     }
 }
 
-/// #10: a partition is loaded for a takeover (its deferred messages held in memory) before
-/// the lease names the new epoch. A tick in that gap found the due messages "not ours" and
-/// dropped them from memory: they stayed deferred in the store and were never released until
-/// the next restart or takeover. They now wait for the next tick.
-#[test]
-fn a_due_deferred_message_survives_a_tick_while_its_partition_is_between_owners() {
-    // 22:00 in Shanghai: inside quiet hours, marketing is deferred to 08:00.
-    let clock = ManualClock::new("2026-11-11T14:00:00Z".parse().unwrap());
+/// A gateway under a switchable ownership (epoch 1), with one shop that has marketing consent
+/// from every phone of `phones` and has submitted one marketing message to each of them.
+fn campaign_under_ownership(
+    clock: &ManualClock,
+    carrier: Arc<dyn gateway::Carrier>,
+    phones: &[&str],
+) -> (Arc<Gateway>, Arc<Switch>, Vec<gateway::Outcome>) {
     let gw = Gateway::open(
         Store::open_in_memory().unwrap(),
         GatewayConfig::default(),
         Policy::new(&PolicyConfig::default()).unwrap(),
         Arc::new(clock.clone()) as Arc<dyn Clock>,
-        Arc::new(LoopbackCarrier),
+        carrier,
     )
     .unwrap();
     let owner = Arc::new(Switch(AtomicI64::new(1)));
     assert!(gw.set_ownership(owner.clone()));
     let (shop, _) = gw.create_sender("甲店", "【甲店】").unwrap();
-    gw.record_consents(
-        Principal::Admin,
-        &[ConsentRequest {
-            phone: PHONE.into(),
-            action: ConsentAction::OptIn,
-            scope: Scope::Sender,
-            sender: Some(shop.id),
-            source: ConsentSource::Web,
-            evidence: "form".into(),
-            at: None,
-        }],
-    )
-    .unwrap();
-    let to = [PHONE.to_string()];
+    for phone in phones {
+        gw.record_consents(
+            Principal::Admin,
+            &[ConsentRequest {
+                phone: (*phone).into(),
+                action: ConsentAction::OptIn,
+                scope: Scope::Sender,
+                sender: Some(shop.id),
+                source: ConsentSource::Web,
+                evidence: "form".into(),
+                at: None,
+            }],
+        )
+        .unwrap();
+    }
+    let to: Vec<String> = phones.iter().map(|p| (*p).to_string()).collect();
     let out = gw
         .submit(
             Principal::Sender(shop.id),
@@ -71,6 +72,18 @@ fn a_due_deferred_message_survives_a_tick_while_its_partition_is_between_owners(
             },
         )
         .unwrap();
+    (gw, owner, out)
+}
+
+/// #10: a partition is loaded for a takeover (its deferred messages held in memory) before
+/// the lease names the new epoch. A tick in that gap found the due messages "not ours" and
+/// dropped them from memory: they stayed deferred in the store and were never released until
+/// the next restart or takeover. They now wait for the next tick.
+#[test]
+fn a_due_deferred_message_survives_a_tick_while_its_partition_is_between_owners() {
+    // 22:00 in Shanghai: inside quiet hours, marketing is deferred to 08:00.
+    let clock = ManualClock::new("2026-11-11T14:00:00Z".parse().unwrap());
+    let (gw, owner, out) = campaign_under_ownership(&clock, Arc::new(LoopbackCarrier), &[PHONE]);
     assert_eq!(out[0].status, Verdict::Deferred);
 
     // 08:05: the message is due, but the partition is between owners at this instant.
@@ -117,44 +130,8 @@ impl gateway::Carrier for Unanswered {
 fn a_takeover_requeues_the_unacknowledged_hand_offs_of_the_phones_taken_under_the_new_epoch() {
     // 10:00 in Shanghai: marketing goes out at once.
     let clock = ManualClock::new("2026-11-11T02:00:00Z".parse().unwrap());
-    let gw = Gateway::open(
-        Store::open_in_memory().unwrap(),
-        GatewayConfig::default(),
-        Policy::new(&PolicyConfig::default()).unwrap(),
-        Arc::new(clock) as Arc<dyn Clock>,
-        Arc::new(Unanswered),
-    )
-    .unwrap();
-    let owner = Arc::new(Switch(AtomicI64::new(1)));
-    assert!(gw.set_ownership(owner.clone()));
-    let (shop, _) = gw.create_sender("甲店", "【甲店】").unwrap();
     let phones = ["13800138000", "13900139000"];
-    for phone in phones {
-        gw.record_consents(
-            Principal::Admin,
-            &[ConsentRequest {
-                phone: phone.into(),
-                action: ConsentAction::OptIn,
-                scope: Scope::Sender,
-                sender: Some(shop.id),
-                source: ConsentSource::Web,
-                evidence: "form".into(),
-                at: None,
-            }],
-        )
-        .unwrap();
-    }
-    let to: Vec<String> = phones.iter().map(|p| (*p).to_string()).collect();
-    let out = gw
-        .submit(
-            Principal::Sender(shop.id),
-            &Submission {
-                to: &to,
-                text: "【甲店】双11全场5折，回T退订",
-                category: Category::Marketing,
-            },
-        )
-        .unwrap();
+    let (gw, owner, out) = campaign_under_ownership(&clock, Arc::new(Unanswered), &phones);
     assert_eq!(gw.dispatch_queued(), 2);
     for o in &out {
         let m = gw.store().message(o.id).unwrap().unwrap();
