@@ -607,9 +607,10 @@ async fn bad_input_floods_and_access_get_clear_errors_and_lose_nothing() {
             json!({"action": "suspend", "reason": "x"}),
         )
         .await;
+    // An unknown id in the path is a missing resource (found by schemathesis, #14 item 8).
     assert_eq!(
         (s, v["error"]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_sender"))
+        (StatusCode::NOT_FOUND, Some("not_found"))
     );
     let (s, v) = srv
         .post(
