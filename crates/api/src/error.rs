@@ -68,6 +68,7 @@ pub const CODES: &[&str] = &[
     "invalid_credentials",
     "too_many_attempts",
     "account_exists",
+    "duplicate_sender",
     "consumer_refused",
     "date_out_of_range",
     "partition_unavailable",
