@@ -60,17 +60,7 @@ impl Gateway {
         if let Some(reason) = self.refusal(&shard, msg, "hand-off") {
             return (Fate::Cancelled(reason), now);
         }
-        // Under the shard, nothing can have changed since the refusal check: marketing leaves
-        // only with consent in the index.
-        debug_assert!(
-            !Self::is_marketing(msg.category)
-                || matches!(
-                    shard.answer(msg.phone, msg.sender),
-                    IndexAnswer::Consented(_)
-                ),
-            "marketing {} handed off without consent in the index",
-            msg.id
-        );
+        Self::debug_assert_consented(&shard, msg, "handed off");
         let fate = match self.carrier.hand_off(msg) {
             Ok(true) => Fate::Handed(Delivery::Delivered),
             Ok(false) => Fate::Handed(Delivery::Submitted),
@@ -86,6 +76,20 @@ impl Gateway {
     /// Why `msg` may no longer go, judged under its phone's consent shard (`shard`): its
     /// sender suspended, or (marketing) the consent withdrawn or absent. `stage` names the
     /// moment in the reason.
+    /// The invariant both hand-off points rest on: under the phone's shard, after the refusal
+    /// check, nothing can have changed, so marketing leaves only with consent in the index.
+    fn debug_assert_consented(shard: &ledger::Shard, msg: &Outbound, stage: &str) {
+        debug_assert!(
+            !Self::is_marketing(msg.category)
+                || matches!(
+                    shard.answer(msg.phone, msg.sender),
+                    IndexAnswer::Consented(_)
+                ),
+            "marketing {} {stage} without consent in the index",
+            msg.id
+        );
+    }
+
     fn refusal(&self, shard: &ledger::Shard, msg: &Outbound, stage: &str) -> Option<Reason> {
         // The platform's own notices (opt-out confirmations) have no registered sender.
         let suspended = msg.sender != crate::PLATFORM_SENDER
@@ -134,15 +138,7 @@ impl Gateway {
         if self.is_stale(msg) {
             return Err(NotSent::Stale);
         }
-        debug_assert!(
-            !Self::is_marketing(msg.category)
-                || matches!(
-                    shard.answer(msg.phone, msg.sender),
-                    IndexAnswer::Consented(_)
-                ),
-            "marketing {} put on the wire without consent in the index",
-            msg.id
-        );
+        Self::debug_assert_consented(&shard, msg, "put on the wire");
         Ok(put())
     }
 
