@@ -58,6 +58,7 @@ pub const CODES: &[&str] = &[
     "invalid_number",
     "unknown_sender",
     "invalid_field",
+    "not_cancellable",
     "duplicate_complaint",
     "too_many_complaints",
     "unknown_message",
@@ -133,6 +134,7 @@ impl From<GatewayError> for ApiError {
             GatewayError::DuplicateComplaint(_)
             | GatewayError::DuplicateSender(_)
             | GatewayError::ConsumerRefused { .. }
+            | GatewayError::NotCancellable(_)
             | GatewayError::SuspensionState(_)
             | GatewayError::SenderNumbersFull { .. } => StatusCode::CONFLICT,
             GatewayError::TooManyComplaints { .. } | GatewayError::TooManyRequests(_) => {

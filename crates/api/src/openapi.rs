@@ -203,7 +203,7 @@ fn widen_unsigned(v: &mut serde_json::Value) {
     paths(
         senders::create, senders::list, senders::rotate_key,
         consents::record, consents::show,
-        messages::send, messages::send_batch, messages::show, messages::search,
+        messages::send, messages::send_batch, messages::show, messages::cancel, messages::search,
         phones::inbox,
         inbound::receive, unsubscribe::show, unsubscribe::confirm,
         audit::head,

@@ -24,6 +24,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/messages", post(messages::send).get(messages::search))
         .route("/v1/messages/batch", post(messages::send_batch))
         .route("/v1/messages/{id}", get(messages::show))
+        .route("/v1/messages/{id}/cancel", post(messages::cancel))
         .route("/v1/phones/{phone}/inbox", get(phones::inbox))
         .route("/v1/inbound", post(inbound::receive))
         .route(

@@ -226,6 +226,11 @@ pub async fn serve(
                             let answer = reply_here(&local.gateway, msg.payload.clone()).await;
                             answer_parts(answer, limit).await
                         }
+                        crate::smpp::CANCEL_PATH => {
+                            let answer =
+                                crate::smpp::cancel_here(&local.gateway, &msg.payload).await;
+                            answer_parts(answer, limit).await
+                        }
                         crate::smpp::SUBMIT_PATH => {
                             let answer = crate::smpp::submit_here(
                                 &local.gateway,

@@ -3,7 +3,8 @@
 //! Routed: `POST /v1/messages` (by `to`), `POST /v1/messages/batch` (split by partition, the
 //! answers merged in the order of `to`), `POST /v1/consents` (by `phone`), `GET
 //! /v1/phones/{phone}/inbox` (the loopback handset, by the phone in the path), `POST /v1/inbound`
-//! (by `from`). Everything else reads the shared database or changes shared settings and is
+//! (by `from`), `POST /v1/messages/{id}/cancel` (by the message's phone, read from the store:
+//! its owner holds the deferred queue). Everything else reads the shared database or changes shared settings and is
 //! served where it arrives; a successful change of shared settings (senders, keys,
 //! suspensions, complaints, which may suspend) is reloaded by every live node before the
 //! answer goes back ([`crate::control`]).
@@ -398,6 +399,42 @@ async fn link(r: &Router, req: Request, next: Next) -> Response {
         .await
 }
 
+/// A withdrawal (`POST /v1/messages/{id}/cancel`) goes to the owner of the phone the message
+/// went to, which holds it in its deferred queue; an id not found is answered here (404).
+async fn cancel(r: &Router, id: u64, req: Request, next: Next) -> Response {
+    let gw = Arc::clone(&r.gateway);
+    let phone = tokio::task::spawn_blocking(move || gw.message_phone(id))
+        .await
+        .ok()
+        .flatten();
+    let Some(phone) = phone else {
+        return next.run(req).await;
+    };
+    let part = r.parts.of(phone);
+    if r.parts.holds(part) {
+        return next.run(req).await;
+    }
+    let auth = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let path = req.uri().path().to_owned();
+    r.forward(part, "POST", &path, auth.as_deref(), Bytes::new())
+        .await
+}
+
+/// The message id of a withdrawal's path, `/v1/messages/{id}/cancel`.
+fn cancel_id(method: &Method, path: &str) -> Option<u64> {
+    if method != Method::POST {
+        return None;
+    }
+    path.strip_prefix("/v1/messages/")?
+        .strip_suffix("/cancel")?
+        .parse()
+        .ok()
+}
+
 /// The middleware: routes per-phone requests to their owners; reloads shared settings on every
 /// node after a change.
 pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Response {
@@ -406,6 +443,9 @@ pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Re
     }
     if req.uri().path().starts_with("/u/") {
         return link(&r, req, next).await;
+    }
+    if let Some(id) = cancel_id(req.method(), req.uri().path()) {
+        return cancel(&r, id, req, next).await;
     }
     let Some(kind) = kind(req.method(), req.uri().path()) else {
         let mutating = req.method() != Method::GET && req.method() != Method::HEAD;

@@ -167,6 +167,11 @@ impl smpp::Remote for SmppRemote {
         });
     }
 
+    fn cancel(&self, sender: SenderId, id: u64) -> smpp::remote::CancelFuture {
+        let router = Arc::clone(&self.router);
+        Box::pin(async move { router.forward_cancel(sender, id).await })
+    }
+
     fn binds_changed(&self, sender: SenderId, binds: usize) {
         let mut subs = self.subs.lock();
         if binds == 0 {
@@ -204,7 +209,53 @@ impl smpp::Remote for SmppRemote {
     }
 }
 
+/// A withdrawal forwarded to the owner of the message's phone ([`CANCEL_PATH`]).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ForwardedCancel {
+    /// Whose message it must be.
+    pub sender: SenderId,
+    /// The message.
+    pub id: u64,
+}
+
+/// The path of a CMPP CANCEL for a message held on another node. Only the NATS side serves it:
+/// the CMPP listener that received it has authenticated the SP.
+pub const CANCEL_PATH: &str = "/_cluster/cancel";
+
 impl Router {
+    /// Sends a withdrawal to the owner of message `id`'s phone; true when it withdrew it.
+    pub async fn forward_cancel(&self, sender: SenderId, id: u64) -> bool {
+        let gw = Arc::clone(&self.gateway);
+        let phone = tokio::task::spawn_blocking(move || gw.message_phone(id))
+            .await
+            .ok()
+            .flatten();
+        let Some(phone) = phone else {
+            return false;
+        };
+        let Ok(body) = serde_json::to_vec(&ForwardedCancel { sender, id }) else {
+            return false;
+        };
+        let resp = self
+            .forward(
+                self.parts.of(phone),
+                "POST",
+                CANCEL_PATH,
+                None,
+                bytes::Bytes::from(body),
+            )
+            .await;
+        if !resp.status().is_success() {
+            let status = resp.status();
+            let body = axum::body::to_bytes(resp.into_body(), 4096)
+                .await
+                .unwrap_or_default();
+            tracing::info!(id, %status, answer = %String::from_utf8_lossy(&body), "a forwarded CANCEL was not done");
+            return false;
+        }
+        true
+    }
+
     /// Sends a submit_sm to its recipient's owner and returns the owner's answer.
     pub async fn forward_smpp_submit(
         &self,
@@ -235,6 +286,37 @@ impl Router {
             Ok(RemoteAnswer::Refused(code)) => Err(CommandStatus(code)),
             Err(_) => Err(CommandStatus::RSYSERR),
         }
+    }
+}
+
+/// The owner's side of a forwarded withdrawal: the message's sender withdraws it here.
+pub(crate) async fn cancel_here(
+    gateway: &Arc<gateway::Gateway>,
+    payload: &[u8],
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let c: ForwardedCancel = match serde_json::from_slice(payload) {
+        Ok(c) => c,
+        Err(e) => {
+            return api::error::ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "invalid_forward",
+                format!("a forwarded cancel that is not one: {e}"),
+            )
+            .into_response();
+        }
+    };
+    let gw = Arc::clone(gateway);
+    let done = tokio::task::spawn_blocking(move || {
+        gw.cancel_message(gateway::Principal::Sender(c.sender), c.id)
+    })
+    .await;
+    match done {
+        Ok(Ok(m)) => {
+            axum::Json(serde_json::json!({"id": m.id, "status": m.status})).into_response()
+        }
+        Ok(Err(e)) => api::error::ApiError::from(e).into_response(),
+        Err(e) => api::error::ApiError::internal(e.to_string()).into_response(),
     }
 }
 

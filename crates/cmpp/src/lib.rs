@@ -38,6 +38,6 @@ pub use client::{
 };
 pub use error::{ClientError, CmppError};
 pub use server::{
-    Account, Accounts, CmppServer, Report, ServerConfig, ServerHandle, Submission, Submissions,
-    Verdict, Verdicts,
+    Account, Accounts, CmppServer, DayTraffic, Report, ServerConfig, ServerHandle, Submission,
+    Submissions, Verdict, Verdicts,
 };

@@ -61,11 +61,16 @@ fn write_config(
 ) -> PathBuf {
     let url = schema.url().replace('\\', "\\\\").replace('"', "\\\"");
     let path = dir.join("node.toml");
+    // Quiet hours off, unless `extra` brings its own `[policy]`.
+    let policy = if extra.contains("[policy]") {
+        ""
+    } else {
+        "[policy]\nquiet_hours_start = \"00:00\"\nquiet_hours_end = \"00:00\"\n"
+    };
     std::fs::write(
         &path,
         format!(
-            "[store]\nbackend = \"postgres\"\nurl = \"{url}\"\nmax_connections = 6\n\
-             [policy]\nquiet_hours_start = \"00:00\"\nquiet_hours_end = \"00:00\"\n\
+            "[store]\nbackend = \"postgres\"\nurl = \"{url}\"\nmax_connections = 6\n{policy}\
              [cluster]\nnats = \"{nats}\"\nnode = \"{node}\"\npartitions = 16\nlease_ms = {LEASE_MS}\n\
              request_timeout_ms = 5000\nprefix = \"{prefix}\"\n{extra}"
         ),
@@ -1205,6 +1210,106 @@ async fn a_cmpp_merchant_connected_to_one_node_submits_for_every_phone_and_gets_
         "{list}"
     );
     link.shutdown();
+}
+
+/// A held message is withdrawn through any node (issue #13): `POST /v1/messages/{id}/cancel`
+/// and a CMPP CANCEL reach the owner of the message's phone, which holds it; nothing is sent
+/// at the release, and a second withdrawal is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_message_is_withdrawn_through_any_node_over_http_and_cmpp() {
+    let quiet = common::cmpp_raw::quiet_now_config();
+    let Some(c) = Cluster::start_with("cl_cancel", "nats://127.0.0.1:4222", &quiet).await else {
+        return;
+    };
+    if !nats_up() {
+        return;
+    }
+    let created =
+        common::process::register_sender(&c.http, &c.nodes[0].base, &c.admin, "好店").await;
+    let key = created["api_key"].as_str().unwrap();
+    let phones: Vec<String> = (0..16u32).map(|i| format!("136{i:08}")).collect();
+    for p in &phones {
+        let (s, v) = c.post(1, "/v1/consents", key, consent(p, "opt_in")).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    // Over HTTP through node a, withdrawn through node b (the owners are spread over a, b, c).
+    let mut ids = Vec::new();
+    for p in &phones[..8] {
+        let (s, v) = c.post(0, "/v1/messages", key, marketing(p)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "deferred", "{v}");
+        ids.push(v["id"].as_u64().unwrap());
+    }
+    for id in &ids {
+        let (s, v) = c
+            .post(1, &format!("/v1/messages/{id}/cancel"), key, json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "message {id}: {v}");
+        assert_eq!(v["reasons"][0]["code"], "cancelled", "{v}");
+        let (s, v) = c
+            .post(2, &format!("/v1/messages/{id}/cancel"), key, json!({}))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "withdrawn once: {v}");
+    }
+    // Over CMPP through node c, each SUBMIT's Msg_Id cancelled on the same node's listener.
+    let secret = created["cmpp_secret"].as_str().unwrap();
+    let source_addr = created["cmpp_source_addr"].as_str().unwrap();
+    let inbox = std::sync::Arc::new(CmppInbox::default());
+    let link = cmpp::CmppClient::start(
+        cmpp::ClientConfig {
+            addr: c.nodes[2].cmpp.clone(),
+            source_addr: source_addr.into(),
+            shared_secret: secret.into(),
+            version: cmpp_proto::Version::V30,
+            src_id: created["source_number"].as_str().unwrap().into(),
+            response_timeout: Duration::from_secs(10),
+            ..cmpp::ClientConfig::default()
+        },
+        inbox.clone(),
+    );
+    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    let mut msg_ids = Vec::new();
+    for p in &phones[8..] {
+        let out = cmpp::Outgoing {
+            destination: p.clone(),
+            text: "【好店】双11全场5折，回T退订".into(),
+            extension: String::new(),
+            report: false,
+        };
+        let parts = link.submit(&out).await.expect("answered");
+        assert_eq!(parts[0].result, 0, "{p}: held, not refused");
+        msg_ids.push(parts[0].msg_id);
+    }
+    let mut raw =
+        common::cmpp_raw::RawSession::connect(&c.nodes[2].cmpp, source_addr, secret).await;
+    for m in &msg_ids {
+        assert_eq!(raw.cancel(*m).await, 0, "Msg_Id {m} withdrawn on its owner");
+        assert_eq!(raw.cancel(*m).await, 1, "Msg_Id {m} withdrawn once");
+    }
+    link.shutdown();
+    // Every message of the campaign is withdrawn in the shared ledger; none is held.
+    let list = common::process::get_json(
+        &c.http,
+        &format!("{}/v1/messages?status=deferred", c.nodes[0].base),
+        key,
+    )
+    .await;
+    assert_eq!(
+        list["messages"].as_array().map_or(usize::MAX, Vec::len),
+        0,
+        "{list}"
+    );
+    let list = common::process::get_json(
+        &c.http,
+        &format!("{}/v1/messages?status=rejected", c.nodes[1].base),
+        key,
+    )
+    .await;
+    assert_eq!(
+        list["messages"].as_array().map_or(0, Vec::len),
+        16,
+        "{list}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -185,6 +185,18 @@ async fn post(http: &Client, url: &str, key: &str, body: Value) -> Value {
         .expect("json")
 }
 
+async fn post_status(http: &Client, url: &str, key: &str, body: Value) -> (u16, Value) {
+    let resp = http
+        .post(url)
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("json"))
+}
+
 async fn consent(http: &Client, base: &str, key: &str, phone: &str) {
     let v = post(
         http,
@@ -659,4 +671,95 @@ async fn pycmpp_and_cmppy_submit_through_consentry_serve_and_get_reports() {
     let wrong = run("guess".into()).await;
     assert_eq!(wrong["pycmpp"]["connect_status"], 3, "{wrong}");
     assert_eq!(wrong["cmppy"]["connect_status"], 3, "{wrong}");
+}
+
+/// An SP withdraws a message held for quiet hours with CANCEL (issue #13: QUERY and CANCEL
+/// against message state): the gateway records it `rejected` / `cancelled` and never sends it;
+/// a second CANCEL, or one for a message not held, says it could not. QUERY answers the SP's
+/// day from the message log: one message, one user, waiting — then failed once withdrawn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_cancels_a_held_message_over_cmpp_and_queries_its_day() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("consentry.toml");
+    std::fs::write(&config, common::cmpp_raw::quiet_now_config()).expect("config");
+    let data = dir.path().join("data");
+    let (_child, base, cmpp_addr) = common::process::spawn_with_cmpp(&data, Some(&config)).await;
+    let admin = common::process::token(&data, "admin.token");
+    let http = Client::new();
+    let sender = common::process::register_sender(&http, &base, &admin, "Good Shop").await;
+    let key = sender["api_key"].as_str().expect("api_key");
+    let secret = sender["cmpp_secret"].as_str().expect("cmpp_secret");
+    let source_addr = sender["cmpp_source_addr"].as_str().expect("source addr");
+    consent(&http, &base, key, PHONE).await;
+    consent(&http, &base, key, "+8613800138003").await;
+
+    let inbox = Arc::new(MerchantInbox::default());
+    let link = CmppClient::start(merchant_link(&cmpp_addr, &sender, secret), inbox.clone());
+    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    let held = link
+        .submit(&Outgoing {
+            destination: "8613800138000".into(),
+            text: MARKETING.into(),
+            extension: String::new(),
+            report: true,
+        })
+        .await
+        .expect("answered");
+    assert_eq!(held[0].result, 0, "a held message is accepted for later");
+    let message = common::process::get_json(&http, &format!("{base}/v1/messages/1"), key).await;
+    assert_eq!(message["status"], "deferred", "{message}");
+
+    let day = cmpp::clock::now().report_time()[..6].to_string();
+    let mut raw = common::cmpp_raw::RawSession::connect(&cmpp_addr, source_addr, secret).await;
+    let q = raw.query(&format!("20{day}")).await;
+    assert_eq!(
+        (q.mt_tl_msg, q.mt_tl_usr, q.mt_scs, q.mt_wt, q.mt_fl),
+        (1, 1, 0, 1, 0),
+        "{q:?}"
+    );
+
+    assert_eq!(raw.cancel(held[0].msg_id).await, 0, "withdrawn");
+    let message = common::process::get_json(&http, &format!("{base}/v1/messages/1"), key).await;
+    assert_eq!(message["status"], "rejected", "{message}");
+    assert_eq!(reason_codes(&message), vec!["cancelled".to_string()]);
+    assert_eq!(message["delivery"], "not_sent", "{message}");
+    assert_eq!(raw.cancel(held[0].msg_id).await, 1, "withdrawn once only");
+    assert_eq!(raw.cancel(0x1234_5678).await, 1, "a Msg_Id never given");
+
+    let q = raw.query(&format!("20{day}")).await;
+    assert_eq!((q.mt_tl_msg, q.mt_wt, q.mt_fl), (1, 0, 1), "{q:?}");
+    // Another day is empty, and a Time that is no date answers this connection's count.
+    let empty = raw.query("20000101").await;
+    assert_eq!(empty.mt_tl_msg, 0, "{empty:?}");
+
+    // The HTTP route withdraws by the gateway's id; a message not held is 409.
+    let again = link
+        .submit(&Outgoing {
+            destination: "8613800138003".into(),
+            text: MARKETING.into(),
+            extension: String::new(),
+            report: false,
+        })
+        .await
+        .expect("answered");
+    assert_eq!(again[0].result, 0);
+    let (status, body) = post_status(
+        &http,
+        &format!("{base}/v1/messages/2/cancel"),
+        key,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "rejected", "{body}");
+    let (status, body) = post_status(
+        &http,
+        &format!("{base}/v1/messages/2/cancel"),
+        key,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "not_cancellable", "{body}");
+    link.shutdown();
 }

@@ -411,3 +411,57 @@ async fn concurrent_one_message_requests_share_commits_and_keep_caps_exact() {
         "one marketing message per sender and phone a day"
     );
 }
+
+/// A shop withdraws its own marketing held for quiet hours (issue #13): it is recorded
+/// `rejected` / `cancelled`, the morning's release does not send it, another shop cannot touch
+/// it (404), and a message not held cannot be withdrawn (409 `not_cancellable`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_withdraws_its_message_held_for_quiet_hours_and_it_is_never_sent() {
+    // 21:00 in Shanghai: quiet hours.
+    let srv = start("2026-11-11T13:00:00Z").await;
+    let (_, key) = srv.shop("好店").await;
+    let (_, other) = srv.shop("别家").await;
+    srv.consent(&key, PHONE, "opt_in", "sender").await;
+    let held = srv.send(&key, PHONE, &ad("好店"), "marketing").await;
+    assert_eq!(held["status"], "deferred", "{held}");
+    let id = held["id"].as_u64().unwrap();
+    let cancel = format!("/v1/messages/{id}/cancel");
+
+    let (s, v) = srv.post(&cancel, &other, json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another shop's message: {v}");
+    let (s, v) = srv.post(&cancel, &key, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "rejected", "{v}");
+    assert_eq!(codes(&v), vec!["cancelled"]);
+    let (s, v) = srv.post(&cancel, &key, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "not_cancellable", "{v}");
+
+    // 08:00: the release sends nothing; the message stays withdrawn.
+    srv.clock.set("2026-11-12T00:00:00Z".parse().unwrap());
+    srv.gateway.tick().unwrap();
+    assert!(
+        srv.inbox(PHONE).await.is_empty(),
+        "nothing reached the phone"
+    );
+    let (_, m) = srv.get(&format!("/v1/messages/{id}"), &key).await;
+    assert_eq!(codes(&m), vec!["cancelled"], "{m}");
+
+    // A message sent at once is not held: 409; an id never issued: 404.
+    let code = srv
+        .send(&key, PHONE, "【好店】您的验证码是 482913", "verification")
+        .await;
+    assert_eq!(code["status"], "accepted", "{code}");
+    let (s, v) = srv
+        .post(
+            &format!("/v1/messages/{}/cancel", code["id"]),
+            &key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, _) = srv
+        .post("/v1/messages/999999/cancel", &key, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

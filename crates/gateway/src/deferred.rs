@@ -95,6 +95,14 @@ impl Deferred {
         hits.into_iter().map(|(_, id)| id).collect()
     }
 
+    /// Removes message `id` to `phone` if it is held, and returns it with its release time.
+    pub fn take(&mut self, phone: Msisdn, id: u64) -> Option<(Timestamp, Held)> {
+        let key = *self.by_phone.get(&phone)?.iter().find(|(_, i)| *i == id)?;
+        let held = self.by_release.remove(&key)?;
+        self.unlink(phone, key);
+        Some((key.0, held))
+    }
+
     /// Removes and returns everything due at `now`, with its release time.
     fn due(&mut self, now: Timestamp) -> Vec<((Timestamp, u64), Held)> {
         let mut out = Vec::new();

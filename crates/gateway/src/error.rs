@@ -112,6 +112,9 @@ pub enum GatewayError {
         /// Through which channel (the event's `source`).
         channel: &'static str,
     },
+    /// A message that can no longer be withdrawn (it is not held for quiet hours).
+    #[error("{0}")]
+    NotCancellable(String),
     /// A date outside what the gateway accepts (named, with the range).
     #[error("{0}")]
     DateOutOfRange(String),
@@ -161,6 +164,7 @@ impl GatewayError {
             GatewayError::AccountExists(_) => "account_exists",
             GatewayError::ConsumerRefused { .. } => "consumer_refused",
             GatewayError::DateOutOfRange(_) => "date_out_of_range",
+            GatewayError::NotCancellable(_) => "not_cancellable",
             GatewayError::PartitionUnavailable(_) => "partition_unavailable",
             GatewayError::SenderNumbersFull { .. } => "sender_numbers_full",
             GatewayError::Store(_) => "storage_unavailable",

@@ -23,6 +23,7 @@
 pub mod access;
 pub mod accounts;
 mod batch;
+mod cancel;
 pub mod carrier;
 mod cmpp_access;
 mod commit;

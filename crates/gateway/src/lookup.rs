@@ -18,6 +18,27 @@ impl Gateway {
         }
     }
 
+    /// `sender`'s traffic over `[from, to)` (CMPP QUERY): the sender itself or the admin.
+    pub fn sender_traffic(
+        &self,
+        by: Principal,
+        sender: domain::SenderId,
+        from: domain::Timestamp,
+        to: domain::Timestamp,
+    ) -> Result<store::Traffic, GatewayError> {
+        match by {
+            Principal::Admin => {}
+            Principal::Sender(own) if own == sender => {}
+            _ => return Err(GatewayError::NotFound(format!("sender {}", sender.0))),
+        }
+        Ok(store::TrafficLog::sender_traffic(
+            &self.store,
+            sender,
+            from,
+            to,
+        )?)
+    }
+
     /// What the loopback handset of `phone` received, oldest first (admin only).
     pub fn inbox(
         &self,

@@ -60,6 +60,9 @@ pub enum ReasonCode {
     ReclassifiedMarketing,
     /// The classifier reads fraud.
     FraudSuspected,
+    /// Withdrawn by its sender while it was held for quiet hours (HTTP cancel, CMPP CANCEL).
+    /// Not a policy refusal: reports count it apart from the reasons a message was blocked.
+    Cancelled,
 }
 
 impl ReasonCode {
@@ -80,6 +83,7 @@ impl ReasonCode {
             ReasonCode::Duplicate => "duplicate",
             ReasonCode::ReclassifiedMarketing => "reclassified_marketing",
             ReasonCode::FraudSuspected => "fraud_suspected",
+            ReasonCode::Cancelled => "cancelled",
         }
     }
 

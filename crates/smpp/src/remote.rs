@@ -58,6 +58,9 @@ impl ReceiptRequest {
 /// submission before any decision (as this node's listener would have answered it).
 pub type SubmitFuture = Pin<Box<dyn Future<Output = Result<Outcome, CommandStatus>> + Send>>;
 
+/// The future [`Remote::cancel`] returns: whether the owner withdrew the message.
+pub type CancelFuture = Pin<Box<dyn Future<Output = bool> + Send>>;
+
 /// What the owner answers a [`RemoteSubmit`] with.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum RemoteAnswer {
@@ -88,5 +91,10 @@ pub trait Remote: Send + Sync {
         _err: Option<&str>,
         _at: domain::Timestamp,
     ) {
+    }
+    /// Withdraws message `id` of `sender`, held for quiet hours on the owner of its phone
+    /// (a CMPP CANCEL that arrived on another node). One node: nothing is elsewhere, so false.
+    fn cancel(&self, _sender: SenderId, _id: u64) -> CancelFuture {
+        Box::pin(std::future::ready(false))
     }
 }

@@ -31,6 +31,7 @@ mod roles;
 pub mod sqlite;
 #[doc(hidden)]
 pub mod testing;
+mod traffic;
 mod values;
 
 pub use audit::{
@@ -52,6 +53,7 @@ pub use roles::{
     AuditLog, CmppRegistry, ConsentLog, Handoff, KeyRing, MessageLog, Pins, SenderRegistry,
     SmppRegistry,
 };
+pub use traffic::{Traffic, TrafficLog};
 
 use std::path::Path;
 

@@ -170,6 +170,28 @@ pub async fn show(
     }))
 }
 
+/// Withdraws a message held for quiet hours: it is decided again as `rejected` with reason
+/// `cancelled` and never sent. A sender withdraws only its own messages (another's id is
+/// 404); a message that is not held (accepted, rejected, released meanwhile) is
+/// 409 `not_cancellable`.
+#[utoipa::path(post, path = "/v1/messages/{id}/cancel", params(("id" = u64, Path)),
+    responses((status = 200, body = MessageView),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`not_cancellable`: the message is not held for quiet hours", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Caller(by): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<MessageView>, ApiError> {
+    let id: u64 = id_or_not_found("message", &id)?;
+    let message = state.run(move |gw| gw.cancel_message(by, id)).await?;
+    Ok(Json(MessageView {
+        sender_id: message.sender.0,
+        message,
+    }))
+}
+
 /// What to search messages by; each given field narrows the search.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

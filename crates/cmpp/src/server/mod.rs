@@ -106,6 +106,34 @@ pub trait Submissions: Send + Sync {
     fn cancel(&self, _account: u64, _msg_id: u64) -> bool {
         false
     }
+
+    /// `account`'s traffic on `day` (QUERY's Time, `YYYYMMDD`). `None` when it cannot be told
+    /// (the default, or storage failing): the session then answers the SUBMITs counted on
+    /// this connection, which is all a listener without a message log knows.
+    fn query(&self, _account: u64, _day: &str) -> Option<DayTraffic> {
+        None
+    }
+}
+
+/// An SP's traffic for a day, as QUERY_RESP carries it (MT: messages from the SP, MO: to it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DayTraffic {
+    /// MT_TLMsg: messages submitted.
+    pub mt_messages: u32,
+    /// MT_Tlusr: distinct recipients.
+    pub mt_users: u32,
+    /// MT_Scs: forwarded to the carrier.
+    pub mt_sent: u32,
+    /// MT_WT: waiting to be forwarded.
+    pub mt_waiting: u32,
+    /// MT_FL: failed (refused, withdrawn, given up).
+    pub mt_failed: u32,
+    /// MO_Scs: messages to the SP delivered.
+    pub mo_sent: u32,
+    /// MO_WT: messages to the SP waiting.
+    pub mo_waiting: u32,
+    /// MO_FL: messages to the SP that failed.
+    pub mo_failed: u32,
 }
 
 impl<F> Submissions for F

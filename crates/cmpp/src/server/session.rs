@@ -240,13 +240,35 @@ impl Conn {
                 Flow::Close
             }
             Body::Query(q) => {
-                let resp = QueryResp {
-                    time: q.time,
-                    query_type: q.query_type,
-                    query_code: q.query_code,
-                    mt_tl_msg: self.submitted,
-                    mt_tl_usr: self.submitted,
-                    ..QueryResp::default()
+                let subs = Arc::clone(&self.shared.submissions);
+                let account = self.account.as_ref().map_or(0, |a| a.id);
+                let day = q.time.clone();
+                let traffic = tokio::task::spawn_blocking(move || subs.query(account, &day))
+                    .await
+                    .ok()
+                    .flatten();
+                let resp = match traffic {
+                    Some(t) => QueryResp {
+                        time: q.time,
+                        query_type: q.query_type,
+                        query_code: q.query_code,
+                        mt_tl_msg: t.mt_messages,
+                        mt_tl_usr: t.mt_users,
+                        mt_scs: t.mt_sent,
+                        mt_wt: t.mt_waiting,
+                        mt_fl: t.mt_failed,
+                        mo_scs: t.mo_sent,
+                        mo_wt: t.mo_waiting,
+                        mo_fl: t.mo_failed,
+                    },
+                    None => QueryResp {
+                        time: q.time,
+                        query_type: q.query_type,
+                        query_code: q.query_code,
+                        mt_tl_msg: self.submitted,
+                        mt_tl_usr: self.submitted,
+                        ..QueryResp::default()
+                    },
                 };
                 self.send(&Pdu::new(seq, Body::QueryResp(resp))).await;
                 Flow::Continue

@@ -22,6 +22,7 @@ use smpp::server::reasons::err_code;
 use smpp_proto::MessageState;
 
 use super::e164ish;
+use super::held::HeldIds;
 
 /// Accounts over the senders' CMPP accounts (issued by `POST /v1/senders`).
 pub struct SenderAccounts(pub Arc<Gateway>);
@@ -122,6 +123,9 @@ struct Subscriptions {
     early: HashMap<u64, (MessageState, Timestamp)>,
     early_order: VecDeque<u64>,
 }
+
+/// Msg_Ids of held messages remembered for CANCEL.
+const HELD_IDS: usize = 262_144;
 
 /// Early reports remembered.
 const EARLY: usize = 65_536;
@@ -239,6 +243,8 @@ pub struct PolicySubmissions {
     pub deliveries: Arc<MerchantDeliveries>,
     /// Keyed by the Msg_Id each SUBMIT_RESP answers with, until `answered`.
     after: Arc<Mutex<HashMap<u64, After>>>,
+    /// The messages held for quiet hours, by Msg_Id, for CANCEL.
+    held: Arc<HeldIds>,
     /// Cluster mode: the hub's [`smpp::Remote`] decides a submission for phones other nodes
     /// own on their owners, as it does for SMPP binds (set after the listener starts, so read
     /// at each submission).
@@ -261,6 +267,7 @@ impl PolicySubmissions {
             commits,
             deliveries,
             after: Arc::new(Mutex::new(HashMap::new())),
+            held: Arc::new(HeldIds::new(HELD_IDS)),
             hub,
             rt,
         }
@@ -406,6 +413,7 @@ async fn remote_outcomes(
 /// The verdicts of a recorded batch; what to do once each is answered goes into `after`.
 fn settle_all(
     after: &Mutex<HashMap<u64, After>>,
+    held: &HeldIds,
     batch: &[Submission],
     mut verdicts: Vec<Option<Verdict>>,
     which: &[usize],
@@ -417,6 +425,12 @@ fn settle_all(
         let s = &batch[i];
         verdicts[i] = Some(match r {
             Ok(outcomes) => {
+                let deferred: Vec<u64> = outcomes
+                    .iter()
+                    .filter(|o| o.status == policy::Verdict::Deferred)
+                    .map(|o| o.id)
+                    .collect();
+                held.remember(s.account, &s.msg_ids, &deferred);
                 let (verdict, then) = PolicySubmissions::settle(s, &outcomes, now);
                 if let Some(&last) = s.msg_ids.last() {
                     after.insert(last, then);
@@ -453,7 +467,7 @@ impl Submissions for PolicySubmissions {
             verdicts[i] = Some(Verdict::Refuse(result::OTHER));
         }
         let recorded = self.commits.record_all_blocking(decided);
-        settle_all(&self.after, &batch, verdicts, &which, recorded)
+        settle_all(&self.after, &self.held, &batch, verdicts, &which, recorded)
     }
 
     /// Decides each submission here, on the listener's decider thread (in parallel with the
@@ -466,9 +480,12 @@ impl Submissions for PolicySubmissions {
     fn submit_many_then(&self, batch: Vec<Submission>, done: cmpp::Verdicts) {
         let (verdicts, decided, which, forwarded) = self.decide_all(&batch);
         let after = Arc::clone(&self.after);
+        let held = Arc::clone(&self.held);
         let Some(remote) = self.hub.remote().filter(|_| !forwarded.is_empty()).cloned() else {
             self.commits.record_all_then(decided, move |recorded| {
-                done.send(settle_all(&after, &batch, verdicts, &which, recorded));
+                done.send(settle_all(
+                    &after, &held, &batch, verdicts, &which, recorded,
+                ));
             });
             return;
         };
@@ -489,10 +506,84 @@ impl Submissions for PolicySubmissions {
                 which.push(i);
                 recorded.push(r);
             }
-            let verdicts = settle_all(&after, &batch, verdicts, &which, recorded);
+            let verdicts = settle_all(&after, &held, &batch, verdicts, &which, recorded);
             // `Verdicts::send` blocks on the connections' queues: not on a runtime thread.
             let _ = tokio::task::spawn_blocking(move || done.send(verdicts)).await;
         });
+    }
+
+    /// Withdraws the held messages of the SUBMIT answered with `msg_id` (its own phones here,
+    /// others' on their owners). Success only when every one of them was withdrawn; those that
+    /// could not be for a passing reason (storage, an owner out of reach) can be tried again.
+    fn cancel(&self, account: u64, msg_id: u64) -> bool {
+        let Ok(sender) = u32::try_from(account).map(SenderId) else {
+            return false;
+        };
+        let Some(ids) = self.held.take(account, msg_id) else {
+            return false;
+        };
+        let mut retry = Vec::new();
+        for &id in &ids {
+            match self.gateway.cancel_message(Principal::Sender(sender), id) {
+                Ok(_) => {}
+                Err(GatewayError::PartitionUnavailable(_)) if self.hub.remote().is_some() => {
+                    let withdrawn = self
+                        .hub
+                        .remote()
+                        .is_some_and(|r| self.rt.block_on(r.cancel(sender, id)));
+                    if !withdrawn {
+                        retry.push(id);
+                    }
+                }
+                Err(e @ (GatewayError::Store(_) | GatewayError::PartitionUnavailable(_))) => {
+                    tracing::warn!(id, error = %e, "a CANCEL could not be done now");
+                    retry.push(id);
+                }
+                Err(e) => {
+                    tracing::info!(id, error = %e, "a CANCEL found the message no longer held");
+                    return false;
+                }
+            }
+        }
+        if retry.is_empty() {
+            return true;
+        }
+        self.held.remember(account, &[msg_id], &retry);
+        false
+    }
+
+    /// The SP's traffic on `day` (Beijing time, where ISMGs keep their days) from the message
+    /// log. MO counts stay 0: replies are recorded per phone, not per SP.
+    fn query(&self, account: u64, day: &str) -> Option<cmpp::DayTraffic> {
+        let sender = u32::try_from(account).map(SenderId).ok()?;
+        let date: jiff::civil::Date = jiff::civil::Date::strptime("%Y%m%d", day.trim()).ok()?;
+        let beijing = jiff::tz::offset(8);
+        let midnight = |d: jiff::civil::Date| {
+            beijing
+                .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                .ok()
+        };
+        let from = midnight(date)?;
+        let to = midnight(date.tomorrow().ok()?)?;
+        let t = match self
+            .gateway
+            .sender_traffic(Principal::Sender(sender), sender, from, to)
+        {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "answering a QUERY from the message log failed");
+                return None;
+            }
+        };
+        let n = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        Some(cmpp::DayTraffic {
+            mt_messages: n(t.messages),
+            mt_users: n(t.phones),
+            mt_sent: n(t.sent),
+            mt_waiting: n(t.waiting),
+            mt_failed: n(t.failed),
+            ..cmpp::DayTraffic::default()
+        })
     }
 
     fn answered(&self, msg_ids: &[u64]) {

@@ -11,6 +11,7 @@
 mod carrier;
 pub mod config;
 mod deliveries;
+mod held;
 pub mod merchants;
 
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod cmpp_raw;
 pub mod process;
 pub mod smsc;
 

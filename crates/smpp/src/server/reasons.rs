@@ -25,6 +25,7 @@ pub const ERR_CODES: &[(ReasonCode, &str)] = &[
     (ReasonCode::FraudSuspected, "111"),
     (ReasonCode::SenderSuspended, "112"),
     (ReasonCode::InvalidNumber, "113"),
+    (ReasonCode::Cancelled, "114"),
 ];
 
 /// Any other (future) reason.

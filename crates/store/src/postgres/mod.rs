@@ -29,6 +29,7 @@ mod migrate;
 mod replies;
 mod senders;
 mod smpp;
+mod traffic;
 
 use std::time::Duration;
 

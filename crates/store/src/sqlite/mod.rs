@@ -15,6 +15,7 @@ mod messages;
 mod replies;
 mod senders;
 mod smpp;
+mod traffic;
 
 use std::path::Path;
 
