@@ -30,6 +30,7 @@ pub mod client;
 pub mod clock;
 mod error;
 mod io;
+pub mod load;
 pub mod server;
 
 pub use client::{
