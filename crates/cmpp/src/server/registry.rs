@@ -3,8 +3,14 @@
 //! Pushing never blocks (`try_send`): reports come from the gateway's dispatch and must not
 //! wait on one SP's socket. A connection whose queue is full is not reading; it is told to
 //! close instead of holding the others' deliveries hostage.
+//!
+//! A DELIVER for an account with no connection that can take it waits in the account's
+//! backlog (bounded: [`BACKLOG_PER_ACCOUNT`], the oldest dropped first) and goes out, in order,
+//! when the SP connects again, as an ISMG keeps an SP's reports: SP software restarts and
+//! reconnects, and a report lost then is a message it never learns the fate of. The backlog
+//! is in memory: a restart of the listener loses it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -19,9 +25,14 @@ struct Entry {
     close: Arc<Notify>,
 }
 
+/// DELIVERs kept per account while it has no connection that can take them.
+pub const BACKLOG_PER_ACCOUNT: usize = 10_000;
+
 #[derive(Default)]
 struct Inner {
     connections: Mutex<HashMap<u64, Entry>>,
+    /// Waiting DELIVERs by account, oldest first. Locked after `connections` when both are.
+    backlog: Mutex<HashMap<u64, VecDeque<Deliver>>>,
     next_id: AtomicU64,
     undeliverable: AtomicU64,
 }
@@ -64,11 +75,66 @@ impl ServerHandle {
         close: Arc<Notify>,
     ) -> u64 {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        self.inner
-            .connections
-            .lock()
-            .insert(id, Entry { account, tx, close });
+        let mut connections = self.inner.connections.lock();
+        connections.insert(id, Entry { account, tx, close });
+        self.flush_locked(&connections, account);
         id
+    }
+
+    /// Sends what waits in `account`'s backlog to its connections, in order, as far as their
+    /// queues have room; called when it connects and as it acknowledges DELIVERs.
+    pub(crate) fn flush(&self, account: u64) {
+        let connections = self.inner.connections.lock();
+        self.flush_locked(&connections, account);
+    }
+
+    fn flush_locked(&self, connections: &HashMap<u64, Entry>, account: u64) {
+        let mut backlog = self.inner.backlog.lock();
+        let Some(waiting) = backlog.get_mut(&account) else {
+            return;
+        };
+        while let Some(d) = waiting.pop_front() {
+            if let Some(back) = Self::queue_on(connections, account, d, false) {
+                waiting.push_front(back);
+                return;
+            }
+        }
+        backlog.remove(&account);
+    }
+
+    /// Queues `d` on a connection of `account` with room; gives it back when none has.
+    /// `close_full`: a connection whose queue is full is told to close (it is not reading);
+    /// a backlog being flushed only fills what room there is.
+    fn queue_on(
+        connections: &HashMap<u64, Entry>,
+        account: u64,
+        d: Deliver,
+        close_full: bool,
+    ) -> Option<Deliver> {
+        let mut d = d;
+        for e in connections.values().filter(|e| e.account == account) {
+            match e.tx.try_send(d) {
+                Ok(()) => return None,
+                Err(mpsc::error::TrySendError::Full(back)) => {
+                    if close_full {
+                        e.close.notify_one();
+                    }
+                    d = back;
+                }
+                Err(mpsc::error::TrySendError::Closed(back)) => d = back,
+            }
+        }
+        Some(d)
+    }
+
+    /// DELIVERs waiting for `account` to connect.
+    #[must_use]
+    pub fn waiting(&self, account: u64) -> usize {
+        self.inner
+            .backlog
+            .lock()
+            .get(&account)
+            .map_or(0, VecDeque::len)
     }
 
     pub(crate) fn unregister(&self, id: u64) {
@@ -86,28 +152,41 @@ impl ServerHandle {
             .count()
     }
 
-    /// DELIVERs dropped because no connection of their account could take them.
+    /// DELIVERs dropped: the account's backlog was full ([`BACKLOG_PER_ACCOUNT`]).
     #[must_use]
     pub fn undeliverable(&self) -> u64 {
         self.inner.undeliverable.load(Ordering::Relaxed)
     }
 
-    /// Queues `deliver` on one connection of `account` that has room; false when none has.
+    /// Queues `deliver` on one connection of `account` that has room, behind whatever already
+    /// waits for it; when none can take it, it waits in the account's backlog. False only when
+    /// it could not be queued now (it then waits, or was dropped from a full backlog).
     pub fn deliver(&self, account: u64, deliver: Deliver) -> bool {
         let connections = self.inner.connections.lock();
-        let mut d = deliver;
-        for e in connections.values().filter(|e| e.account == account) {
-            match e.tx.try_send(d) {
-                Ok(()) => return true,
-                Err(mpsc::error::TrySendError::Full(back)) => {
-                    e.close.notify_one();
-                    d = back;
-                }
-                Err(mpsc::error::TrySendError::Closed(back)) => d = back,
-            }
+        // What waits goes first: a report must not overtake an older one.
+        self.flush_locked(&connections, account);
+        let waits = self.inner.backlog.lock().contains_key(&account);
+        let back = if waits {
+            Some(deliver)
+        } else {
+            Self::queue_on(&connections, account, deliver, true)
+        };
+        drop(connections);
+        let Some(d) = back else {
+            return true;
+        };
+        let mut backlog = self.inner.backlog.lock();
+        let waiting = backlog.entry(account).or_default();
+        waiting.push_back(d);
+        if waiting.len() > BACKLOG_PER_ACCOUNT {
+            waiting.pop_front();
+            self.inner.undeliverable.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                account,
+                "a CMPP account's backlog is full: its oldest DELIVER was dropped"
+            );
         }
-        self.inner.undeliverable.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(account, "no CMPP connection could take a DELIVER");
+        tracing::debug!(account, "no CMPP connection could take a DELIVER: it waits");
         false
     }
 

@@ -224,6 +224,10 @@ impl Conn {
                 Flow::Continue
             }
             Body::DeliverResp(r) => {
+                // Room was made: what waited for this SP can follow.
+                if let Some(a) = &self.account {
+                    self.shared.handle.flush(a.id);
+                }
                 if self.pushes.complete(seq, CommandId::DeliverResp).is_ok()
                     && r.result != result::OK
                 {
