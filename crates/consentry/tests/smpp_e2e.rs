@@ -166,3 +166,102 @@ async fn a_reply_posted_over_http_reaches_the_merchant_bound_over_smpp() {
     let text = smpp_proto::text::decode_text(sm.data_coding, &sm.short_message);
     assert_eq!(text, "退订", "{sm:?}");
 }
+
+async fn bind(smpp: &str, mode: BindMode, system_id: &str, password: &str) -> (TcpStream, Decoder) {
+    let mut stream = TcpStream::connect(smpp).await.expect("connect SMPP");
+    let mut decoder = Decoder::new();
+    let bind = Pdu::request(1, Body::Bind(Bind::new(mode, system_id, password)));
+    stream
+        .write_all(&bind.encode().expect("encode"))
+        .await
+        .expect("write");
+    let resp = next_pdu(&mut stream, &mut decoder).await;
+    assert_eq!(resp.command_status, CommandStatus::ROK, "{resp:?}");
+    (stream, decoder)
+}
+
+/// Issue #13: receipts and replies for a merchant with no receiving bind were dropped. They now
+/// wait, and reach the merchant's next receiver bind, in the order they arose: here three
+/// receipts for messages submitted on a transmitter bind, then a reply posted over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_and_replies_for_a_merchant_not_bound_to_receive_wait_for_its_receiver() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_child, base, smpp) = common::process::spawn_with_smpp(dir.path(), None).await;
+    let admin = common::process::token(dir.path(), "admin.token");
+    let carrier = common::process::token(dir.path(), "carrier.token");
+    let http = Client::new();
+    let created = common::process::register_sender(&http, &base, &admin, "好店").await;
+    let system_id = created["smpp_system_id"].as_str().expect("smpp_system_id");
+    let password = created["smpp_password"].as_str().expect("smpp_password");
+    let number = created["source_number"].as_str().expect("source_number");
+    let key = created["api_key"].as_str().expect("api_key");
+
+    let (mut tx, mut tx_decoder) = bind(&smpp, BindMode::Transmitter, system_id, password).await;
+    let mut ids = Vec::new();
+    for seq in 2..5u32 {
+        let (data_coding, short_message) = smpp_proto::text::encode_text("【好店】您的订单已发货");
+        let submit = Pdu::request(
+            seq,
+            Body::SubmitSm(ShortMessage {
+                service_type: "TXN".into(),
+                destination: Address::international(&format!("86138001380{seq:02}")),
+                registered_delivery: 1,
+                data_coding,
+                short_message,
+                ..ShortMessage::default()
+            }),
+        );
+        tx.write_all(&submit.encode().expect("encode"))
+            .await
+            .expect("write");
+        let p = next_pdu(&mut tx, &mut tx_decoder).await;
+        let Body::SubmitSmResp(r) = p.body else {
+            panic!("expected submit_sm_resp, got {p:?}");
+        };
+        ids.push(r.message_id);
+    }
+    // Delivered (the loopback handset reports at hand-off): the receipts exist, and wait.
+    for id in &ids {
+        let mut shown = Value::Null;
+        for _ in 0..100 {
+            shown =
+                common::process::get_json(&http, &format!("{base}/v1/messages/{id}"), key).await;
+            if shown["delivery"] == "delivered" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(shown["delivery"], "delivered", "{shown}");
+    }
+    let r = http
+        .post(format!("{base}/v1/inbound"))
+        .bearer_auth(&carrier)
+        .json(&json!({"from": "13800138000", "to": number, "text": "几点到？"}))
+        .send()
+        .await
+        .expect("POST /v1/inbound");
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+
+    let (mut rx, mut rx_decoder) = bind(&smpp, BindMode::Receiver, system_id, password).await;
+    let mut receipts = Vec::new();
+    for _ in 0..3 {
+        let p = next_pdu(&mut rx, &mut rx_decoder).await;
+        let Body::DeliverSm(sm) = p.body else {
+            panic!("expected a waiting receipt, got {p:?}");
+        };
+        receipts.push(Receipt::from_deliver_sm(&sm).expect("a receipt").id);
+    }
+    receipts.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(receipts, want, "every receipt, once");
+    let p = next_pdu(&mut rx, &mut rx_decoder).await;
+    let Body::DeliverSm(sm) = p.body else {
+        panic!("expected the waiting reply, got {p:?}");
+    };
+    let text = smpp_proto::text::decode_text(sm.data_coding, &sm.short_message);
+    assert_eq!(
+        text, "几点到？",
+        "the reply after the receipts that came before it"
+    );
+}

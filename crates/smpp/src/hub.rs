@@ -63,6 +63,21 @@ struct Receipts {
 /// Early reports remembered.
 const EARLY: usize = 65_536;
 
+/// deliver_sm kept per merchant while it has no receiving bind that can take them.
+pub const BACKLOG_PER_SENDER: usize = 10_000;
+/// deliver_sm kept for all merchants together (about 200 bytes each).
+pub const BACKLOG_TOTAL: usize = 200_000;
+
+/// deliver_sm waiting for their merchants, oldest first per merchant.
+#[derive(Default)]
+struct Waiting {
+    by_sender: HashMap<SenderId, VecDeque<ShortMessage>>,
+    total: usize,
+    /// Merchants that have bound over SMPP since the start: only they are waited for. A
+    /// merchant that only uses HTTP never binds, and its replies would wait forever.
+    known: std::collections::HashSet<SenderId>,
+}
+
 /// Merchants reached over another protocol (the CMPP listener): the hub hands them every final
 /// delivery report and every reply it is given, beside serving its own SMPP sessions, so the
 /// carrier links and the loopback handset report to one place whatever the merchant speaks.
@@ -81,8 +96,13 @@ pub struct Hub {
     receipts: Mutex<Receipts>,
     capacity: usize,
     next_id: AtomicU64,
-    /// Messages for merchants that had no receiver bind, or whose session was full.
+    /// deliver_sm dropped: a merchant's backlog was full ([`BACKLOG_PER_SENDER`]), or (cluster
+    /// mode) no node could take it.
     pub undeliverable: AtomicU64,
+    /// deliver_sm waiting for their merchant to bind as a receiver, oldest first: an ESME
+    /// restarts and binds again, and a receipt lost meanwhile is a message whose fate it never
+    /// learns. In memory (a restart loses them), bounded. Locked after `sessions`.
+    waiting: Mutex<Waiting>,
     /// Cluster mode: the other nodes (merchants bound there, submissions decided there).
     remote: std::sync::OnceLock<Arc<dyn crate::Remote>>,
     forward: std::sync::OnceLock<Arc<dyn Forward>>,
@@ -119,6 +139,7 @@ impl Hub {
             capacity: receipt_capacity.max(1),
             next_id: AtomicU64::new(1),
             undeliverable: AtomicU64::new(0),
+            waiting: Mutex::new(Waiting::default()),
             remote: std::sync::OnceLock::new(),
             forward: std::sync::OnceLock::new(),
         })
@@ -162,15 +183,22 @@ impl Hub {
         tx: mpsc::Sender<Push>,
         close: Arc<Notify>,
     ) {
-        self.sessions.lock().insert(
-            id,
-            Bound {
-                sender,
-                receives,
-                tx,
-                close,
-            },
-        );
+        {
+            let mut sessions = self.sessions.lock();
+            sessions.insert(
+                id,
+                Bound {
+                    sender,
+                    receives,
+                    tx,
+                    close,
+                },
+            );
+            self.waiting.lock().known.insert(sender);
+            if receives {
+                Self::flush_locked(&sessions, &self.waiting, sender);
+            }
+        }
         if receives && let Some(r) = self.remote.get() {
             r.binds_changed(sender, self.receiving(sender));
         }
@@ -215,19 +243,89 @@ impl Hub {
     }
 
     /// Sends `sm` to one receiving session of `sender` on this node, trying each until one has
-    /// room (what another node's delivery arrives as).
+    /// room (what another node's delivery arrives as). When none can take it, it waits for the
+    /// merchant's next receiving bind ([`Hub::waiting`]); false then.
     pub fn push_local(&self, sender: SenderId, sm: ShortMessage) -> bool {
-        if self.push_here(sender, sm).is_none() {
+        let Some(sm) = self.push_here(sender, sm) else {
             return true;
+        };
+        let mut w = self.waiting.lock();
+        let dropped = if w.known.contains(&sender) {
+            w.by_sender.entry(sender).or_default().push_back(sm);
+            w.total += 1;
+            let over_own = w
+                .by_sender
+                .get(&sender)
+                .is_some_and(|q| q.len() > BACKLOG_PER_SENDER);
+            if (over_own || w.total > BACKLOG_TOTAL)
+                && let Some(q) = w.by_sender.get_mut(&sender)
+            {
+                q.pop_front();
+                w.total -= 1;
+                true
+            } else {
+                false
+            }
+        } else {
+            true
+        };
+        drop(w);
+        if dropped {
+            self.undeliverable.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("consentry_smpp_undeliverable_total").increment(1);
+            tracing::debug!(sender = sender.0, "a deliver_sm for a merchant was dropped");
         }
-        self.undeliverable.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("consentry_smpp_undeliverable_total").increment(1);
         false
     }
 
-    /// [`Hub::push_local`] without counting a failure; gives `sm` back when no session took it.
-    fn push_here(&self, sender: SenderId, sm: ShortMessage) -> Option<ShortMessage> {
+    /// deliver_sm waiting for `sender` to bind as a receiver.
+    #[must_use]
+    pub fn waiting(&self, sender: SenderId) -> usize {
+        self.waiting
+            .lock()
+            .by_sender
+            .get(&sender)
+            .map_or(0, VecDeque::len)
+    }
+
+    /// Sends what waits for `sender` to its receiving sessions, in order, as far as they have
+    /// room (after a bind, and as the merchant acknowledges deliveries).
+    pub(crate) fn flush(&self, sender: SenderId) {
         let sessions = self.sessions.lock();
+        Self::flush_locked(&sessions, &self.waiting, sender);
+    }
+
+    fn flush_locked(
+        sessions: &HashMap<SessionId, Bound>,
+        waiting: &Mutex<Waiting>,
+        sender: SenderId,
+    ) {
+        let mut w = waiting.lock();
+        let Waiting {
+            by_sender, total, ..
+        } = &mut *w;
+        let Some(q) = by_sender.get_mut(&sender) else {
+            return;
+        };
+        while let Some(sm) = q.pop_front() {
+            if let Some(back) = Self::queue_on(sessions, sender, sm, false) {
+                q.push_front(back);
+                return;
+            }
+            *total = total.saturating_sub(1);
+        }
+        by_sender.remove(&sender);
+    }
+
+    /// Queues `sm` on a receiving session of `sender` with room; gives it back when none has.
+    /// `close_full`: a session whose queue is full is told to close (it is not reading); a
+    /// backlog being flushed only fills what room there is.
+    fn queue_on(
+        sessions: &HashMap<SessionId, Bound>,
+        sender: SenderId,
+        sm: ShortMessage,
+        close_full: bool,
+    ) -> Option<ShortMessage> {
         let mut push = Push::Deliver(sm);
         for b in sessions
             .values()
@@ -236,8 +334,10 @@ impl Hub {
             match b.tx.try_send(push) {
                 Ok(()) => return None,
                 Err(mpsc::error::TrySendError::Full(p)) => {
-                    // Not reading: close it, so it cannot hold deliveries hostage.
-                    b.close.notify_one();
+                    if close_full {
+                        // Not reading: close it, so it cannot hold deliveries hostage.
+                        b.close.notify_one();
+                    }
                     push = p;
                 }
                 Err(mpsc::error::TrySendError::Closed(p)) => push = p,
@@ -245,6 +345,18 @@ impl Hub {
         }
         let Push::Deliver(sm) = push;
         Some(sm)
+    }
+
+    /// Queues `sm` on a receiving session of `sender` here, behind what already waits for it;
+    /// gives it back when no session took it (without counting a failure).
+    fn push_here(&self, sender: SenderId, sm: ShortMessage) -> Option<ShortMessage> {
+        let sessions = self.sessions.lock();
+        // What waits goes first: a receipt must not overtake an older one.
+        Self::flush_locked(&sessions, &self.waiting, sender);
+        if self.waiting.lock().by_sender.contains_key(&sender) {
+            return Some(sm);
+        }
+        Self::queue_on(&sessions, sender, sm, true)
     }
 
     /// Remembers that the merchant wants a receipt for message `id`.

@@ -5,7 +5,7 @@
 //! close instead of holding the others' deliveries hostage.
 //!
 //! A DELIVER for an account with no connection that can take it waits in the account's
-//! backlog (bounded: [`BACKLOG_PER_ACCOUNT`], the oldest dropped first) and goes out, in order,
+//! backlog (bounded: [`BACKLOG_PER_ACCOUNT`] and [`BACKLOG_TOTAL`], the oldest dropped first) and goes out, in order,
 //! when the SP connects again, as an ISMG keeps an SP's reports: SP software restarts and
 //! reconnects, and a report lost then is a message it never learns the fate of. The backlog
 //! is in memory: a restart of the listener loses it.
@@ -27,12 +27,16 @@ struct Entry {
 
 /// DELIVERs kept per account while it has no connection that can take them.
 pub const BACKLOG_PER_ACCOUNT: usize = 10_000;
+/// DELIVERs kept for all accounts together.
+pub const BACKLOG_TOTAL: usize = 200_000;
 
 #[derive(Default)]
 struct Inner {
     connections: Mutex<HashMap<u64, Entry>>,
     /// Waiting DELIVERs by account, oldest first. Locked after `connections` when both are.
     backlog: Mutex<HashMap<u64, VecDeque<Deliver>>>,
+    /// DELIVERs in `backlog`, all accounts (changed under its lock).
+    backlog_total: std::sync::atomic::AtomicUsize,
     next_id: AtomicU64,
     undeliverable: AtomicU64,
 }
@@ -98,6 +102,7 @@ impl ServerHandle {
                 waiting.push_front(back);
                 return;
             }
+            self.inner.backlog_total.fetch_sub(1, Ordering::Relaxed);
         }
         backlog.remove(&account);
     }
@@ -178,8 +183,10 @@ impl ServerHandle {
         let mut backlog = self.inner.backlog.lock();
         let waiting = backlog.entry(account).or_default();
         waiting.push_back(d);
-        if waiting.len() > BACKLOG_PER_ACCOUNT {
+        let total = self.inner.backlog_total.fetch_add(1, Ordering::Relaxed) + 1;
+        if waiting.len() > BACKLOG_PER_ACCOUNT || total > BACKLOG_TOTAL {
             waiting.pop_front();
+            self.inner.backlog_total.fetch_sub(1, Ordering::Relaxed);
             self.inner.undeliverable.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 account,

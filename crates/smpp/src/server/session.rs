@@ -257,6 +257,10 @@ impl Conn {
             }
             Body::DeliverSmResp(_) => {
                 let _ = self.deliveries.complete(&pdu);
+                // Room was made: what waited for this merchant can follow.
+                if let Some(sender) = self.sender {
+                    self.shared.hub.flush(sender);
+                }
                 Stop::Continue
             }
             Body::GenericNack => {
