@@ -53,6 +53,9 @@ pub struct Options {
     /// disk: `fsync` costs nothing there, and the crash emulation copies the files rather than
     /// relying on what was synced), else the system's temporary directory.
     pub dir: Option<PathBuf>,
+    /// Seeds run at once by [`run_many`] (each seed is its own world, so they share nothing);
+    /// by default one per core.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -63,6 +66,7 @@ impl Default for Options {
             senders: 4,
             audit_every: 1,
             dir: Some(PathBuf::from("/dev/shm")).filter(|d| d.is_dir()),
+            threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         }
     }
 }
@@ -186,31 +190,68 @@ impl Summary {
     }
 }
 
-/// Runs `count` seeds from `first`, stopping at the first that fails; `each` sees every outcome.
-pub fn run_many(first: u64, count: u64, opts: &Options, mut each: impl FnMut(&Outcome)) -> Summary {
+/// Runs `count` seeds from `first` on [`Options::threads`] threads, stopping at the first that
+/// fails; `each` sees every outcome (in the order they finish). Seeds are handed out in order,
+/// so every seed below a failing one runs to its end, and the failure reported is the lowest
+/// failing seed: the same one a run on one thread would report.
+pub fn run_many(
+    first: u64,
+    count: u64,
+    opts: &Options,
+    each: impl FnMut(&Outcome) + Send,
+) -> Summary {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
     let started = Instant::now();
-    let mut s = Summary {
-        seeds: 0,
-        elapsed: Duration::ZERO,
-        failed: None,
-        crashes: 0,
-        torn: 0,
-        marketing_received: 0,
-        duplicates: 0,
-    };
-    for seed in first..first.saturating_add(count) {
-        let o = run(seed, opts);
-        s.seeds += 1;
-        s.crashes += o.crashes;
-        s.torn += o.torn;
-        s.marketing_received += o.counts.marketing_received;
-        s.duplicates += o.counts.duplicates;
-        each(&o);
-        if o.violation.is_some() {
-            s.failed = Some(o);
-            break;
+    let end = first.saturating_add(count);
+    let next = AtomicU64::new(first);
+    let lowest_failure = AtomicU64::new(u64::MAX);
+    let shared = Mutex::new((
+        Summary {
+            seeds: 0,
+            elapsed: Duration::ZERO,
+            failed: None,
+            crashes: 0,
+            torn: 0,
+            marketing_received: 0,
+            duplicates: 0,
+        },
+        each,
+    ));
+    let threads = opts
+        .threads
+        .clamp(1, usize::try_from(count.max(1)).unwrap_or(usize::MAX));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let seed = next.fetch_add(1, Ordering::Relaxed);
+                    if seed >= end || seed > lowest_failure.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let o = run(seed, opts);
+                    let Ok(mut g) = shared.lock() else { return };
+                    let (s, each) = &mut *g;
+                    s.seeds += 1;
+                    s.crashes += o.crashes;
+                    s.torn += o.torn;
+                    s.marketing_received += o.counts.marketing_received;
+                    s.duplicates += o.counts.duplicates;
+                    each(&o);
+                    if o.violation.is_some() {
+                        lowest_failure.fetch_min(seed, Ordering::Relaxed);
+                        if s.failed.as_ref().is_none_or(|f| seed < f.seed) {
+                            s.failed = Some(o);
+                        }
+                    }
+                }
+            });
         }
-    }
+    });
+    let (mut s, _) = shared
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     s.elapsed = started.elapsed();
     s
 }

@@ -18,7 +18,7 @@ fn no_seed_breaks_an_invariant_under_storage_and_carrier_faults_and_restarts() {
     }
     let (first, count) = match env("SIM_SEED") {
         Some(s) => (s, 1),
-        None => (1, env("SIM_SEEDS").unwrap_or(200)),
+        None => (1, env("SIM_SEEDS").unwrap_or(300)),
     };
     let summary = sim::run_many(first, count, &opts, |_| {});
     if let Some(o) = &summary.failed {

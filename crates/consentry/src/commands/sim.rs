@@ -32,6 +32,9 @@ pub struct Args {
     /// Print one line per seed.
     #[arg(long)]
     pub verbose: bool,
+    /// Seeds run at once (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
@@ -42,6 +45,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     if args.dir.is_some() {
         opts.dir.clone_from(&args.dir);
+    }
+    if let Some(t) = args.threads {
+        opts.threads = t.max(1);
     }
     let (first, count) = match (args.seed, args.seeds) {
         (Some(s), n) => (s, n.unwrap_or(1)),
