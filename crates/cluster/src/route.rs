@@ -370,15 +370,16 @@ impl Router {
     }
 }
 
-/// A one-click link (`/u/{token}`, GET shows, POST unsubscribes) goes to the owner of the phone
-/// it was issued to, found in the shared store; a token not found is answered here (404).
-async fn link(r: &Router, req: Request, next: Next) -> Response {
-    let token = req.uri().path().trim_start_matches("/u/").to_string();
-    let gw = Arc::clone(&r.gateway);
-    let phone = tokio::task::spawn_blocking(move || gw.link_phone(&token))
-        .await
-        .ok()
-        .flatten();
+/// Sends `req` to the owner of `phone` (read from the shared store by the caller), or runs it
+/// here when this node holds the phone or none was found (the handler then answers 404).
+/// `with_key`: the caller's `Authorization` goes along (a one-click link has none to send).
+async fn to_owner_of(
+    r: &Router,
+    phone: Option<Msisdn>,
+    with_key: bool,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(phone) = phone else {
         return next.run(req).await;
     };
@@ -391,37 +392,38 @@ async fn link(r: &Router, req: Request, next: Next) -> Response {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    r.forward_raw(part, parts.method.as_str(), path, None, content_type, bytes)
+    let header_str = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let auth = if with_key {
+        header_str(header::AUTHORIZATION)
+    } else {
+        None
+    };
+    let content_type = header_str(header::CONTENT_TYPE);
+    r.forward_raw(part, parts.method.as_str(), path, auth, content_type, bytes)
         .await
 }
 
+/// A one-click link (`/u/{token}`, GET shows, POST unsubscribes) goes to the owner of the phone
+/// it was issued to, found in the shared store.
+async fn link(r: &Router, req: Request, next: Next) -> Response {
+    let token = req.uri().path().trim_start_matches("/u/").to_string();
+    let gw = Arc::clone(&r.gateway);
+    let phone = tokio::task::spawn_blocking(move || gw.link_phone(&token))
+        .await
+        .ok()
+        .flatten();
+    to_owner_of(r, phone, false, req, next).await
+}
+
 /// A withdrawal (`POST /v1/messages/{id}/cancel`) goes to the owner of the phone the message
-/// went to, which holds it in its deferred queue; an id not found is answered here (404).
+/// went to, which holds it in its deferred queue.
 async fn cancel(r: &Router, id: u64, req: Request, next: Next) -> Response {
     let gw = Arc::clone(&r.gateway);
     let phone = tokio::task::spawn_blocking(move || gw.message_phone(id))
         .await
         .ok()
         .flatten();
-    let Some(phone) = phone else {
-        return next.run(req).await;
-    };
-    let part = r.parts.of(phone);
-    if r.parts.holds(part) {
-        return next.run(req).await;
-    }
-    let auth = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let path = req.uri().path().to_owned();
-    r.forward(part, "POST", &path, auth.as_deref(), Bytes::new())
-        .await
+    to_owner_of(r, phone, true, req, next).await
 }
 
 /// The message id of a withdrawal's path, `/v1/messages/{id}/cancel`.
