@@ -1121,6 +1121,42 @@ impl cmpp::DeliverHandler for CmppInbox {
     }
 }
 
+/// A CMPP 3.0 link for `created` (a registered sender's answer) to node `node`'s listener,
+/// connected, with the inbox its DELIVERs land in.
+async fn cmpp_link(
+    c: &Cluster,
+    node: usize,
+    created: &Value,
+) -> (cmpp::CmppClient, std::sync::Arc<CmppInbox>) {
+    let inbox = std::sync::Arc::new(CmppInbox::default());
+    let link = cmpp::CmppClient::start(
+        cmpp::ClientConfig {
+            addr: c.nodes[node].cmpp.clone(),
+            source_addr: created["cmpp_source_addr"].as_str().unwrap().into(),
+            shared_secret: created["cmpp_secret"].as_str().unwrap().into(),
+            version: cmpp_proto::Version::V30,
+            src_id: created["source_number"].as_str().unwrap().into(),
+            response_timeout: Duration::from_secs(10),
+            ..cmpp::ClientConfig::default()
+        },
+        inbox.clone(),
+    );
+    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    (link, inbox)
+}
+
+/// How many of the sender's messages (`key`) node `node` lists with `status` (the list's
+/// `null` reads as a count no assertion expects).
+async fn messages_with_status(c: &Cluster, node: usize, key: &str, status: &str) -> usize {
+    let list = common::process::get_json(
+        &c.http,
+        &format!("{}/v1/messages?status={status}", c.nodes[node].base),
+        key,
+    )
+    .await;
+    list["messages"].as_array().map_or(usize::MAX, Vec::len)
+}
+
 /// #10/#13: a merchant's CMPP software connected to one node submits for phones in every
 /// partition. Each SUBMIT is decided and recorded by its phone's owner (before, the listener
 /// answered Result 9 for every phone another node owns), answered with the owner's verdict,
@@ -1139,20 +1175,7 @@ async fn a_cmpp_merchant_connected_to_one_node_submits_for_every_phone_and_gets_
         let (s, v) = c.post(2, "/v1/consents", key, consent(p, "opt_in")).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
-    let inbox = std::sync::Arc::new(CmppInbox::default());
-    let link = cmpp::CmppClient::start(
-        cmpp::ClientConfig {
-            addr: c.nodes[0].cmpp.clone(),
-            source_addr: created["cmpp_source_addr"].as_str().unwrap().into(),
-            shared_secret: created["cmpp_secret"].as_str().unwrap().into(),
-            version: cmpp_proto::Version::V30,
-            src_id: created["source_number"].as_str().unwrap().into(),
-            response_timeout: Duration::from_secs(10),
-            ..cmpp::ClientConfig::default()
-        },
-        inbox.clone(),
-    );
-    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    let (link, inbox) = cmpp_link(&c, 0, &created).await;
     let answers = futures_util::future::join_all(phones.iter().map(|p| {
         let out = cmpp::Outgoing {
             destination: p.clone(),
@@ -1198,17 +1221,7 @@ async fn a_cmpp_merchant_connected_to_one_node_submits_for_every_phone_and_gets_
         "one DELIVRD report per accepted SUBMIT"
     );
     // The owners recorded them: 20 accepted marketing messages in the shared ledger.
-    let list = common::process::get_json(
-        &c.http,
-        &format!("{}/v1/messages?status=accepted", c.nodes[2].base),
-        key,
-    )
-    .await;
-    assert_eq!(
-        list["messages"].as_array().map_or(0, Vec::len),
-        20,
-        "{list}"
-    );
+    assert_eq!(messages_with_status(&c, 2, key, "accepted").await, 20);
     link.shutdown();
 }
 
@@ -1254,20 +1267,7 @@ async fn a_held_message_is_withdrawn_through_any_node_over_http_and_cmpp() {
     // Over CMPP through node c, each SUBMIT's Msg_Id cancelled on the same node's listener.
     let secret = created["cmpp_secret"].as_str().unwrap();
     let source_addr = created["cmpp_source_addr"].as_str().unwrap();
-    let inbox = std::sync::Arc::new(CmppInbox::default());
-    let link = cmpp::CmppClient::start(
-        cmpp::ClientConfig {
-            addr: c.nodes[2].cmpp.clone(),
-            source_addr: source_addr.into(),
-            shared_secret: secret.into(),
-            version: cmpp_proto::Version::V30,
-            src_id: created["source_number"].as_str().unwrap().into(),
-            response_timeout: Duration::from_secs(10),
-            ..cmpp::ClientConfig::default()
-        },
-        inbox.clone(),
-    );
-    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    let (link, _inbox) = cmpp_link(&c, 2, &created).await;
     let mut msg_ids = Vec::new();
     for p in &phones[8..] {
         let out = cmpp::Outgoing {
@@ -1288,28 +1288,8 @@ async fn a_held_message_is_withdrawn_through_any_node_over_http_and_cmpp() {
     }
     link.shutdown();
     // Every message of the campaign is withdrawn in the shared ledger; none is held.
-    let list = common::process::get_json(
-        &c.http,
-        &format!("{}/v1/messages?status=deferred", c.nodes[0].base),
-        key,
-    )
-    .await;
-    assert_eq!(
-        list["messages"].as_array().map_or(usize::MAX, Vec::len),
-        0,
-        "{list}"
-    );
-    let list = common::process::get_json(
-        &c.http,
-        &format!("{}/v1/messages?status=rejected", c.nodes[1].base),
-        key,
-    )
-    .await;
-    assert_eq!(
-        list["messages"].as_array().map_or(0, Vec::len),
-        16,
-        "{list}"
-    );
+    assert_eq!(messages_with_status(&c, 0, key, "deferred").await, 0);
+    assert_eq!(messages_with_status(&c, 1, key, "rejected").await, 16);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
