@@ -72,7 +72,10 @@ fn kind(method: &Method, path: &str) -> Option<Kind> {
     // issued it (the phone's owner), so another node would answer 401.
     if matches!(
         path,
-        "/v1/portal/consents" | "/v1/portal/messages" | "/v1/portal/complaints"
+        "/v1/portal/consents"
+            | "/v1/portal/messages"
+            | "/v1/portal/complaints"
+            | "/v1/portal/complaints/pasted"
     ) {
         return Some(Kind::Session);
     }
@@ -545,6 +548,7 @@ mod tests {
             (Method::POST, "/v1/portal/consents"),
             (Method::GET, "/v1/portal/messages"),
             (Method::POST, "/v1/portal/complaints"),
+            (Method::POST, "/v1/portal/complaints/pasted"),
         ] {
             assert!(
                 matches!(kind(&method, path), Some(Kind::Session)),

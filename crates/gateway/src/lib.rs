@@ -41,6 +41,7 @@ mod inbound;
 mod lookup;
 mod notices;
 mod ownership;
+mod pasted;
 mod portal;
 mod resend;
 pub mod routes;
