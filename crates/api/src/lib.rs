@@ -18,6 +18,7 @@ pub mod json;
 mod metrics_help;
 pub mod openapi;
 pub mod path;
+pub mod portal;
 pub mod router;
 mod schema;
 mod serve;
