@@ -26,7 +26,12 @@ pub(crate) fn when(phone: Msisdn, at: Timestamp) -> String {
     format!("{} {name}", z.strftime("%Y-%m-%d %H:%M"))
 }
 
-/// A time to the minute, without the zone (in a list where every line has the same).
+/// A time to the minute, without the zone (a table names it once, in its header).
+fn when_plain(phone: Msisdn, at: Timestamp) -> String {
+    local(phone, at).0.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A time to the minute, without the zone or year (in a list where every line has the same).
 pub(crate) fn when_short(phone: Msisdn, at: Timestamp) -> String {
     local(phone, at).0.strftime("%m-%d %H:%M").to_string()
 }
@@ -51,26 +56,29 @@ pub(crate) fn whose(e: &ConsentEvent) -> &'static str {
     }
 }
 
-/// The table of `events`, oldest first.
+/// The table of `events`, oldest first. Whose word each event was comes third, before how it
+/// came and its evidence: on a phone the table scrolls sideways, and that is the column the
+/// consumer came to read.
 pub(crate) fn table(lang: Lang, phone: Msisdn, events: &[&ConsentEvent]) -> Markup {
     let mut events = events.to_vec();
     events.sort_by_key(|e| e.order_key());
+    let zone = local(phone, Timestamp::UNIX_EPOCH).1;
     html! {
         table {
             thead { tr {
-                th scope="col" { (t(lang, "when")) }
+                th scope="col" { (t(lang, "when")) " (" (zone) ")" }
                 th scope="col" { (t(lang, "what")) }
-                th scope="col" { (t(lang, "how")) }
                 th scope="col" { (t(lang, "by_whom")) }
+                th scope="col" { (t(lang, "how")) }
                 th scope="col" { (t(lang, "evidence")) }
             } }
             tbody {
                 @for e in &events {
                     tr class=(whose(e)) {
-                        td { (when(phone, e.at)) }
+                        td { (when_plain(phone, e.at)) }
                         td { (t(lang, what(e))) }
-                        td { (t(lang, &format!("src_{}", e.source.as_str()))) }
                         td { (t(lang, whose(e))) }
+                        td { (t(lang, &format!("src_{}", e.source.as_str()))) }
                         td { (e.evidence) }
                     }
                 }

@@ -156,8 +156,8 @@ pub(crate) const TABLE: &[(&str, &str, &str)] = &[
     ),
     (
         "no_violation",
-        "经核实，该短信发送时有您的授权。",
-        "the message was sent with your consent on record.",
+        "经核实，该短信未违规（例如发送时有您的授权，或不是营销短信）。",
+        "the message broke no rule (for example, your consent was on record, or it was not marketing).",
     ),
     (
         "unverified",
@@ -287,10 +287,23 @@ mod tests {
             include_str!("session.rs"),
             include_str!("history.rs"),
         ];
+        // `t(lang, "key")`, not another call ending in `t(` (`document(lang, "/portal"`).
         let mut keys: Vec<String> = sources
             .iter()
-            .flat_map(|src| src.split("t(lang, \"").skip(1))
-            .filter_map(|rest| rest.split_once('"').map(|(k, _)| k.to_string()))
+            .flat_map(|src| {
+                src.match_indices("t(lang, \"")
+                    .map(move |(at, m)| (src, at, m))
+            })
+            .filter(|(src, at, _)| {
+                !src[..*at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+            .filter_map(|(src, at, m)| {
+                let rest = &src[at + m.len()..];
+                rest.split_once('"').map(|(k, _)| k.to_string())
+            })
             .collect();
         assert!(keys.len() > 40, "found {} keys", keys.len());
         keys.extend(
