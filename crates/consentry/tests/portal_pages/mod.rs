@@ -611,3 +611,61 @@ async fn the_portal_speaks_english_when_asked_and_remembers_it() {
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert!(bad.html.contains("验证码错误或已过期"), "{}", bad.html);
 }
+
+/// Two shops may share a signature (under different names): a pasted message bearing it is
+/// the one that wrote to this number; when neither did, it names no one shop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_two_shops_share_names_the_one_that_wrote_to_the_number() {
+    let srv = common::start("2026-11-11T02:00:00Z").await;
+    let mut shops = Vec::new();
+    for name in ["好店", "好店二号"] {
+        let (s, v) = srv
+            .post(
+                "/v1/senders",
+                &srv.admin,
+                json!({"name": name, "signature": "【好店】"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        shops.push((
+            v["id"].as_u64().unwrap(),
+            v["api_key"].as_str().unwrap().to_string(),
+        ));
+    }
+    let token = crate::login_again(&srv).await;
+    let pasted = json!({"text": "【好店】您的订单已发货", "kind": "other"});
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/complaints/pasted",
+            Some(&token),
+            Some(pasted.clone()),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unattributed_complaint")
+        ),
+        "neither wrote: {v}"
+    );
+    let (second, key) = &shops[1];
+    srv.send(key, PHONE, "【好店】您的订单已发货", "transactional")
+        .await;
+    srv.inbox(PHONE).await;
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/complaints/pasted",
+            Some(&token),
+            Some(pasted),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, c) = srv
+        .get(&format!("/v1/complaints/{}", v["id"]), &srv.admin)
+        .await;
+    assert_eq!(c["sender"].as_u64(), Some(*second), "{c}");
+    assert!(c["message_id"].is_u64(), "{c}");
+}
