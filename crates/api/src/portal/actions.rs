@@ -361,10 +361,11 @@ fn note_of(form: &Fields) -> Option<String> {
         .map(str::to_string)
 }
 
-/// After filing: the consumer's page says the complaint's number and verdict.
+/// After filing: the consumer's page says the complaint's number and verdict at its top (no
+/// anchor further down: the notice would be out of sight).
 fn filed(id: u64, verdict: ComplaintVerdict) -> Response {
     Redirect::to(&format!(
-        "/portal?done=filed&id={id}&verdict={}#report",
+        "/portal?done=filed&id={id}&verdict={}",
         verdict.as_str()
     ))
     .into_response()
