@@ -40,3 +40,20 @@ fn no_seed_breaks_an_invariant_under_storage_and_carrier_faults_and_restarts() {
         assert!(summary.marketing_received > 100);
     }
 }
+
+/// Seeds that once broke an invariant, at the length that broke them, kept as regressions.
+#[test]
+fn seeds_that_once_failed_pass() {
+    // 65 × 400: a marketing message withdrawn at the wire after an opt-out still counted
+    // against its day's caps in the model, so the shop's next message, after consent was given
+    // again, read as a third that day.
+    for (seed, steps) in [(65, 400)] {
+        let opts = sim::Options {
+            steps,
+            audit_every: 50,
+            ..sim::Options::default()
+        };
+        let outcome = sim::run(seed, &opts);
+        assert!(outcome.violation.is_none(), "{}", outcome.report());
+    }
+}
