@@ -178,6 +178,15 @@ impl SenderRegistry for Store {
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
         dispatch!(self, s => s.senders())
     }
+    fn edit_sender(
+        &self,
+        id: SenderId,
+        name: &str,
+        signature: &str,
+        actor: &str,
+    ) -> Result<Option<SenderRecord>, StoreError> {
+        dispatch!(self, s => s.edit_sender(id, name, signature, actor))
+    }
 }
 
 impl MessageLog for Store {

@@ -82,6 +82,15 @@ pub trait SenderRegistry {
     /// Every sender, by id; `suspended` derived from its chained suspension changes (the
     /// latest is `suspend` or `confirm`), so only a chained record suspends or reinstates.
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError>;
+    /// Gives sender `id` a new name and signature, as a chained edit by `actor` (its
+    /// registration stays as chained); `None` when there is no such sender.
+    fn edit_sender(
+        &self,
+        id: SenderId,
+        name: &str,
+        signature: &str,
+        actor: &str,
+    ) -> Result<Option<SenderRecord>, StoreError>;
 }
 
 /// Every message and its decision.

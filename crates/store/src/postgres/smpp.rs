@@ -4,7 +4,9 @@ use domain::{Category, Msisdn, SenderId, Timestamp};
 
 use super::messages::id_col;
 use super::{PgStore, corrupt, micros, pg_err};
-use crate::{Handoff, SmppRegistry, StoreError};
+use super::credentials::record_credentials;
+use crate::audit::credentials::{Credential, ISSUED};
+use crate::{AuditKind, Handoff, SmppRegistry, StoreError};
 
 impl SmppRegistry for PgStore {
     fn put_smpp_credential(
@@ -15,6 +17,7 @@ impl SmppRegistry for PgStore {
     ) -> Result<(), StoreError> {
         self.run(async |c| {
             let tx = c.transaction().await.map_err(pg_err)?;
+            let now = Timestamp::now();
             tx.execute(
                 "DELETE FROM smpp_credentials WHERE sender_id = $1 OR system_id = $2",
                 &[&i64::from(sender.0), &system_id],
@@ -28,11 +31,15 @@ impl SmppRegistry for PgStore {
                     &system_id,
                     &i64::from(sender.0),
                     &password_hash,
-                    &micros(Timestamp::now()),
+                    &micros(now),
                 ],
             )
             .await
             .map_err(pg_err)?;
+            let change = Credential::smpp(system_id, i64::from(sender.0), password_hash);
+            let rows = record_credentials(&tx, &[(ISSUED, change)], now).await?;
+            self.chain_records(&tx, AuditKind::Credential, &rows, now)
+                .await?;
             tx.commit().await.map_err(pg_err)
         })
     }
