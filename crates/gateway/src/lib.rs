@@ -44,6 +44,7 @@ mod ownership;
 mod portal;
 mod resend;
 pub mod routes;
+mod sender_edits;
 mod smpp_access;
 mod submit;
 mod texthash;
