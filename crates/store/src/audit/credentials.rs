@@ -178,14 +178,19 @@ impl Derived {
                     ));
                 }
                 Some(chained) if chained != l.credential => {
+                    let what = if chained.secret_digest == l.credential.secret_digest {
+                        format!("its chained credential changes say {}", chained.describe())
+                    } else {
+                        "its stored password or secret is not the one its chained credential \
+                         changes set"
+                            .to_string()
+                    };
                     return Some(broken(
                         l.table,
                         l.row,
                         format!(
-                            "{} differs from its chained credential changes, which say {} \
-                             (changed outside consentry)",
-                            l.credential.describe(),
-                            chained.describe()
+                            "{}: {what} (changed outside consentry)",
+                            l.credential.describe()
                         ),
                     ));
                 }

@@ -223,6 +223,7 @@ impl std::fmt::Display for Broken {
             (Some(t), Some(r)) => {
                 write!(f, "{t} row {r} (audit block {}): {}", self.block, self.why)
             }
+            (Some(t), None) => write!(f, "{t} (audit block {}): {}", self.block, self.why),
             _ => write!(f, "audit block {}: {}", self.block, self.why),
         }
     }
