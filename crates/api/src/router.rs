@@ -20,7 +20,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/senders", post(senders::create).get(senders::list))
         .route("/v1/senders/{id}", patch(senders::edit))
         .route("/v1/senders/{id}/key", post(senders::rotate_key))
-        .route("/v1/senders/{id}/smpp-password", post(senders::smpp_password))
+        .route(
+            "/v1/senders/{id}/smpp-password",
+            post(senders::smpp_password),
+        )
         .route("/v1/senders/{id}/cmpp-secret", post(senders::cmpp_secret))
         .route("/v1/consents", post(consents::record))
         .route("/v1/consents/{phone}", get(consents::show))

@@ -64,7 +64,10 @@ async fn a_sender_key_turned_into_an_admin_key_is_reported_by_verify() {
         "UPDATE api_keys SET role = 'admin', sender_id = NULL
          WHERE role = 'sender' AND revoked_at IS NULL",
     );
-    assert_broken(dir, &["api_keys row", "admin key", "changed outside consentry"]);
+    assert_broken(
+        dir,
+        &["api_keys row", "admin key", "changed outside consentry"],
+    );
     sql(
         dir,
         &format!(
@@ -75,7 +78,10 @@ async fn a_sender_key_turned_into_an_admin_key_is_reported_by_verify() {
     assert_intact(dir);
     // The revoked key brought back to life.
     sql(dir, "UPDATE api_keys SET revoked_at = NULL");
-    assert_broken(dir, &["api_keys row", "no chained credential change issued it"]);
+    assert_broken(
+        dir,
+        &["api_keys row", "no chained credential change issued it"],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +116,10 @@ async fn an_smpp_password_changed_in_sql_is_reported() {
         dir,
         "UPDATE cmpp_accounts SET secret = 'AAAAAAAAAAAAAAAA' WHERE sender_id = 2",
     );
-    assert_broken(dir, &["cmpp_accounts row", "of sender 2", "password or secret"]);
+    assert_broken(
+        dir,
+        &["cmpp_accounts row", "of sender 2", "password or secret"],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,7 +153,12 @@ async fn a_status_flipped_in_sql_is_reported() {
     let (_, key) = srv.shop("好店").await;
     srv.consent(&key, "13800138000", "opt_in", "sender").await;
     let held = srv
-        .send(&key, "13800138000", "【好店】双11全场5折，回T退订", "marketing")
+        .send(
+            &key,
+            "13800138000",
+            "【好店】双11全场5折，回T退订",
+            "marketing",
+        )
         .await;
     assert_eq!(held["status"], "deferred", "{held}");
     let id = held["id"].as_u64().unwrap();
@@ -154,7 +168,12 @@ async fn a_status_flipped_in_sql_is_reported() {
     assert_eq!(s, StatusCode::OK, "{v}");
     // Refused: no consent from this phone.
     let refused = srv
-        .send(&key, "13800138001", "【好店】双11全场5折，回T退订", "marketing")
+        .send(
+            &key,
+            "13800138001",
+            "【好店】双11全场5折，回T退订",
+            "marketing",
+        )
         .await;
     assert_eq!(refused["status"], "rejected", "{refused}");
     let refused = refused["id"].as_u64().unwrap();
@@ -210,7 +229,12 @@ async fn content_scores_edited_in_sql_are_reported() {
     let srv = common::start("2026-11-11T02:00:00Z").await;
     let (_, key) = srv.shop("好店").await;
     let sent = srv
-        .send(&key, "13800138000", "【好店】您的订单已发货", "transactional")
+        .send(
+            &key,
+            "13800138000",
+            "【好店】您的订单已发货",
+            "transactional",
+        )
         .await;
     let id = sent["id"].as_u64().unwrap();
     let dir = srv.data_dir();

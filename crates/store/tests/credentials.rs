@@ -31,10 +31,20 @@ fn issue_everything(s: &Store) -> SenderId {
     s.put_cmpp_account("000001", a, "secret-one").unwrap();
     s.put_cmpp_account("000001", a, "secret-two").unwrap();
     s.replace_sender_key(a, "hash-A2").unwrap();
-    let edited = s.edit_sender(a, "A2", "【A2】", "operator").unwrap().unwrap();
-    assert_eq!((edited.name.as_str(), edited.signature.as_str()), ("A2", "【A2】"));
+    let edited = s
+        .edit_sender(a, "A2", "【A2】", "operator")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (edited.name.as_str(), edited.signature.as_str()),
+        ("A2", "【A2】")
+    );
     assert_eq!(s.senders().unwrap()[0].name, "A2");
-    assert!(s.edit_sender(SenderId(99), "x", "", "operator").unwrap().is_none());
+    assert!(
+        s.edit_sender(SenderId(99), "x", "", "operator")
+            .unwrap()
+            .is_none()
+    );
     let mut keys = s.keys().unwrap();
     keys.sort_by(|x, y| x.0.cmp(&y.0));
     assert_eq!(
@@ -71,7 +81,10 @@ fn sqlite_credentials_and_edits_verify_and_sql_changes_are_named() {
 
     sql("UPDATE api_keys SET role = 'admin', sender_id = NULL WHERE hash = 'hash-A2'");
     let b = broken(&s);
-    assert!(b.contains("api_keys row") && b.contains("admin key hash-A2"), "{b}");
+    assert!(
+        b.contains("api_keys row") && b.contains("admin key hash-A2"),
+        "{b}"
+    );
     sql("UPDATE api_keys SET role = 'sender', sender_id = 1 WHERE hash = 'hash-A2'");
     assert_eq!(broken(&s), "");
 
@@ -82,7 +95,10 @@ fn sqlite_credentials_and_edits_verify_and_sql_changes_are_named() {
 
     sql("UPDATE cmpp_accounts SET secret = 'secret-one'");
     let b = broken(&s);
-    assert!(b.contains("cmpp_accounts") && b.contains("CMPP Source_Addr 000001"), "{b}");
+    assert!(
+        b.contains("cmpp_accounts") && b.contains("CMPP Source_Addr 000001"),
+        "{b}"
+    );
     sql("UPDATE cmpp_accounts SET secret = 'secret-two'");
 
     sql("UPDATE sender_edits SET name = 'Forged'");
@@ -100,10 +116,8 @@ fn postgres_credentials_and_edits_verify_and_sql_changes_are_named() {
     let store::Store::Postgres(pg) = &s else {
         unreachable!()
     };
-    pg.execute_batch(
-        "UPDATE api_keys SET role = 'admin', sender_id = NULL WHERE hash = 'hash-A2'",
-    )
-    .unwrap();
+    pg.execute_batch("UPDATE api_keys SET role = 'admin', sender_id = NULL WHERE hash = 'hash-A2'")
+        .unwrap();
     let b = broken(&s);
     assert!(b.contains("admin key hash-A2"), "{b}");
     pg.execute_batch("UPDATE api_keys SET role = 'sender', sender_id = 1 WHERE hash = 'hash-A2'")
@@ -113,7 +127,10 @@ fn postgres_credentials_and_edits_verify_and_sql_changes_are_named() {
     pg.execute_batch("UPDATE smpp_credentials SET password_hash = '$argon2id$old'")
         .unwrap();
     let b = broken(&s);
-    assert!(b.contains("smpp_credentials") && b.contains("SMPP system_id csnew"), "{b}");
+    assert!(
+        b.contains("smpp_credentials") && b.contains("SMPP system_id csnew"),
+        "{b}"
+    );
     pg.execute_batch("UPDATE smpp_credentials SET password_hash = '$argon2id$new'")
         .unwrap();
 

@@ -117,7 +117,11 @@ pub(crate) const TABLE: &[(&str, &str, &str)] = &[
     ("new_key", "新的 API 密钥", "New API key"),
     ("edit_sender", "修改名称和签名", "Edit name and signature"),
     ("save", "保存", "Save"),
-    ("set_smpp_password", "重设 SMPP 密码", "Set a new SMPP password"),
+    (
+        "set_smpp_password",
+        "重设 SMPP 密码",
+        "Set a new SMPP password",
+    ),
     ("set_cmpp_secret", "重设 CMPP 密钥", "Set a new CMPP secret"),
     (
         "secret_warning",

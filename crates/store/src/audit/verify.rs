@@ -382,7 +382,10 @@ fn message_state_disagrees(
                 cs.as_deref().unwrap_or("NULL")
             )),
         };
-        let decided = m.last.as_ref().map_or(m.status.as_str(), |(s, _)| s.as_str());
+        let decided = m
+            .last
+            .as_ref()
+            .map_or(m.status.as_str(), |(s, _)| s.as_str());
         let why = why.or_else(|| {
             (decided == "rejected" && m.delivery != "not_sent").then(|| {
                 format!(

@@ -2,8 +2,8 @@
 
 use domain::{SenderId, Timestamp};
 
-use super::{PgStore, corrupt, micros, pg_err};
 use super::credentials::record_credentials;
+use super::{PgStore, corrupt, micros, pg_err};
 use crate::audit::credentials::{Credential, ISSUED};
 use crate::{AuditKind, CmppRegistry, StoreError};
 

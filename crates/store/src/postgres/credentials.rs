@@ -6,9 +6,7 @@ use domain::{SenderId, Timestamp};
 
 use super::{PgStore, micros, pg_err};
 use crate::audit::canon::Digest32;
-use crate::audit::credentials::{
-    ADOPTED, API_KEY, Credential, ISSUED, LiveCredential, REVOKED,
-};
+use crate::audit::credentials::{ADOPTED, API_KEY, Credential, ISSUED, LiveCredential, REVOKED};
 use crate::{AuditKind, KeyRole, StoreError};
 
 /// Appends `changes` to `credential_changes` in `tx`; returns each row's id and digest, for

@@ -2,12 +2,12 @@
 
 use domain::{SenderId, Timestamp};
 
-use super::{PgStore, from_micros, is_unique_violation, micros, pg_err};
 use super::credentials::record_credentials;
+use super::{PgStore, from_micros, is_unique_violation, micros, pg_err};
 use crate::audit::canon::{sender_digest, sender_edit_digest};
 use crate::audit::credentials::{Credential, ISSUED};
-use crate::values::{SENDER_NAME, SENDER_SIGNATURE};
 use crate::complaints::{LAST_SUSPENSION_ACTION, suspended_after};
+use crate::values::{SENDER_NAME, SENDER_SIGNATURE};
 use crate::{AuditKind, KeyRing, KeyRole, NewSender, SenderRecord, SenderRegistry, StoreError};
 
 impl SenderRegistry for PgStore {
@@ -176,7 +176,10 @@ impl KeyRing for PgStore {
     fn keys(&self) -> Result<Vec<(String, KeyRole)>, StoreError> {
         self.run(async |c| {
             let rows = c
-                .query("SELECT id, hash, role, sender_id FROM api_keys WHERE revoked_at IS NULL", &[])
+                .query(
+                    "SELECT id, hash, role, sender_id FROM api_keys WHERE revoked_at IS NULL",
+                    &[],
+                )
                 .await
                 .map_err(pg_err)?;
             rows.iter()

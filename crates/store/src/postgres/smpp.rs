@@ -2,9 +2,9 @@
 
 use domain::{Category, Msisdn, SenderId, Timestamp};
 
+use super::credentials::record_credentials;
 use super::messages::id_col;
 use super::{PgStore, corrupt, micros, pg_err};
-use super::credentials::record_credentials;
 use crate::audit::credentials::{Credential, ISSUED};
 use crate::{AuditKind, Handoff, SmppRegistry, StoreError};
 

@@ -120,8 +120,7 @@ impl SenderRegistry for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id.0, name, signature, actor, micros(now)],
             )?;
-            let digest =
-                sender_edit_digest(i64::from(id.0), name, signature, actor, micros(now));
+            let digest = sender_edit_digest(i64::from(id.0), name, signature, actor, micros(now));
             let chain = self.chain_records(
                 &tx,
                 AuditKind::SenderEdit,
