@@ -340,4 +340,54 @@ mod tests {
         let other = row_digest(AuditKind::ConsentEvent, &[Field::Null]);
         assert_ne!(written, other);
     }
+
+    /// Rows written before content scores were chained carry none: their digest is the one
+    /// taken then (no scores field at all), so they still verify; a row with scores commits
+    /// to them.
+    #[test]
+    fn a_decision_without_scores_digests_as_before_and_one_with_scores_commits_to_them() {
+        let fields = |scores: Field| {
+            vec![
+                Field::Int(1),
+                Field::Text("13800138000".into()),
+                Field::Int(8613800138000),
+                Field::Text("t".into()),
+                Field::Text("marketing".into()),
+                Field::Text("accepted".into()),
+                Field::Text("[]".into()),
+                Field::Int(5),
+                Field::Null,
+                Field::Int(7),
+                scores,
+            ]
+        };
+        let mut before = Canon::new(AuditKind::Decision);
+        for f in &fields(Field::Null)[..10] {
+            before.field(f);
+        }
+        let before = before.finish();
+        let written = |scores| {
+            decision_digest(
+                1,
+                "13800138000",
+                Some(8613800138000),
+                "t",
+                "marketing",
+                "accepted",
+                "[]",
+                5,
+                None,
+                7,
+                scores,
+            )
+        };
+        assert_eq!(written(None), before);
+        assert_eq!(
+            row_digest(AuditKind::Decision, &fields(Field::Null)),
+            before
+        );
+        let scored = row_digest(AuditKind::Decision, &fields(Field::Text("{}".into())));
+        assert_eq!(written(Some("{}")), scored);
+        assert_ne!(scored, before);
+    }
 }
