@@ -350,6 +350,11 @@ async fn new_smpp_and_cmpp_secrets_and_a_rename_work_end_to_end_and_verify() {
         new["smpp_system_id"].as_str().unwrap(),
         new["smpp_password"].as_str().unwrap(),
     );
+    assert_eq!(
+        new_id, old_id,
+        "the merchant's software keeps its system_id"
+    );
+    assert_ne!(new_pw, old_pw);
     assert_eq!(smpp_bind(&smpp, new_id, new_pw).await, CommandStatus::ROK);
     assert_ne!(smpp_bind(&smpp, old_id, old_pw).await, CommandStatus::ROK);
 

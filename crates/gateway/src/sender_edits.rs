@@ -32,12 +32,12 @@ impl Gateway {
         Ok(record)
     }
 
-    /// A new SMPP system_id and password for `sender`; its earlier ones stop binding.
+    /// A new SMPP password for `sender` (same system_id); the earlier one stops binding.
     pub fn reset_smpp_password(&self, sender: SenderId) -> Result<SmppCredentials, GatewayError> {
         if self.access.sender(sender).is_none() {
             return Err(GatewayError::NotFound(format!("sender {sender}")));
         }
-        self.issue_smpp_credentials(sender)
+        self.new_smpp_password(sender)
     }
 
     /// A new CMPP secret for `sender` (same Source_Addr); the earlier one stops connecting.

@@ -251,6 +251,9 @@ impl SmppRegistry for Store {
     fn smpp_credential(&self, system_id: &str) -> Result<Option<(SenderId, String)>, StoreError> {
         dispatch!(self, s => s.smpp_credential(system_id))
     }
+    fn smpp_system_id(&self, sender: SenderId) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.smpp_system_id(sender))
+    }
     fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError> {
         dispatch!(self, s => s.put_carrier_ids(carrier, ids))
     }

@@ -56,6 +56,7 @@ fn issue_everything(s: &Store) -> SenderId {
         "the rotated-out key is revoked, not live"
     );
     assert!(s.smpp_credential("csold").unwrap().is_none());
+    assert_eq!(s.smpp_system_id(a).unwrap().as_deref(), Some("csnew"));
     let report = s.verify_audit().unwrap();
     assert!(report.broken.is_none(), "{:?}", report.broken);
     a

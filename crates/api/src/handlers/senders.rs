@@ -198,13 +198,14 @@ pub async fn edit(
 pub struct SmppPasswordSet {
     /// The sender.
     pub sender_id: u32,
-    /// The system_id to bind with (at most 15 characters).
+    /// The system_id to bind with, unchanged (a new one if the sender had none).
     pub smpp_system_id: String,
-    /// The bind password. Stored hashed; shown only here. Earlier credentials stop binding.
+    /// The new bind password (8 characters). Stored hashed; shown only here. The earlier
+    /// password stops binding.
     pub smpp_password: String,
 }
 
-/// Gives a sender new SMPP credentials (admin); the old ones stop binding.
+/// Gives a sender a new SMPP password for its system_id (admin); the old one stops binding.
 #[utoipa::path(post, path = "/v1/senders/{id}/smpp-password", params(("id" = u32, Path)),
     responses((status = 200, body = SmppPasswordSet), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody, description = "`not_found`: no such sender")),

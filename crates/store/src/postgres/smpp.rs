@@ -64,6 +64,19 @@ impl SmppRegistry for PgStore {
         })
     }
 
+    fn smpp_system_id(&self, sender: SenderId) -> Result<Option<String>, StoreError> {
+        self.run(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT system_id FROM smpp_credentials WHERE sender_id = $1",
+                    &[&i64::from(sender.0)],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
     fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());

@@ -46,6 +46,13 @@ impl SmppRegistry for SqliteStore {
             .optional()?)
     }
 
+    fn smpp_system_id(&self, sender: SenderId) -> Result<Option<String>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT system_id FROM smpp_credentials WHERE sender_id = ?1")?;
+        Ok(stmt.query_row([sender.0], |r| r.get(0)).optional()?)
+    }
+
     fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
