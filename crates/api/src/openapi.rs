@@ -201,7 +201,8 @@ fn widen_unsigned(v: &mut serde_json::Value) {
 #[openapi(
     info(title = "consentry", description = "Consent-enforcing SMS gateway"),
     paths(
-        senders::create, senders::list, senders::rotate_key,
+        senders::create, senders::list, senders::rotate_key, senders::edit,
+        senders::smpp_password, senders::cmpp_secret,
         consents::record, consents::show,
         messages::send, messages::send_batch, messages::show, messages::cancel, messages::search,
         phones::inbox,

@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -18,7 +18,13 @@ pub fn app(state: AppState) -> Router {
     let limit = state.max_body_bytes;
     Router::new()
         .route("/v1/senders", post(senders::create).get(senders::list))
+        .route("/v1/senders/{id}", patch(senders::edit))
         .route("/v1/senders/{id}/key", post(senders::rotate_key))
+        .route(
+            "/v1/senders/{id}/smpp-password",
+            post(senders::smpp_password),
+        )
+        .route("/v1/senders/{id}/cmpp-secret", post(senders::cmpp_secret))
         .route("/v1/consents", post(consents::record))
         .route("/v1/consents/{phone}", get(consents::show))
         .route("/v1/messages", post(messages::send).get(messages::search))

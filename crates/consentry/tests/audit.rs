@@ -41,8 +41,9 @@ async fn verify_names_the_tampered_row_and_the_head_matches_the_api() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         head["records"],
-        json!(4),
-        "sender, two consents, one decision: {head}"
+        json!(8),
+        "the admin key; the sender, its key, SMPP and CMPP credentials; two consents; one \
+         decision: {head}"
     );
     let hash = head["hash"].as_str().unwrap().to_string();
 

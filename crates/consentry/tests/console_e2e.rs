@@ -349,6 +349,119 @@ async fn an_auditor_reads_every_page_and_is_refused_every_change() {
     assert!(page.contains("intact"), "{page}");
 }
 
+/// An operator renames a sender and sets new SMPP and CMPP secrets from its page (each secret
+/// shown once, each change chained); the duplicate rule holds, an auditor may do none of it,
+/// and the chain verifies afterwards.
+#[tokio::test]
+async fn an_operator_edits_a_sender_and_sets_new_secrets_from_its_page() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let (id, _) = srv.shop("Tea").await;
+    srv.shop("Coffee").await;
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    srv.gateway
+        .create_account("regulator", AccountRole::Auditor, PASSWORD)
+        .unwrap();
+    let mut b = Browser::new(&srv.base);
+    assert_eq!(b.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = b.get(&format!("/console/senders/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Edit name and signature"), "{page}");
+    let csrf = b.csrf().await;
+    let edit = format!("/console/senders/{id}/edit");
+    let (s, _) = b
+        .post(&edit, &[("name", "Green Tea"), ("signature", "【绿茶】")])
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "no token, no change");
+    let (s, page) = b
+        .post(
+            &edit,
+            &[
+                ("csrf", &csrf),
+                ("name", "Green Tea"),
+                ("signature", "【绿茶】"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Green Tea") && page.contains("【绿茶】"),
+        "{page}"
+    );
+    let sender = srv
+        .gateway
+        .sender(domain::SenderId(u32::try_from(id).unwrap()))
+        .unwrap();
+    assert_eq!(sender.name, "Green Tea");
+    let (s, _) = b
+        .post(
+            &edit,
+            &[
+                ("csrf", &csrf),
+                ("name", "Coffee"),
+                ("signature", "【Coffee】"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "another sender's name and signature"
+    );
+
+    let (s, page) = b
+        .post(
+            &format!("/console/senders/{id}/smpp-password"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("SMPP password") && page.contains("Shown only this once"),
+        "{page}"
+    );
+    let (s, page) = b
+        .post(
+            &format!("/console/senders/{id}/cmpp-secret"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("CMPP secret") && page.contains("Shown only this once"),
+        "{page}"
+    );
+    let (s, page) = b.post("/console/audit/verify", &[("csrf", &csrf)]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("intact"), "{page}");
+
+    let mut a = Browser::new(&srv.base);
+    assert_eq!(
+        a.sign_in("regulator", PASSWORD).await,
+        StatusCode::SEE_OTHER
+    );
+    let (_, page) = a.get(&format!("/console/senders/{id}")).await;
+    assert!(!page.contains("Edit name and signature"), "{page}");
+    let csrf = a.csrf().await;
+    for path in ["edit", "smpp-password", "cmpp-secret"] {
+        let (s, _) = a
+            .post(
+                &format!("/console/senders/{id}/{path}"),
+                &[("csrf", &csrf), ("name", "Mine"), ("signature", "")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(
+        srv.gateway
+            .sender(domain::SenderId(u32::try_from(id).unwrap()))
+            .unwrap()
+            .name,
+        "Green Tea"
+    );
+}
+
 #[tokio::test]
 async fn a_merchant_sets_up_with_its_key_once_and_sees_only_its_own_messages() {
     let srv = common::start("2026-12-01T09:00:00Z").await;

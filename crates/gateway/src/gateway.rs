@@ -301,30 +301,7 @@ impl Gateway {
         name: &str,
         signature: &str,
     ) -> Result<(SenderRecord, String), GatewayError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(GatewayError::InvalidField(
-                "name must be 1–100 characters".into(),
-            ));
-        }
-        if signature.chars().count() > 40 {
-            return Err(GatewayError::InvalidField(
-                "signature must be at most 40 characters".into(),
-            ));
-        }
-        let signature = signature.trim();
-        // Checked against this node's registry, in memory: reading every sender from the store
-        // for each registration made registering n senders cost n² rows. (Not a unique index:
-        // stores registered before #12 may hold such pairs already.)
-        if let Some(same) = self
-            .access
-            .senders
-            .read()
-            .values()
-            .find(|s| same_identity(s, name, signature))
-        {
-            return Err(GatewayError::DuplicateSender(same.id.0));
-        }
+        let (name, signature) = self.new_identity(name, signature, None)?;
         let key = new_key("cs_live_");
         // The store allocates the id and the number that follows from it, so two nodes never
         // hand out one number.
@@ -352,6 +329,41 @@ impl Gateway {
             .write()
             .insert(record.id, record.clone());
         Ok((record, key))
+    }
+
+    /// A name and signature checked for a sender (`None`: a new one): trimmed, of allowed
+    /// lengths, and no other sender's already. Checked against this node's registry, in
+    /// memory: reading every sender from the store for each registration made registering n
+    /// senders cost n² rows. (Not a unique index: stores registered before #12 may hold such
+    /// pairs already.)
+    pub(crate) fn new_identity<'a>(
+        &self,
+        name: &'a str,
+        signature: &'a str,
+        sender: Option<SenderId>,
+    ) -> Result<(&'a str, &'a str), GatewayError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(GatewayError::InvalidField(
+                "name must be 1–100 characters".into(),
+            ));
+        }
+        if signature.chars().count() > 40 {
+            return Err(GatewayError::InvalidField(
+                "signature must be at most 40 characters".into(),
+            ));
+        }
+        let signature = signature.trim();
+        if let Some(same) = self
+            .access
+            .senders
+            .read()
+            .values()
+            .find(|s| Some(s.id) != sender && same_identity(s, name, signature))
+        {
+            return Err(GatewayError::DuplicateSender(same.id.0));
+        }
+        Ok((name, signature))
     }
 
     /// Makes sure a key of `role` exists. When none does, creates one, writes it to `file`

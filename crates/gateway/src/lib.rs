@@ -45,6 +45,7 @@ mod pasted;
 mod portal;
 mod resend;
 pub mod routes;
+mod sender_edits;
 mod smpp_access;
 mod submit;
 mod texthash;

@@ -122,10 +122,27 @@ impl Gateway {
         &self,
         sender: SenderId,
     ) -> Result<SmppCredentials, GatewayError> {
+        self.set_smpp_credentials(sender, new_system_id())
+    }
+
+    /// A new password for `sender`'s SMPP system_id (a new system_id when it has none): the
+    /// merchant's software keeps its system_id, and the old password stops binding.
+    pub fn new_smpp_password(&self, sender: SenderId) -> Result<SmppCredentials, GatewayError> {
+        let system_id = self
+            .store
+            .smpp_system_id(sender)?
+            .unwrap_or_else(new_system_id);
+        self.set_smpp_credentials(sender, system_id)
+    }
+
+    fn set_smpp_credentials(
+        &self,
+        sender: SenderId,
+        system_id: String,
+    ) -> Result<SmppCredentials, GatewayError> {
         if self.access.sender(sender).is_none() {
             return Err(GatewayError::UnknownSender(sender.0));
         }
-        let system_id = new_system_id();
         let password = new_password();
         let mut salt = [0u8; 16];
         rand::rng().fill(&mut salt);

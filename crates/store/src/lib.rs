@@ -178,6 +178,15 @@ impl SenderRegistry for Store {
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
         dispatch!(self, s => s.senders())
     }
+    fn edit_sender(
+        &self,
+        id: SenderId,
+        name: &str,
+        signature: &str,
+        actor: &str,
+    ) -> Result<Option<SenderRecord>, StoreError> {
+        dispatch!(self, s => s.edit_sender(id, name, signature, actor))
+    }
 }
 
 impl MessageLog for Store {
@@ -241,6 +250,9 @@ impl SmppRegistry for Store {
     }
     fn smpp_credential(&self, system_id: &str) -> Result<Option<(SenderId, String)>, StoreError> {
         dispatch!(self, s => s.smpp_credential(system_id))
+    }
+    fn smpp_system_id(&self, sender: SenderId) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.smpp_system_id(sender))
     }
     fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError> {
         dispatch!(self, s => s.put_carrier_ids(carrier, ids))

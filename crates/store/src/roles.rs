@@ -82,6 +82,15 @@ pub trait SenderRegistry {
     /// Every sender, by id; `suspended` derived from its chained suspension changes (the
     /// latest is `suspend` or `confirm`), so only a chained record suspends or reinstates.
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError>;
+    /// Gives sender `id` a new name and signature, as a chained edit by `actor` (its
+    /// registration stays as chained); `None` when there is no such sender.
+    fn edit_sender(
+        &self,
+        id: SenderId,
+        name: &str,
+        signature: &str,
+        actor: &str,
+    ) -> Result<Option<SenderRecord>, StoreError>;
 }
 
 /// Every message and its decision.
@@ -146,6 +155,8 @@ pub trait SmppRegistry {
     ) -> Result<(), StoreError>;
     /// The sender and password hash bound to `system_id`.
     fn smpp_credential(&self, system_id: &str) -> Result<Option<(SenderId, String)>, StoreError>;
+    /// The system_id `sender` binds with, if it has SMPP credentials.
+    fn smpp_system_id(&self, sender: SenderId) -> Result<Option<String>, StoreError>;
     /// Records `(carrier message id, our message id)` pairs in one transaction. Carrier ids are
     /// compared without case, because carriers write hex ids in either case.
     fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError>;

@@ -67,3 +67,11 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, sender_id, recipient, phone, text,
     coalesce(current_decided_at, decided_at), \
     CASE WHEN current_status IS NULL THEN release_at ELSE current_release_at END, \
     delivery, delivery_at, content_scores";
+
+/// A sender's current name (in a query over `senders`): its latest chained edit's, else the
+/// registration's.
+pub(crate) const SENDER_NAME: &str = "coalesce((SELECT e.name FROM sender_edits e \
+    WHERE e.sender_id = senders.id ORDER BY e.id DESC LIMIT 1), senders.name)";
+/// A sender's current signature, as [`SENDER_NAME`].
+pub(crate) const SENDER_SIGNATURE: &str = "coalesce((SELECT e.signature FROM sender_edits e \
+    WHERE e.sender_id = senders.id ORDER BY e.id DESC LIMIT 1), senders.signature)";

@@ -43,3 +43,60 @@ fn redecisions_get_a_stable_key_with_the_same_numbers() {
     drop(conn);
     drop(Store::open_sqlite(dir.path(), Durability::Normal).expect("reopens"));
 }
+
+/// A store from before credentials were chained: `api_keys` without `revoked_at`, keys and
+/// SMPP and CMPP accounts in the live tables and nothing in the chain about them. It opens,
+/// adopts them once as chained `adopted` changes, verifies intact, and its keys still work;
+/// opening it again adopts nothing more.
+#[test]
+fn keys_and_accounts_from_before_credentials_were_chained_are_adopted_and_verify() {
+    use store::{AuditLog, KeyRing, KeyRole};
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("consentry.db")).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE api_keys (
+                 hash       TEXT PRIMARY KEY,
+                 role       TEXT    NOT NULL,
+                 sender_id  INTEGER,
+                 created_at INTEGER NOT NULL
+             );
+             INSERT INTO api_keys VALUES ('h-admin', 'admin', NULL, 1);
+             INSERT INTO api_keys VALUES ('h-shop', 'sender', 1, 2);
+             CREATE TABLE smpp_credentials (
+                 system_id     TEXT PRIMARY KEY,
+                 sender_id     INTEGER NOT NULL UNIQUE,
+                 password_hash TEXT    NOT NULL,
+                 created_at    INTEGER NOT NULL
+             );
+             INSERT INTO smpp_credentials VALUES ('cs1', 1, '$argon2id$x', 3);",
+        )
+        .expect("old layout");
+    }
+    let adopted = |dir: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(dir.join("consentry.db"))
+            .expect("db")
+            .query_row(
+                "SELECT count(*) FROM credential_changes WHERE action = 'adopted'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count")
+    };
+    let store = Store::open_sqlite(dir.path(), Durability::Normal).expect("opens and migrates");
+    let report = store.verify_audit().expect("verify");
+    assert!(report.broken.is_none(), "{:?}", report.broken);
+    assert_eq!(
+        report.records, 3,
+        "two keys and one SMPP credential adopted"
+    );
+    let mut keys = store.keys().expect("keys");
+    keys.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(keys[0], ("h-admin".to_string(), KeyRole::Admin));
+    drop(store);
+    assert_eq!(adopted(dir.path()), 3);
+    let store = Store::open_sqlite(dir.path(), Durability::Normal).expect("reopens");
+    assert!(store.verify_audit().expect("verify").broken.is_none());
+    drop(store);
+    assert_eq!(adopted(dir.path()), 3, "adopted once");
+}

@@ -20,6 +20,7 @@ pub mod i18n;
 pub(crate) mod layout;
 mod messages;
 mod reports;
+mod sender_edits;
 mod senders;
 pub(crate) mod session;
 mod signin;
@@ -48,6 +49,15 @@ pub fn routes() -> Router<AppState> {
             post(senders::suspension),
         )
         .route("/console/senders/{id}/key", post(senders::rotate_key))
+        .route("/console/senders/{id}/edit", post(sender_edits::edit))
+        .route(
+            "/console/senders/{id}/smpp-password",
+            post(sender_edits::smpp_password),
+        )
+        .route(
+            "/console/senders/{id}/cmpp-secret",
+            post(sender_edits::cmpp_secret),
+        )
         .route("/console/messages", get(messages::list))
         .route("/console/messages/{id}", get(messages::show))
         .route("/console/consents", get(consents::timeline))

@@ -1,6 +1,7 @@
 //! `/console/senders`: the list (search, pages), registering a sender (its key and SMPP
 //! password shown once), a sender's page with its standing, suspending and lifting with a
-//! reason, and rotating its API key (shown once). A merchant reaches only its own page, to
+//! reason, rotating its API key (shown once), and (staff) editing its name and signature and
+//! setting new SMPP and CMPP secrets ([`super::sender_edits`]). A merchant reaches only its own page, to
 //! rotate its own key.
 
 use axum::extract::rejection::QueryRejection;
@@ -134,7 +135,7 @@ pub(crate) fn urlencode(s: &str) -> String {
     out
 }
 
-fn secret_rows(lang: Lang, rows: &[(&str, &str)]) -> Markup {
+pub(crate) fn secret_rows(lang: Lang, rows: &[(&str, &str)]) -> Markup {
     html! {
         div.card role="status" {
             p.ok { (lang.t("shown_once")) }
@@ -175,7 +176,7 @@ pub(crate) async fn create(
     Ok(page(&user, lang.t("new_sender"), body))
 }
 
-async fn sender_page(
+pub(crate) async fn sender_page(
     state: &AppState,
     user: &User,
     id: SenderId,
@@ -220,6 +221,9 @@ async fn sender_page(
                     }
                 }
             }
+        }
+        @if staff && user.user.may_change() {
+            (super::sender_edits::forms(user, &s))
         }
         @if user.user.may_change() {
             h2 { (lang.t("rotate_key")) }

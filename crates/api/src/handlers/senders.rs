@@ -156,3 +156,104 @@ pub async fn rotate_key(
         api_key,
     }))
 }
+
+/// A sender's new name and signature.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditSender {
+    /// Display name, 1–100 characters.
+    #[schema(schema_with = crate::schema::sender_name)]
+    pub name: String,
+    /// The signature its texts must carry (≤ 40 characters).
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::signature)]
+    pub signature: String,
+}
+
+/// Renames a sender and sets its signature (admin). The edit is chained in the audit log;
+/// the registration stays as it was recorded.
+#[utoipa::path(patch, path = "/v1/senders/{id}", params(("id" = u32, Path)), request_body = EditSender,
+    responses((status = 200, body = SenderView),
+        (status = 400, body = crate::error::ErrorBody, description = "`invalid_field`: name or signature out of bounds"),
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody, description = "`not_found`: no such sender"),
+        (status = 409, body = crate::error::ErrorBody, description = "`duplicate_sender`: another sender has this name and signature")),
+    security(("bearer" = [])))]
+pub async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::path::ApiPath(id): crate::path::ApiPath<String>,
+    ApiJson(body): ApiJson<EditSender>,
+) -> Result<Json<SenderView>, ApiError> {
+    caller.require_admin()?;
+    let id = domain::SenderId(crate::path::id_or_not_found("sender", &id)?);
+    let sender = state
+        .run(move |gw| gw.edit_sender(id, &body.name, &body.signature, "operator"))
+        .await?;
+    Ok(Json(sender.into()))
+}
+
+/// A sender's new SMPP credentials.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmppPasswordSet {
+    /// The sender.
+    pub sender_id: u32,
+    /// The system_id to bind with, unchanged (a new one if the sender had none).
+    pub smpp_system_id: String,
+    /// The new bind password (8 characters). Stored hashed; shown only here. The earlier
+    /// password stops binding.
+    pub smpp_password: String,
+}
+
+/// Gives a sender a new SMPP password for its system_id (admin); the old one stops binding.
+#[utoipa::path(post, path = "/v1/senders/{id}/smpp-password", params(("id" = u32, Path)),
+    responses((status = 200, body = SmppPasswordSet), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody, description = "`not_found`: no such sender")),
+    security(("bearer" = [])))]
+pub async fn smpp_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::path::ApiPath(id): crate::path::ApiPath<String>,
+) -> Result<Json<SmppPasswordSet>, ApiError> {
+    caller.require_admin()?;
+    let id = domain::SenderId(crate::path::id_or_not_found("sender", &id)?);
+    let creds = state.run(move |gw| gw.reset_smpp_password(id)).await?;
+    Ok(Json(SmppPasswordSet {
+        sender_id: id.0,
+        smpp_system_id: creds.system_id,
+        smpp_password: creds.password,
+    }))
+}
+
+/// A sender's new CMPP secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CmppSecretSet {
+    /// The sender.
+    pub sender_id: u32,
+    /// The Source_Addr (SP code, 6 digits), unchanged.
+    pub cmpp_source_addr: String,
+    /// The new shared secret. Shown only here; the earlier one stops connecting.
+    pub cmpp_secret: String,
+}
+
+/// Gives a sender a new CMPP secret (admin); the old one stops connecting.
+#[utoipa::path(post, path = "/v1/senders/{id}/cmpp-secret", params(("id" = u32, Path)),
+    responses((status = 200, body = CmppSecretSet),
+        (status = 400, body = crate::error::ErrorBody, description = "`invalid_field`: the sender's id has no six-digit Source_Addr"),
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody, description = "`not_found`: no such sender")),
+    security(("bearer" = [])))]
+pub async fn cmpp_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::path::ApiPath(id): crate::path::ApiPath<String>,
+) -> Result<Json<CmppSecretSet>, ApiError> {
+    caller.require_admin()?;
+    let id = domain::SenderId(crate::path::id_or_not_found("sender", &id)?);
+    let creds = state.run(move |gw| gw.reset_cmpp_secret(id)).await?;
+    Ok(Json(CmppSecretSet {
+        sender_id: id.0,
+        cmpp_source_addr: creds.source_addr,
+        cmpp_secret: creds.secret,
+    }))
+}

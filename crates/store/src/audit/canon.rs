@@ -73,6 +73,12 @@ pub(crate) enum Field {
 /// The digest of a stored row of `kind`, from its chained columns in [`digest_columns`] order.
 pub(crate) fn row_digest(kind: AuditKind, fields: &[Field]) -> Digest32 {
     let mut c = Canon::new(kind);
+    let fields = match (kind, fields.split_last()) {
+        // A decision without content scores digests as decisions did before the scores were
+        // chained, so rows written then still verify; a decision with scores commits to them.
+        (AuditKind::Decision, Some((Field::Null, head))) => head,
+        _ => fields,
+    };
     for f in fields {
         c.field(f);
     }
@@ -87,7 +93,8 @@ pub(crate) fn digest_columns(kind: AuditKind) -> &'static str {
             "phone, scope, sender_id, action, source, evidence, actor, at, recorded_at"
         }
         AuditKind::Decision => {
-            "sender_id, recipient, phone, text, category, status, reasons, submitted_at, release_at, text_hash"
+            "sender_id, recipient, phone, text, category, status, reasons, submitted_at, release_at, \
+             text_hash, content_scores"
         }
         AuditKind::Redecision => "message_id, at, status, reasons",
         AuditKind::Sender => "name, signature, source_number, created_at",
@@ -98,6 +105,8 @@ pub(crate) fn digest_columns(kind: AuditKind) -> &'static str {
         AuditKind::SuspensionChange => {
             "sender_id, action, reason, actor, at, complaint_id, activity"
         }
+        AuditKind::Credential => "what, action, subject, role, sender_id, secret_digest, at",
+        AuditKind::SenderEdit => "sender_id, name, signature, actor, at",
     }
 }
 
@@ -179,6 +188,7 @@ pub(crate) fn decision_digest(
     submitted_at: i64,
     release_at: Option<i64>,
     text_hash: i64,
+    content_scores: Option<&str>,
 ) -> Digest32 {
     let mut c = Canon::new(AuditKind::Decision);
     c.int(sender)
@@ -191,6 +201,10 @@ pub(crate) fn decision_digest(
         .int(submitted_at)
         .opt_int(release_at)
         .int(text_hash);
+    // Last, and only when present: see [`row_digest`].
+    if let Some(scores) = content_scores {
+        c.text(scores);
+    }
     c.finish()
 }
 
@@ -213,6 +227,19 @@ pub(crate) fn sender_digest(
         .text(signature)
         .text(source_number)
         .int(created_at);
+    c.finish()
+}
+
+/// Digest of an edit of a sender's name and signature.
+pub(crate) fn sender_edit_digest(
+    sender: i64,
+    name: &str,
+    signature: &str,
+    actor: &str,
+    at: i64,
+) -> Digest32 {
+    let mut c = Canon::new(AuditKind::SenderEdit);
+    c.int(sender).text(name).text(signature).text(actor).int(at);
     c.finish()
 }
 
@@ -312,5 +339,55 @@ mod tests {
         assert_eq!(written, read);
         let other = row_digest(AuditKind::ConsentEvent, &[Field::Null]);
         assert_ne!(written, other);
+    }
+
+    /// Rows written before content scores were chained carry none: their digest is the one
+    /// taken then (no scores field at all), so they still verify; a row with scores commits
+    /// to them.
+    #[test]
+    fn a_decision_without_scores_digests_as_before_and_one_with_scores_commits_to_them() {
+        let fields = |scores: Field| {
+            vec![
+                Field::Int(1),
+                Field::Text("13800138000".into()),
+                Field::Int(8613800138000),
+                Field::Text("t".into()),
+                Field::Text("marketing".into()),
+                Field::Text("accepted".into()),
+                Field::Text("[]".into()),
+                Field::Int(5),
+                Field::Null,
+                Field::Int(7),
+                scores,
+            ]
+        };
+        let mut before = Canon::new(AuditKind::Decision);
+        for f in &fields(Field::Null)[..10] {
+            before.field(f);
+        }
+        let before = before.finish();
+        let written = |scores| {
+            decision_digest(
+                1,
+                "13800138000",
+                Some(8613800138000),
+                "t",
+                "marketing",
+                "accepted",
+                "[]",
+                5,
+                None,
+                7,
+                scores,
+            )
+        };
+        assert_eq!(written(None), before);
+        assert_eq!(
+            row_digest(AuditKind::Decision, &fields(Field::Null)),
+            before
+        );
+        let scored = row_digest(AuditKind::Decision, &fields(Field::Text("{}".into())));
+        assert_eq!(written(Some("{}")), scored);
+        assert_ne!(scored, before);
     }
 }

@@ -15,12 +15,17 @@
 //! that was changed. Publishing the head hash (`GET /v1/audit/head`) elsewhere anchors it: a
 //! rewrite of history after that would have to produce the same head.
 //!
-//! Mutable state that is not evidence — delivery progress, the current status of a message after
-//! re-decisions (themselves chained) — is kept in columns the digests leave out.
+//! State that decides outcomes is chained or checked against chained rows (issue #14, item 3):
+//! a message's current status is its latest chained (re)decision and verify compares the
+//! cached columns with it; a blocked message's delivery stays `not_sent`; a sender's current
+//! name and signature are its latest chained edit; every live API key, SMPP credential and
+//! CMPP account must be what the chained credential changes ([`credentials`]) leave. Delivery
+//! progress of allowed messages is the one mutable state outside the chain.
 
 mod anchor;
 pub(crate) mod canon;
 pub(crate) mod chain;
+pub(crate) mod credentials;
 pub mod offline;
 pub(crate) mod verify;
 
@@ -45,17 +50,24 @@ pub enum AuditKind {
     Complaint,
     /// A change to a sender's suspension, with its reason (`suspension_changes`, by `id`).
     SuspensionChange,
+    /// An API key issued or revoked, an SMPP password or a CMPP secret set, as hashes only
+    /// (`credential_changes`, by `id`).
+    Credential,
+    /// An edit of a sender's name and signature (`sender_edits`, by `id`).
+    SenderEdit,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 6] = [
+    pub const ALL: [AuditKind; 8] = [
         AuditKind::ConsentEvent,
         AuditKind::Decision,
         AuditKind::Redecision,
         AuditKind::Sender,
         AuditKind::Complaint,
         AuditKind::SuspensionChange,
+        AuditKind::Credential,
+        AuditKind::SenderEdit,
     ];
 
     /// Stable name.
@@ -68,6 +80,8 @@ impl AuditKind {
             AuditKind::Sender => "sender",
             AuditKind::Complaint => "complaint",
             AuditKind::SuspensionChange => "suspension_change",
+            AuditKind::Credential => "credential",
+            AuditKind::SenderEdit => "sender_edit",
         }
     }
 
@@ -81,6 +95,8 @@ impl AuditKind {
             AuditKind::Sender => "senders",
             AuditKind::Complaint => "complaints",
             AuditKind::SuspensionChange => "suspension_changes",
+            AuditKind::Credential => "credential_changes",
+            AuditKind::SenderEdit => "sender_edits",
         }
     }
 
@@ -92,6 +108,8 @@ impl AuditKind {
             "sender" => AuditKind::Sender,
             "complaint" => AuditKind::Complaint,
             "suspension_change" => AuditKind::SuspensionChange,
+            "credential" => AuditKind::Credential,
+            "sender_edit" => AuditKind::SenderEdit,
             _ => return None,
         })
     }
@@ -205,6 +223,7 @@ impl std::fmt::Display for Broken {
             (Some(t), Some(r)) => {
                 write!(f, "{t} row {r} (audit block {}): {}", self.block, self.why)
             }
+            (Some(t), None) => write!(f, "{t} (audit block {}): {}", self.block, self.why),
             _ => write!(f, "audit block {}: {}", self.block, self.why),
         }
     }

@@ -5,6 +5,7 @@
 use sha2::{Digest, Sha256};
 
 use super::canon::{Digest32, Field, block_hash, digest_columns, row_digest};
+use super::credentials::{Credential, Derived, LiveCredential};
 use super::{AuditAnchor, AuditKind, AuditLink, AuditProof, AuditReport, Broken, RecordField};
 use crate::StoreError;
 
@@ -73,6 +74,19 @@ pub(crate) type RowVisitor<'a> = dyn FnMut(i64, &[Field]) -> Result<bool, StoreE
 pub(crate) type CacheVisitor<'a> =
     dyn FnMut(i64, bool, Option<&str>) -> Result<bool, StoreError> + 'a;
 
+/// A message's cached current decision beside what the chain says it is.
+#[derive(Debug, Clone)]
+pub(crate) struct MessageState {
+    pub id: i64,
+    /// The first decision's status (chained).
+    pub status: String,
+    /// `current_status`, `current_reasons`: the cache of the latest re-decision.
+    pub current: (Option<String>, Option<String>),
+    /// The latest chained re-decision's status and reasons, if any.
+    pub last: Option<(String, String)>,
+    pub delivery: String,
+}
+
 /// What a backend lists for the verifier. Each callback returns `false` to stop early.
 pub(crate) trait ChainSource {
     /// Every block numbered `from` or later, in chain order.
@@ -93,6 +107,15 @@ pub(crate) trait ChainSource {
     /// Every sender's `suspended` column (a cache) with the action of its latest chained
     /// suspension change (`None`: never changed), by id.
     fn suspension_cache(&self, f: &mut CacheVisitor<'_>) -> Result<(), StoreError>;
+    /// Every credential change, in id (chain) order, as its action and credential.
+    fn credential_changes(&self) -> Result<Vec<(String, Credential)>, StoreError>;
+    /// Every live credential: API keys not revoked, SMPP credentials, CMPP accounts.
+    fn live_credentials(&self) -> Result<Vec<LiveCredential>, StoreError>;
+    /// Every message's [`MessageState`], by id; the callback returns `false` to stop.
+    fn message_states(
+        &self,
+        f: &mut dyn FnMut(MessageState) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError>;
     /// The ids of `kind`'s rows from `first` on, ascending.
     fn ids_from(
         &self,
@@ -232,6 +255,16 @@ pub(crate) fn verify(
     if report.broken.is_none() {
         report.broken = cache_disagrees(src, report.blocks)?;
     }
+    if report.broken.is_none() {
+        let mut derived = Derived::default();
+        for (action, c) in src.credential_changes()? {
+            derived.apply(&action, c);
+        }
+        report.broken = derived.disagreement(src.live_credentials()?, report.blocks);
+    }
+    if report.broken.is_none() {
+        report.broken = message_state_disagrees(src, report.blocks)?;
+    }
     report.anchors_matched = found.iter().filter(|f| **f).count() as u64;
     if report.broken.is_none()
         && let Some((a, _)) = anchors.iter().zip(&found).find(|(_, f)| !**f)
@@ -321,6 +354,55 @@ fn cache_disagrees(src: &dyn ChainSource, blocks: u64) -> Result<Option<Broken>,
                  (latest: {})",
                 last.unwrap_or("none")
             ),
+        });
+        Ok(false)
+    })?;
+    Ok(found)
+}
+
+/// The first message whose cached current decision is not its latest chained (re)decision, or
+/// whose chained decision blocked it while its delivery says it went out (issue #14, item 3:
+/// `current_status` and `delivery` flipped in SQL read as intact).
+fn message_state_disagrees(
+    src: &dyn ChainSource,
+    blocks: u64,
+) -> Result<Option<Broken>, StoreError> {
+    let mut found = None;
+    src.message_states(&mut |m| {
+        let why = match (&m.last, &m.current) {
+            (None, (None, None)) => None,
+            (None, (status, _)) => Some(format!(
+                "current_status = {}, but no chained re-decision exists",
+                status.as_deref().unwrap_or("NULL")
+            )),
+            (Some((s, r)), (Some(cs), Some(cr))) if s == cs && r == cr => None,
+            (Some((s, _)), (cs, _)) => Some(format!(
+                "current_status/current_reasons ({}) differ from its latest chained \
+                 re-decision ({s})",
+                cs.as_deref().unwrap_or("NULL")
+            )),
+        };
+        let decided = m
+            .last
+            .as_ref()
+            .map_or(m.status.as_str(), |(s, _)| s.as_str());
+        let why = why.or_else(|| {
+            (decided == "rejected" && m.delivery != "not_sent").then(|| {
+                format!(
+                    "delivery = {}, but its chained decision rejected it",
+                    m.delivery
+                )
+            })
+        });
+        let Some(why) = why else {
+            return Ok(true);
+        };
+        found = Some(Broken {
+            block: blocks,
+            kind: Some(AuditKind::Decision),
+            table: Some("messages"),
+            row: Some(m.id),
+            why,
         });
         Ok(false)
     })?;

@@ -9,7 +9,10 @@ use tokio_postgres::types::Type;
 use super::{PgStore, micros, pg_err};
 use crate::audit::canon::{Digest32, Field, digest_columns, id_column};
 use crate::audit::chain::{Chain, runs};
-use crate::audit::verify::{CacheVisitor, ChainSource, RowVisitor, StoredBlock, path, verify};
+use crate::audit::credentials::{Credential, LiveCredential};
+use crate::audit::verify::{
+    CacheVisitor, ChainSource, MessageState, RowVisitor, StoredBlock, path, verify,
+};
 use crate::audit::{AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport};
 use crate::{AuditLog, StoreError};
 
@@ -222,6 +225,59 @@ impl ChainSource for PgStore {
             }
         }
         Ok(())
+    }
+
+    fn credential_changes(&self) -> Result<Vec<(String, Credential)>, StoreError> {
+        PgStore::credential_changes(self)
+    }
+
+    fn live_credentials(&self) -> Result<Vec<LiveCredential>, StoreError> {
+        self.live_credential_rows()
+    }
+
+    fn message_states(
+        &self,
+        f: &mut dyn FnMut(MessageState) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut after = i64::MIN;
+        loop {
+            let page: Vec<MessageState> = self.run(async |c| {
+                let rows = c
+                    .query(
+                        "SELECT m.id, m.status, m.current_status, m.current_reasons, r.status,
+                                r.reasons, m.delivery
+                         FROM messages m LEFT JOIN LATERAL
+                             (SELECT x.status, x.reasons FROM redecisions x
+                              WHERE x.message_id = m.id ORDER BY x.id DESC LIMIT 1) r ON true
+                         WHERE m.id > $1 ORDER BY m.id LIMIT $2",
+                        &[&after, &PAGE],
+                    )
+                    .await
+                    .map_err(pg_err)?;
+                Ok(rows
+                    .iter()
+                    .map(|r| {
+                        let last: (Option<String>, Option<String>) = (r.get(4), r.get(5));
+                        MessageState {
+                            id: r.get(0),
+                            status: r.get(1),
+                            current: (r.get(2), r.get(3)),
+                            last: last.0.zip(last.1),
+                            delivery: r.get(6),
+                        }
+                    })
+                    .collect())
+            })?;
+            let Some(last) = page.last().map(|m| m.id) else {
+                return Ok(());
+            };
+            for m in page {
+                if !f(m)? {
+                    return Ok(());
+                }
+            }
+            after = last;
+        }
     }
 
     fn ids_from(

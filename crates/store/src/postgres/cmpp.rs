@@ -2,8 +2,10 @@
 
 use domain::{SenderId, Timestamp};
 
+use super::credentials::record_credentials;
 use super::{PgStore, corrupt, micros, pg_err};
-use crate::{CmppRegistry, StoreError};
+use crate::audit::credentials::{Credential, ISSUED};
+use crate::{AuditKind, CmppRegistry, StoreError};
 
 impl CmppRegistry for PgStore {
     fn put_cmpp_account(
@@ -14,6 +16,7 @@ impl CmppRegistry for PgStore {
     ) -> Result<(), StoreError> {
         self.run(async |c| {
             let tx = c.transaction().await.map_err(pg_err)?;
+            let now = Timestamp::now();
             tx.execute(
                 "DELETE FROM cmpp_accounts WHERE sender_id = $1 OR source_addr = $2",
                 &[&i64::from(sender.0), &source_addr],
@@ -23,15 +26,14 @@ impl CmppRegistry for PgStore {
             tx.execute(
                 "INSERT INTO cmpp_accounts (source_addr, sender_id, secret, created_at)
                  VALUES ($1, $2, $3, $4)",
-                &[
-                    &source_addr,
-                    &i64::from(sender.0),
-                    &secret,
-                    &micros(Timestamp::now()),
-                ],
+                &[&source_addr, &i64::from(sender.0), &secret, &micros(now)],
             )
             .await
             .map_err(pg_err)?;
+            let change = Credential::cmpp(source_addr, i64::from(sender.0), secret);
+            let rows = record_credentials(&tx, &[(ISSUED, change)], now).await?;
+            self.chain_records(&tx, AuditKind::Credential, &rows, now)
+                .await?;
             tx.commit().await.map_err(pg_err)
         })
     }

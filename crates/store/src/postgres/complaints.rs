@@ -434,7 +434,8 @@ impl ComplaintLog for PgStore {
             for r in c
                 .query(
                     &format!(
-                        "SELECT id, name, {} FROM senders",
+                        "SELECT id, {}, {} FROM senders",
+                        crate::values::SENDER_NAME,
                         crate::complaints::LAST_SUSPENSION_ACTION
                     ),
                     &[],

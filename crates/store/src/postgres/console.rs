@@ -295,23 +295,6 @@ impl ConsoleAccounts for PgStore {
     }
 
     fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError> {
-        let sender = i64::from(sender.0);
-        self.run(async |c| {
-            let tx = c.transaction().await.map_err(pg_err)?;
-            tx.execute(
-                "DELETE FROM api_keys WHERE role = 'sender' AND sender_id = $1",
-                &[&sender],
-            )
-            .await
-            .map_err(pg_err)?;
-            tx.execute(
-                "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES ($1, 'sender', $2, $3)",
-                &[&hash, &sender, &micros(Timestamp::now())],
-            )
-            .await
-            .map_err(pg_err)?;
-            tx.commit().await.map_err(pg_err)?;
-            Ok(())
-        })
+        self.rotate_sender_key(sender, hash)
     }
 }

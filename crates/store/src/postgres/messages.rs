@@ -249,6 +249,7 @@ impl MessageLog for PgStore {
                                 cols.decided[i],
                                 cols.release[i],
                                 cols.text_hash[i],
+                                cols.scores[i],
                             ),
                         )
                     })
@@ -317,8 +318,9 @@ impl MessageLog for PgStore {
         let states: Vec<&str> = updates.iter().map(|u| u.1.as_str()).collect();
         let ats: Vec<i64> = updates.iter().map(|u| micros(u.2)).collect();
         self.run(async |c| {
-            // A carrier's receipt can be recorded before the dispatcher records the hand-off
-            // that preceded it: `submitted` never replaces a final state, stored or earlier in
+            // A blocked message stays `not_sent` whatever a carrier or dispatcher reports (verify
+            // checks it). A carrier's receipt can be recorded before the dispatcher records the
+            // hand-off that preceded it: `submitted` never replaces a final state, stored or earlier in
             // the batch; otherwise the batch's last update to a message wins (as applying them
             // one by one would).
             c.execute(
@@ -332,7 +334,8 @@ impl MessageLog for PgStore {
                            WHERE y.id = x.id AND y.n < x.n AND y.state IN ('delivered', 'failed')))
                        ORDER BY x.id, x.n DESC) u
                  WHERE m.id = u.id
-                   AND NOT (u.state = 'submitted' AND m.delivery IN ('delivered', 'failed'))",
+                   AND NOT (u.state = 'submitted' AND m.delivery IN ('delivered', 'failed'))
+                   AND m.delivery <> 'not_sent'",
                 &[&ids, &states, &ats],
             )
             .await

@@ -23,6 +23,7 @@ mod cmpp;
 mod complaints;
 mod consents;
 mod console;
+mod credentials;
 pub mod leases;
 mod messages;
 mod migrate;
@@ -173,6 +174,7 @@ impl PgStore {
     pub fn open(opts: &PgOptions) -> Result<Self, StoreError> {
         let store = Self::connect(opts)?;
         store.migrate()?;
+        store.adopt_credentials()?;
         Ok(store)
     }
 

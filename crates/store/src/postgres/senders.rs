@@ -1,10 +1,13 @@
-//! The senders and api_keys tables.
+//! The senders and api_keys tables, and the chained edits of senders' names and signatures.
 
 use domain::{SenderId, Timestamp};
 
+use super::credentials::record_credentials;
 use super::{PgStore, from_micros, is_unique_violation, micros, pg_err};
-use crate::audit::canon::sender_digest;
+use crate::audit::canon::{sender_digest, sender_edit_digest};
+use crate::audit::credentials::{Credential, ISSUED};
 use crate::complaints::{LAST_SUSPENSION_ACTION, suspended_after};
+use crate::values::{SENDER_NAME, SENDER_SIGNATURE};
 use crate::{AuditKind, KeyRing, KeyRole, NewSender, SenderRecord, SenderRegistry, StoreError};
 
 impl SenderRegistry for PgStore {
@@ -48,9 +51,13 @@ impl SenderRegistry for PgStore {
             )
             .await
             .map_err(pg_err)?;
+            let id = SenderId(u32::try_from(rowid).unwrap_or(0));
+            let key = Credential::api_key(&new.api_key_hash, KeyRole::Sender(id));
+            let keys = record_credentials(&tx, &[(ISSUED, key)], now).await?;
             let digest = sender_digest(&new.name, &new.signature, &source_number, micros(now));
-            self.chain_records(&tx, AuditKind::Sender, &[(rowid, digest)], now)
-                .await?;
+            let mut records = vec![(AuditKind::Sender, rowid, digest)];
+            records.extend(keys.into_iter().map(|(r, d)| (AuditKind::Credential, r, d)));
+            self.chain_in_order(&tx, &records, now).await?;
             tx.commit().await.map_err(pg_err)?;
             Ok(SenderRecord {
                 id: SenderId(u32::try_from(rowid).unwrap_or(0)),
@@ -64,15 +71,62 @@ impl SenderRegistry for PgStore {
     }
 
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
+        self.sender_rows(None)
+    }
+
+    fn edit_sender(
+        &self,
+        id: SenderId,
+        name: &str,
+        signature: &str,
+        actor: &str,
+    ) -> Result<Option<SenderRecord>, StoreError> {
+        let sender = i64::from(id.0);
+        let found = self.run(async |c| {
+            let tx = c.transaction().await.map_err(pg_err)?;
+            // Locks the sender's row: its edits are chained in the order they are made.
+            let exists = tx
+                .query_opt("SELECT 1 FROM senders WHERE id = $1 FOR UPDATE", &[&sender])
+                .await
+                .map_err(pg_err)?
+                .is_some();
+            if !exists {
+                return Ok(false);
+            }
+            let now = Timestamp::now();
+            let row: i64 = tx
+                .query_one(
+                    "INSERT INTO sender_edits (sender_id, name, signature, actor, at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[&sender, &name, &signature, &actor, &micros(now)],
+                )
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            let digest = sender_edit_digest(sender, name, signature, actor, micros(now));
+            self.chain_records(&tx, AuditKind::SenderEdit, &[(row, digest)], now)
+                .await?;
+            tx.commit().await.map_err(pg_err)?;
+            Ok(true)
+        })?;
+        if !found {
+            return Ok(None);
+        }
+        Ok(self.sender_rows(Some(sender))?.pop())
+    }
+}
+
+impl PgStore {
+    fn sender_rows(&self, only: Option<i64>) -> Result<Vec<SenderRecord>, StoreError> {
         self.run(async |c| {
             let rows = c
                 .query(
                     &format!(
-                        "SELECT id, name, signature, source_number, {LAST_SUSPENSION_ACTION},
-                                created_at
-                         FROM senders ORDER BY id"
+                        "SELECT id, {SENDER_NAME}, {SENDER_SIGNATURE}, source_number,
+                                {LAST_SUSPENSION_ACTION}, created_at
+                         FROM senders WHERE $1::bigint IS NULL OR id = $1 ORDER BY id"
                     ),
-                    &[],
+                    &[&only],
                 )
                 .await
                 .map_err(pg_err)?;
@@ -103,20 +157,29 @@ impl KeyRing for PgStore {
             KeyRole::Sender(id) => ("sender", Some(i64::from(id.0))),
         };
         self.run(async |c| {
-            c.execute(
+            let tx = c.transaction().await.map_err(pg_err)?;
+            let now = Timestamp::now();
+            tx.execute(
                 "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES ($1, $2, $3, $4)",
-                &[&hash, &name, &sender, &micros(Timestamp::now())],
+                &[&hash, &name, &sender, &micros(now)],
             )
             .await
             .map_err(pg_err)?;
-            Ok(())
+            let rows =
+                record_credentials(&tx, &[(ISSUED, Credential::api_key(hash, role))], now).await?;
+            self.chain_records(&tx, AuditKind::Credential, &rows, now)
+                .await?;
+            tx.commit().await.map_err(pg_err)
         })
     }
 
     fn keys(&self) -> Result<Vec<(String, KeyRole)>, StoreError> {
         self.run(async |c| {
             let rows = c
-                .query("SELECT id, hash, role, sender_id FROM api_keys", &[])
+                .query(
+                    "SELECT id, hash, role, sender_id FROM api_keys WHERE revoked_at IS NULL",
+                    &[],
+                )
                 .await
                 .map_err(pg_err)?;
             rows.iter()

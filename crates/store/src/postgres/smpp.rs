@@ -2,9 +2,11 @@
 
 use domain::{Category, Msisdn, SenderId, Timestamp};
 
+use super::credentials::record_credentials;
 use super::messages::id_col;
 use super::{PgStore, corrupt, micros, pg_err};
-use crate::{Handoff, SmppRegistry, StoreError};
+use crate::audit::credentials::{Credential, ISSUED};
+use crate::{AuditKind, Handoff, SmppRegistry, StoreError};
 
 impl SmppRegistry for PgStore {
     fn put_smpp_credential(
@@ -15,6 +17,7 @@ impl SmppRegistry for PgStore {
     ) -> Result<(), StoreError> {
         self.run(async |c| {
             let tx = c.transaction().await.map_err(pg_err)?;
+            let now = Timestamp::now();
             tx.execute(
                 "DELETE FROM smpp_credentials WHERE sender_id = $1 OR system_id = $2",
                 &[&i64::from(sender.0), &system_id],
@@ -28,11 +31,15 @@ impl SmppRegistry for PgStore {
                     &system_id,
                     &i64::from(sender.0),
                     &password_hash,
-                    &micros(Timestamp::now()),
+                    &micros(now),
                 ],
             )
             .await
             .map_err(pg_err)?;
+            let change = Credential::smpp(system_id, i64::from(sender.0), password_hash);
+            let rows = record_credentials(&tx, &[(ISSUED, change)], now).await?;
+            self.chain_records(&tx, AuditKind::Credential, &rows, now)
+                .await?;
             tx.commit().await.map_err(pg_err)
         })
     }
@@ -54,6 +61,19 @@ impl SmppRegistry for PgStore {
                 ))
             })
             .transpose()
+        })
+    }
+
+    fn smpp_system_id(&self, sender: SenderId) -> Result<Option<String>, StoreError> {
+        self.run(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT system_id FROM smpp_credentials WHERE sender_id = $1",
+                    &[&i64::from(sender.0)],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(row.map(|r| r.get(0)))
         })
     }
 

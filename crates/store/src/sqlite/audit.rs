@@ -7,7 +7,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::{SqliteStore, micros};
 use crate::audit::canon::{Digest32, Field, digest_columns, id_column};
 use crate::audit::chain::{Chain, runs};
-use crate::audit::verify::{CacheVisitor, ChainSource, RowVisitor, StoredBlock, path, verify};
+use crate::audit::credentials::{Credential, LiveCredential};
+use crate::audit::verify::{
+    CacheVisitor, ChainSource, MessageState, RowVisitor, StoredBlock, path, verify,
+};
 use crate::audit::{AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport};
 use crate::{AuditLog, StoreError};
 
@@ -186,6 +189,42 @@ impl ChainSource for Source<'_> {
         while let Some(r) = rows.next()? {
             let last: Option<String> = r.get(2)?;
             if !f(r.get(0)?, r.get(1)?, last.as_deref())? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn credential_changes(&self) -> Result<Vec<(String, Credential)>, StoreError> {
+        super::keys::credential_changes(self.0)
+    }
+
+    fn live_credentials(&self) -> Result<Vec<LiveCredential>, StoreError> {
+        super::keys::live_credentials(self.0)
+    }
+
+    fn message_states(
+        &self,
+        f: &mut dyn FnMut(MessageState) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.0.prepare(
+            "SELECT m.id, m.status, m.current_status, m.current_reasons, r.status, r.reasons,
+                    m.delivery
+             FROM messages m LEFT JOIN redecisions r ON r.id =
+                 (SELECT max(x.id) FROM redecisions x WHERE x.message_id = m.id)
+             ORDER BY m.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let last: (Option<String>, Option<String>) = (r.get(4)?, r.get(5)?);
+            let state = MessageState {
+                id: r.get(0)?,
+                status: r.get(1)?,
+                current: (r.get(2)?, r.get(3)?),
+                last: last.0.zip(last.1),
+                delivery: r.get(6)?,
+            };
+            if !f(state)? {
                 break;
             }
         }

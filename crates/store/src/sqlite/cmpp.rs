@@ -4,7 +4,8 @@ use domain::{SenderId, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, micros};
-use crate::{CmppRegistry, StoreError};
+use crate::audit::credentials::{Credential, ISSUED};
+use crate::{AuditKind, CmppRegistry, StoreError};
 
 impl CmppRegistry for SqliteStore {
     fn put_cmpp_account(
@@ -15,6 +16,7 @@ impl CmppRegistry for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
+        let now = Timestamp::now();
         tx.execute(
             "DELETE FROM cmpp_accounts WHERE sender_id = ?1 OR source_addr = ?2",
             params![sender.0, source_addr],
@@ -22,9 +24,13 @@ impl CmppRegistry for SqliteStore {
         tx.execute(
             "INSERT INTO cmpp_accounts (source_addr, sender_id, secret, created_at) \
              VALUES (?1, ?2, ?3, ?4)",
-            params![source_addr, sender.0, secret, micros(Timestamp::now())],
+            params![source_addr, sender.0, secret, micros(now)],
         )?;
+        let change = Credential::cmpp(source_addr, i64::from(sender.0), secret);
+        let rows = super::keys::record_credentials(&tx, &[(ISSUED, change)], now)?;
+        let chain = self.chain_records(&tx, AuditKind::Credential, &rows, now)?;
         self.commit(tx)?;
+        self.install_chain(chain);
         Ok(())
     }
 

@@ -412,7 +412,8 @@ impl ComplaintLog for SqliteStore {
         let mut rows: BTreeMap<u32, SenderFigures> = BTreeMap::new();
         {
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT id, name, {} FROM senders",
+                "SELECT id, {}, {} FROM senders",
+                crate::values::SENDER_NAME,
                 crate::complaints::LAST_SUSPENSION_ACTION
             ))?;
             let mut q = stmt.query([])?;

@@ -267,17 +267,6 @@ impl ConsoleAccounts for SqliteStore {
     }
 
     fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError> {
-        let mut conn = self.writer.lock();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "DELETE FROM api_keys WHERE role = 'sender' AND sender_id = ?1",
-            [sender.0],
-        )?;
-        tx.execute(
-            "INSERT INTO api_keys (hash, role, sender_id, created_at) VALUES (?1, 'sender', ?2, ?3)",
-            params![hash, sender.0, micros(Timestamp::now())],
-        )?;
-        self.commit(tx)?;
-        Ok(())
+        self.rotate_sender_key(sender, hash)
     }
 }

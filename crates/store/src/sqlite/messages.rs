@@ -114,6 +114,7 @@ impl MessageLog for SqliteStore {
                             micros(m.decided_at),
                             m.release_at.map(micros),
                             text_hash,
+                            m.content_scores,
                         ),
                     ));
                 }
@@ -204,9 +205,11 @@ impl MessageLog for SqliteStore {
         let tx = conn.transaction()?;
         {
             // A carrier's receipt can be recorded before the dispatcher records the hand-off
-            // that preceded it; `submitted` never replaces a final state.
+            // that preceded it; `submitted` never replaces a final state. A blocked message
+            // stays `not_sent` whatever is reported for it (verify checks it).
             let mut stmt = tx.prepare_cached(
                 "UPDATE messages SET delivery = ?2, delivery_at = ?3 WHERE id = ?1 \
+                 AND delivery <> 'not_sent' \
                  AND NOT (?2 = 'submitted' AND delivery IN ('delivered', 'failed'))",
             )?;
             for (id, state, at) in updates {

@@ -151,6 +151,15 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
              COMMIT;",
         )?;
     }
+    // Keys are revoked rather than deleted since credentials were chained.
+    let has_revoked: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('api_keys') WHERE name = 'revoked_at'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_revoked {
+        conn.execute_batch("ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;")?;
+    }
     // A message's latest chained decision is looked up when a complaint is adjudicated; sends
     // released from deferral are counted by their release when the volume is rebuilt.
     conn.execute_batch(
@@ -212,14 +221,16 @@ impl SqliteStore {
             configure(&reader, durability)?;
             readers.push(reader);
         }
-        Ok(SqliteStore {
+        let store = SqliteStore {
             chain: Mutex::new(audit::load_chain(&writer)?),
             clustered: clustered(&writer)?,
             writer: Mutex::new(writer),
             reader: Readers::new(readers),
             audit,
             faults: None,
-        })
+        };
+        store.adopt_credentials()?;
+        Ok(store)
     }
 
     /// An in-memory database (shared by the writer and reader through one connection).

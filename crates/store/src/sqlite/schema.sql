@@ -27,12 +27,40 @@ CREATE TABLE IF NOT EXISTS senders (
     created_at    INTEGER NOT NULL
 );
 
+-- Keys are revoked, never deleted, so the chained credential changes can prove the live set.
 CREATE TABLE IF NOT EXISTS api_keys (
     hash       TEXT PRIMARY KEY,            -- SHA-256 of the key, hex
     role       TEXT    NOT NULL,            -- admin | carrier | sender
     sender_id  INTEGER,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER                      -- NULL while the key works
 );
+
+-- Every API key issued or revoked, SMPP password and CMPP secret set, append-only and chained
+-- (store::audit::credentials): hashes and digests only, never a secret. `audit verify` checks
+-- api_keys, smpp_credentials and cmpp_accounts against what these rows leave.
+CREATE TABLE IF NOT EXISTS credential_changes (
+    id            INTEGER PRIMARY KEY,
+    what          TEXT    NOT NULL,         -- api_key | smpp | cmpp
+    action        TEXT    NOT NULL,         -- issued | revoked | adopted
+    subject       TEXT    NOT NULL,         -- key hash | system_id | Source_Addr
+    role          TEXT,                     -- an API key's role
+    sender_id     INTEGER,
+    secret_digest TEXT,                     -- SHA-256 of the password hash or secret, hex
+    at            INTEGER NOT NULL
+);
+
+-- Edits of a sender's name and signature, chained; a sender's current name and signature are
+-- its latest edit's (the senders row keeps the chained registration).
+CREATE TABLE IF NOT EXISTS sender_edits (
+    id        INTEGER PRIMARY KEY,
+    sender_id INTEGER NOT NULL,
+    name      TEXT    NOT NULL,
+    signature TEXT    NOT NULL,
+    actor     TEXT    NOT NULL,
+    at        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sender_edits_sender ON sender_edits (sender_id, id);
 
 CREATE TABLE IF NOT EXISTS messages (
     id           INTEGER PRIMARY KEY,
@@ -57,7 +85,7 @@ CREATE TABLE IF NOT EXISTS messages (
     current_decided_at  INTEGER,
     current_release_at  INTEGER,
     -- The content classifier's reading of the text, JSON {category, scores: {label: p}};
-    -- NULL when the classifier is off. Not evidence: outside the audit chain.
+    -- NULL when the classifier is off. Part of the decision's digest when present.
     content_scores      TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, delivery_at);

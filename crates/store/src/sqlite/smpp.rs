@@ -4,7 +4,8 @@ use domain::{Category, Msisdn, SenderId, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, corrupt, micros};
-use crate::{Handoff, SmppRegistry, StoreError};
+use crate::audit::credentials::{Credential, ISSUED};
+use crate::{AuditKind, Handoff, SmppRegistry, StoreError};
 
 impl SmppRegistry for SqliteStore {
     fn put_smpp_credential(
@@ -15,6 +16,7 @@ impl SmppRegistry for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
+        let now = Timestamp::now();
         tx.execute(
             "DELETE FROM smpp_credentials WHERE sender_id = ?1 OR system_id = ?2",
             params![sender.0, system_id],
@@ -22,9 +24,13 @@ impl SmppRegistry for SqliteStore {
         tx.execute(
             "INSERT INTO smpp_credentials (system_id, sender_id, password_hash, created_at) \
              VALUES (?1, ?2, ?3, ?4)",
-            params![system_id, sender.0, password_hash, micros(Timestamp::now())],
+            params![system_id, sender.0, password_hash, micros(now)],
         )?;
+        let change = Credential::smpp(system_id, i64::from(sender.0), password_hash);
+        let rows = super::keys::record_credentials(&tx, &[(ISSUED, change)], now)?;
+        let chain = self.chain_records(&tx, AuditKind::Credential, &rows, now)?;
         self.commit(tx)?;
+        self.install_chain(chain);
         Ok(())
     }
 
@@ -38,6 +44,13 @@ impl SmppRegistry for SqliteStore {
                 Ok((SenderId(r.get::<_, u32>(0)?), r.get::<_, String>(1)?))
             })
             .optional()?)
+    }
+
+    fn smpp_system_id(&self, sender: SenderId) -> Result<Option<String>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT system_id FROM smpp_credentials WHERE sender_id = ?1")?;
+        Ok(stmt.query_row([sender.0], |r| r.get(0)).optional()?)
     }
 
     fn put_carrier_ids(&self, carrier: &str, ids: &[(String, u64)]) -> Result<(), StoreError> {
