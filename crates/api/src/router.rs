@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::handlers::{
     audit, complaints, consents, health, inbound, messages, phones, portal, portal_page, reports,
-    senders, suspension, unsubscribe,
+    sender_consents, senders, suspension, unsubscribe,
 };
 
 /// The whole API. Usable without a socket (`tower::ServiceExt::oneshot`) or served.
@@ -19,6 +19,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/v1/senders", post(senders::create).get(senders::list))
         .route("/v1/senders/{id}/key", post(senders::rotate_key))
+        .route("/v1/senders/{id}/consents", get(sender_consents::summary))
         .route("/v1/consents", post(consents::record))
         .route("/v1/consents/{phone}", get(consents::show))
         .route("/v1/messages", post(messages::send).get(messages::search))

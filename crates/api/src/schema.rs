@@ -202,6 +202,47 @@ pub fn verdict() -> Object {
     one_of(["accepted", "deferred", "rejected"], "the current decision")
 }
 
+/// A reason code, as a filter.
+pub fn reason_code() -> Object {
+    one_of(
+        policy::ReasonCode::ALL.iter().map(|c| c.as_str()),
+        "a reason code of the current decision",
+    )
+}
+
+/// A category, as a filter.
+pub fn category_filter() -> Object {
+    one_of(
+        domain::Category::ALL.iter().map(|c| c.as_str()),
+        "the declared category",
+    )
+}
+
+/// A time bound of a search.
+pub fn time_bound() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(40))
+        .description(Some(
+            "RFC 3339, `YYYY-MM-DDTHH:MM` (UTC) or `YYYY-MM-DD` (midnight UTC)",
+        ))
+        .examples(["2026-11-11", "2026-11-11T08:00:00Z"])
+        .build()
+}
+
+/// A message list's sort column.
+pub fn message_sort() -> Object {
+    one_of(
+        store::MessageColumn::ALL.map(store::MessageColumn::as_str),
+        "the column to order by (ties by id)",
+    )
+}
+
+/// A sort direction.
+pub fn sort_dir() -> Object {
+    one_of(["asc", "desc"], "`asc` or `desc`")
+}
+
 /// A report's format.
 pub fn report_format() -> Object {
     one_of(["json", "csv"], "`json` (default) or `csv`")

@@ -11,6 +11,7 @@ pub mod portal;
 pub mod portal_page;
 pub mod reports;
 mod reports_page;
+pub mod sender_consents;
 pub mod senders;
 pub mod suspension;
 pub mod unsubscribe;

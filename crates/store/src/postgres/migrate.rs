@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_redecided_index.sql")),
     (4, include_str!("migrations/0004_console.sql")),
     (5, include_str!("migrations/0005_cmpp.sql")),
+    (6, include_str!("migrations/0006_console_lists.sql")),
 ];
 
 /// The newest schema this binary knows.
