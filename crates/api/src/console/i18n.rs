@@ -130,6 +130,11 @@ pub(crate) const TABLE: &[(&str, &str, &str)] = &[
     ("disabled", "已停用", "disabled"),
     ("enabled", "正常", "enabled"),
     ("disable", "停用", "Disable"),
+    (
+        "account_disabled",
+        "该账户已被停用，请联系运营人员启用。",
+        "This account is disabled; ask an operator to enable it.",
+    ),
     ("enable", "启用", "Enable"),
     (
         "accounts_hint",
