@@ -218,15 +218,21 @@ pub fn category_filter() -> Object {
     )
 }
 
-/// A time bound of a search.
+/// A time bound of a search: what [`report_bound`] reads (a date that does not exist, such
+/// as `2026-02-30`, is refused with `invalid_filter` — the calendar's rule, not a pattern's).
 pub fn time_bound() -> Object {
+    report_bound()
+}
+
+/// An offset into a sorted list: at most [`store::MAX_OFFSET`].
+pub fn list_offset() -> Object {
     ObjectBuilder::new()
-        .schema_type(Type::String)
-        .max_length(Some(40))
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(store::MAX_OFFSET))
         .description(Some(
-            "RFC 3339, `YYYY-MM-DDTHH:MM` (UTC) or `YYYY-MM-DD` (midnight UTC)",
+            "rows of the order to skip (`next_offset` of the previous page)",
         ))
-        .examples(["2026-11-11", "2026-11-11T08:00:00Z"])
         .build()
 }
 

@@ -230,6 +230,7 @@ pub struct MessageSearch {
     pub before: Option<u64>,
     /// Rows of the order to skip, at most 10,000: pass `next_offset` to get the next page of
     /// any sort.
+    #[param(schema_with = crate::schema::list_offset)]
     pub offset: Option<u32>,
     /// Page size, 1–500 (default 50).
     #[param(schema_with = crate::schema::page_limit)]
