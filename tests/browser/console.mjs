@@ -30,6 +30,9 @@ const shot = async (page, name) => {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   console.log(`screenshot ${name}.png`);
 };
+// The top of a phone-sized page, for docs/CONSOLE.md (the full page is the flow's screenshot).
+const phoneShot = (page, name) =>
+  page.screenshot({ path: path.join(SHOTS, `${name}.png`), clip: { x: 0, y: 0, width: 375, height: 740 } });
 const flows = [];
 const flow = (name, f) => flows.push([name, f]);
 
@@ -216,13 +219,16 @@ flow('rate-limit', async () => {
   await ctx.close();
 });
 
-// A consumer proves their number with a code and refuses one shop; states read as words.
+// A consumer in the portal, with JavaScript off on a 375 px phone: proves their number with
+// the code the handset received (in Chinese), refuses one shop (states read as words), reports
+// the shop's message picked from the list, then switches to English.
 flow('consumer', async () => {
-  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 420, height: 760 } });
+  const ctx = await browser.newContext({ javaScriptEnabled: false, locale: 'zh-CN', viewport: { width: 375, height: 740 } });
   const page = await ctx.newPage();
   await page.goto(`${BASE}/portal`);
-  await page.getByLabel(/手机号/).fill(CONSUMER);
-  await page.getByRole('button', { name: /发送验证码/ }).click();
+  await page.getByRole('heading', { name: '营销短信授权' }).waitFor();
+  await page.getByLabel('手机号').fill(CONSUMER);
+  await page.getByRole('button', { name: '发送验证码' }).click();
   await page.getByText(/验证码已发送/).waitFor();
   // The loopback handset's inbox holds the code (the dispatcher may take a moment).
   let code = null;
@@ -233,24 +239,44 @@ flow('consumer', async () => {
     if (!code) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(code, 'a code reached the handset');
-  await page.getByLabel(/验证码 Code/).fill(code);
-  await page.getByRole('button', { name: /确认/ }).click();
-  await page.getByRole('cell', { name: /已同意/ }).waitFor();
-  assert.equal(await page.getByRole('cell', { name: 'consented', exact: true }).count(), 0, 'no raw state');
-  await page.getByRole('button', { name: /拒收 Refuse/ }).first().click();
-  await page.getByRole('cell', { name: /已退订/ }).waitFor();
+  await page.getByLabel('验证码').fill(code);
+  await page.getByRole('button', { name: '确认' }).click();
+  const gamma = page.locator('article', { has: page.getByRole('heading', { name: 'Gamma' }) });
+  await gamma.getByText('已同意', { exact: true }).waitFor();
+  assert.equal(await page.getByText('consented', { exact: true }).count(), 0, 'no raw state');
+  // Mobile first: nothing wider than the phone.
+  const main = await page.locator('main').boundingBox();
+  assert.ok(main.x + main.width <= 375, `main is ${main.width}px wide at x=${main.x}`);
+  await gamma.getByRole('button', { name: '拒收这家' }).click();
+  await page.getByText('已拒收这家商家的营销短信。').waitFor();
+  await gamma.getByText('已退订', { exact: true }).waitFor();
+  // Its history: the shop's record, then the consumer's own choice.
+  await gamma.getByText('完整记录').click();
+  await gamma.getByRole('cell', { name: '商家记录' }).waitFor();
+  await gamma.getByRole('cell', { name: '您本人的选择' }).waitFor();
   await shot(page, '13-portal-refused');
+  await phoneShot(page, 'docs-portal');
   // Report the shop's message: picked from the messages sent to this number.
-  const options = await page.getByLabel(/短信 Message/).locator('option').allTextContents();
+  const pick = page.getByRole('form', { name: '从列表中选择' });
+  const options = await pick.getByLabel('短信').locator('option').allTextContents();
   assert.ok(options.some((o) => o.includes('Gamma')), options.join(' | '));
-  await page.getByLabel(/原因 Reason/).selectOption('unwanted_marketing');
-  await page.getByLabel(/补充说明/).fill('我从未同意接收');
-  await page.getByRole('button', { name: /提交举报/ }).click();
+  await pick.getByLabel('原因').selectOption('unwanted_marketing');
+  await pick.getByLabel(/补充说明/).fill('我从未同意接收');
+  await pick.getByRole('button', { name: '提交举报' }).click();
   await page.getByText(/举报已提交/).waitFor();
   await shot(page, '16-portal-complaint');
+  await phoneShot(page, 'docs-portal-complaint');
   // Twice is refused, in Chinese.
-  await page.getByRole('button', { name: /提交举报/ }).click();
-  await page.getByText(/您已举报过这条短信/).waitFor();
+  await page.getByRole('form', { name: '从列表中选择' }).getByRole('button', { name: '提交举报' }).click();
+  await page.getByText('您已举报过这条短信。').waitFor();
+  // The language switch: the same page in English, remembered on the next page.
+  await page.getByRole('link', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Marketing consent' }).waitFor();
+  await gamma.getByText('Refused', { exact: true }).waitFor();
+  await page.goto(`${BASE}/portal`);
+  await page.getByRole('button', { name: 'Refuse marketing from every shop' }).waitFor();
+  await shot(page, '17-portal-en');
+  await phoneShot(page, 'docs-portal-en');
   await ctx.close();
 });
 

@@ -65,6 +65,7 @@ pub const CODES: &[&str] = &[
     "duplicate_complaint",
     "too_many_complaints",
     "unknown_message",
+    "unattributed_complaint",
     "suspension_state",
     "too_many_requests",
     "invalid_code",

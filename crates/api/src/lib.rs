@@ -19,6 +19,7 @@ mod listing;
 mod metrics_help;
 pub mod openapi;
 pub mod path;
+pub mod portal;
 pub mod router;
 mod schema;
 mod serve;

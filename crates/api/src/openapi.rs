@@ -209,7 +209,7 @@ fn widen_unsigned(v: &mut serde_json::Value) {
         inbound::receive, unsubscribe::show, unsubscribe::confirm,
         audit::head,
         portal::send_code, portal::login, portal::consents, portal::choose,
-        portal::messages, portal::complain,
+        portal::messages, portal::complain, portal::complain_pasted,
         complaints::file, complaints::list, complaints::show, complaints::evidence,
         suspension::show, suspension::change,
         reports::senders,

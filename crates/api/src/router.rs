@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::handlers::{
-    audit, complaints, consents, health, inbound, messages, phones, portal, portal_page, reports,
+    audit, complaints, consents, health, inbound, messages, phones, portal, reports,
     sender_consents, senders, suspension, unsubscribe,
 };
 
@@ -33,7 +33,6 @@ pub fn app(state: AppState) -> Router {
             get(unsubscribe::show).post(unsubscribe::confirm),
         )
         .route("/v1/audit/head", get(audit::head))
-        .route("/portal", get(portal_page::page))
         .route("/v1/portal/code", post(portal::send_code))
         .route("/v1/portal/session", post(portal::login))
         .route(
@@ -42,6 +41,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/portal/messages", get(portal::messages))
         .route("/v1/portal/complaints", post(portal::complain))
+        .route(
+            "/v1/portal/complaints/pasted",
+            post(portal::complain_pasted),
+        )
         .route(
             "/v1/complaints",
             post(complaints::file).get(complaints::list),
@@ -58,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi))
         .merge(crate::console::routes())
+        .merge(crate::portal::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))

@@ -1,8 +1,10 @@
 //! A forwarded HTTP request on NATS, and the owner's side that serves it.
 //!
 //! The request keeps what the owner's router needs — method, path and query, the caller's
-//! `Authorization` (keys work on every node) and content type — in NATS headers, and the body
-//! as the payload. The answer carries the status in a header and the body as the payload. The
+//! `Authorization` (keys work on every node), content type and, for the consumer portal's
+//! pages, the `Cookie` header — in NATS headers, and the body as the payload. The answer
+//! carries the status, content type, `Location` and every `Set-Cookie` in headers and the
+//! body as the payload. The
 //! owner runs the request through the same router as its own HTTP listener, marked
 //! [`FORWARDED`] so it is served there and never forwarded again: if the owner lost the
 //! partition meanwhile, its gateway refuses with `partition_unavailable`.
@@ -92,6 +94,13 @@ pub fn other_period(reply: &async_nats::Message) -> bool {
         .is_some_and(|h| h.get(OTHER_PERIOD).is_some())
 }
 const REPLY_TYPE: &str = "reply-content-type";
+const COOKIE: &str = "cookie";
+const REPLY_LOCATION: &str = "reply-location";
+const REPLY_SET_COOKIE: &str = "reply-set-cookie";
+
+/// An answer's headers that go back to the caller besides its content type: where a redirect
+/// leads and the cookies it sets (the portal's sign-in sets its session cookie on the owner).
+type Passed = Vec<(&'static str, String)>;
 
 /// The NATS form of a request: headers and payload.
 pub fn encode_request(
@@ -100,6 +109,7 @@ pub fn encode_request(
     path: &str,
     auth: Option<&str>,
     content_type: Option<&str>,
+    cookie: Option<&str>,
 ) -> async_nats::HeaderMap {
     let mut h = async_nats::HeaderMap::new();
     h.insert(EPOCH, epoch.to_string().as_str());
@@ -110,6 +120,9 @@ pub fn encode_request(
     }
     if let Some(c) = content_type {
         h.insert(CONTENT_TYPE, c);
+    }
+    if let Some(c) = cookie {
+        h.insert(COOKIE, c);
     }
     h
 }
@@ -128,6 +141,9 @@ fn decode_request(msg: &async_nats::Message) -> Option<Request<Body>> {
     }
     if let Some(c) = h.get(CONTENT_TYPE) {
         b = b.header(header::CONTENT_TYPE, c.as_str());
+    }
+    if let Some(c) = h.get(COOKIE) {
+        b = b.header(header::COOKIE, c.as_str());
     }
     b.body(Body::from(msg.payload.clone())).ok()
 }
@@ -150,6 +166,15 @@ pub fn decode_reply(msg: &async_nats::Message) -> Response<Body> {
         .and_then(|v| HeaderValue::from_str(v.as_str()).ok())
         .unwrap_or(HeaderValue::from_static("application/json"));
     r.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    if let Some(h) = msg.headers.as_ref() {
+        let value = |v: &async_nats::HeaderValue| HeaderValue::from_str(v.as_str()).ok();
+        if let Some(to) = h.get(REPLY_LOCATION).and_then(value) {
+            r.headers_mut().insert(header::LOCATION, to);
+        }
+        for c in h.get_all(REPLY_SET_COOKIE).filter_map(value) {
+            r.headers_mut().append(header::SET_COOKIE, c);
+        }
+    }
     r
 }
 
@@ -159,16 +184,16 @@ pub async fn run_local(
     req: Request<Body>,
     limit: usize,
 ) -> (StatusCode, Bytes) {
-    let (status, _, body) = run_local_typed(app, req, limit).await;
+    let (status, _, _, body) = run_local_typed(app, req, limit).await;
     (status, body)
 }
 
-/// [`run_local`], also returning the answer's content type.
+/// [`run_local`], also returning the answer's content type and passed headers.
 async fn run_local_typed(
     app: &axum::Router,
     req: Request<Body>,
     limit: usize,
-) -> (StatusCode, Option<String>, Bytes) {
+) -> (StatusCode, Option<String>, Passed, Bytes) {
     let resp = match app.clone().oneshot(req).await {
         Ok(r) => r,
         Err(never) => match never {},
@@ -176,18 +201,30 @@ async fn run_local_typed(
     answer_parts(resp, limit).await
 }
 
-/// An answer's status, content type and body.
-async fn answer_parts(resp: Response<Body>, limit: usize) -> (StatusCode, Option<String>, Bytes) {
+/// An answer's status, content type, passed headers and body.
+async fn answer_parts(
+    resp: Response<Body>,
+    limit: usize,
+) -> (StatusCode, Option<String>, Passed, Bytes) {
     let status = resp.status();
-    let content_type = resp
+    let text = |v: &HeaderValue| v.to_str().ok().map(str::to_string);
+    let content_type = resp.headers().get(header::CONTENT_TYPE).and_then(text);
+    let mut passed: Passed = Vec::new();
+    if let Some(to) = resp.headers().get(header::LOCATION).and_then(text) {
+        passed.push((REPLY_LOCATION, to));
+    }
+    for c in resp
         .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(text)
+    {
+        passed.push((REPLY_SET_COOKIE, c));
+    }
     let body = axum::body::to_bytes(resp.into_body(), limit)
         .await
         .unwrap_or_default();
-    (status, content_type, body)
+    (status, content_type, passed, body)
 }
 
 /// Serves requests forwarded to `part` until the subscription ends (it is dropped when the
@@ -219,7 +256,7 @@ pub async fn serve(
                 .and_then(|h| h.get(EPOCH))
                 .and_then(|e| e.as_str().parse::<i64>().ok());
             let mut other = false;
-            let (status, content_type, body) = match (decode_request(&msg), epoch) {
+            let (status, content_type, passed, body) = match (decode_request(&msg), epoch) {
                 (Some(req), Some(e)) if parts.serves(part, e) => {
                     match req.uri().path() {
                         REPLY_PATH => {
@@ -249,6 +286,7 @@ pub async fn serve(
                     (
                     StatusCode::SERVICE_UNAVAILABLE,
                     None,
+                    Passed::new(),
                     Bytes::from_static(
                         br#"{"error":{"code":"partition_unavailable","message":"the request was for another ownership period of this partition; nothing was done, retry"}}"#,
                     ),
@@ -257,6 +295,7 @@ pub async fn serve(
                 (None, _) => (
                     StatusCode::BAD_REQUEST,
                     None,
+                    Passed::new(),
                     Bytes::from_static(
                         br#"{"error":{"code":"invalid_forward","message":"a forwarded request without method or path"}}"#,
                     ),
@@ -266,6 +305,9 @@ pub async fn serve(
             h.insert(STATUS, status.as_u16().to_string().as_str());
             if let Some(t) = content_type {
                 h.insert(REPLY_TYPE, t.as_str());
+            }
+            for (name, value) in &passed {
+                h.append(*name, value.as_str());
             }
             if other {
                 h.insert(OTHER_PERIOD, "1");

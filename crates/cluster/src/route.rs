@@ -4,7 +4,8 @@
 //! answers merged in the order of `to`), `POST /v1/consents` (by `phone`), `GET
 //! /v1/phones/{phone}/inbox` (the loopback handset, by the phone in the path), `POST /v1/inbound`
 //! (by `from`), `POST /v1/messages/{id}/cancel` (by the message's phone, read from the store:
-//! its owner holds the deferred queue). Everything else reads the shared database or changes shared settings and is
+//! its owner holds the deferred queue), the consumer portal's JSON routes and pages (by the
+//! session's partition, or the phone of the number and code forms). Everything else reads the shared database or changes shared settings and is
 //! served where it arrives; a successful change of shared settings (senders, keys,
 //! suspensions, complaints, which may suspend) is reloaded by every live node before the
 //! answer goes back ([`crate::control`]).
@@ -72,7 +73,10 @@ fn kind(method: &Method, path: &str) -> Option<Kind> {
     // issued it (the phone's owner), so another node would answer 401.
     if matches!(
         path,
-        "/v1/portal/consents" | "/v1/portal/messages" | "/v1/portal/complaints"
+        "/v1/portal/consents"
+            | "/v1/portal/messages"
+            | "/v1/portal/complaints"
+            | "/v1/portal/complaints/pasted"
     ) {
         return Some(Kind::Session);
     }
@@ -129,11 +133,21 @@ impl Router {
         auth: Option<&str>,
         body: Bytes,
     ) -> Response {
-        self.forward_raw(part, method, path, auth, Some("application/json"), body)
-            .await
+        self.forward_raw(
+            part,
+            method,
+            path,
+            auth,
+            Some("application/json"),
+            None,
+            body,
+        )
+        .await
     }
 
-    /// Sends a request with any content type to `part`'s owner and returns its answer.
+    /// Sends a request with any content type (and the portal pages' cookies) to `part`'s
+    /// owner and returns its answer.
+    #[allow(clippy::too_many_arguments)]
     async fn forward_raw(
         &self,
         part: u32,
@@ -141,6 +155,7 @@ impl Router {
         path: &str,
         auth: Option<&str>,
         content_type: Option<&str>,
+        cookie: Option<&str>,
         body: Bytes,
     ) -> Response {
         let subject = format!("{}.p.{part}.http", self.prefix);
@@ -159,7 +174,7 @@ impl Router {
                 }
                 return unavailable(part, "no owner known");
             };
-            let headers = encode_request(epoch, method, path, auth, content_type);
+            let headers = encode_request(epoch, method, path, auth, content_type, cookie);
             let request = async_nats::Request::new()
                 .headers(headers)
                 .payload(body.clone())
@@ -370,15 +385,16 @@ impl Router {
     }
 }
 
-/// A one-click link (`/u/{token}`, GET shows, POST unsubscribes) goes to the owner of the phone
-/// it was issued to, found in the shared store; a token not found is answered here (404).
-async fn link(r: &Router, req: Request, next: Next) -> Response {
-    let token = req.uri().path().trim_start_matches("/u/").to_string();
-    let gw = Arc::clone(&r.gateway);
-    let phone = tokio::task::spawn_blocking(move || gw.link_phone(&token))
-        .await
-        .ok()
-        .flatten();
+/// Sends `req` to the owner of `phone` (read from the shared store by the caller), or runs it
+/// here when this node holds the phone or none was found (the handler then answers 404).
+/// `with_key`: the caller's `Authorization` goes along (a one-click link has none to send).
+async fn to_owner_of(
+    r: &Router,
+    phone: Option<Msisdn>,
+    with_key: bool,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(phone) = phone else {
         return next.run(req).await;
     };
@@ -391,37 +407,46 @@ async fn link(r: &Router, req: Request, next: Next) -> Response {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    r.forward_raw(part, parts.method.as_str(), path, None, content_type, bytes)
+    let header_str = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let auth = if with_key {
+        header_str(header::AUTHORIZATION)
+    } else {
+        None
+    };
+    let content_type = header_str(header::CONTENT_TYPE);
+    r.forward_raw(
+        part,
+        parts.method.as_str(),
+        path,
+        auth,
+        content_type,
+        None,
+        bytes,
+    )
+    .await
+}
+
+/// A one-click link (`/u/{token}`, GET shows, POST unsubscribes) goes to the owner of the phone
+/// it was issued to, found in the shared store.
+async fn link(r: &Router, req: Request, next: Next) -> Response {
+    let token = req.uri().path().trim_start_matches("/u/").to_string();
+    let gw = Arc::clone(&r.gateway);
+    let phone = tokio::task::spawn_blocking(move || gw.link_phone(&token))
         .await
+        .ok()
+        .flatten();
+    to_owner_of(r, phone, false, req, next).await
 }
 
 /// A withdrawal (`POST /v1/messages/{id}/cancel`) goes to the owner of the phone the message
-/// went to, which holds it in its deferred queue; an id not found is answered here (404).
+/// went to, which holds it in its deferred queue.
 async fn cancel(r: &Router, id: u64, req: Request, next: Next) -> Response {
     let gw = Arc::clone(&r.gateway);
     let phone = tokio::task::spawn_blocking(move || gw.message_phone(id))
         .await
         .ok()
         .flatten();
-    let Some(phone) = phone else {
-        return next.run(req).await;
-    };
-    let part = r.parts.of(phone);
-    if r.parts.holds(part) {
-        return next.run(req).await;
-    }
-    let auth = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let path = req.uri().path().to_owned();
-    r.forward(part, "POST", &path, auth.as_deref(), Bytes::new())
-        .await
+    to_owner_of(r, phone, true, req, next).await
 }
 
 /// The message id of a withdrawal's path, `/v1/messages/{id}/cancel`.
@@ -435,6 +460,79 @@ fn cancel_id(method: &Method, path: &str) -> Option<u64> {
         .ok()
 }
 
+/// The partition a portal page's session cookie names (`cp_session=cs_consumer_p<part>_…`).
+fn page_session_partition(cookies: Option<&str>) -> Option<u32> {
+    let token = cookies?
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == "cp_session")
+        .map(|(_, v)| v)?;
+    session_partition(Some(&format!("Bearer {token}")))
+}
+
+/// A portal page (`/portal…`, `api::portal`): the consumer's code and session live in the
+/// memory of their phone's owner, as for the JSON portal. The partition is the session
+/// cookie's, or — on the number and code forms, before there is a session — the form's
+/// `phone`. The cookies go along, and the owner's `Location` and `Set-Cookie` come back. A page
+/// naming no partition (the first page, the stylesheet) is served here.
+async fn portal_page(r: &Router, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, r.limit).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let rebuild = |bytes: Bytes| Request::from_parts(parts.clone(), Body::from(bytes));
+    let cookies = parts
+        .headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let signing_in = parts.method == Method::POST
+        && matches!(parts.uri.path(), "/portal/code" | "/portal/session");
+    let part = if signing_in {
+        use axum::extract::FromRequest;
+        let form = axum::Form::<Vec<(String, String)>>::from_request(rebuild(bytes.clone()), &())
+            .await
+            .ok();
+        form.and_then(|axum::Form(fields)| {
+            fields
+                .into_iter()
+                .find(|(k, _)| k == "phone")
+                .and_then(|(_, v)| r.phone(&Value::String(v)))
+        })
+        .map(|phone| r.parts.of(phone))
+    } else {
+        page_session_partition(cookies.as_deref())
+    };
+    // A complaint may suspend its sender, a shared setting: every node reloads before the
+    // consumer sees the answer, as after any other change.
+    let complaint =
+        parts.method == Method::POST && parts.uri.path().starts_with("/portal/complaints");
+    let resp = match part {
+        Some(part) if part < r.parts.count() && !r.parts.holds(part) => {
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            r.forward_raw(
+                part,
+                parts.method.as_str(),
+                path,
+                None,
+                content_type,
+                cookies.as_deref(),
+                bytes,
+            )
+            .await
+        }
+        _ => next.run(rebuild(bytes)).await,
+    };
+    if complaint && (resp.status().is_success() || resp.status().is_redirection()) {
+        r.control.broadcast().await;
+    }
+    resp
+}
+
 /// The middleware: routes per-phone requests to their owners; reloads shared settings on every
 /// node after a change.
 pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Response {
@@ -443,6 +541,9 @@ pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Re
     }
     if req.uri().path().starts_with("/u/") {
         return link(&r, req, next).await;
+    }
+    if req.uri().path() == "/portal" || req.uri().path().starts_with("/portal/") {
+        return portal_page(&r, req, next).await;
     }
     if let Some(id) = cancel_id(req.method(), req.uri().path()) {
         return cancel(&r, id, req, next).await;
@@ -489,6 +590,7 @@ pub async fn route(State(r): State<Arc<Router>>, req: Request, next: Next) -> Re
                     &path,
                     auth.as_deref(),
                     content_type,
+                    None,
                     bytes,
                 )
                 .await
@@ -543,6 +645,7 @@ mod tests {
             (Method::POST, "/v1/portal/consents"),
             (Method::GET, "/v1/portal/messages"),
             (Method::POST, "/v1/portal/complaints"),
+            (Method::POST, "/v1/portal/complaints/pasted"),
         ] {
             assert!(
                 matches!(kind(&method, path), Some(Kind::Session)),
@@ -554,5 +657,16 @@ mod tests {
             Some(Kind::One("phone"))
         ));
         assert!(kind(&Method::GET, "/v1/complaints").is_none());
+    }
+
+    #[test]
+    fn a_portal_page_names_its_partition_in_the_session_cookie() {
+        assert_eq!(
+            page_session_partition(Some("cp_lang=en; cp_session=cs_consumer_p7_abc")),
+            Some(7)
+        );
+        assert_eq!(page_session_partition(Some("cp_signin=abc")), None);
+        assert_eq!(page_session_partition(Some("cp_session=cs_live_abc")), None);
+        assert_eq!(page_session_partition(None), None);
     }
 }

@@ -810,6 +810,166 @@ async fn a_consumer_proves_their_number_and_refuses_through_different_nodes() {
     }
 }
 
+/// The newest portal code the loopback handset of `phone` received, read through node 0 (which
+/// routes the inbox to the owner, whose memory holds the code in clear).
+async fn portal_code(c: &Cluster, phone: &str) -> String {
+    for _ in 0..100 {
+        let inbox = common::process::get_json(
+            &c.http,
+            &format!("{}/v1/phones/{phone}/inbox", c.nodes[0].base),
+            &c.admin,
+        )
+        .await;
+        let text = inbox["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|m| m["category"] == "verification")
+            .and_then(|m| m["text"].as_str())
+            .map(str::to_string);
+        if let Some(code) = text.as_deref().and_then(|t| {
+            t.split(|ch: char| !ch.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .map(str::to_string)
+        }) {
+            return code;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no verification SMS for {phone}");
+}
+
+/// One page of the portal as a browser without script gets it: cookies kept by hand.
+async fn portal_page(
+    c: &Cluster,
+    node: usize,
+    jar: &mut std::collections::BTreeMap<String, String>,
+    path: &str,
+    form: Option<&[(&str, &str)]>,
+) -> (StatusCode, Option<String>, String) {
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}{path}", c.nodes[node].base);
+    let mut req = match form {
+        Some(fields) => {
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B")))
+                .collect();
+            http.post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.join("&"))
+        }
+        None => http.get(url),
+    };
+    if !jar.is_empty() {
+        let cookies: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        req = req.header("cookie", cookies.join("; "));
+    }
+    let r = req.send().await.unwrap();
+    for set in r.headers().get_all("set-cookie") {
+        let set = set.to_str().unwrap();
+        let (kv, attrs) = set.split_once(';').unwrap_or((set, ""));
+        let (k, v) = kv.split_once('=').unwrap();
+        if attrs.contains("Max-Age=0") {
+            jar.remove(k);
+        } else {
+            jar.insert(k.to_string(), v.to_string());
+        }
+    }
+    let status = r.status();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, location, r.text().await.unwrap())
+}
+
+/// The first CSRF token of a page's forms.
+fn page_csrf(html: &str) -> String {
+    let (_, rest) = html
+        .split_once(r#"name="csrf" value=""#)
+        .unwrap_or_else(|| panic!("no csrf field in:\n{html}"));
+    rest.split('"').next().unwrap().to_string()
+}
+
+/// The portal's pages (no script, cookies) through three nodes: the number form on one, the
+/// code on the next, the choice on the third. The owner holds the code and the session; the
+/// cookies travel to it and its `Set-Cookie` and redirects travel back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_signs_in_to_the_portal_pages_and_refuses_through_different_nodes() {
+    let Some(c) = Cluster::start("cl_portal_pages").await else {
+        return;
+    };
+    let key = c.sender(0, "好店").await;
+    for (i, phone) in ["13100000004", "13100000005", "13100000006"]
+        .iter()
+        .enumerate()
+    {
+        c.post(i % 3, "/v1/consents", &key, consent(phone, "opt_in"))
+            .await;
+        let mut jar = std::collections::BTreeMap::new();
+        let (s, _, html) = portal_page(&c, i % 3, &mut jar, "/portal", None).await;
+        assert_eq!(s, StatusCode::OK);
+        let csrf = page_csrf(&html);
+        let (s, to, html) = portal_page(
+            &c,
+            i % 3,
+            &mut jar,
+            "/portal/code",
+            Some(&[("csrf", &csrf), ("phone", phone)]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{html}");
+        let to = to.expect("a redirect to the code form");
+        let code = portal_code(&c, phone).await;
+        let next = (i + 1) % 3;
+        let (s, _, html) = portal_page(&c, next, &mut jar, &to, None).await;
+        assert_eq!(s, StatusCode::OK);
+        let csrf = page_csrf(&html);
+        let (s, _, html) = portal_page(
+            &c,
+            next,
+            &mut jar,
+            "/portal/session",
+            Some(&[("csrf", &csrf), ("phone", phone), ("code", &code)]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{html}");
+        assert!(
+            jar.get("cp_session")
+                .is_some_and(|t| t.starts_with("cs_consumer_p")),
+            "the owner's session cookie came back: {jar:?}"
+        );
+        let last = (i + 2) % 3;
+        let (s, _, html) = portal_page(&c, last, &mut jar, "/portal", None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains(">已同意<"), "{html}");
+        let csrf = page_csrf(&html);
+        let (s, to, html) = portal_page(
+            &c,
+            last,
+            &mut jar,
+            "/portal/consents",
+            Some(&[("csrf", &csrf), ("action", "opt_out")]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{html}");
+        assert_eq!(to.as_deref(), Some("/portal?done=refused_all"));
+        for n in 0..3 {
+            let (s, v) = c.post(n, "/v1/messages", &key, marketing(phone)).await;
+            assert_eq!(
+                (s, v["status"].as_str()),
+                (StatusCode::OK, Some("rejected")),
+                "{v}"
+            );
+        }
+    }
+}
+
 /// Stops or starts the machine's PostgreSQL (CI runs as root on a machine whose services are
 /// its own); `false` when this machine has no cluster to control that way.
 fn postgres(action: &str) -> bool {
@@ -1121,6 +1281,42 @@ impl cmpp::DeliverHandler for CmppInbox {
     }
 }
 
+/// A CMPP 3.0 link for `created` (a registered sender's answer) to node `node`'s listener,
+/// connected, with the inbox its DELIVERs land in.
+async fn cmpp_link(
+    c: &Cluster,
+    node: usize,
+    created: &Value,
+) -> (cmpp::CmppClient, std::sync::Arc<CmppInbox>) {
+    let inbox = std::sync::Arc::new(CmppInbox::default());
+    let link = cmpp::CmppClient::start(
+        cmpp::ClientConfig {
+            addr: c.nodes[node].cmpp.clone(),
+            source_addr: created["cmpp_source_addr"].as_str().unwrap().into(),
+            shared_secret: created["cmpp_secret"].as_str().unwrap().into(),
+            version: cmpp_proto::Version::V30,
+            src_id: created["source_number"].as_str().unwrap().into(),
+            response_timeout: Duration::from_secs(10),
+            ..cmpp::ClientConfig::default()
+        },
+        inbox.clone(),
+    );
+    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    (link, inbox)
+}
+
+/// How many of the sender's messages (`key`) node `node` lists with `status` (the list's
+/// `null` reads as a count no assertion expects).
+async fn messages_with_status(c: &Cluster, node: usize, key: &str, status: &str) -> usize {
+    let list = common::process::get_json(
+        &c.http,
+        &format!("{}/v1/messages?status={status}", c.nodes[node].base),
+        key,
+    )
+    .await;
+    list["messages"].as_array().map_or(usize::MAX, Vec::len)
+}
+
 /// #10/#13: a merchant's CMPP software connected to one node submits for phones in every
 /// partition. Each SUBMIT is decided and recorded by its phone's owner (before, the listener
 /// answered Result 9 for every phone another node owns), answered with the owner's verdict,
@@ -1139,20 +1335,7 @@ async fn a_cmpp_merchant_connected_to_one_node_submits_for_every_phone_and_gets_
         let (s, v) = c.post(2, "/v1/consents", key, consent(p, "opt_in")).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
-    let inbox = std::sync::Arc::new(CmppInbox::default());
-    let link = cmpp::CmppClient::start(
-        cmpp::ClientConfig {
-            addr: c.nodes[0].cmpp.clone(),
-            source_addr: created["cmpp_source_addr"].as_str().unwrap().into(),
-            shared_secret: created["cmpp_secret"].as_str().unwrap().into(),
-            version: cmpp_proto::Version::V30,
-            src_id: created["source_number"].as_str().unwrap().into(),
-            response_timeout: Duration::from_secs(10),
-            ..cmpp::ClientConfig::default()
-        },
-        inbox.clone(),
-    );
-    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    let (link, inbox) = cmpp_link(&c, 0, &created).await;
     let answers = futures_util::future::join_all(phones.iter().map(|p| {
         let out = cmpp::Outgoing {
             destination: p.clone(),
@@ -1198,17 +1381,7 @@ async fn a_cmpp_merchant_connected_to_one_node_submits_for_every_phone_and_gets_
         "one DELIVRD report per accepted SUBMIT"
     );
     // The owners recorded them: 20 accepted marketing messages in the shared ledger.
-    let list = common::process::get_json(
-        &c.http,
-        &format!("{}/v1/messages?status=accepted", c.nodes[2].base),
-        key,
-    )
-    .await;
-    assert_eq!(
-        list["messages"].as_array().map_or(0, Vec::len),
-        20,
-        "{list}"
-    );
+    assert_eq!(messages_with_status(&c, 2, key, "accepted").await, 20);
     link.shutdown();
 }
 
@@ -1254,20 +1427,7 @@ async fn a_held_message_is_withdrawn_through_any_node_over_http_and_cmpp() {
     // Over CMPP through node c, each SUBMIT's Msg_Id cancelled on the same node's listener.
     let secret = created["cmpp_secret"].as_str().unwrap();
     let source_addr = created["cmpp_source_addr"].as_str().unwrap();
-    let inbox = std::sync::Arc::new(CmppInbox::default());
-    let link = cmpp::CmppClient::start(
-        cmpp::ClientConfig {
-            addr: c.nodes[2].cmpp.clone(),
-            source_addr: source_addr.into(),
-            shared_secret: secret.into(),
-            version: cmpp_proto::Version::V30,
-            src_id: created["source_number"].as_str().unwrap().into(),
-            response_timeout: Duration::from_secs(10),
-            ..cmpp::ClientConfig::default()
-        },
-        inbox.clone(),
-    );
-    assert!(link.connected(Duration::from_secs(10)).await.is_some());
+    let (link, _inbox) = cmpp_link(&c, 2, &created).await;
     let mut msg_ids = Vec::new();
     for p in &phones[8..] {
         let out = cmpp::Outgoing {
@@ -1288,28 +1448,8 @@ async fn a_held_message_is_withdrawn_through_any_node_over_http_and_cmpp() {
     }
     link.shutdown();
     // Every message of the campaign is withdrawn in the shared ledger; none is held.
-    let list = common::process::get_json(
-        &c.http,
-        &format!("{}/v1/messages?status=deferred", c.nodes[0].base),
-        key,
-    )
-    .await;
-    assert_eq!(
-        list["messages"].as_array().map_or(usize::MAX, Vec::len),
-        0,
-        "{list}"
-    );
-    let list = common::process::get_json(
-        &c.http,
-        &format!("{}/v1/messages?status=rejected", c.nodes[1].base),
-        key,
-    )
-    .await;
-    assert_eq!(
-        list["messages"].as_array().map_or(0, Vec::len),
-        16,
-        "{list}"
-    );
+    assert_eq!(messages_with_status(&c, 0, key, "deferred").await, 0);
+    assert_eq!(messages_with_status(&c, 1, key, "rejected").await, 16);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -743,22 +743,11 @@ async fn a_merchant_cancels_a_held_message_over_cmpp_and_queries_its_day() {
         .await
         .expect("answered");
     assert_eq!(again[0].result, 0);
-    let (status, body) = post_status(
-        &http,
-        &format!("{base}/v1/messages/2/cancel"),
-        key,
-        json!({}),
-    )
-    .await;
+    let cancel_url = format!("{base}/v1/messages/2/cancel");
+    let (status, body) = post_status(&http, &cancel_url, key, json!({})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "rejected", "{body}");
-    let (status, body) = post_status(
-        &http,
-        &format!("{base}/v1/messages/2/cancel"),
-        key,
-        json!({}),
-    )
-    .await;
+    let (status, body) = post_status(&http, &cancel_url, key, json!({})).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "not_cancellable", "{body}");
     link.shutdown();

@@ -6,8 +6,9 @@
 //! (open one from the queue, download its evidence bundle, the per-sender report and its CSV),
 //! merchant
 //! (set up with its API key, only its own messages, another's id is 404), a form without its
-//! CSRF token (403), ten wrong passwords (429), a consumer in the portal (a code, states in
-//! words, refusing one shop, reporting a message it received). Screenshots go to
+//! CSRF token (403), ten wrong passwords (429), a consumer in the portal on a 375 px phone with
+//! JavaScript off (a code, in Chinese; states in words; refusing one shop and its history;
+//! reporting a message it received; the switch to English). Screenshots go to
 //! `<target>/tmp/console-screenshots/`.
 //!
 //! Skips, saying so, when node, Chromium or playwright-core is missing (`.ci/setup-browser.sh`

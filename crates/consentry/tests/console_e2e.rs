@@ -1001,10 +1001,12 @@ async fn a_consumer_files_a_complaint_about_a_message_sent_to_their_number() {
         .await;
     assert!(doc["paths"]["/v1/portal/complaints"]["post"].is_object());
     assert!(doc["paths"]["/v1/portal/messages"]["get"].is_object());
+    assert!(doc["paths"]["/v1/portal/complaints/pasted"]["post"].is_object());
+    // The page signs the consumer in first (its forms: crates/consentry/tests/portal_pages).
     let (_, html) = srv.call(reqwest::Method::GET, "/portal", None, None).await;
     let html = html.as_str().unwrap();
     assert!(
-        html.contains("/v1/portal/complaints") && html.contains("举报"),
+        html.contains(r#"action="/portal/code""#) && html.contains("举报"),
         "{html}"
     );
 }

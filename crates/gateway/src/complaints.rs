@@ -25,7 +25,7 @@ use store::{
 use crate::{Gateway, GatewayError, Principal};
 
 /// Longest complaint text kept (a forwarded SMS of 10 segments is under 700 characters).
-const MAX_TEXT: usize = 1000;
+pub(crate) const MAX_TEXT: usize = 1000;
 /// Longest note kept.
 const MAX_NOTE: usize = 2000;
 
@@ -269,7 +269,7 @@ impl Gateway {
         }
     }
 
-    fn file_as(
+    pub(crate) fn file_as(
         &self,
         actor: String,
         req: &ComplaintRequest,

@@ -74,6 +74,16 @@ pub enum GatewayError {
     /// A message id that was not sent to the phone (or from the sender) named.
     #[error("message {0} was not sent to this phone by this sender")]
     UnknownMessage(u64),
+    /// A complaint about a pasted message that names no shop consentry knows: no registered
+    /// signature in it, and no message sent to the number reads like it.
+    #[error(
+        "the pasted message could not be tied to a shop: it carries no registered signature \
+         (【shop】) and no message sent to this number in the last {days} days reads like it"
+    )]
+    UnattributedComplaint {
+        /// How far back messages to the number were compared.
+        days: u32,
+    },
     /// A suspension change that does not apply to the sender's current state.
     #[error("{0}")]
     SuspensionState(String),
@@ -155,6 +165,7 @@ impl GatewayError {
             GatewayError::DuplicateSender(_) => "duplicate_sender",
             GatewayError::TooManyComplaints { .. } => "too_many_complaints",
             GatewayError::UnknownMessage(_) => "unknown_message",
+            GatewayError::UnattributedComplaint { .. } => "unattributed_complaint",
             GatewayError::SuspensionState(_) => "suspension_state",
             GatewayError::TooManyRequests(_) => "too_many_requests",
             GatewayError::InvalidCode(_) => "invalid_code",

@@ -42,6 +42,7 @@ mod lookup;
 pub mod merchant_consents;
 mod notices;
 mod ownership;
+mod pasted;
 mod portal;
 mod resend;
 pub mod routes;

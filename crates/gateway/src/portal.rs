@@ -252,6 +252,14 @@ impl Gateway {
             .map(|(phone, _)| *phone)
     }
 
+    /// Ends a session now (the portal's sign-out), so a token left in a shared browser's
+    /// history or cookie jar opens nothing afterwards.
+    pub fn portal_sign_out(&self, token: &str) {
+        if token.len() <= 256 {
+            self.portal.sessions.lock().remove(&hash_key(token));
+        }
+    }
+
     /// The consumer's whole ledger: every shop, as of `at` (now if absent).
     pub fn portal_consents(
         &self,

@@ -130,6 +130,9 @@ impl SimCarrier {
                 );
             });
             if let Err(why) = put {
+                // Not sent: it no longer counts against the caps of its day (the gateway frees
+                // its place too); re-decided for today, it is handed off and counted again.
+                self.model.lock().not_sent(msg.id, msg.phone, msg.decided_at);
                 gw.not_sent_at_the_wire(&msg, why);
                 continue;
             }

@@ -18,12 +18,12 @@ mod complaints;
 mod consents;
 mod dashboard;
 pub mod i18n;
-mod layout;
+pub(crate) mod layout;
 mod merchant_consents;
 mod messages;
 mod reports;
 mod senders;
-mod session;
+pub(crate) mod session;
 mod signin;
 
 use axum::Router;

@@ -8,7 +8,6 @@ pub mod inbound;
 pub mod messages;
 pub mod phones;
 pub mod portal;
-pub mod portal_page;
 pub mod reports;
 mod reports_page;
 pub mod sender_consents;

@@ -238,15 +238,62 @@ pub async fn complain(
     let filed = state
         .run(move |gw| gw.portal_complaint(phone, body.message_id, body.kind, body.note))
         .await?;
-    let c = filed.complaint;
-    Ok((
-        StatusCode::CREATED,
-        Json(ComplaintReceipt {
+    Ok((StatusCode::CREATED, Json(ComplaintReceipt::of(&filed))))
+}
+
+/// A consumer's complaint about a message they paste (one not in the list, or one they
+/// cannot find there).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PastedComplaint {
+    /// The message as received (≤ 1000 characters): its 【signature】, or its likeness to a
+    /// message sent to this number, names the shop.
+    #[schema(schema_with = crate::schema::seen_text)]
+    pub text: String,
+    /// `unwanted_marketing`, `after_optout`, `fraud` or `other`.
+    #[schema(schema_with = crate::schema::complaint_kind)]
+    pub kind: ComplaintKind,
+    /// Free text (≤ 2000 characters).
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::note)]
+    pub note: Option<String>,
+}
+
+/// Files the consumer's own complaint about a pasted message: attributed to the shop whose
+/// registered signature it carries (of shops sharing one, the one that wrote to this number),
+/// else to the sender of the message sent to this number that reads like it; then matched,
+/// adjudicated and recorded as filed by `consumer`, like `POST /v1/portal/complaints`.
+#[utoipa::path(post, path = "/v1/portal/complaints/pasted", request_body = PastedComplaint,
+    responses((status = 201, body = ComplaintReceipt),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "duplicate_complaint"),
+        (status = 422, body = crate::error::ErrorBody,
+            description = "unattributed_complaint (no shop's signature in the text and no \
+                message sent to this number like it), invalid_field (empty or too long), \
+                invalid_json"),
+        (status = 429, body = crate::error::ErrorBody, description = "too_many_complaints")),
+    security(("bearer" = [])))]
+pub async fn complain_pasted(
+    State(state): State<AppState>,
+    Consumer(phone): Consumer,
+    ApiJson(body): ApiJson<PastedComplaint>,
+) -> Result<(StatusCode, Json<ComplaintReceipt>), ApiError> {
+    let filed = state
+        .run(move |gw| gw.portal_pasted_complaint(phone, &body.text, body.kind, body.note))
+        .await?;
+    Ok((StatusCode::CREATED, Json(ComplaintReceipt::of(&filed))))
+}
+
+impl ComplaintReceipt {
+    /// What the consumer is told about a complaint just filed.
+    pub(crate) fn of(filed: &gateway::ComplaintFiled) -> Self {
+        let c = &filed.complaint;
+        ComplaintReceipt {
             id: c.id,
             verdict: c.adjudication.verdict,
             kind: c.kind,
             message_id: c.message_id,
             filed_at: c.filed_at,
-        }),
-    ))
+        }
+    }
 }

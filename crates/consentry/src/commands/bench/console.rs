@@ -306,7 +306,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "messages_by_category_and_day",
             measure(&app, &cookie, n, |i| {
                 let c = ["marketing", "transactional", "verification"][i as usize % 3];
-                format!("/console/messages?category={c}&from={}&to={}", day(i + 1), day(i))
+                format!(
+                    "/console/messages?category={c}&from={}&to={}",
+                    day(i + 1),
+                    day(i)
+                )
             })
             .await?,
         );
@@ -339,7 +343,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "messages_sorted_by_phone",
             measure(&app, &cookie, n, |i| {
                 let dir = ["asc", "desc"][i as usize % 2];
-                format!("/console/messages?sort=phone&dir={dir}&offset={}", (i % 4) * 25)
+                format!(
+                    "/console/messages?sort=phone&dir={dir}&offset={}",
+                    (i % 4) * 25
+                )
             })
             .await?,
         );
