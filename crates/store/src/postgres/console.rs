@@ -244,11 +244,7 @@ impl ConsoleAccounts for PgStore {
 
     fn search_messages(&self, q: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
         let (clause, values) = search_where(q, '$');
-        let sql = format!(
-            "SELECT {} FROM messages {clause} {}",
-            super::messages::COLUMNS,
-            q.tail()
-        );
+        let sql = q.select(super::messages::COLUMNS, &clause);
         let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
             .iter()
             .map(|v| match v {

@@ -225,11 +225,7 @@ impl ConsoleAccounts for SqliteStore {
 
     fn search_messages(&self, q: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
         let (clause, values) = search_where(q, '?');
-        let sql = format!(
-            "SELECT {} FROM messages {clause} {}",
-            super::messages::COLUMNS,
-            q.tail()
-        );
+        let sql = q.select(super::messages::COLUMNS, &clause);
         let params: Vec<rusqlite::types::Value> = values
             .into_iter()
             .map(|v| match v {

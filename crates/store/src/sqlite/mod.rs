@@ -163,13 +163,15 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
     // A message's latest chained decision is looked up when a complaint is adjudicated; sends
     // released from deferral are counted by their release when the volume is rebuilt; the
-    // console's message list sorts by current status.
+    // console's message list sorts by current status, and searches a day's refusals by reason.
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS redecisions_message ON redecisions (message_id, id);
          CREATE INDEX IF NOT EXISTS messages_redecided ON messages (current_decided_at)
              WHERE current_decided_at IS NOT NULL;
          CREATE INDEX IF NOT EXISTS messages_status_id
-             ON messages ((coalesce(current_status, status)), id);",
+             ON messages ((coalesce(current_status, status)), id);
+         CREATE INDEX IF NOT EXISTS messages_refused_decided ON messages (decided_at)
+             WHERE coalesce(current_status, status) <> 'accepted';",
     )?;
     Ok(())
 }
