@@ -1371,7 +1371,6 @@ async fn message_lists_sort_both_ways_filter_by_reason_category_and_day_and_refu
         .get("/v1/messages?sort=id&dir=asc&reason=no_consent", &key_b)
         .await;
     assert_eq!(api_ids(&v), [m_b]);
-    let _ = b;
 
     for (q, code) in [
         ("sort=text", "invalid_sort"),
@@ -1442,6 +1441,22 @@ async fn message_lists_sort_both_ways_filter_by_reason_category_and_day_and_refu
         assert_eq!(s, StatusCode::BAD_REQUEST, "{q}");
         assert!(page.contains(&format!("({code})")), "{q}: {page}");
     }
+    // The senders list sorts too.
+    let sender_links = |page: &str| -> Vec<u64> {
+        page.split("<td><a href=\"/console/senders/")
+            .skip(1)
+            .filter_map(|rest| rest[..rest.find('"')?].parse().ok())
+            .collect()
+    };
+    let (s, page) = op.get("/console/senders?sort=name&dir=desc").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(sender_links(&page), [b, a], "Beta before Alpha: {page}");
+    assert!(page.contains("sort=name&amp;dir=asc"), "{page}");
+    let (_, page) = op.get("/console/senders?sort=id").await;
+    assert_eq!(sender_links(&page), [a, b]);
+    let (s, page) = op.get("/console/senders?sort=signature").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(page.contains("(invalid_sort)"), "{page}");
 }
 
 #[tokio::test]
