@@ -44,6 +44,9 @@ pub const CODES: &[&str] = &[
     "invalid_body",
     "invalid_path",
     "invalid_query",
+    // A list's filter or sort that does not read (`GET /v1/messages`, `/v1/complaints`, …).
+    "invalid_filter",
+    "invalid_sort",
     "unsupported_media_type",
     "body_too_large",
     "body_timeout",

@@ -15,6 +15,7 @@ pub mod console;
 pub mod error;
 pub mod handlers;
 pub mod json;
+mod listing;
 mod metrics_help;
 pub mod openapi;
 pub mod path;

@@ -8,8 +8,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::handlers::{
-    audit, complaints, consents, health, inbound, messages, phones, portal, reports, senders,
-    suspension, unsubscribe,
+    audit, complaints, consents, health, inbound, messages, phones, portal, reports,
+    sender_consents, senders, suspension, unsubscribe,
 };
 
 struct Bearer;
@@ -203,6 +203,7 @@ fn widen_unsigned(v: &mut serde_json::Value) {
     paths(
         senders::create, senders::list, senders::rotate_key, senders::edit,
         senders::smpp_password, senders::cmpp_secret,
+        sender_consents::summary,
         consents::record, consents::show,
         messages::send, messages::send_batch, messages::show, messages::cancel, messages::search,
         phones::inbox,

@@ -9,8 +9,8 @@ use axum::routing::{get, patch, post};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::handlers::{
-    audit, complaints, consents, health, inbound, messages, phones, portal, reports, senders,
-    suspension, unsubscribe,
+    audit, complaints, consents, health, inbound, messages, phones, portal, reports,
+    sender_consents, senders, suspension, unsubscribe,
 };
 
 /// The whole API. Usable without a socket (`tower::ServiceExt::oneshot`) or served.
@@ -25,6 +25,7 @@ pub fn app(state: AppState) -> Router {
             post(senders::smpp_password),
         )
         .route("/v1/senders/{id}/cmpp-secret", post(senders::cmpp_secret))
+        .route("/v1/senders/{id}/consents", get(sender_consents::summary))
         .route("/v1/consents", post(consents::record))
         .route("/v1/consents/{phone}", get(consents::show))
         .route("/v1/messages", post(messages::send).get(messages::search))

@@ -202,6 +202,53 @@ pub fn verdict() -> Object {
     one_of(["accepted", "deferred", "rejected"], "the current decision")
 }
 
+/// A reason code, as a filter.
+pub fn reason_code() -> Object {
+    one_of(
+        policy::ReasonCode::ALL.iter().map(|c| c.as_str()),
+        "a reason code of the current decision",
+    )
+}
+
+/// A category, as a filter.
+pub fn category_filter() -> Object {
+    one_of(
+        domain::Category::ALL.iter().map(|c| c.as_str()),
+        "the declared category",
+    )
+}
+
+/// A time bound of a search: what [`report_bound`] reads (a date that does not exist, such
+/// as `2026-02-30`, is refused with `invalid_filter` — the calendar's rule, not a pattern's).
+pub fn time_bound() -> Object {
+    report_bound()
+}
+
+/// An offset into a sorted list: at most [`store::MAX_OFFSET`].
+pub fn list_offset() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(store::MAX_OFFSET))
+        .description(Some(
+            "rows of the order to skip (`next_offset` of the previous page)",
+        ))
+        .build()
+}
+
+/// A message list's sort column.
+pub fn message_sort() -> Object {
+    one_of(
+        store::MessageColumn::ALL.map(store::MessageColumn::as_str),
+        "the column to order by (ties by id)",
+    )
+}
+
+/// A sort direction.
+pub fn sort_dir() -> Object {
+    one_of(["asc", "desc"], "`asc` or `desc`")
+}
+
 /// A report's format.
 pub fn report_format() -> Object {
     one_of(["json", "csv"], "`json` (default) or `csv`")

@@ -1370,3 +1370,378 @@ async fn the_sender_report_counts_what_it_says() {
     assert_eq!(s, StatusCode::CONFLICT, "{page}");
     assert!(page.contains("duplicate_sender"), "{page}");
 }
+
+/// The message ids linked from a console messages page, in the order shown.
+fn message_links(page: &str) -> Vec<u64> {
+    page.split("href=\"/console/messages/")
+        .skip(1)
+        .filter_map(|rest| rest[..rest.find('"')?].parse().ok())
+        .collect()
+}
+
+fn api_ids(v: &serde_json::Value) -> Vec<u64> {
+    v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn message_lists_sort_both_ways_filter_by_reason_category_and_day_and_refuse_bad_values() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let (a, key_a) = srv.shop("Alpha").await;
+    let (b, key_b) = srv.shop("Beta").await;
+    let id = |v: serde_json::Value| v["id"].as_u64().unwrap();
+    // Two notices from Alpha, then marketing from Beta and Alpha with no consent on record.
+    let n1 = id(srv
+        .send(
+            &key_a,
+            "13800138000",
+            "【Alpha】您的订单已发货",
+            "transactional",
+        )
+        .await);
+    let n2 = id(srv
+        .send(
+            &key_a,
+            "13800138001",
+            "【Alpha】您的订单已签收",
+            "transactional",
+        )
+        .await);
+    let m_b = srv
+        .send(&key_b, "13900139000", &ad("Beta"), "marketing")
+        .await;
+    assert_eq!(common::codes(&m_b), ["no_consent"], "{m_b}");
+    let m_b = id(m_b);
+    let m_a = id(srv
+        .send(&key_a, "13800138000", &ad("Alpha"), "marketing")
+        .await);
+
+    let ask = |q: &str| {
+        let q = q.to_string();
+        let srv = &srv;
+        async move {
+            let (s, v) = srv.get(&format!("/v1/messages?{q}"), &srv.admin).await;
+            assert_eq!(s, StatusCode::OK, "{q}: {v}");
+            v
+        }
+    };
+    assert_eq!(api_ids(&ask("").await), [m_a, m_b, n2, n1], "newest first");
+    assert_eq!(
+        api_ids(&ask("sort=id&dir=asc").await),
+        [n1, n2, m_b, m_a],
+        "oldest first"
+    );
+    assert_eq!(
+        api_ids(&ask("sort=sender&dir=asc").await),
+        [n1, n2, m_a, m_b],
+        "by sender, ties by id"
+    );
+    assert_eq!(
+        api_ids(&ask("sort=sender&dir=desc").await),
+        [m_b, m_a, n2, n1],
+        "by sender, the other way"
+    );
+    assert_eq!(
+        api_ids(&ask("sort=status&dir=asc").await),
+        [n1, n2, m_b, m_a],
+        "accepted before rejected"
+    );
+    assert_eq!(
+        api_ids(&ask("sort=phone&dir=desc").await),
+        [m_b, n2, m_a, n1],
+        "by phone, largest first"
+    );
+    // Pages of a sort other than newest first go by offset.
+    let v = ask("sort=sender&dir=asc&limit=3").await;
+    assert_eq!(api_ids(&v), [n1, n2, m_a]);
+    assert!(v["next_before"].is_null(), "{v}");
+    assert_eq!(v["next_offset"], 3, "{v}");
+    let v = ask("sort=sender&dir=asc&limit=3&offset=3").await;
+    assert_eq!(api_ids(&v), [m_b]);
+    assert!(v["next_offset"].is_null(), "{v}");
+
+    assert_eq!(api_ids(&ask("reason=no_consent").await), [m_a, m_b]);
+    assert!(api_ids(&ask("reason=quiet_hours").await).is_empty());
+    assert_eq!(
+        api_ids(&ask("category=marketing&from=2026-12-01&to=2026-12-02").await),
+        [m_a, m_b],
+        "by category and day"
+    );
+    assert!(
+        api_ids(&ask("category=marketing&from=2026-12-02").await).is_empty(),
+        "the next day has none"
+    );
+    assert_eq!(
+        api_ids(&ask(&format!("sender={a}&category=transactional")).await),
+        [n2, n1]
+    );
+    // A sender's own only, sorted too.
+    let (_, v) = srv
+        .get("/v1/messages?sort=id&dir=asc&reason=no_consent", &key_b)
+        .await;
+    assert_eq!(api_ids(&v), [m_b]);
+
+    for (q, code) in [
+        ("sort=text", "invalid_sort"),
+        ("sort=id&dir=up", "invalid_sort"),
+        ("reason=nope", "invalid_filter"),
+        ("category=spam", "invalid_filter"),
+        ("from=yesterday", "invalid_filter"),
+        ("to=2026-13-45", "invalid_filter"),
+        ("offset=10001", "invalid_filter"),
+    ] {
+        let (s, v) = srv.get(&format!("/v1/messages?{q}"), &srv.admin).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{q}: {v}"
+        );
+    }
+    let (_, doc) = srv
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    assert!(
+        doc["paths"]["/v1/messages"]["get"]["responses"]["400"].is_object(),
+        "{}",
+        doc["paths"]["/v1/messages"]["get"]
+    );
+    let codes = &doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"];
+    for code in ["invalid_sort", "invalid_filter"] {
+        assert!(
+            codes.as_array().unwrap().iter().any(|c| c == code),
+            "{code}"
+        );
+    }
+
+    // The console: the same words, sortable column headers that work without script.
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut op = Browser::new(&srv.base);
+    assert_eq!(op.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = op.get("/console/messages").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(message_links(&page), [m_a, m_b, n2, n1]);
+    // Each sortable header links to its order; the current one says so and links the other way.
+    assert!(page.contains(r#"aria-sort="descending""#), "{page}");
+    assert!(page.contains("sort=id&amp;dir=asc"), "{page}");
+    assert!(page.contains("sort=sender&amp;dir=desc"), "{page}");
+    let (_, page) = op.get("/console/messages?sort=sender&dir=asc").await;
+    assert_eq!(message_links(&page), [n1, n2, m_a, m_b]);
+    assert!(page.contains(r#"aria-sort="ascending""#), "{page}");
+    assert!(page.contains("sort=sender&amp;dir=desc"), "{page}");
+    let (_, page) = op.get("/console/messages?sort=sender&dir=desc").await;
+    assert_eq!(message_links(&page), [m_b, m_a, n2, n1]);
+    let (_, page) = op
+        .get("/console/messages?reason=no_consent&category=marketing&from=2026-12-01&to=2026-12-02")
+        .await;
+    assert_eq!(message_links(&page), [m_a, m_b]);
+    // The filters stay in the sort links, so sorting a search keeps the search.
+    assert!(
+        page.contains("reason=no_consent&amp;category=marketing"),
+        "{page}"
+    );
+    for (q, code) in [
+        ("sort=bogus", "invalid_sort"),
+        ("dir=sideways", "invalid_sort"),
+        ("reason=bogus", "invalid_filter"),
+    ] {
+        let (s, page) = op.get(&format!("/console/messages?{q}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}");
+        assert!(page.contains(&format!("({code})")), "{q}: {page}");
+    }
+    // The senders list sorts too.
+    let sender_links = |page: &str| -> Vec<u64> {
+        page.split("<td><a href=\"/console/senders/")
+            .skip(1)
+            .filter_map(|rest| rest[..rest.find('"')?].parse().ok())
+            .collect()
+    };
+    let (s, page) = op.get("/console/senders?sort=name&dir=desc").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(sender_links(&page), [b, a], "Beta before Alpha: {page}");
+    assert!(page.contains("sort=name&amp;dir=asc"), "{page}");
+    let (_, page) = op.get("/console/senders?sort=id").await;
+    assert_eq!(sender_links(&page), [a, b]);
+    let (s, page) = op.get("/console/senders?sort=signature").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(page.contains("(invalid_sort)"), "{page}");
+}
+
+#[tokio::test]
+async fn a_merchant_reads_its_consent_summary_and_another_merchants_is_404() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let (a, key_a) = srv.shop("Alpha").await;
+    let (b, key_b) = srv.shop("Beta").await;
+    for phone in ["13800138000", "13800138001", "13800138002"] {
+        srv.consent(&key_a, phone, "opt_in", "sender").await;
+    }
+    srv.consent(&key_a, "13800138001", "opt_out", "sender")
+        .await;
+    srv.consent(&srv.admin, "13800138002", "opt_out", "platform")
+        .await;
+    srv.consent(&key_b, "13900139000", "opt_in", "sender").await;
+
+    let (s, v) = srv.get(&format!("/v1/senders/{a}/consents"), &key_a).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (
+            &v["phones"],
+            &v["consented"],
+            &v["refused"],
+            &v["refused_all"]
+        ),
+        (
+            &serde_json::json!(3),
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        ),
+        "{v}"
+    );
+    let recent = v["recent"].as_array().unwrap();
+    assert_eq!(recent.len(), 4, "its own events only: {v}");
+    assert_eq!(recent[0]["action"], "opt_out", "the latest first: {v}");
+    // Another merchant's summary does not exist for it; the operator reads any.
+    let (s, v) = srv.get(&format!("/v1/senders/{b}/consents"), &key_a).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "{v}"
+    );
+    let (s, v) = srv
+        .get(&format!("/v1/senders/{b}/consents"), &srv.admin)
+        .await;
+    assert_eq!(
+        (s, &v["consented"]),
+        (StatusCode::OK, &serde_json::json!(1))
+    );
+    for bad in ["999", "x"] {
+        let (s, _) = srv
+            .get(&format!("/v1/senders/{bad}/consents"), &srv.admin)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    // The console page: its own, and another's id is 404.
+    let sender_a = domain::SenderId(u32::try_from(a).unwrap());
+    srv.gateway
+        .create_account("alpha", AccountRole::Merchant(sender_a), PASSWORD)
+        .unwrap();
+    let mut m = Browser::new(&srv.base);
+    assert_eq!(m.sign_in("alpha", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = m.get("/console").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(&format!("href=\"/console/senders/{a}/consents\"")),
+        "the merchant's menu links its consents: {page}"
+    );
+    let (s, page) = m.get(&format!("/console/senders/{a}/consents")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    for (count, n) in [
+        ("phones", 3),
+        ("consented", 1),
+        ("refused", 1),
+        ("refused_all", 1),
+    ] {
+        assert!(
+            page.contains(&format!(r#"data-count="{count}">{n}<"#)),
+            "{count}: {page}"
+        );
+    }
+    assert!(page.contains("+8613800138001"), "{page}");
+    assert!(
+        !page.contains("+8613900139000"),
+        "another shop's phone: {page}"
+    );
+    assert_eq!(
+        m.get(&format!("/console/senders/{b}/consents")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_operator_disables_an_account_its_session_ends_and_it_cannot_sign_in_until_enabled() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let li = srv
+        .gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let wang = srv
+        .gateway
+        .create_account("wang", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    srv.gateway
+        .create_account("regulator", AccountRole::Auditor, PASSWORD)
+        .unwrap();
+    let mut op = Browser::new(&srv.base);
+    let mut other = Browser::new(&srv.base);
+    let mut auditor = Browser::new(&srv.base);
+    for (b, name) in [
+        (&mut op, "li"),
+        (&mut other, "wang"),
+        (&mut auditor, "regulator"),
+    ] {
+        assert_eq!(
+            b.sign_in(name, PASSWORD).await,
+            StatusCode::SEE_OTHER,
+            "{name}"
+        );
+    }
+    let (s, page) = op.get("/console/accounts").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains(r#"data-account="wang""#), "{page}");
+    assert!(
+        page.contains(r#"href="/console/accounts""#),
+        "in the menu: {page}"
+    );
+    // The auditor reads no account list and changes nothing.
+    assert_eq!(
+        auditor.get("/console/accounts").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let csrf = auditor.csrf().await;
+    let path = format!("/console/accounts/{}/disabled", wang.id);
+    let (s, _) = auditor
+        .post(&path, &[("csrf", &csrf), ("disabled", "1")])
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // No token, nothing changes.
+    let (s, _) = op.post(&path, &[("disabled", "1")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(other.get("/console").await.0, StatusCode::OK);
+
+    let csrf = op.csrf().await;
+    let (s, page) = op.post(&path, &[("csrf", &csrf), ("disabled", "1")]).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    // Its open session ended at once, and the right password opens no new one.
+    assert_eq!(
+        other.get("/console").await,
+        (StatusCode::SEE_OTHER, "/console/signin".into())
+    );
+    assert_eq!(other.sign_in("wang", PASSWORD).await, StatusCode::FORBIDDEN);
+    // An operator cannot lock themselves out.
+    let (s, _) = op
+        .post(
+            &format!("/console/accounts/{}/disabled", li.id),
+            &[("csrf", &csrf), ("disabled", "1")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = op
+        .post(
+            "/console/accounts/999/disabled",
+            &[("csrf", &csrf), ("disabled", "1")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = op.post(&path, &[("csrf", &csrf), ("disabled", "0")]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(other.sign_in("wang", PASSWORD).await, StatusCode::SEE_OTHER);
+    assert_eq!(other.get("/console").await.0, StatusCode::OK);
+}

@@ -229,6 +229,13 @@ impl Gateway {
                 }
             };
         let account = match account {
+            // The right password for a disabled account: no session, and the person is told
+            // why (only someone who knows the password learns that the account exists).
+            Some(a) if ok && a.disabled => {
+                return Err(GatewayError::Forbidden(
+                    "this account is disabled; ask an operator to enable it".into(),
+                ));
+            }
             Some(a) if ok => a,
             _ => {
                 self.store
@@ -277,9 +284,13 @@ impl Gateway {
             self.store.end_session(&hash)?;
             return Ok(None);
         }
-        let Some(account) = self.store.account(session.account)? else {
-            self.store.end_session(&hash)?;
-            return Ok(None);
+        let account = match self.store.account(session.account)? {
+            Some(a) if !a.disabled => a,
+            // Disabling ends the sessions too; this covers a session made while it happened.
+            _ => {
+                self.store.end_session(&hash)?;
+                return Ok(None);
+            }
         };
         if let Some(s) = account.role.sender()
             && self.sender(s).is_none()
@@ -316,6 +327,35 @@ impl Gateway {
         keys.retain(|_, p| *p != Principal::Sender(sender));
         keys.insert(hash, Principal::Sender(sender));
         Ok(key)
+    }
+
+    /// Disables or enables the account `id` on behalf of the operator `by` (the caller has
+    /// checked the role); disabling ends its sessions at once. An operator cannot disable
+    /// their own account (the last operator would lock everyone out).
+    pub fn set_account_disabled(
+        &self,
+        by: &AccountRecord,
+        id: u64,
+        disabled: bool,
+    ) -> Result<(), GatewayError> {
+        if by.role != AccountRole::Operator {
+            return Err(GatewayError::Forbidden("operators only".into()));
+        }
+        if disabled && by.id == id {
+            return Err(GatewayError::InvalidField(
+                "you cannot disable your own account".into(),
+            ));
+        }
+        if self.store.set_account_disabled(id, disabled)? {
+            Ok(())
+        } else {
+            Err(GatewayError::NotFound(format!("account {id}")))
+        }
+    }
+
+    /// Every console account, by id (operators' page).
+    pub fn accounts(&self) -> Result<Vec<AccountRecord>, GatewayError> {
+        Ok(self.store.accounts()?)
     }
 
     /// Messages matching `q` as `by` may see them: a sender only its own (whatever sender it

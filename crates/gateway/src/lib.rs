@@ -39,6 +39,7 @@ mod evidence;
 mod gateway;
 mod inbound;
 mod lookup;
+pub mod merchant_consents;
 mod notices;
 mod ownership;
 mod pasted;

@@ -66,6 +66,30 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
+    /// Every code, in declaration order (what a search by reason accepts).
+    pub const ALL: &'static [ReasonCode] = &[
+        ReasonCode::InvalidNumber,
+        ReasonCode::SenderSuspended,
+        ReasonCode::NoConsent,
+        ReasonCode::OptedOut,
+        ReasonCode::QuietHours,
+        ReasonCode::CapSenderDaily,
+        ReasonCode::CapGlobalDaily,
+        ReasonCode::RateLimited,
+        ReasonCode::MissingSignature,
+        ReasonCode::MissingOptoutText,
+        ReasonCode::Duplicate,
+        ReasonCode::ReclassifiedMarketing,
+        ReasonCode::FraudSuspected,
+        ReasonCode::Cancelled,
+    ];
+
+    /// The code whose wire name is `s`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
     /// The stable wire name.
     #[must_use]
     pub fn as_str(self) -> &'static str {

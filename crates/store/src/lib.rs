@@ -41,7 +41,8 @@ pub use complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
 pub use console::{
-    AccountRecord, AccountRole, ConsoleAccounts, MessageQuery, NewAccount, SessionRecord,
+    AccountRecord, AccountRole, ConsoleAccounts, MAX_OFFSET, MessageColumn, MessageQuery,
+    MessageSort, NewAccount, SessionRecord,
 };
 pub use error::StoreError;
 pub use postgres::PgOptions;

@@ -254,3 +254,291 @@ fn replacing_a_senders_key_drops_its_old_keys_only() {
         assert_eq!(keys, vec!["adm", "new", "other"], "{name}");
     }
 }
+
+#[test]
+fn message_lists_filter_by_reason_category_and_day_and_sort_either_way() {
+    use policy::{Reason, ReasonCode};
+    use store::{MessageColumn, MessageSort};
+    for (name, s, _g) in backends("console_lists") {
+        let p1 = Msisdn::parse("13800138000", Region::CN).unwrap();
+        let p2 = Msisdn::parse("13900139000", Region::CN).unwrap();
+        let no_consent = [Reason::new(ReasonCode::NoConsent, "none")];
+        let quiet = [Reason::new(ReasonCode::QuietHours, "night")];
+        // A code that contains another's name must not match it (`opted_out` in no reason
+        // here; `no_consent` only where given).
+        let msg = |sender: u32, phone: Msisdn, verdict, reasons, category, at: &str| NewMessage {
+            sender: SenderId(sender),
+            to: "x",
+            phone: Some(phone),
+            text: "【A】hi",
+            category,
+            verdict,
+            reasons,
+            decided_at: t(at),
+            release_at: None,
+            text_hash: 1,
+            content_scores: None,
+        };
+        let ids = s
+            .insert_messages(&[
+                msg(
+                    2,
+                    p1,
+                    Verdict::Accepted,
+                    &[],
+                    Category::Transactional,
+                    "2026-11-10T09:00:00Z",
+                ),
+                msg(
+                    1,
+                    p2,
+                    Verdict::Rejected,
+                    &no_consent,
+                    Category::Marketing,
+                    "2026-11-11T09:00:00Z",
+                ),
+                msg(
+                    3,
+                    p1,
+                    Verdict::Deferred,
+                    &quiet,
+                    Category::Marketing,
+                    "2026-11-11T23:00:00Z",
+                ),
+                msg(
+                    1,
+                    p1,
+                    Verdict::Rejected,
+                    &no_consent,
+                    Category::Marketing,
+                    "2026-11-12T01:00:00Z",
+                ),
+            ])
+            .unwrap();
+        let search = |q: MessageQuery| -> Vec<u64> {
+            s.search_messages(&q)
+                .unwrap()
+                .iter()
+                .map(|m| m.id)
+                .collect()
+        };
+        let all = MessageQuery {
+            limit: 50,
+            ..MessageQuery::default()
+        };
+        assert_eq!(
+            search(MessageQuery {
+                reason: Some(ReasonCode::NoConsent),
+                ..all.clone()
+            }),
+            vec![ids[3], ids[1]],
+            "{name}: by reason"
+        );
+        assert!(
+            search(MessageQuery {
+                reason: Some(ReasonCode::OptedOut),
+                ..all.clone()
+            })
+            .is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            search(MessageQuery {
+                category: Some(Category::Marketing),
+                from: Some(t("2026-11-11T00:00:00Z")),
+                to: Some(t("2026-11-12T00:00:00Z")),
+                ..all.clone()
+            }),
+            vec![ids[2], ids[1]],
+            "{name}: by category and day"
+        );
+        assert_eq!(
+            search(MessageQuery {
+                sort: MessageSort {
+                    column: MessageColumn::Id,
+                    descending: false
+                },
+                ..all.clone()
+            }),
+            ids,
+            "{name}: oldest first"
+        );
+        let by_sender = |descending| MessageQuery {
+            sort: MessageSort {
+                column: MessageColumn::Sender,
+                descending,
+            },
+            ..all.clone()
+        };
+        assert_eq!(
+            search(by_sender(false)),
+            vec![ids[1], ids[3], ids[0], ids[2]],
+            "{name}: by sender, ties by id"
+        );
+        assert_eq!(
+            search(by_sender(true)),
+            vec![ids[2], ids[0], ids[3], ids[1]],
+            "{name}: by sender, largest first"
+        );
+        assert_eq!(
+            search(MessageQuery {
+                offset: 1,
+                limit: 2,
+                ..by_sender(false)
+            }),
+            vec![ids[3], ids[0]],
+            "{name}: a page further on"
+        );
+        let by_status = MessageQuery {
+            sort: MessageSort {
+                column: MessageColumn::Status,
+                descending: false,
+            },
+            ..all.clone()
+        };
+        // accepted < deferred < rejected, as text.
+        assert_eq!(
+            search(by_status),
+            vec![ids[0], ids[2], ids[1], ids[3]],
+            "{name}: by status"
+        );
+        let by_phone = MessageQuery {
+            sort: MessageSort {
+                column: MessageColumn::Phone,
+                descending: true,
+            },
+            ..all
+        };
+        assert_eq!(
+            search(by_phone),
+            vec![ids[1], ids[3], ids[2], ids[0]],
+            "{name}: by phone, largest first"
+        );
+    }
+}
+
+#[test]
+fn a_disabled_account_keeps_no_session() {
+    for (name, s, _g) in backends("console_disable") {
+        let a = s
+            .create_account(&account("li", AccountRole::Operator))
+            .unwrap();
+        let b = s
+            .create_account(&account("wang", AccountRole::Operator))
+            .unwrap();
+        assert!(!a.disabled, "{name}");
+        for (hash, who) in [("ha", a.id), ("hb", b.id)] {
+            s.put_session(&SessionRecord {
+                token_hash: hash.into(),
+                account: who,
+                csrf: "c".into(),
+                created_at: t("2026-12-01T10:00:00Z"),
+                last_seen: t("2026-12-01T10:00:00Z"),
+            })
+            .unwrap();
+        }
+        assert!(s.set_account_disabled(a.id, true).unwrap(), "{name}");
+        assert!(s.account(a.id).unwrap().unwrap().disabled, "{name}");
+        assert!(
+            s.session("ha").unwrap().is_none(),
+            "{name}: its session ended"
+        );
+        assert!(s.session("hb").unwrap().is_some(), "{name}: not another's");
+        assert!(s.set_account_disabled(a.id, false).unwrap(), "{name}");
+        assert!(
+            !s.account_by_name("li").unwrap().unwrap().disabled,
+            "{name}"
+        );
+        assert!(
+            !s.set_account_disabled(u64::MAX / 2, true).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_senders_consent_events_are_its_phones_own_and_platform_events() {
+    use domain::{ConsentAction, ConsentSource, Scope};
+    use store::{ConsentLog, NewConsent};
+    for (name, s, _g) in backends("console_consents") {
+        let p = |n: &str| Msisdn::parse(n, Region::CN).unwrap();
+        let ev = |phone: &str, scope, sender: Option<u32>, action, at: &str| NewConsent {
+            phone: p(phone),
+            scope,
+            sender: sender.map(SenderId),
+            action,
+            source: ConsentSource::Api,
+            evidence: "form".into(),
+            actor: "sender:1".into(),
+            at: t(at),
+        };
+        s.append_consents(&[
+            ev(
+                "13800138000",
+                Scope::Sender,
+                Some(1),
+                ConsentAction::OptIn,
+                "2026-11-01T00:00:00Z",
+            ),
+            ev(
+                "13800138000",
+                Scope::Sender,
+                Some(2),
+                ConsentAction::OptIn,
+                "2026-11-01T00:00:00Z",
+            ),
+            ev(
+                "13800138000",
+                Scope::Platform,
+                None,
+                ConsentAction::OptOut,
+                "2026-11-02T00:00:00Z",
+            ),
+            ev(
+                "13900139000",
+                Scope::Sender,
+                Some(1),
+                ConsentAction::OptOut,
+                "2026-11-03T00:00:00Z",
+            ),
+            // A phone with no event of sender 1's is not its business.
+            ev(
+                "13700137000",
+                Scope::Platform,
+                None,
+                ConsentAction::OptOut,
+                "2026-11-03T00:00:00Z",
+            ),
+            ev(
+                "13700137000",
+                Scope::Sender,
+                Some(2),
+                ConsentAction::OptIn,
+                "2026-11-03T00:00:00Z",
+            ),
+        ])
+        .unwrap();
+        let events = s.sender_consent_events(SenderId(1)).unwrap();
+        let seen: Vec<(String, Option<u32>)> = events
+            .iter()
+            .map(|e| (e.phone.to_string(), e.sender.map(|s| s.0)))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("+8613800138000".to_string(), Some(1)),
+                ("+8613800138000".to_string(), None),
+                ("+8613900139000".to_string(), Some(1)),
+            ],
+            "{name}"
+        );
+        let recent = s.recent_sender_consents(SenderId(1), 1).unwrap();
+        assert_eq!(recent.len(), 1, "{name}");
+        assert_eq!(recent[0].phone, p("13900139000"), "{name}: newest first");
+        assert!(
+            s.recent_sender_consents(SenderId(9), 20)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -102,6 +102,7 @@ pub(crate) fn document(lang: Lang, user: Option<&User>, title: &str, body: Marku
                                     a href="/console/complaints" { (lang.t("complaints_title")) }
                                     a href="/console/reports" { (lang.t("reports")) }
                                     a href={ "/console/senders/" (s) } { (lang.t("my_key")) }
+                                    a href={ "/console/senders/" (s) "/consents" } { (lang.t("consents_summary")) }
                                 }
                                 _ => {
                                     a href="/console/senders" { (lang.t("senders")) }
@@ -110,6 +111,9 @@ pub(crate) fn document(lang: Lang, user: Option<&User>, title: &str, body: Marku
                                     a href="/console/complaints" { (lang.t("complaints_title")) }
                                     a href="/console/reports" { (lang.t("reports")) }
                                     a href="/console/audit" { (lang.t("audit")) }
+                                    @if u.user.account.role == AccountRole::Operator {
+                                        a href="/console/accounts" { (lang.t("accounts")) }
+                                    }
                                 }
                             }
                         }

@@ -1,27 +1,29 @@
-//! `/console/messages`: search by phone, sender and status, newest first, a page at a time (by
-//! id, so a page stays put while new messages arrive); a message's page shows its decision
+//! `/console/messages`: search by phone, sender, status, reason, category and day; newest first
+//! a page at a time (by id, so a page stays put while new messages arrive), or sorted by a
+//! column header's link (sender, phone, status, either way; paged by offset); a message's page shows its decision
 //! with every reason, the classifier's scores and its delivery. A merchant searches and opens
 //! its own messages only; another merchant's id is 404.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use domain::{Msisdn, SenderId};
+use domain::{Category, Msisdn, SenderId};
 use maud::{Markup, html};
-use policy::Verdict;
+use policy::{ReasonCode, Verdict};
 use serde::Deserialize;
-use store::{MessageQuery, MessageRecord};
+use store::{MAX_OFFSET, MessageColumn, MessageQuery, MessageRecord, MessageSort};
 
 use super::i18n::Lang;
 use super::layout::{Failure, Page, page, verdict, when};
 use super::senders::urlencode;
 use super::session::User;
 use crate::AppState;
+use crate::listing;
 use crate::path::{ApiPath, id_or_not_found};
 
 const PER_PAGE: u32 = 25;
 
-/// The search form's fields (all optional; empty means any).
+/// The search form's fields (all optional; empty means any) and the order.
 #[derive(Debug, Deserialize, Default)]
 pub(crate) struct Search {
     #[serde(default)]
@@ -30,7 +32,39 @@ pub(crate) struct Search {
     sender: String,
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    dir: String,
     before: Option<u64>,
+    offset: Option<u32>,
+}
+
+impl Search {
+    /// The query string of these filters (not the order, not the page).
+    fn filters(&self) -> String {
+        [
+            ("phone", self.phone.trim()),
+            ("sender", self.sender.trim()),
+            ("status", self.status.trim()),
+            ("reason", self.reason.trim()),
+            ("category", self.category.trim()),
+            ("from", self.from.trim()),
+            ("to", self.to.trim()),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
 }
 
 fn status_tag(lang: Lang, v: Verdict) -> Markup {
@@ -41,7 +75,7 @@ fn bad(lang: Lang) -> Failure {
     Failure::new(lang, StatusCode::UNPROCESSABLE_ENTITY, "error")
 }
 
-/// `GET /console/messages?phone=&sender=&status=&before=`.
+/// `GET /console/messages?phone=&sender=&status=&reason=&category=&from=&to=&sort=&dir=&before=&offset=`.
 pub(crate) async fn list(
     State(state): State<AppState>,
     user: User,
@@ -51,6 +85,7 @@ pub(crate) async fn list(
     let Query(s) = q.map_err(|_| bad(lang))?;
     let staff = user.user.account.role.sender().is_none();
     let region = state.gateway.policy().region();
+    let api = |e| Failure::from_api(lang, e);
     let phone = match s.phone.trim() {
         "" => None,
         p => Some(Msisdn::parse(p, region).map_err(|e| {
@@ -71,26 +106,48 @@ pub(crate) async fn list(
         "rejected" => Some(Verdict::Rejected),
         _ => return Err(bad(lang)),
     };
+    let sort = listing::message_sort(Some(&s.sort), Some(&s.dir)).map_err(api)?;
+    let offset = listing::offset(s.offset).map_err(api)?;
     let query = MessageQuery {
         phone,
         sender,
         status,
+        reason: listing::reason(Some(&s.reason)).map_err(api)?,
+        category: listing::category(Some(&s.category)).map_err(api)?,
+        from: listing::bound("from", Some(&s.from)).map_err(api)?,
+        to: listing::bound("to", Some(&s.to)).map_err(api)?,
         before: s.before,
+        sort,
+        offset,
         limit: PER_PAGE + 1,
     };
     let by = user.user.principal();
     let mut found = state
         .run(move |gw| gw.search_messages(by, query))
         .await
-        .map_err(|e| Failure::from_api(lang, e))?;
+        .map_err(api)?;
     let more = found.len() > PER_PAGE as usize;
     found.truncate(PER_PAGE as usize);
-    let base = format!(
-        "/console/messages?phone={}&sender={}&status={}",
-        urlencode(s.phone.trim()),
-        urlencode(s.sender.trim()),
-        urlencode(&s.status)
+    let filters = s.filters();
+    let ordered = format!(
+        "/console/messages?{filters}&sort={}&dir={}",
+        sort.column.as_str(),
+        if sort.descending { "desc" } else { "asc" }
     );
+    // Newest first pages by id (a page stays put while messages arrive); other orders by
+    // offset.
+    let by_id = sort == MessageSort::default() && s.offset.is_none();
+    let next = if !more {
+        None
+    } else if by_id {
+        found
+            .last()
+            .map(|last| format!("{ordered}&before={}", last.id))
+    } else {
+        let n = offset.saturating_add(PER_PAGE);
+        (n <= MAX_OFFSET).then(|| format!("{ordered}&offset={n}"))
+    };
+    let first_page = s.before.is_none() && offset == 0;
     let body = html! {
         form.filters method="get" action="/console/messages" role="search" {
             div { label for="phone" { (lang.t("phone")) } input #phone name="phone" value=(s.phone) inputmode="tel" maxlength="32"; }
@@ -106,29 +163,86 @@ pub(crate) async fn list(
                     }
                 }
             }
-            button type="submit" { (lang.t("search")) }
-        }
-        (table(lang, &found, staff))
-        @if found.is_empty() { p { (lang.t("no_results")) } }
-        nav.pager aria-label=(lang.t("page")) {
-            @if s.before.is_some() { a href=(base) { (lang.t("newest")) } }
-            @if more {
-                @if let Some(last) = found.last() {
-                    a rel="next" href={ (base) "&before=" (last.id) } { (lang.t("older")) }
+            div {
+                label for="reason" { (lang.t("reason")) }
+                select #reason name="reason" {
+                    option value="" { (lang.t("any")) }
+                    @for r in ReasonCode::ALL {
+                        option value=(r.as_str()) selected[s.reason == r.as_str()] { (r.as_str()) }
+                    }
                 }
             }
+            div {
+                label for="category" { (lang.t("category")) }
+                select #category name="category" {
+                    option value="" { (lang.t("any")) }
+                    @for c in Category::ALL {
+                        option value=(c.as_str()) selected[s.category == c.as_str()] { (c.as_str()) }
+                    }
+                }
+            }
+            div { label for="from" { (lang.t("from")) } input #from name="from" type="date" value=(s.from) maxlength="40"; }
+            div { label for="to" { (lang.t("to")) } input #to name="to" type="date" value=(s.to) maxlength="40"; }
+            input type="hidden" name="sort" value=(sort.column.as_str());
+            input type="hidden" name="dir" value=(if sort.descending { "desc" } else { "asc" });
+            button type="submit" { (lang.t("search")) }
+        }
+        (table(lang, &found, staff, sort, &filters))
+        @if found.is_empty() { p { (lang.t("no_results")) } }
+        nav.pager aria-label=(lang.t("page")) {
+            @if !first_page { a href=(ordered) { (lang.t("first_page")) } }
+            @if let Some(next) = next { a rel="next" href=(next) { (lang.t("next_page")) } }
         }
     };
     Ok(page(&user, lang.t("messages"), body))
 }
 
-fn table(lang: Lang, found: &[MessageRecord], staff: bool) -> Markup {
+/// A column header that sorts by `column`: a link to the same search ordered by it, largest
+/// first, or the other way when it is already the order; `aria-sort` says the current order.
+fn sort_header(
+    lang: Lang,
+    label: &'static str,
+    column: MessageColumn,
+    current: MessageSort,
+    filters: &str,
+    class: Option<&str>,
+) -> Markup {
+    let active = current.column == column;
+    let next_desc = !(active && current.descending);
+    let aria = match (active, current.descending) {
+        (false, _) => "none",
+        (true, true) => "descending",
+        (true, false) => "ascending",
+    };
+    let arrow = match (active, current.descending) {
+        (false, _) => "",
+        (true, true) => " ▼",
+        (true, false) => " ▲",
+    };
+    html! {
+        th class=[class] aria-sort=(aria) {
+            a href={ "/console/messages?" (filters) "&sort=" (column.as_str()) "&dir=" (if next_desc { "desc" } else { "asc" }) }
+                title=(lang.t("sort_by")) { (lang.t(label)) (arrow) }
+        }
+    }
+}
+
+fn table(
+    lang: Lang,
+    found: &[MessageRecord],
+    staff: bool,
+    sort: MessageSort,
+    filters: &str,
+) -> Markup {
     html! {
         table {
             thead { tr {
-                th.num { (lang.t("id")) } th { (lang.t("time")) }
-                @if staff { th.num { (lang.t("sender")) } }
-                th { (lang.t("phone")) } th { (lang.t("category")) } th { (lang.t("status")) }
+                (sort_header(lang, "id", MessageColumn::Id, sort, filters, Some("num")))
+                th { (lang.t("time")) }
+                @if staff { (sort_header(lang, "sender", MessageColumn::Sender, sort, filters, Some("num"))) }
+                (sort_header(lang, "phone", MessageColumn::Phone, sort, filters, None))
+                th { (lang.t("category")) }
+                (sort_header(lang, "status", MessageColumn::Status, sort, filters, None))
                 th { (lang.t("reasons")) } th { (lang.t("delivery")) }
             } }
             tbody {

@@ -11,6 +11,7 @@
 //! CSRF token and is refused with 403 without it; auditors are refused every form but
 //! sign-out; a merchant's requests run as that sender, so another merchant's ids read as 404.
 
+mod accounts;
 mod audit;
 mod charts;
 mod complaints;
@@ -18,6 +19,7 @@ mod consents;
 mod dashboard;
 pub mod i18n;
 pub(crate) mod layout;
+mod merchant_consents;
 mod messages;
 mod reports;
 mod sender_edits;
@@ -57,6 +59,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/senders/{id}/cmpp-secret",
             post(sender_edits::cmpp_secret),
+        )
+        .route(
+            "/console/senders/{id}/consents",
+            get(merchant_consents::show),
+        )
+        .route("/console/accounts", get(accounts::list))
+        .route(
+            "/console/accounts/{id}/disabled",
+            post(accounts::set_disabled),
         )
         .route("/console/messages", get(messages::list))
         .route("/console/messages/{id}", get(messages::show))

@@ -27,6 +27,42 @@ pub(crate) struct ListQuery {
     #[serde(default)]
     q: String,
     page: Option<usize>,
+    /// `id` (default), `name` or `created`.
+    #[serde(default)]
+    sort: String,
+    /// `asc` (default) or `desc`.
+    #[serde(default)]
+    dir: String,
+}
+
+/// A column the senders list sorts by (in memory: the registry is held by the node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SenderColumn {
+    Id,
+    Name,
+    Created,
+}
+
+impl SenderColumn {
+    fn as_str(self) -> &'static str {
+        match self {
+            SenderColumn::Id => "id",
+            SenderColumn::Name => "name",
+            SenderColumn::Created => "created",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, crate::error::ApiError> {
+        match s.trim() {
+            "" | "id" => Ok(SenderColumn::Id),
+            "name" => Ok(SenderColumn::Name),
+            "created" => Ok(SenderColumn::Created),
+            other => Err(crate::listing::invalid_sort(format!(
+                "sort {:?}: expected id, name or created",
+                other.chars().take(32).collect::<String>()
+            ))),
+        }
+    }
 }
 
 /// A query string that does not read (a page number that is not a number) is a 422 page.
@@ -75,19 +111,63 @@ pub(crate) async fn list(
 ) -> Result<Page, Failure> {
     user.staff()?;
     let lang = user.lang;
-    let Query(ListQuery { q, page: n }) = q.map_err(|_| bad_query(lang))?;
+    let Query(ListQuery {
+        q,
+        page: n,
+        sort,
+        dir,
+    }) = q.map_err(|_| bad_query(lang))?;
+    let column = SenderColumn::parse(&sort).map_err(|e| Failure::from_api(lang, e))?;
+    let desc =
+        crate::listing::descending(Some(&dir), false).map_err(|e| Failure::from_api(lang, e))?;
     let q: String = q.trim().chars().take(100).collect();
     let n = n.unwrap_or(1).max(1);
-    let found: Vec<SenderRecord> = state
+    let mut found: Vec<SenderRecord> = state
         .gateway
         .senders()
         .into_iter()
         .filter(|s| matches(s, &q))
         .collect();
+    found.sort_by(|a, b| {
+        let by = match column {
+            SenderColumn::Id => a.id.0.cmp(&b.id.0),
+            SenderColumn::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            SenderColumn::Created => a.created_at.cmp(&b.created_at),
+        }
+        .then(a.id.0.cmp(&b.id.0));
+        if desc { by.reverse() } else { by }
+    });
     let pages = found.len().div_ceil(PER_PAGE).max(1);
     let n = n.min(pages);
     let shown = found.iter().skip((n - 1) * PER_PAGE).take(PER_PAGE);
-    let link = |p: usize| format!("/console/senders?q={}&page={p}", urlencode(&q));
+    let dir_word = |d: bool| if d { "desc" } else { "asc" };
+    let link = |p: usize| {
+        format!(
+            "/console/senders?q={}&sort={}&dir={}&page={p}",
+            urlencode(&q),
+            column.as_str(),
+            dir_word(desc)
+        )
+    };
+    // A header link sorts by its column, the other way when it is already the order.
+    let header = |c: SenderColumn, label: &'static str| {
+        let active = c == column;
+        let next = if active { !desc } else { false };
+        let aria = match (active, desc) {
+            (false, _) => "none",
+            (true, true) => "descending",
+            (true, false) => "ascending",
+        };
+        html! {
+            th aria-sort=(aria) {
+                a href={ "/console/senders?q=" (urlencode(&q)) "&sort=" (c.as_str()) "&dir=" (dir_word(next)) }
+                    title=(lang.t("sort_by")) {
+                    (lang.t(label))
+                    @if active { (if desc { " ▼" } else { " ▲" }) }
+                }
+            }
+        }
+    };
     let body = html! {
         form.filters method="get" action="/console/senders" role="search" {
             div { label for="q" { (lang.t("search")) } input #q name="q" value=(q) maxlength="100"; }
@@ -95,8 +175,10 @@ pub(crate) async fn list(
         }
         table {
             thead { tr {
-                th.num { (lang.t("id")) } th { (lang.t("name")) } th { (lang.t("signature")) }
-                th { (lang.t("source_number")) } th { (lang.t("status")) } th { (lang.t("created")) }
+                (header(SenderColumn::Id, "id")) (header(SenderColumn::Name, "name"))
+                th { (lang.t("signature")) }
+                th { (lang.t("source_number")) } th { (lang.t("status")) }
+                (header(SenderColumn::Created, "created"))
             } }
             tbody {
                 @for s in shown {

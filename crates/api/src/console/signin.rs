@@ -133,6 +133,14 @@ pub(crate) async fn submit(State(state): State<AppState>, parts: Parts, form: Fi
             None,
         )
         .into_response(),
+        // The right password for an account an operator disabled.
+        Err(e) if e.code == "forbidden" => signin_page(
+            headers,
+            StatusCode::FORBIDDEN,
+            Some(lang.t("account_disabled")),
+            None,
+        )
+        .into_response(),
         Err(e) if e.code == "too_many_attempts" => signin_page(
             headers,
             StatusCode::TOO_MANY_REQUESTS,

@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::listing;
 use crate::path::{ApiPath, id_or_not_found};
 
 /// One message to one recipient.
@@ -192,7 +193,9 @@ pub async fn cancel(
     }))
 }
 
-/// What to search messages by; each given field narrows the search.
+/// What to search messages by; each given field narrows the search. Bad values of `reason`,
+/// `category`, `from`, `to` and `offset` are 400 `invalid_filter`; of `sort` and `dir` 400
+/// `invalid_sort`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -205,27 +208,56 @@ pub struct MessageSearch {
     /// `accepted`, `deferred` or `rejected` (the current decision).
     #[param(schema_with = crate::schema::verdict)]
     pub status: Option<String>,
+    /// A reason code of the current decision (`no_consent`, `quiet_hours`, …).
+    #[param(schema_with = crate::schema::reason_code)]
+    pub reason: Option<String>,
+    /// `marketing`, `transactional` or `verification` (as declared).
+    #[param(schema_with = crate::schema::category_filter)]
+    pub category: Option<String>,
+    /// Submitted at or after: RFC 3339, `YYYY-MM-DDTHH:MM` (UTC) or `YYYY-MM-DD` (midnight UTC).
+    #[param(schema_with = crate::schema::time_bound)]
+    pub from: Option<String>,
+    /// Submitted before (exclusive), in the same forms as `from`.
+    #[param(schema_with = crate::schema::time_bound)]
+    pub to: Option<String>,
+    /// Order by `id` (submission order, the default), `sender`, `phone` or `status`; ties by id.
+    #[param(schema_with = crate::schema::message_sort)]
+    pub sort: Option<String>,
+    /// `desc` (default) or `asc`.
+    #[param(schema_with = crate::schema::sort_dir)]
+    pub dir: Option<String>,
     /// Only ids below this one: pass the last id of a page to get the next.
     pub before: Option<u64>,
+    /// Rows of the order to skip, at most 10,000: pass `next_offset` to get the next page of
+    /// any sort.
+    #[param(schema_with = crate::schema::list_offset)]
+    pub offset: Option<u32>,
     /// Page size, 1–500 (default 50).
     #[param(schema_with = crate::schema::page_limit)]
     pub limit: Option<u32>,
 }
 
-/// A page of messages, newest first.
+/// A page of messages, in the order asked for (newest first by default).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessagePage {
     /// The messages.
     #[schema(value_type = Vec<Object>)]
     pub messages: Vec<MessageView>,
-    /// Pass as `before` for the next page; absent on the last page.
+    /// Newest-first searches only: pass as `before` for the next page; absent on the last page.
     pub next_before: Option<u64>,
+    /// Pass as `offset` (with the same query) for the next page; absent on the last page or
+    /// past the deepest offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u32>,
 }
 
-/// Searches messages by phone, sender and status, newest first, paged by id (a sender sees
+/// Searches messages by phone, sender, status, reason, category and time, sorted by id,
+/// sender, phone or status either way, paged by id (`before`) or by `offset` (a sender sees
 /// only its own).
 #[utoipa::path(get, path = "/v1/messages", params(MessageSearch),
-    responses((status = 200, body = MessagePage), (status = 422, body = crate::error::ErrorBody)),
+    responses((status = 200, body = MessagePage),
+        (status = 400, body = crate::error::ErrorBody, description = "invalid_filter (reason, category, from, to, offset), invalid_sort (sort, dir)"),
+        (status = 422, body = crate::error::ErrorBody, description = "invalid_query (an unknown parameter, a status that is not a verdict), invalid_number")),
     security(("bearer" = [])))]
 pub async fn search(
     State(state): State<AppState>,
@@ -259,22 +291,32 @@ pub async fn search(
             )));
         }
     };
+    let sort = listing::message_sort(q.sort.as_deref(), q.dir.as_deref())?;
+    let offset = listing::offset(q.offset)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let query = store::MessageQuery {
         phone,
         sender: q.sender.map(domain::SenderId),
         status,
+        reason: listing::reason(q.reason.as_deref())?,
+        category: listing::category(q.category.as_deref())?,
+        from: listing::bound("from", q.from.as_deref())?,
+        to: listing::bound("to", q.to.as_deref())?,
         before: q.before,
+        sort,
+        offset,
         limit: limit + 1,
     };
     let mut found = state.run(move |gw| gw.search_messages(by, query)).await?;
     let more = found.len() > limit as usize;
     found.truncate(limit as usize);
-    let next_before = if more {
-        found.last().map(|m| m.id)
-    } else {
-        None
+    let next_before = match found.last() {
+        Some(last) if more && sort == store::MessageSort::default() => Some(last.id),
+        _ => None,
     };
+    let next_offset = more
+        .then(|| offset.saturating_add(limit))
+        .filter(|n| *n <= store::MAX_OFFSET);
     Ok(Json(MessagePage {
         messages: found
             .into_iter()
@@ -284,5 +326,6 @@ pub async fn search(
             })
             .collect(),
         next_before,
+        next_offset,
     }))
 }

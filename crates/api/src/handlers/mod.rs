@@ -10,6 +10,7 @@ pub mod phones;
 pub mod portal;
 pub mod reports;
 mod reports_page;
+pub mod sender_consents;
 pub mod senders;
 pub mod suspension;
 pub mod unsubscribe;

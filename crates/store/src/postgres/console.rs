@@ -1,6 +1,7 @@
 //! The console tables: accounts, sessions, failed sign-ins; and the message search.
 
-use domain::{SenderId, Timestamp};
+use domain::{Msisdn, SenderId, Timestamp};
+use ledger::ConsentEvent;
 
 use super::{PgStore, corrupt, from_micros, is_unique_violation, micros, pg_err};
 use crate::console::{SearchValue, search_where};
@@ -11,7 +12,7 @@ use crate::{
 };
 use policy::Verdict;
 
-const ACCOUNT_COLUMNS: &str = "id, name, role, sender_id, password_hash, created_at";
+const ACCOUNT_COLUMNS: &str = "id, name, role, sender_id, password_hash, created_at, disabled";
 
 fn account(r: &tokio_postgres::Row) -> Result<AccountRecord, StoreError> {
     let id: i64 = r.get(0);
@@ -28,6 +29,7 @@ fn account(r: &tokio_postgres::Row) -> Result<AccountRecord, StoreError> {
             .ok_or_else(|| corrupt("console_accounts", id, format!("role {role:?}")))?,
         password_hash: r.get(4),
         created_at: from_micros("console_accounts", id, r.get(5))?,
+        disabled: r.get(6),
     })
 }
 
@@ -80,6 +82,7 @@ impl ConsoleAccounts for PgStore {
                 role: new.role,
                 password_hash: new.password_hash.clone(),
                 created_at: new.created_at,
+                disabled: false,
             })
         })
     }
@@ -241,24 +244,13 @@ impl ConsoleAccounts for PgStore {
 
     fn search_messages(&self, q: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
         let (clause, values) = search_where(q, '$');
-        let sql = format!(
-            "SELECT {} FROM messages {clause} ORDER BY id DESC LIMIT {}",
-            super::messages::COLUMNS,
-            q.capped_limit()
-        );
-        let ints: Vec<i64> = values
-            .iter()
-            .map(|v| match v {
-                SearchValue::Int(i) => *i,
-                SearchValue::Text(_) => 0,
-            })
-            .collect();
+        let sql = q.select(super::messages::COLUMNS, &clause);
         let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
             .iter()
-            .zip(&ints)
-            .map(|(v, i)| match v {
-                SearchValue::Int(_) => i as &(dyn tokio_postgres::types::ToSql + Sync),
+            .map(|v| match v {
+                SearchValue::Int(i) => i as &(dyn tokio_postgres::types::ToSql + Sync),
                 SearchValue::Text(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
+                SearchValue::Owned(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
             })
             .collect();
         self.query_records(&sql, &params)
@@ -296,5 +288,72 @@ impl ConsoleAccounts for PgStore {
 
     fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError> {
         self.rotate_sender_key(sender, hash)
+    }
+
+    fn set_account_disabled(&self, id: u64, disabled: bool) -> Result<bool, StoreError> {
+        let id = id_col(id);
+        self.run(async |c| {
+            let tx = c.transaction().await.map_err(pg_err)?;
+            let n = tx
+                .execute(
+                    "UPDATE console_accounts SET disabled = $2 WHERE id = $1",
+                    &[&id, &disabled],
+                )
+                .await
+                .map_err(pg_err)?;
+            if disabled {
+                tx.execute("DELETE FROM console_sessions WHERE account_id = $1", &[&id])
+                    .await
+                    .map_err(pg_err)?;
+            }
+            tx.commit().await.map_err(pg_err)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn sender_consent_events(&self, sender: SenderId) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.consent_events_where(
+            "phone IN (SELECT DISTINCT phone FROM consent_events
+                       WHERE sender_id = $1 AND scope = 'sender')
+             AND (scope = 'platform' OR sender_id = $1) ORDER BY phone, seq",
+            &[&i64::from(sender.0)],
+        )
+    }
+
+    fn recent_sender_consents(
+        &self,
+        sender: SenderId,
+        limit: u32,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.consent_events_where(
+            "sender_id = $1 AND scope = 'sender' ORDER BY recorded_at DESC, seq DESC LIMIT $2",
+            &[&i64::from(sender.0), &i64::from(limit.clamp(1, 500))],
+        )
+    }
+}
+
+impl PgStore {
+    /// The events matching `rest` (a condition and its order, on `consent_events`).
+    fn consent_events_where(
+        &self,
+        rest: &str,
+        p: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        let sql = format!(
+            "SELECT seq, scope, sender_id, action, source, evidence, actor, at, recorded_at, phone
+             FROM consent_events WHERE {rest}"
+        );
+        self.run(async |c| {
+            let rows = c.query(sql.as_str(), p).await.map_err(pg_err)?;
+            rows.iter()
+                .map(|r| {
+                    let seq: i64 = r.get(0);
+                    let phone: i64 = r.get(9);
+                    let phone =
+                        u64::try_from(phone).map_err(|e| corrupt("consent_events", seq, e))?;
+                    super::consents::event(Msisdn::from_u64(phone), r)
+                })
+                .collect()
+        })
     }
 }

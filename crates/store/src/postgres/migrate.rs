@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_console.sql")),
     (5, include_str!("migrations/0005_cmpp.sql")),
     (6, include_str!("migrations/0006_credentials.sql")),
+    (7, include_str!("migrations/0007_console_lists.sql")),
 ];
 
 /// The newest schema this binary knows.

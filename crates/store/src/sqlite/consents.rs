@@ -94,34 +94,10 @@ impl ConsentLog for SqliteStore {
             "SELECT seq, scope, sender_id, action, source, evidence, actor, at, recorded_at
              FROM consent_events WHERE phone = ?1 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([i64::try_from(phone.as_u64()).unwrap_or(i64::MAX)], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<u32>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, i64>(7)?,
-                r.get::<_, i64>(8)?,
-            ))
-        })?;
+        let mut rows = stmt.query([i64::try_from(phone.as_u64()).unwrap_or(i64::MAX)])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (seq, scope, sender, action, source, evidence, actor, at, rec) = row?;
-            out.push(ConsentEvent {
-                seq: u64::try_from(seq).unwrap_or(0),
-                phone,
-                scope: scope.parse().map_err(|e| corrupt(T, seq, e))?,
-                sender: sender.map(SenderId),
-                action: action.parse().map_err(|e| corrupt(T, seq, e))?,
-                source: source.parse().map_err(|e| corrupt(T, seq, e))?,
-                evidence,
-                actor,
-                at: from_micros(T, seq, at)?,
-                recorded_at: from_micros(T, seq, rec)?,
-            });
+        while let Some(r) = rows.next()? {
+            out.push(event(phone, r)?);
         }
         Ok(out)
     }
@@ -185,4 +161,23 @@ impl ConsentLog for SqliteStore {
         let n: i64 = conn.query_row("SELECT count(*) FROM consent_events", [], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+}
+
+/// An event from the columns `seq, scope, sender_id, action, source, evidence, actor, at,
+/// recorded_at` (in that order) of `phone`'s row.
+pub(super) fn event(phone: Msisdn, r: &rusqlite::Row<'_>) -> Result<ConsentEvent, StoreError> {
+    let seq: i64 = r.get(0)?;
+    let text = |i: usize| -> Result<String, StoreError> { Ok(r.get::<_, String>(i)?) };
+    Ok(ConsentEvent {
+        seq: u64::try_from(seq).unwrap_or(0),
+        phone,
+        scope: text(1)?.parse().map_err(|e| corrupt(T, seq, e))?,
+        sender: r.get::<_, Option<u32>>(2)?.map(SenderId),
+        action: text(3)?.parse().map_err(|e| corrupt(T, seq, e))?,
+        source: text(4)?.parse().map_err(|e| corrupt(T, seq, e))?,
+        evidence: text(5)?,
+        actor: text(6)?,
+        at: from_micros(T, seq, r.get(7)?)?,
+        recorded_at: from_micros(T, seq, r.get(8)?)?,
+    })
 }

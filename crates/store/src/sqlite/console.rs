@@ -1,6 +1,7 @@
 //! The console tables: accounts, sessions, failed sign-ins; and the message search.
 
-use domain::{SenderId, Timestamp};
+use domain::{Msisdn, SenderId, Timestamp};
+use ledger::ConsentEvent;
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, corrupt, from_micros, micros};
@@ -12,7 +13,9 @@ use crate::{
 };
 use policy::Verdict;
 
-const ACCOUNT_COLUMNS: &str = "id, name, role, sender_id, password_hash, created_at";
+const EVENTS: &str = "consent_events";
+
+const ACCOUNT_COLUMNS: &str = "id, name, role, sender_id, password_hash, created_at, disabled";
 
 fn account(r: &rusqlite::Row<'_>) -> Result<AccountRecord, StoreError> {
     let id: i64 = r.get(0)?;
@@ -25,6 +28,7 @@ fn account(r: &rusqlite::Row<'_>) -> Result<AccountRecord, StoreError> {
             .ok_or_else(|| corrupt("console_accounts", id, format!("role {role:?}")))?,
         password_hash: r.get(4)?,
         created_at: from_micros("console_accounts", id, r.get(5)?)?,
+        disabled: r.get(6)?,
     })
 }
 
@@ -78,6 +82,7 @@ impl ConsoleAccounts for SqliteStore {
             role: new.role,
             password_hash: new.password_hash.clone(),
             created_at: new.created_at,
+            disabled: false,
         })
     }
 
@@ -220,16 +225,13 @@ impl ConsoleAccounts for SqliteStore {
 
     fn search_messages(&self, q: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
         let (clause, values) = search_where(q, '?');
-        let sql = format!(
-            "SELECT {} FROM messages {clause} ORDER BY id DESC LIMIT {}",
-            super::messages::COLUMNS,
-            q.capped_limit()
-        );
+        let sql = q.select(super::messages::COLUMNS, &clause);
         let params: Vec<rusqlite::types::Value> = values
             .into_iter()
             .map(|v| match v {
                 SearchValue::Int(i) => rusqlite::types::Value::Integer(i),
                 SearchValue::Text(t) => rusqlite::types::Value::Text(t.to_string()),
+                SearchValue::Owned(t) => rusqlite::types::Value::Text(t),
             })
             .collect();
         let conn = self.reader.lock();
@@ -268,5 +270,67 @@ impl ConsoleAccounts for SqliteStore {
 
     fn replace_sender_key(&self, sender: SenderId, hash: &str) -> Result<(), StoreError> {
         self.rotate_sender_key(sender, hash)
+    }
+
+    fn set_account_disabled(&self, id: u64, disabled: bool) -> Result<bool, StoreError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(false);
+        };
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE console_accounts SET disabled = ?2 WHERE id = ?1",
+            params![id, disabled],
+        )?;
+        if disabled {
+            tx.execute("DELETE FROM console_sessions WHERE account_id = ?1", [id])?;
+        }
+        self.commit(tx)?;
+        Ok(n > 0)
+    }
+
+    fn sender_consent_events(&self, sender: SenderId) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.consent_events_where(
+            "phone IN (SELECT DISTINCT phone FROM consent_events
+                       WHERE sender_id = ?1 AND scope = 'sender')
+             AND (scope = 'platform' OR sender_id = ?1) ORDER BY phone, seq",
+            params![sender.0],
+        )
+    }
+
+    fn recent_sender_consents(
+        &self,
+        sender: SenderId,
+        limit: u32,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        self.consent_events_where(
+            "sender_id = ?1 AND scope = 'sender' ORDER BY recorded_at DESC, seq DESC LIMIT ?2",
+            params![sender.0, limit.clamp(1, 500)],
+        )
+    }
+}
+
+impl SqliteStore {
+    /// The events matching `rest` (a condition and its order, on `consent_events`).
+    fn consent_events_where(
+        &self,
+        rest: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<ConsentEvent>, StoreError> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT seq, scope, sender_id, action, source, evidence, actor, at, recorded_at, phone
+             FROM consent_events WHERE {rest}"
+        ))?;
+        let mut rows = stmt.query(p)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let phone = Msisdn::from_u64(
+                u64::try_from(r.get::<_, i64>(9)?).map_err(|e| corrupt(EVENTS, seq, e))?,
+            );
+            out.push(super::consents::event(phone, r)?);
+        }
+        Ok(out)
     }
 }

@@ -127,6 +127,16 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     if !has_scores {
         conn.execute_batch("ALTER TABLE messages ADD COLUMN content_scores TEXT;")?;
     }
+    let has_disabled: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('console_accounts') WHERE name = 'disabled'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_disabled {
+        conn.execute_batch(
+            "ALTER TABLE console_accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
     // Early stores keyed redecisions by their implicit rowid, which VACUUM may renumber and so
     // break the audit chain that names them: give them an explicit key, keeping every number.
     let has_id: bool = conn.query_row(
@@ -161,11 +171,16 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         conn.execute_batch("ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;")?;
     }
     // A message's latest chained decision is looked up when a complaint is adjudicated; sends
-    // released from deferral are counted by their release when the volume is rebuilt.
+    // released from deferral are counted by their release when the volume is rebuilt; the
+    // console's message list sorts by current status, and searches a day's refusals by reason.
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS redecisions_message ON redecisions (message_id, id);
          CREATE INDEX IF NOT EXISTS messages_redecided ON messages (current_decided_at)
-             WHERE current_decided_at IS NOT NULL;",
+             WHERE current_decided_at IS NOT NULL;
+         CREATE INDEX IF NOT EXISTS messages_status_id
+             ON messages ((coalesce(current_status, status)), id);
+         CREATE INDEX IF NOT EXISTS messages_refused_decided ON messages (decided_at)
+             WHERE coalesce(current_status, status) <> 'accepted';",
     )?;
     Ok(())
 }
@@ -246,6 +261,8 @@ impl SqliteStore {
         let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_URI;
         let writer = Connection::open_with_flags(&uri, flags)?;
         writer.execute_batch(SCHEMA)?;
+        // Nothing to upgrade, but the indexes made there are wanted here too.
+        migrate(&writer)?;
         let reader = Connection::open_with_flags(&uri, flags)?;
         Ok(SqliteStore {
             chain: Mutex::new(audit::load_chain(&writer)?),

@@ -108,7 +108,8 @@ CREATE TABLE IF NOT EXISTS smpp_credentials (
     system_id     TEXT PRIMARY KEY,
     sender_id     INTEGER NOT NULL UNIQUE,
     password_hash TEXT    NOT NULL,
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0 -- by an operator: no sign-in, no sessions
 );
 
 -- CMPP accounts of senders. The secret is kept as issued: CONNECT's MD5 authenticator can only
@@ -223,7 +224,8 @@ CREATE TABLE IF NOT EXISTS console_accounts (
     role          TEXT    NOT NULL,          -- operator | auditor | merchant
     sender_id     INTEGER UNIQUE,            -- merchants: one account per sender
     password_hash TEXT    NOT NULL,
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0 -- by an operator: no sign-in, no sessions
 );
 CREATE TABLE IF NOT EXISTS console_sessions (
     token_hash TEXT    PRIMARY KEY,
@@ -240,3 +242,11 @@ CREATE INDEX IF NOT EXISTS console_signin_failures_subject ON console_signin_fai
 -- The console's message search pages by id within a phone or a sender.
 CREATE INDEX IF NOT EXISTS messages_phone_id ON messages (phone, id);
 CREATE INDEX IF NOT EXISTS messages_sender_id ON messages (sender_id, id);
+-- The console's sortable, filterable lists (#12): every sort column has an index ending in id
+-- (the tie-break; the status one is made in `migrate`, after the columns it reads exist), and
+-- the category-by-day search an index on the first decision's time.
+CREATE INDEX IF NOT EXISTS messages_category_decided ON messages (category, decided_at);
+-- A merchant's consent summary and its recent changes read its own events (PostgreSQL has
+-- had the same index since its first migration).
+CREATE INDEX IF NOT EXISTS consent_events_sender ON consent_events (sender_id, recorded_at);
+

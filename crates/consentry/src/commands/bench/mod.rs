@@ -5,6 +5,7 @@ mod classify;
 mod cluster;
 mod cmpp;
 mod complaints;
+mod console;
 mod http;
 mod policy;
 mod quality;
@@ -27,6 +28,9 @@ pub enum Bench {
     /// Complaint adjudications per second against the synthetic ledger, against raw history
     /// reads from the store.
     Complaints(complaints::Args),
+    /// Server time (p50, p99) of the console's timeline and message-search pages over a
+    /// 10M-event ledger and 1M messages.
+    Console(console::Args),
     /// Reply parsing (intents/s against a naive baseline) and opt-out-to-enforcement latency
     /// under a concurrent campaign.
     Replies(replies::Args),
@@ -59,6 +63,7 @@ pub fn run(what: &Bench) -> Result<ExitCode> {
         Bench::Policy(args) => policy::run(args),
         Bench::Audit(args) => audit::run(args),
         Bench::Complaints(args) => complaints::run(args),
+        Bench::Console(args) => console::run(args),
         Bench::Replies(args) => replies::run(args),
         Bench::Smpp(args) => smpp::run(args),
         Bench::Cmpp(args) => cmpp::run(args),
