@@ -108,8 +108,7 @@ CREATE TABLE IF NOT EXISTS smpp_credentials (
     system_id     TEXT PRIMARY KEY,
     sender_id     INTEGER NOT NULL UNIQUE,
     password_hash TEXT    NOT NULL,
-    created_at    INTEGER NOT NULL,
-    disabled      INTEGER NOT NULL DEFAULT 0 -- by an operator: no sign-in, no sessions
+    created_at    INTEGER NOT NULL
 );
 
 -- CMPP accounts of senders. The secret is kept as issued: CONNECT's MD5 authenticator can only
