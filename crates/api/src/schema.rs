@@ -16,6 +16,12 @@ const NOT_BLANK: &str =
     "[^\\t\\n\\x0B\\x0C\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
 
 /// A string limited to `values`.
+/// A search filter: one of `values`, or empty, which reads as no filter (what the console's
+/// forms send for a field left blank).
+fn filter_of<'a>(values: impl IntoIterator<Item = &'a str>, description: &str) -> Object {
+    one_of(std::iter::once("").chain(values), description)
+}
+
 fn one_of<'a>(values: impl IntoIterator<Item = &'a str>, description: &str) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
@@ -204,7 +210,7 @@ pub fn verdict() -> Object {
 
 /// A reason code, as a filter.
 pub fn reason_code() -> Object {
-    one_of(
+    filter_of(
         policy::ReasonCode::ALL.iter().map(|c| c.as_str()),
         "a reason code of the current decision",
     )
@@ -212,7 +218,7 @@ pub fn reason_code() -> Object {
 
 /// A category, as a filter.
 pub fn category_filter() -> Object {
-    one_of(
+    filter_of(
         domain::Category::ALL.iter().map(|c| c.as_str()),
         "the declared category",
     )
@@ -221,7 +227,14 @@ pub fn category_filter() -> Object {
 /// A time bound of a search: what [`report_bound`] reads (a date that does not exist, such
 /// as `2026-02-30`, is refused with `invalid_filter` — the calendar's rule, not a pattern's).
 pub fn time_bound() -> Object {
-    report_bound()
+    // Empty reads as no bound: what the console's date fields send when left blank.
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            r"^\s*$|^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9:]+)?)?\s*$",
+        ))
+        .examples(["2026-11-01"])
+        .build()
 }
 
 /// An offset into a sorted list: at most [`store::MAX_OFFSET`].
@@ -238,7 +251,7 @@ pub fn list_offset() -> Object {
 
 /// A message list's sort column.
 pub fn message_sort() -> Object {
-    one_of(
+    filter_of(
         store::MessageColumn::ALL.map(store::MessageColumn::as_str),
         "the column to order by (ties by id)",
     )
@@ -246,7 +259,7 @@ pub fn message_sort() -> Object {
 
 /// A sort direction.
 pub fn sort_dir() -> Object {
-    one_of(["asc", "desc"], "`asc` or `desc`")
+    filter_of(["asc", "desc"], "`asc` or `desc`")
 }
 
 /// A report's format.
