@@ -69,6 +69,35 @@ pub(crate) async fn edit(
     sender_page(&state, &user, id, None).await
 }
 
+/// What a secret reset shows once: two (label key, value) rows.
+type SecretRows = [(&'static str, String); 2];
+
+/// Runs `reset` for the sender and shows its page with the new secret's rows, once.
+async fn new_secret<F>(
+    state: AppState,
+    user: User,
+    id: String,
+    form: Fields,
+    reset: F,
+) -> Result<Page, Failure>
+where
+    F: FnOnce(&gateway::Gateway, SenderId) -> Result<SecretRows, gateway::GatewayError>
+        + Send
+        + 'static,
+{
+    user.staff()?;
+    user.check(&form, true)?;
+    let lang = user.lang;
+    let id = sender_id(&user, &id)?;
+    let rows = state
+        .run(move |gw| reset(gw, id))
+        .await
+        .map_err(|e| Failure::from_api(lang, e))?;
+    let shown: Vec<(&str, &str)> = rows.iter().map(|(k, v)| (lang.t(k), v.as_str())).collect();
+    let notice = secret_rows(lang, &shown);
+    sender_page(&state, &user, id, Some(notice)).await
+}
+
 /// `POST /console/senders/{id}/smpp-password`: new SMPP credentials, shown once.
 pub(crate) async fn smpp_password(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -76,22 +105,14 @@ pub(crate) async fn smpp_password(
     ApiPath(id): ApiPath<String>,
     form: Fields,
 ) -> Result<Page, Failure> {
-    user.staff()?;
-    user.check(&form, true)?;
-    let lang = user.lang;
-    let id = sender_id(&user, &id)?;
-    let creds = state
-        .run(move |gw| gw.reset_smpp_password(id))
-        .await
-        .map_err(|e| Failure::from_api(lang, e))?;
-    let notice = secret_rows(
-        lang,
-        &[
-            (lang.t("smpp_system_id"), &creds.system_id),
-            (lang.t("smpp_password"), &creds.password),
-        ],
-    );
-    sender_page(&state, &user, id, Some(notice)).await
+    new_secret(state, user, id, form, |gw, id| {
+        let c = gw.reset_smpp_password(id)?;
+        Ok([
+            ("smpp_system_id", c.system_id),
+            ("smpp_password", c.password),
+        ])
+    })
+    .await
 }
 
 /// `POST /console/senders/{id}/cmpp-secret`: a new CMPP secret, shown once.
@@ -101,20 +122,12 @@ pub(crate) async fn cmpp_secret(
     ApiPath(id): ApiPath<String>,
     form: Fields,
 ) -> Result<Page, Failure> {
-    user.staff()?;
-    user.check(&form, true)?;
-    let lang = user.lang;
-    let id = sender_id(&user, &id)?;
-    let creds = state
-        .run(move |gw| gw.reset_cmpp_secret(id))
-        .await
-        .map_err(|e| Failure::from_api(lang, e))?;
-    let notice = secret_rows(
-        lang,
-        &[
-            (lang.t("cmpp_source_addr"), &creds.source_addr),
-            (lang.t("cmpp_secret"), &creds.secret),
-        ],
-    );
-    sender_page(&state, &user, id, Some(notice)).await
+    new_secret(state, user, id, form, |gw, id| {
+        let c = gw.reset_cmpp_secret(id)?;
+        Ok([
+            ("cmpp_source_addr", c.source_addr),
+            ("cmpp_secret", c.secret),
+        ])
+    })
+    .await
 }
