@@ -53,9 +53,7 @@ mod texthash;
 mod unsubscribe;
 pub mod volume;
 
-pub use crate::complaints::{
-    ComplaintFiled, ComplaintPage, ComplaintRequest, PAGE_SCAN, read_content,
-};
+pub use crate::complaints::{ComplaintFiled, ComplaintPage, ComplaintRequest, read_content};
 pub use access::Principal;
 pub use accounts::{ConsoleUser, SignedIn};
 pub use batch::DecidedSubmission;

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod audit;
+mod complaint_list;
 mod complaints;
 pub mod console;
 mod error;
@@ -37,6 +38,7 @@ mod values;
 pub use audit::{
     AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport, Broken, RecordField,
 };
+pub use complaint_list::{ComplaintColumn, ComplaintQuery, ComplaintSort};
 pub use complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };

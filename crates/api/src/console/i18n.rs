@@ -133,8 +133,6 @@ pub(crate) const TABLE: &[(&str, &str, &str)] = &[
     ("back", "返回", "Back"),
     ("prev_page", "上一页", "Previous"),
     ("next_page", "下一页", "Next"),
-    ("older", "更早", "Older"),
-    ("newest", "最新", "Newest"),
     ("first_page", "第一页", "First page"),
     ("sort_by", "按此列排序", "Sort by this column"),
     ("consents_summary", "授权概况", "Consents"),

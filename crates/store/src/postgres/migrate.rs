@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_cmpp.sql")),
     (6, include_str!("migrations/0006_credentials.sql")),
     (7, include_str!("migrations/0007_console_lists.sql")),
+    (8, include_str!("migrations/0008_complaint_queue.sql")),
 ];
 
 /// The newest schema this binary knows.
