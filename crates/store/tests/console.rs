@@ -542,3 +542,98 @@ fn a_senders_consent_events_are_its_phones_own_and_platform_events() {
         );
     }
 }
+
+/// The senders list is searched, ordered and cut in the store: by current name (an edit
+/// renames), ignoring case, with `%` and `_` matched as themselves; pages by offset with the
+/// count of every match; the same on every backend.
+#[test]
+fn the_senders_list_searches_sorts_and_pages_in_the_store() {
+    use store::{NewSender, SenderColumn, SenderQuery, SenderRegistry};
+    for (name, s, _g) in backends("senders_list") {
+        let mut ids = Vec::new();
+        for (i, shop) in ["beta", "Alpha", "gamma 50%", "delta_x", "阿里"]
+            .into_iter()
+            .enumerate()
+        {
+            let created = s
+                .create_sender(&NewSender {
+                    name: shop.into(),
+                    signature: format!("【{shop}】"),
+                    number_prefix: "1069".into(),
+                    extension_digits: 4,
+                    api_key_hash: format!("h{i}"),
+                })
+                .unwrap();
+            ids.push(created.id);
+        }
+        s.edit_sender(ids[0], "Zeta", "【Zeta】", "operator")
+            .unwrap()
+            .unwrap();
+        let page = |text: &str, column, descending, offset, limit| {
+            let (found, total) = s
+                .sender_page(&SenderQuery {
+                    text: text.into(),
+                    column,
+                    descending,
+                    offset,
+                    limit,
+                })
+                .unwrap();
+            (found.iter().map(|r| r.id).collect::<Vec<_>>(), total)
+        };
+        let [beta, alpha, gamma, delta, ali] = ids[..] else {
+            panic!()
+        };
+        // By current name: "zeta" (was beta) after "gamma", the CJK name last (code points).
+        assert_eq!(
+            page("", SenderColumn::Name, false, 0, 10),
+            (vec![alpha, delta, gamma, beta, ali], 5),
+            "{name}"
+        );
+        assert_eq!(
+            page("", SenderColumn::Name, true, 0, 2),
+            (vec![ali, beta], 5),
+            "{name}"
+        );
+        assert_eq!(
+            page("", SenderColumn::Name, true, 2, 2),
+            (vec![gamma, delta], 5),
+            "{name}"
+        );
+        assert_eq!(
+            page("", SenderColumn::Id, true, 4, 2),
+            (vec![beta], 5),
+            "{name}"
+        );
+        assert_eq!(
+            page("", SenderColumn::Created, false, 0, 10).0,
+            ids,
+            "{name}"
+        );
+        // Search: ignoring case, wildcards as themselves, by signature, by number, by id.
+        assert_eq!(
+            page("ALP", SenderColumn::Id, false, 0, 10),
+            (vec![alpha], 1)
+        );
+        assert_eq!(
+            page("50%", SenderColumn::Id, false, 0, 10),
+            (vec![gamma], 1)
+        );
+        assert_eq!(page("_", SenderColumn::Id, false, 0, 10), (vec![delta], 1));
+        assert_eq!(
+            page("【zeta", SenderColumn::Id, false, 0, 10),
+            (vec![beta], 1)
+        );
+        assert_eq!(
+            page("beta", SenderColumn::Id, false, 0, 10),
+            (vec![], 0),
+            "renamed"
+        );
+        let number = format!("1069{:04}", ali.0);
+        assert_eq!(
+            page(&number, SenderColumn::Id, false, 0, 10),
+            (vec![ali], 1)
+        );
+        assert_eq!(page("nothing", SenderColumn::Id, false, 0, 10), (vec![], 0));
+    }
+}
