@@ -1777,6 +1777,53 @@ async fn a_merchant_reads_its_consent_summary_and_another_merchants_is_404() {
     );
 }
 
+/// #12: the operator's page of a sender links to that merchant's consent summary (and its
+/// messages and complaints), and the link opens the summary.
+#[tokio::test]
+async fn an_operators_sender_page_links_to_the_merchants_consents() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let (a, key_a) = srv.shop("Alpha").await;
+    let (b, _) = srv.shop("Beta").await;
+    srv.consent(&key_a, "13800138000", "opt_in", "sender").await;
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut op = Browser::new(&srv.base);
+    assert_eq!(op.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = op.get(&format!("/console/senders/{a}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    for link in [
+        format!("href=\"/console/senders/{a}/consents\""),
+        format!("href=\"/console/messages?sender={a}\""),
+        format!("href=\"/console/complaints?sender={a}\""),
+    ] {
+        assert!(page.contains(&link), "{link}: {page}");
+    }
+    assert!(
+        !page.contains(&format!("/console/senders/{b}/consents")),
+        "{page}"
+    );
+    let (s, page) = op.get(&format!("/console/senders/{a}/consents")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains(r#"data-count="consented">1<"#), "{page}");
+    // The list the sender was found in searches in the store, ignoring case; a page past the
+    // end shows the last one.
+    let linked = |page: &str| -> Vec<u64> {
+        page.split("<td><a href=\"/console/senders/")
+            .skip(1)
+            .filter_map(|rest| rest[..rest.find('"')?].parse().ok())
+            .collect()
+    };
+    let (s, page) = op.get("/console/senders?q=BET").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(linked(&page), [b]);
+    let (_, page) = op
+        .get("/console/senders?page=99&sort=created&dir=desc")
+        .await;
+    assert_eq!(linked(&page), [b, a], "{page}");
+    assert!(page.contains("1 / 1"), "{page}");
+}
+
 #[tokio::test]
 async fn an_operator_disables_an_account_its_session_ends_and_it_cannot_sign_in_until_enabled() {
     let srv = common::start("2026-12-01T09:00:00Z").await;

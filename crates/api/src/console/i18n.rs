@@ -134,6 +134,7 @@ pub(crate) const TABLE: &[(&str, &str, &str)] = &[
     ("prev_page", "上一页", "Previous"),
     ("next_page", "下一页", "Next"),
     ("first_page", "第一页", "First page"),
+    ("related", "相关页面", "Related pages"),
     ("sort_by", "按此列排序", "Sort by this column"),
     ("consents_summary", "授权概况", "Consents"),
     ("phones_known", "有记录的号码", "Phones on record"),

@@ -273,6 +273,14 @@ pub(crate) async fn sender_page(
             } }
             tr { th { (lang.t("created")) } td { (when(s.created_at)) } }
         }
+        // What staff look at next about this shop: its consents, messages and complaints.
+        nav.related aria-label=(lang.t("related")) {
+            a href={ "/console/senders/" (s.id) "/consents" } { (lang.t("consents_summary")) }
+            " · "
+            a href={ "/console/messages?sender=" (s.id) } { (lang.t("messages")) }
+            " · "
+            a href={ "/console/complaints?sender=" (s.id) } { (lang.t("complaints_title")) }
+        }
         @if staff && user.user.may_change() {
             h2 { (lang.t("suspension")) }
             form.card method="post" action={ "/console/senders/" (s.id) "/suspension" } {
