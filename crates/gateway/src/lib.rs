@@ -43,6 +43,7 @@ pub mod merchant_consents;
 mod notices;
 mod ownership;
 mod pasted;
+pub use pasted::PASTED_LOOKBACK_DAYS;
 mod portal;
 mod resend;
 pub mod routes;
