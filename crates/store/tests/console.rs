@@ -414,6 +414,39 @@ fn message_lists_filter_by_reason_category_and_day_and_sort_either_way() {
             vec![ids[1], ids[3], ids[2], ids[0]],
             "{name}: by phone, largest first"
         );
+        // The reason search follows a message's current decision: held for quiet hours, then
+        // withdrawn, it is found by `cancelled` and no longer by `quiet_hours`.
+        let by = |code| MessageQuery {
+            reason: Some(code),
+            ..MessageQuery {
+                limit: 50,
+                ..MessageQuery::default()
+            }
+        };
+        assert_eq!(search(by(ReasonCode::QuietHours)), vec![ids[2]], "{name}");
+        s.redecide(
+            ids[2],
+            &policy::Decision {
+                verdict: Verdict::Rejected,
+                reasons: vec![Reason::new(ReasonCode::Cancelled, "withdrawn")],
+                release_at: None,
+                category: Category::Marketing,
+                content_scores: None,
+            },
+            t("2026-11-11T23:30:00Z"),
+        )
+        .unwrap();
+        assert!(search(by(ReasonCode::QuietHours)).is_empty(), "{name}");
+        assert_eq!(search(by(ReasonCode::Cancelled)), vec![ids[2]], "{name}");
+        assert_eq!(
+            search(MessageQuery {
+                from: Some(t("2026-11-11T00:00:00Z")),
+                to: Some(t("2026-11-12T00:00:00Z")),
+                ..by(ReasonCode::Cancelled)
+            }),
+            vec![ids[2]],
+            "{name}: by reason and day"
+        );
     }
 }
 
@@ -635,5 +668,61 @@ fn the_senders_list_searches_sorts_and_pages_in_the_store() {
             (vec![ali], 1)
         );
         assert_eq!(page("nothing", SenderColumn::Id, false, 0, 10), (vec![], 0));
+    }
+}
+
+/// A common reason (more messages than the sparse bound) is searched by probing each
+/// candidate rather than gathering every message with it: the same answers either way.
+#[test]
+fn a_common_reason_is_searched_as_exactly_as_a_rare_one() {
+    use policy::{Reason, ReasonCode};
+    for (name, s, _g) in backends("common_reason") {
+        let p = Msisdn::parse("13800138000", Region::CN).unwrap();
+        let no_consent = [Reason::new(ReasonCode::NoConsent, "none")];
+        let rare = [Reason::new(ReasonCode::FraudSuspected, "x")];
+        let msgs: Vec<NewMessage<'_>> = (0..5_010)
+            .map(|i| NewMessage {
+                sender: SenderId(1),
+                to: "x",
+                phone: Some(p),
+                text: "【A】hi",
+                category: Category::Marketing,
+                verdict: Verdict::Rejected,
+                reasons: if i % 1000 == 7 { &rare } else { &no_consent },
+                decided_at: t("2026-11-11T09:00:00Z"),
+                release_at: None,
+                text_hash: 1,
+                content_scores: None,
+            })
+            .collect();
+        let ids = s.insert_messages(&msgs).unwrap();
+        let search = |code, limit| -> Vec<u64> {
+            s.search_messages(&MessageQuery {
+                reason: Some(code),
+                limit,
+                ..MessageQuery::default()
+            })
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect()
+        };
+        let newest: Vec<u64> = ids
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(i, _)| i % 1000 != 7)
+            .take(3)
+            .map(|(_, id)| *id)
+            .collect();
+        assert_eq!(search(ReasonCode::NoConsent, 3), newest, "{name}");
+        let rare_ids: Vec<u64> = ids
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(i, _)| i % 1000 == 7)
+            .map(|(_, id)| *id)
+            .collect();
+        assert_eq!(search(ReasonCode::FraudSuspected, 50), rare_ids, "{name}");
     }
 }

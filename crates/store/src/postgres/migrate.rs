@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_credentials.sql")),
     (7, include_str!("migrations/0007_console_lists.sql")),
     (8, include_str!("migrations/0008_complaint_queue.sql")),
+    (9, include_str!("migrations/0009_message_reasons.sql")),
 ];
 
 /// The newest schema this binary knows.
