@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use domain::Category;
 use policy::ReasonCode;
-use store::{MAX_OFFSET, MessageColumn, MessageSort};
+use store::{ComplaintColumn, ComplaintSort, MAX_OFFSET, MessageColumn, MessageSort};
 
 use crate::error::ApiError;
 
@@ -53,6 +53,28 @@ pub(crate) fn message_sort(sort: Option<&str>, dir: Option<&str>) -> Result<Mess
         })?,
     };
     Ok(MessageSort {
+        column,
+        descending: descending(dir, true)?,
+    })
+}
+
+/// The sort of the complaints queue: `sort` one of [`ComplaintColumn::ALL`] (default
+/// `filed`, newest first), `dir` `asc` or `desc` (default `desc`).
+pub(crate) fn complaint_sort(
+    sort: Option<&str>,
+    dir: Option<&str>,
+) -> Result<ComplaintSort, ApiError> {
+    let column = match sort.map(str::trim) {
+        None | Some("") => ComplaintColumn::Filed,
+        Some(s) => ComplaintColumn::parse(s).ok_or_else(|| {
+            invalid_sort(format!(
+                "sort {:?}: expected one of {}",
+                shown(s),
+                ComplaintColumn::ALL.map(ComplaintColumn::as_str).join(", ")
+            ))
+        })?,
+    };
+    Ok(ComplaintSort {
         column,
         descending: descending(dir, true)?,
     })

@@ -257,6 +257,14 @@ pub fn message_sort() -> Object {
     )
 }
 
+/// The complaints queue's sort column.
+pub fn complaint_sort() -> Object {
+    filter_of(
+        store::ComplaintColumn::ALL.map(store::ComplaintColumn::as_str),
+        "the column to order by (`filed`: the order of filing; ties by id)",
+    )
+}
+
 /// A sort direction.
 pub fn sort_dir() -> Object {
     filter_of(["asc", "desc"], "`asc` or `desc`")

@@ -1159,6 +1159,119 @@ async fn the_complaints_api_filters_by_verdict_and_pages_with_next_before() {
     );
 }
 
+/// #12 "every list is paginated and sortable": the complaints queue sorts by filing, sender
+/// and verdict either way in the store, through `/v1/complaints` (documented, `invalid_sort`
+/// on a word it does not know, pages of other orders by `next_offset`) and the console's
+/// column headers.
+#[tokio::test]
+async fn the_complaints_queue_sorts_by_filed_sender_and_verdict_both_ways() {
+    let srv = common::start(MORNING).await;
+    let ((_, key_a), _, [violation, lawful, unverified]) = three_complaints(&srv).await;
+    let ids = |v: &serde_json::Value| -> Vec<u64> {
+        v["complaints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_u64().unwrap())
+            .collect()
+    };
+    // Alpha (lawful, unverified) was registered before Beta (violation); verdicts order as
+    // no_violation < unverified < violation.
+    for (q, want) in [
+        ("sort=filed&dir=asc", [violation, lawful, unverified]),
+        ("sort=filed", [unverified, lawful, violation]),
+        ("sort=sender&dir=asc", [lawful, unverified, violation]),
+        ("sort=sender&dir=desc", [violation, unverified, lawful]),
+        ("sort=verdict&dir=asc", [lawful, unverified, violation]),
+        ("sort=verdict", [violation, unverified, lawful]),
+    ] {
+        let (s, v) = srv.get(&format!("/v1/complaints?{q}"), &srv.admin).await;
+        assert_eq!(s, StatusCode::OK, "{q}: {v}");
+        assert_eq!(ids(&v), want, "{q}");
+    }
+    // Other orders page by offset.
+    let (_, v) = srv
+        .get("/v1/complaints?sort=verdict&limit=2", &srv.admin)
+        .await;
+    assert_eq!(ids(&v), [violation, unverified]);
+    assert!(v["next_before"].is_null(), "{v}");
+    assert_eq!(v["next_offset"], 2, "{v}");
+    let (_, v) = srv
+        .get("/v1/complaints?sort=verdict&limit=2&offset=2", &srv.admin)
+        .await;
+    assert_eq!(ids(&v), [lawful]);
+    assert!(v["next_offset"].is_null(), "{v}");
+    // Filters and sorts together; a merchant sorts its own (never the unverified).
+    let (_, v) = srv
+        .get(
+            "/v1/complaints?verdict=unverified&sort=sender&dir=asc",
+            &srv.admin,
+        )
+        .await;
+    assert_eq!(ids(&v), [unverified]);
+    let (_, v) = srv.get("/v1/complaints?sort=verdict&dir=asc", &key_a).await;
+    assert_eq!(ids(&v), [lawful]);
+    for (q, code) in [
+        ("sort=text", "invalid_sort"),
+        ("sort=filed&dir=up", "invalid_sort"),
+        ("offset=10001", "invalid_filter"),
+    ] {
+        let (s, v) = srv.get(&format!("/v1/complaints?{q}"), &srv.admin).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{q}: {v}"
+        );
+    }
+    let (_, doc) = srv
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    let get = &doc["paths"]["/v1/complaints"]["get"];
+    let sort = get["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "sort")
+        .unwrap_or_else(|| panic!("{get}"));
+    assert_eq!(
+        sort["schema"]["enum"],
+        serde_json::json!(["", "filed", "sender", "verdict"])
+    );
+    assert!(get["responses"]["400"].is_object(), "{get}");
+
+    // The console: header links that sort, keeping the filters.
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut op = Browser::new(&srv.base);
+    assert_eq!(op.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = op.get("/console/complaints?sort=sender&dir=asc").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(complaint_links(&page), [lawful, unverified, violation]);
+    assert!(page.contains(r#"aria-sort="ascending""#), "{page}");
+    assert!(
+        page.contains("/console/complaints?verdict=&amp;sender=&amp;sort=sender&amp;dir=desc"),
+        "the active header turns the order: {page}"
+    );
+    assert!(
+        page.contains("/console/complaints?verdict=&amp;sender=&amp;sort=verdict&amp;dir=desc"),
+        "{page}"
+    );
+    let (_, page) = op
+        .get("/console/complaints?verdict=violation&sort=verdict")
+        .await;
+    assert_eq!(complaint_links(&page), [violation]);
+    assert!(
+        page.contains("verdict=violation&amp;sender=&amp;sort=filed"),
+        "the filters stay in the sort links: {page}"
+    );
+    for q in ["sort=bogus", "dir=sideways"] {
+        let (s, page) = op.get(&format!("/console/complaints?{q}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}");
+        assert!(page.contains("(invalid_sort)"), "{q}: {page}");
+    }
+}
+
 /// Regression (#12, item 5): the sender report's figures said other than they meant — the
 /// rate counted cleared complaints against the limit, `reclassified_marketing` stood among
 /// block reasons, the platform's own notices made an unnamed sender `0` row, a platform-wide
@@ -1662,6 +1775,53 @@ async fn a_merchant_reads_its_consent_summary_and_another_merchants_is_404() {
         m.get(&format!("/console/senders/{b}/consents")).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// #12: the operator's page of a sender links to that merchant's consent summary (and its
+/// messages and complaints), and the link opens the summary.
+#[tokio::test]
+async fn an_operators_sender_page_links_to_the_merchants_consents() {
+    let srv = common::start("2026-12-01T09:00:00Z").await;
+    let (a, key_a) = srv.shop("Alpha").await;
+    let (b, _) = srv.shop("Beta").await;
+    srv.consent(&key_a, "13800138000", "opt_in", "sender").await;
+    srv.gateway
+        .create_account("li", AccountRole::Operator, PASSWORD)
+        .unwrap();
+    let mut op = Browser::new(&srv.base);
+    assert_eq!(op.sign_in("li", PASSWORD).await, StatusCode::SEE_OTHER);
+    let (s, page) = op.get(&format!("/console/senders/{a}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    for link in [
+        format!("href=\"/console/senders/{a}/consents\""),
+        format!("href=\"/console/messages?sender={a}\""),
+        format!("href=\"/console/complaints?sender={a}\""),
+    ] {
+        assert!(page.contains(&link), "{link}: {page}");
+    }
+    assert!(
+        !page.contains(&format!("/console/senders/{b}/consents")),
+        "{page}"
+    );
+    let (s, page) = op.get(&format!("/console/senders/{a}/consents")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains(r#"data-count="consented">1<"#), "{page}");
+    // The list the sender was found in searches in the store, ignoring case; a page past the
+    // end shows the last one.
+    let linked = |page: &str| -> Vec<u64> {
+        page.split("<td><a href=\"/console/senders/")
+            .skip(1)
+            .filter_map(|rest| rest[..rest.find('"')?].parse().ok())
+            .collect()
+    };
+    let (s, page) = op.get("/console/senders?q=BET").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(linked(&page), [b]);
+    let (_, page) = op
+        .get("/console/senders?page=99&sort=created&dir=desc")
+        .await;
+    assert_eq!(linked(&page), [b, a], "{page}");
+    assert!(page.contains("1 / 1"), "{page}");
 }
 
 #[tokio::test]

@@ -18,8 +18,8 @@ use jiff::SignedDuration;
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use store::{
-    ComplaintLog, ComplaintRecord, Delivery, MessageLog, MessageRecord, NewComplaint,
-    NewSuspension, StoreError,
+    ComplaintLog, ComplaintQuery, ComplaintRecord, ComplaintSort, Delivery, MessageLog,
+    MessageRecord, NewComplaint, NewSuspension, StoreError,
 };
 
 use crate::{Gateway, GatewayError, Principal};
@@ -663,98 +663,62 @@ impl Gateway {
         }
     }
 
-    /// Complaints newest first (a sender's own only), `limit` at most 500.
-    pub fn complaints(
-        &self,
-        by: Principal,
-        sender: Option<SenderId>,
-        before: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<ComplaintRecord>, GatewayError> {
-        let sender = complaint_scope(by, sender)?;
-        let mut out = self.store.complaints(sender, before, limit.clamp(1, 500))?;
-        if let Principal::Sender(own) = by {
-            out.retain(|c| c.adjudication.verdict != complaints::ComplaintVerdict::Unverified);
-            for c in &mut out {
-                as_seen_by_sender(c, own);
-            }
-        }
-        Ok(out)
-    }
-
-    /// A page of complaints newest first, only those with `verdict` if given (a sender's own
-    /// only, never the unverified ones), for the console's queue.
+    /// A page of the complaints queue as `by` may read it: the admin every complaint, a
+    /// sender its own only, never the unverified ones, and without the complainant's note.
     ///
-    /// The store pages by id only, so a verdict is matched here, reading at most
-    /// [`PAGE_SCAN`] rows per call: a rare verdict costs bounded work per page instead of a
-    /// read of the whole table. `next_before` is where the next page starts — after the last
-    /// complaint shown when the page filled up, or after the last row read when the scan
-    /// stopped first (that page may then be short, never wrong); `None` when nothing is left.
+    /// `q.sender` is checked against `by` (another sender's is forbidden); `q.hide_unverified`
+    /// is set for a sender whatever it says. The filters and the order are the store's, each
+    /// served by an index (see [`store::ComplaintQuery`]), so a page reads its rows and no
+    /// more however rare its verdict. `next_before` is given on newest-first pages, `next_offset`
+    /// on every page that has a next one within [`store::MAX_OFFSET`].
     pub fn complaint_page(
         &self,
         by: Principal,
-        sender: Option<SenderId>,
-        verdict: Option<ComplaintVerdict>,
-        before: Option<u64>,
-        limit: u32,
+        mut q: ComplaintQuery,
     ) -> Result<ComplaintPage, GatewayError> {
-        const BATCH: u32 = 500;
-        let sender = complaint_scope(by, sender)?;
-        let limit = limit.clamp(1, 500) as usize;
-        let mut out: Vec<ComplaintRecord> = Vec::new();
-        let mut cursor = before;
-        let mut scanned = 0usize;
-        loop {
-            let batch = self.store.complaints(sender, cursor, BATCH)?;
-            let exhausted = batch.len() < BATCH as usize;
-            for mut c in batch {
-                scanned += 1;
-                cursor = Some(c.id);
-                let visible = match by {
-                    Principal::Sender(_) => c.verdict() != ComplaintVerdict::Unverified,
-                    _ => true,
-                };
-                if !visible || verdict.is_some_and(|v| c.verdict() != v) {
-                    continue;
-                }
-                if out.len() == limit {
-                    let next_before = out.last().map(|l| l.id);
-                    return Ok(ComplaintPage {
-                        complaints: out,
-                        next_before,
-                    });
-                }
-                if let Principal::Sender(own) = by {
-                    as_seen_by_sender(&mut c, own);
-                }
-                out.push(c);
+        q.sender = complaint_scope(by, q.sender)?;
+        let limit = q.limit.clamp(1, 500);
+        if let Principal::Sender(_) = by {
+            if q.verdict == Some(ComplaintVerdict::Unverified) {
+                return Ok(ComplaintPage::default());
             }
-            if exhausted {
-                return Ok(ComplaintPage {
-                    complaints: out,
-                    next_before: None,
-                });
-            }
-            if scanned >= PAGE_SCAN {
-                return Ok(ComplaintPage {
-                    complaints: out,
-                    next_before: cursor,
-                });
+            q.hide_unverified = true;
+        }
+        // One row more than the page says whether another page follows.
+        q.limit = limit + 1;
+        let mut found = self.store.complaints(&q)?;
+        let more = found.len() > limit as usize;
+        found.truncate(limit as usize);
+        if let Principal::Sender(own) = by {
+            for c in &mut found {
+                as_seen_by_sender(c, own);
             }
         }
+        let next_before = match found.last() {
+            Some(last) if more && q.sort == ComplaintSort::default() => Some(last.id),
+            _ => None,
+        };
+        let next_offset = more
+            .then(|| q.offset.saturating_add(limit))
+            .filter(|n| *n <= store::MAX_OFFSET);
+        Ok(ComplaintPage {
+            complaints: found,
+            next_before,
+            next_offset,
+        })
     }
 }
 
-/// Most complaint rows [`Gateway::complaint_page`] reads for one page.
-pub const PAGE_SCAN: usize = 5_000;
-
 /// A page of the complaints queue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ComplaintPage {
-    /// Complaints, newest first.
+    /// Complaints, in the order asked for.
     pub complaints: Vec<ComplaintRecord>,
-    /// Pass as `before` for the next page; `None` when there is none.
+    /// Newest-first pages: pass as `before` for the next page; `None` when there is none.
     pub next_before: Option<u64>,
+    /// Pass as `offset` (with the same query) for the next page; `None` when there is none or
+    /// it would be deeper than [`store::MAX_OFFSET`].
+    pub next_offset: Option<u32>,
 }
 
 /// Which sender's complaints `by` may list: the admin any (or all); a sender itself only; the

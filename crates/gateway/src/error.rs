@@ -74,11 +74,11 @@ pub enum GatewayError {
     /// A message id that was not sent to the phone (or from the sender) named.
     #[error("message {0} was not sent to this phone by this sender")]
     UnknownMessage(u64),
-    /// A complaint about a pasted message that names no shop consentry knows: no registered
-    /// signature in it, and no message sent to the number reads like it.
+    /// A complaint about a pasted message that names no shop that wrote to the number: no
+    /// registered signature of a shop that sent to it, and no message sent to it reads like it.
     #[error(
-        "the pasted message could not be tied to a shop: it carries no registered signature \
-         (【shop】) and no message sent to this number in the last {days} days reads like it"
+        "the pasted message could not be tied to a shop that sent a message to this number in \
+         the last {days} days: pick the message from the list of messages you received"
     )]
     UnattributedComplaint {
         /// How far back messages to the number were compared.

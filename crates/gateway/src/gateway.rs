@@ -295,6 +295,15 @@ impl Gateway {
         self.access.senders.read().values().cloned().collect()
     }
 
+    /// A page of the senders list as the store reads it — searched, ordered and cut in the
+    /// database ([`store::SenderQuery`]) — and how many senders match in all.
+    pub fn sender_page(
+        &self,
+        q: &store::SenderQuery,
+    ) -> Result<(Vec<SenderRecord>, u64), GatewayError> {
+        Ok(self.store.sender_page(q)?)
+    }
+
     /// Registers a sender; returns it with its API key (shown once, stored hashed).
     pub fn create_sender(
         &self,

@@ -43,6 +43,7 @@ pub mod merchant_consents;
 mod notices;
 mod ownership;
 mod pasted;
+pub use pasted::PASTED_LOOKBACK_DAYS;
 mod portal;
 mod resend;
 pub mod routes;
@@ -53,9 +54,7 @@ mod texthash;
 mod unsubscribe;
 pub mod volume;
 
-pub use crate::complaints::{
-    ComplaintFiled, ComplaintPage, ComplaintRequest, PAGE_SCAN, read_content,
-};
+pub use crate::complaints::{ComplaintFiled, ComplaintPage, ComplaintRequest, read_content};
 pub use access::Principal;
 pub use accounts::{ConsoleUser, SignedIn};
 pub use batch::DecidedSubmission;

@@ -8,6 +8,13 @@
 //! often lose it) is compared with the messages sent to the number, as any complaint with text
 //! is. When neither names one shop the complaint is refused (`unattributed_complaint`) rather
 //! than filed against nobody: the consumer can still pick the message from the list.
+//!
+//! A shop is named only if it sent to this number: a signature is easy to copy, so a pasted
+//! text bearing one does not make a shop that never wrote to the consumer answer for it (a
+//! forged "【Shop】" message, or a rival's, would otherwise count against the shop). The
+//! complaint is filed about the shop's message — the one that reads like the text, else its
+//! latest to the number in the last [`PASTED_LOOKBACK_DAYS`] days — which the adjudication
+//! then judges as evidence.
 
 use ::complaints::{Candidate, Claim, ComplaintKind, MatchOutcome, match_message};
 use domain::{Msisdn, SenderId};
@@ -17,6 +24,9 @@ use store::ComplaintLog;
 use crate::complaints::{ComplaintFiled, ComplaintRequest, MAX_TEXT, sent_message};
 use crate::notices::PLATFORM_SENDER;
 use crate::{Gateway, GatewayError};
+
+/// How far back a pasted complaint looks for the named shop's messages to the number.
+pub const PASTED_LOOKBACK_DAYS: u32 = 90;
 
 /// The bracketed signatures a text carries (`【店名】`, `[Shop]`), as compared: without the
 /// brackets, trimmed, lower case.
@@ -76,10 +86,10 @@ impl Gateway {
                 "text is longer than {MAX_TEXT} characters"
             )));
         }
-        let sender = self.pasted_sender(phone, text, kind)?;
+        let (sender, message) = self.pasted_message(phone, text, kind)?;
         let req = ComplaintRequest {
             phone: phone.to_string(),
-            message_id: None,
+            message_id: Some(message),
             sender_id: Some(sender),
             source_number: None,
             text: Some(text.to_string()),
@@ -90,60 +100,26 @@ impl Gateway {
         self.file_as("consumer".into(), &req)
     }
 
-    /// The one shop a pasted text names; see the module docs.
-    fn pasted_sender(
+    /// The one shop a pasted text names and its message to `phone`; see the module docs.
+    fn pasted_message(
         &self,
         phone: Msisdn,
         text: &str,
         kind: ComplaintKind,
-    ) -> Result<SenderId, GatewayError> {
-        let days = self.enforcement().match_window_days;
-        let unattributed = || GatewayError::UnattributedComplaint { days };
+    ) -> Result<(SenderId, u64), GatewayError> {
+        let unattributed = || GatewayError::UnattributedComplaint {
+            days: PASTED_LOOKBACK_DAYS,
+        };
         let now = self.clock.now();
-        let window = SignedDuration::from_hours(24 * i64::from(days));
+        let lookback = SignedDuration::from_hours(24 * i64::from(PASTED_LOOKBACK_DAYS));
         let sent = self
             .store
-            .sent_to(phone, now.saturating_sub(window).unwrap_or(now), now)?;
+            .sent_to(phone, now.saturating_sub(lookback).unwrap_or(now), now)?;
         let sent: Vec<_> = sent
             .iter()
             .filter(|m| m.sender != PLATFORM_SENDER)
             .map(sent_message)
             .collect();
-
-        let wanted = signatures_in(text);
-        if !wanted.is_empty() {
-            let mut by_signature: Vec<SenderId> = self
-                .access
-                .senders
-                .read()
-                .values()
-                .filter(|s| s.id != PLATFORM_SENDER)
-                .filter(|s| {
-                    let own = normalised(&s.signature);
-                    !own.is_empty() && wanted.contains(&own)
-                })
-                .map(|s| s.id)
-                .collect();
-            by_signature.sort_unstable();
-            match by_signature.as_slice() {
-                [] => {}
-                [one] => return Ok(*one),
-                several => {
-                    // Shops sharing a signature: the one that wrote to this number.
-                    let mut wrote: Vec<SenderId> = several
-                        .iter()
-                        .copied()
-                        .filter(|s| sent.iter().any(|m| m.sender == *s))
-                        .collect();
-                    wrote.dedup();
-                    return match wrote.as_slice() {
-                        [one] => Ok(*one),
-                        _ => Err(unattributed()),
-                    };
-                }
-            }
-        }
-
         let candidates: Vec<Candidate<'_>> = sent
             .iter()
             .filter_map(|m| {
@@ -156,21 +132,63 @@ impl Gateway {
                 })
             })
             .collect();
-        let outcome = match_message(
-            &candidates,
-            &Claim {
-                sender: None,
-                text: Some(text),
-                received_at: now,
-                window,
-                about_marketing: kind.disputes_consent(),
-            },
-        );
-        match outcome {
-            MatchOutcome::Matched { message_id, .. } => sent
+        let claim = |sender, window| Claim {
+            sender,
+            text: Some(text),
+            received_at: now,
+            window,
+            about_marketing: kind.disputes_consent(),
+        };
+
+        let wanted = signatures_in(text);
+        let by_signature: Vec<SenderId> = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.access
+                .senders
+                .read()
+                .values()
+                .filter(|s| s.id != PLATFORM_SENDER)
+                .filter(|s| {
+                    let own = normalised(&s.signature);
+                    !own.is_empty() && wanted.contains(&own)
+                })
+                .map(|s| s.id)
+                .collect()
+        };
+        if !by_signature.is_empty() {
+            // Of the shops bearing the signature, the one that wrote to this number.
+            let mut wrote: Vec<SenderId> = by_signature
                 .iter()
-                .find(|m| m.message_id == message_id)
-                .map(|m| m.sender)
+                .copied()
+                .filter(|s| candidates.iter().any(|c| c.sender == *s))
+                .collect();
+            wrote.sort_unstable();
+            wrote.dedup();
+            let [shop] = wrote[..] else {
+                return Err(unattributed());
+            };
+            // Its message that reads like the text, else its latest (candidates are oldest
+            // first).
+            let message = match match_message(&candidates, &claim(Some(shop), lookback)) {
+                MatchOutcome::Matched { message_id, .. } => message_id,
+                _ => candidates
+                    .iter()
+                    .rev()
+                    .find(|c| c.sender == shop)
+                    .map(|c| c.id)
+                    .ok_or_else(unattributed)?,
+            };
+            return Ok((shop, message));
+        }
+
+        let window =
+            SignedDuration::from_hours(24 * i64::from(self.enforcement().match_window_days));
+        match match_message(&candidates, &claim(None, window)) {
+            MatchOutcome::Matched { message_id, .. } => candidates
+                .iter()
+                .find(|c| c.id == message_id)
+                .map(|c| (c.sender, message_id))
                 .ok_or_else(unattributed),
             _ => Err(unattributed()),
         }

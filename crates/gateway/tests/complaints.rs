@@ -135,11 +135,11 @@ fn another_phones_message_reads_as_unknown() {
     assert_eq!(err.code(), "unknown_message");
 }
 
-/// The queue's verdict filter reads at most `PAGE_SCAN` rows a page: past that many rows of
-/// another verdict it answers a short page with the cursor where it stopped, and following the
-/// cursors finds every match exactly once.
+/// A rare verdict's page is full and exact however many complaints of another verdict were
+/// filed after it (the store filters on an index: no bounded scan leaves a short page to
+/// follow), other orders page by offset, and a sender never sees the unverified ones.
 #[test]
-fn the_verdict_filter_reads_a_bounded_number_of_rows_and_resumes_where_it_stopped() {
+fn a_rare_verdict_is_found_past_thousands_of_others_and_a_sender_never_sees_unverified() {
     let gw = gateway();
     let p = phone("13800000001");
     let id = delivered(&gw, p, None);
@@ -161,8 +161,8 @@ fn the_verdict_filter_reads_a_bounded_number_of_rows_and_resumes_where_it_stoppe
         .unwrap()
         .complaint;
     assert_eq!(violation.verdict(), ComplaintVerdict::Violation);
-    // More unverified complaints after it than one page reads.
-    let n = gateway::PAGE_SCAN + 10;
+    // Thousands of unverified complaints after it (more than the old scan bound of 5,000).
+    let n = 5_010;
     for i in 0..n {
         let c = gw
             .file_complaint(
@@ -183,38 +183,60 @@ fn the_verdict_filter_reads_a_bounded_number_of_rows_and_resumes_where_it_stoppe
         assert_eq!(c.verdict(), ComplaintVerdict::Unverified);
     }
     let admin = gateway::Principal::Admin;
-    let first = gw
-        .complaint_page(admin, None, Some(ComplaintVerdict::Violation), None, 25)
-        .unwrap();
-    assert!(first.complaints.is_empty(), "the scan stopped first");
-    let cursor = first.next_before.expect("where it stopped");
-    let second = gw
-        .complaint_page(
-            admin,
-            None,
-            Some(ComplaintVerdict::Violation),
-            Some(cursor),
-            25,
+    let page = |by, verdict, sort, before, offset| {
+        gw.complaint_page(
+            by,
+            store::ComplaintQuery {
+                verdict,
+                before,
+                sort,
+                offset,
+                limit: 25,
+                ..store::ComplaintQuery::default()
+            },
         )
-        .unwrap();
+        .unwrap()
+    };
+    let newest = store::ComplaintSort::default();
+    let first = page(admin, Some(ComplaintVerdict::Violation), newest, None, 0);
     assert_eq!(
-        second.complaints.iter().map(|c| c.id).collect::<Vec<_>>(),
-        [violation.id]
+        first.complaints.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [violation.id],
+        "found on the first page"
     );
-    assert_eq!(second.next_before, None);
-    // A full page of the common verdict stops at the page, not at the scan bound.
-    let unverified = gw
-        .complaint_page(admin, None, Some(ComplaintVerdict::Unverified), None, 25)
-        .unwrap();
+    assert_eq!((first.next_before, first.next_offset), (None, None));
+    // A full page of the common verdict, with where the next one starts.
+    let unverified = page(admin, Some(ComplaintVerdict::Unverified), newest, None, 0);
     assert_eq!(unverified.complaints.len(), 25);
     assert_eq!(
         unverified.next_before,
         unverified.complaints.last().map(|c| c.id)
     );
-    // A sender never sees the unverified ones, and its scan is bounded the same way.
-    let own = gw
-        .complaint_page(gateway::Principal::Sender(shop), None, None, None, 25)
-        .unwrap();
-    assert!(own.complaints.is_empty());
-    assert!(own.next_before.is_some());
+    assert_eq!(unverified.next_offset, Some(25));
+    // Sorted by verdict, oldest first: `no_violation` < `unverified` < `violation`, so the
+    // one violation is last; from the deepest page within reach there is no further offset.
+    let by_verdict = store::ComplaintSort {
+        column: store::ComplaintColumn::Verdict,
+        descending: true,
+    };
+    let top = page(admin, None, by_verdict, None, 0);
+    assert_eq!(
+        top.complaints[0].id, violation.id,
+        "violation sorts first descending"
+    );
+    assert_eq!(top.next_before, None, "only newest-first pages go by id");
+    assert_eq!(top.next_offset, Some(25));
+    let deep = page(admin, None, by_verdict, None, store::MAX_OFFSET);
+    assert_eq!(deep.complaints.len(), 0);
+    // A sender never sees the unverified ones: its queue is the violation alone, found past
+    // thousands of them, with no next page.
+    let shop = gateway::Principal::Sender(shop);
+    let own = page(shop, None, newest, None, 0);
+    assert_eq!(
+        own.complaints.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [violation.id]
+    );
+    assert_eq!((own.next_before, own.next_offset), (None, None));
+    let asked = page(shop, Some(ComplaintVerdict::Unverified), newest, None, 0);
+    assert!(asked.complaints.is_empty());
 }

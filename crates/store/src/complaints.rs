@@ -12,7 +12,7 @@ use complaints::{
 use domain::{Msisdn, SenderId, Timestamp};
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{ComplaintQuery, Store, StoreError};
 
 /// A complaint with its verdict, before the store gives it an id.
 #[derive(Debug, Clone)]
@@ -139,13 +139,8 @@ pub trait ComplaintLog {
     fn complaint(&self, id: u64) -> Result<Option<ComplaintRecord>, StoreError>;
     /// The id of the complaint with this dedup key.
     fn complaint_by_key(&self, key: &str) -> Result<Option<u64>, StoreError>;
-    /// Complaints newest first, about `sender` only if given, with ids below `before`.
-    fn complaints(
-        &self,
-        sender: Option<SenderId>,
-        before: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<ComplaintRecord>, StoreError>;
+    /// A page of complaints: those `q` filters for, in its order (see [`ComplaintQuery`]).
+    fn complaints(&self, q: &ComplaintQuery) -> Result<Vec<ComplaintRecord>, StoreError>;
     /// The events of `phone`'s ledger that bear on `sender` (its own and platform-wide ones),
     /// in commit order: all an adjudication looks at, without decoding other senders' lines.
     fn consent_events_for(
@@ -213,13 +208,8 @@ impl ComplaintLog for Store {
     fn complaint_by_key(&self, key: &str) -> Result<Option<u64>, StoreError> {
         crate::dispatch!(self, s => s.complaint_by_key(key))
     }
-    fn complaints(
-        &self,
-        sender: Option<SenderId>,
-        before: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<ComplaintRecord>, StoreError> {
-        crate::dispatch!(self, s => s.complaints(sender, before, limit))
+    fn complaints(&self, q: &ComplaintQuery) -> Result<Vec<ComplaintRecord>, StoreError> {
+        crate::dispatch!(self, s => s.complaints(q))
     }
     fn consent_events_for(
         &self,

@@ -389,7 +389,11 @@ impl ConsoleAccounts for Store {
 /// The `WHERE` clause of a message search with numbered placeholders (`?N` for SQLite, `$N`
 /// for PostgreSQL), and which values fill them in order: only the conditions asked for, so the
 /// planner can use the phone and sender indexes.
-pub(crate) fn search_where(q: &MessageQuery, mark: char) -> (String, Vec<SearchValue>) {
+pub(crate) fn search_where(
+    q: &MessageQuery,
+    mark: char,
+    sparse_reason: bool,
+) -> (String, Vec<SearchValue>) {
     let mut conds = Vec::new();
     let mut values = Vec::new();
     let mut push = |cond: &str, v: SearchValue, conds: &mut Vec<String>| {
@@ -424,13 +428,19 @@ pub(crate) fn search_where(q: &MessageQuery, mark: char) -> (String, Vec<SearchV
         conds.push("coalesce(current_status, status) <> 'accepted'".to_string());
     }
     if let Some(r) = q.reason {
-        // The reasons are stored as JSON (`[{"code":"no_consent","detail":…}]`); a code is
-        // matched with its quotes so that no code matches inside another.
-        push(
-            "coalesce(current_reasons, reasons) LIKE",
-            SearchValue::Owned(format!("%\"code\":\"{}\"%", r.as_str())),
-            &mut conds,
-        );
+        // `message_reasons` holds the current decision's codes keyed by (code, message). A
+        // code with few messages is read whole (at most `SPARSE_REASON` ids) and the page cut
+        // from them; a common one is probed per candidate in the page's order, which finds a
+        // page within a few dozen rows — gathering it whole would read a tenth of the table.
+        let cond = if sparse_reason {
+            "id IN (SELECT message_id FROM message_reasons WHERE code ="
+        } else {
+            "EXISTS (SELECT 1 FROM message_reasons r WHERE r.message_id = messages.id AND r.code ="
+        };
+        push(cond, SearchValue::Text(r.as_str()), &mut conds);
+        if let Some(last) = conds.last_mut() {
+            last.push(')');
+        }
     }
     if let Some(f) = q.from {
         push(
@@ -459,6 +469,18 @@ pub(crate) fn search_where(q: &MessageQuery, mark: char) -> (String, Vec<SearchV
         format!("WHERE {}", conds.join(" AND "))
     };
     (clause, values)
+}
+
+/// A reason code with fewer messages than this is searched by gathering them all (see
+/// [`search_where`]); [`sparse_reason_probe`] tells.
+pub(crate) const SPARSE_REASON: u32 = 5_000;
+
+/// Whether `code` has fewer than [`SPARSE_REASON`] messages: reads at most that many keys.
+pub(crate) fn sparse_reason_probe(mark: char) -> String {
+    format!(
+        "SELECT count(*) < {SPARSE_REASON} FROM \
+         (SELECT 1 FROM message_reasons WHERE code = {mark}1 LIMIT {SPARSE_REASON}) c"
+    )
 }
 
 /// One value of a search's `WHERE` clause.

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod audit;
+mod complaint_list;
 mod complaints;
 pub mod console;
 mod error;
@@ -28,6 +29,7 @@ pub mod postgres;
 mod records;
 mod replies;
 mod roles;
+mod sender_list;
 pub mod sqlite;
 #[doc(hidden)]
 pub mod testing;
@@ -37,6 +39,7 @@ mod values;
 pub use audit::{
     AuditAnchor, AuditHead, AuditKind, AuditLink, AuditProof, AuditReport, Broken, RecordField,
 };
+pub use complaint_list::{ComplaintColumn, ComplaintQuery, ComplaintSort};
 pub use complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
@@ -54,6 +57,7 @@ pub use roles::{
     AuditLog, CmppRegistry, ConsentLog, Handoff, KeyRing, MessageLog, Pins, SenderRegistry,
     SmppRegistry,
 };
+pub use sender_list::{SenderColumn, SenderQuery};
 pub use traffic::{Traffic, TrafficLog};
 
 use std::path::Path;
@@ -178,6 +182,9 @@ impl SenderRegistry for Store {
     }
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
         dispatch!(self, s => s.senders())
+    }
+    fn sender_page(&self, q: &SenderQuery) -> Result<(Vec<SenderRecord>, u64), StoreError> {
+        dispatch!(self, s => s.sender_page(q))
     }
     fn edit_sender(
         &self,

@@ -82,6 +82,9 @@ pub trait SenderRegistry {
     /// Every sender, by id; `suspended` derived from its chained suspension changes (the
     /// latest is `suspend` or `confirm`), so only a chained record suspends or reinstates.
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError>;
+    /// A page of the senders list ([`crate::SenderQuery`]: search, order, offset) and how many
+    /// senders match in all.
+    fn sender_page(&self, q: &crate::SenderQuery) -> Result<(Vec<SenderRecord>, u64), StoreError>;
     /// Gives sender `id` a new name and signature, as a chained edit by `actor` (its
     /// registration stays as chained); `None` when there is no such sender.
     fn edit_sender(

@@ -75,3 +75,13 @@ pub(crate) const SENDER_NAME: &str = "coalesce((SELECT e.name FROM sender_edits 
 /// A sender's current signature, as [`SENDER_NAME`].
 pub(crate) const SENDER_SIGNATURE: &str = "coalesce((SELECT e.signature FROM sender_edits e \
     WHERE e.sender_id = senders.id ORDER BY e.id DESC LIMIT 1), senders.signature)";
+
+/// Every reason code the policy has, quoted and comma-separated, for `code IN (…)`: the
+/// codes are fixed identifiers (`no_consent`, …), never input.
+pub(crate) fn every_reason_code() -> String {
+    policy::ReasonCode::ALL
+        .iter()
+        .map(|c| format!("'{}'", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

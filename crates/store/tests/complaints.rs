@@ -9,8 +9,9 @@ use complaints::{
 use domain::{Category, ConsentAction, ConsentSource, Msisdn, Region, Scope, SenderId, Timestamp};
 use policy::{Reason, ReasonCode, Verdict};
 use store::{
-    ComplaintLog, ConsentLog, Delivery, Durability, MessageLog, NewComplaint, NewConsent,
-    NewMessage, NewSender, NewSuspension, SenderRegistry, Store, StoreError,
+    ComplaintColumn, ComplaintLog, ComplaintQuery, ComplaintSort, ConsentLog, Delivery, Durability,
+    MessageLog, NewComplaint, NewConsent, NewMessage, NewSender, NewSuspension, SenderRegistry,
+    Store, StoreError,
 };
 
 type Guard = Option<Box<dyn std::any::Any>>;
@@ -152,12 +153,16 @@ fn complaints_read_back_exactly_and_duplicates_conflict() {
             matches!(s.insert_complaint(&c, None), Err(StoreError::Conflict(_))),
             "{name}"
         );
-        assert_eq!(s.complaints(None, None, 10).unwrap().len(), 1, "{name}");
-        assert_eq!(
-            s.complaints(Some(SenderId(99)), None, 10).unwrap().len(),
-            0,
-            "{name}"
-        );
+        let all = ComplaintQuery {
+            limit: 10,
+            ..ComplaintQuery::default()
+        };
+        assert_eq!(s.complaints(&all).unwrap().len(), 1, "{name}");
+        let other = ComplaintQuery {
+            sender: Some(SenderId(99)),
+            ..all
+        };
+        assert_eq!(s.complaints(&other).unwrap().len(), 0, "{name}");
         assert_eq!(
             s.complaints_from_phone_since(phone(), t("2026-11-11T00:00:00Z"))
                 .unwrap(),
@@ -390,4 +395,100 @@ fn chained_case(s: &Store) {
     let broken = s.verify_audit().unwrap().broken.unwrap();
     assert_eq!(broken.table, Some("complaints"), "{broken}");
     assert_eq!(broken.row, Some(i64::try_from(id).unwrap()), "{broken}");
+}
+
+/// The queue's every filter and order, paged by offset (and newest first also by `before`),
+/// reads back what the same filter and order over all the complaints say: the same on every
+/// backend, with complaints naming no sender first in ascending sender order.
+#[test]
+fn the_queue_filters_sorts_and_pages_in_the_store() {
+    for (name, s, _dir) in backends() {
+        let (a, _) = setup(&s);
+        let b = s
+            .create_sender(&NewSender {
+                name: "Other".into(),
+                signature: "【Other】".into(),
+                number_prefix: "1069000054321".into(),
+                extension_digits: 4,
+                api_key_hash: "h2".into(),
+            })
+            .unwrap()
+            .id;
+        let verdicts = [
+            ComplaintVerdict::Violation,
+            ComplaintVerdict::NoViolation,
+            ComplaintVerdict::Unverified,
+            ComplaintVerdict::Violation,
+            ComplaintVerdict::Unverified,
+        ];
+        let senders = [Some(b), None, Some(a), Some(a), Some(b), None, Some(a)];
+        let mut all = Vec::new();
+        for i in 0..17 {
+            let sender = senders[i % senders.len()];
+            let verdict = verdicts[i % verdicts.len()];
+            let mut c = complaint(&format!("q:{i}"), sender, None);
+            c.adjudication.verdict = verdict;
+            let (id, _) = s.insert_complaint(&c, None).unwrap();
+            all.push((id, sender.map_or(0, |s| s.0), verdict.as_str()));
+        }
+        for sender in [None, Some(a)] {
+            for verdict in [None, Some(ComplaintVerdict::Violation)] {
+                for hide_unverified in [false, true] {
+                    for column in ComplaintColumn::ALL {
+                        for descending in [true, false] {
+                            let mut want: Vec<_> = all
+                                .iter()
+                                .filter(|(_, s, v)| {
+                                    sender.is_none_or(|x| x.0 == *s)
+                                        && verdict.is_none_or(|x| x.as_str() == *v)
+                                        && !(hide_unverified && *v == "unverified")
+                                })
+                                .copied()
+                                .collect();
+                            want.sort_by(|x, y| {
+                                let by = match column {
+                                    ComplaintColumn::Filed => x.0.cmp(&y.0),
+                                    ComplaintColumn::Sender => (x.1, x.0).cmp(&(y.1, y.0)),
+                                    ComplaintColumn::Verdict => (x.2, x.0).cmp(&(y.2, y.0)),
+                                };
+                                if descending { by.reverse() } else { by }
+                            });
+                            let want: Vec<u64> = want.into_iter().map(|w| w.0).collect();
+                            let mut q = ComplaintQuery {
+                                sender,
+                                verdict,
+                                hide_unverified,
+                                sort: ComplaintSort { column, descending },
+                                limit: 4,
+                                ..ComplaintQuery::default()
+                            };
+                            let mut got = Vec::new();
+                            loop {
+                                let page = s.complaints(&q).unwrap();
+                                got.extend(page.iter().map(|c| c.id));
+                                if page.len() < 4 {
+                                    break;
+                                }
+                                q.offset += 4;
+                            }
+                            assert_eq!(got, want, "{name} {q:?}");
+                            if q.sort == ComplaintSort::default() {
+                                q.offset = 0;
+                                let mut got = Vec::new();
+                                loop {
+                                    let page = s.complaints(&q).unwrap();
+                                    got.extend(page.iter().map(|c| c.id));
+                                    match page.last() {
+                                        Some(last) if page.len() == 4 => q.before = Some(last.id),
+                                        _ => break,
+                                    }
+                                }
+                                assert_eq!(got, want, "{name} by id {q:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -414,6 +414,39 @@ fn message_lists_filter_by_reason_category_and_day_and_sort_either_way() {
             vec![ids[1], ids[3], ids[2], ids[0]],
             "{name}: by phone, largest first"
         );
+        // The reason search follows a message's current decision: held for quiet hours, then
+        // withdrawn, it is found by `cancelled` and no longer by `quiet_hours`.
+        let by = |code| MessageQuery {
+            reason: Some(code),
+            ..MessageQuery {
+                limit: 50,
+                ..MessageQuery::default()
+            }
+        };
+        assert_eq!(search(by(ReasonCode::QuietHours)), vec![ids[2]], "{name}");
+        s.redecide(
+            ids[2],
+            &policy::Decision {
+                verdict: Verdict::Rejected,
+                reasons: vec![Reason::new(ReasonCode::Cancelled, "withdrawn")],
+                release_at: None,
+                category: Category::Marketing,
+                content_scores: None,
+            },
+            t("2026-11-11T23:30:00Z"),
+        )
+        .unwrap();
+        assert!(search(by(ReasonCode::QuietHours)).is_empty(), "{name}");
+        assert_eq!(search(by(ReasonCode::Cancelled)), vec![ids[2]], "{name}");
+        assert_eq!(
+            search(MessageQuery {
+                from: Some(t("2026-11-11T00:00:00Z")),
+                to: Some(t("2026-11-12T00:00:00Z")),
+                ..by(ReasonCode::Cancelled)
+            }),
+            vec![ids[2]],
+            "{name}: by reason and day"
+        );
     }
 }
 
@@ -540,5 +573,156 @@ fn a_senders_consent_events_are_its_phones_own_and_platform_events() {
                 .unwrap()
                 .is_empty()
         );
+    }
+}
+
+/// The senders list is searched, ordered and cut in the store: by current name (an edit
+/// renames), ignoring case, with `%` and `_` matched as themselves; pages by offset with the
+/// count of every match; the same on every backend.
+#[test]
+fn the_senders_list_searches_sorts_and_pages_in_the_store() {
+    use store::{NewSender, SenderColumn, SenderQuery, SenderRegistry};
+    for (name, s, _g) in backends("senders_list") {
+        let mut ids = Vec::new();
+        for (i, shop) in ["beta", "Alpha", "gamma 50%", "delta_x", "阿里"]
+            .into_iter()
+            .enumerate()
+        {
+            let created = s
+                .create_sender(&NewSender {
+                    name: shop.into(),
+                    signature: format!("【{shop}】"),
+                    number_prefix: "1069".into(),
+                    extension_digits: 4,
+                    api_key_hash: format!("h{i}"),
+                })
+                .unwrap();
+            ids.push(created.id);
+        }
+        s.edit_sender(ids[0], "Zeta", "【Zeta】", "operator")
+            .unwrap()
+            .unwrap();
+        let page = |text: &str, column, descending, offset, limit| {
+            let (found, total) = s
+                .sender_page(&SenderQuery {
+                    text: text.into(),
+                    column,
+                    descending,
+                    offset,
+                    limit,
+                })
+                .unwrap();
+            (found.iter().map(|r| r.id).collect::<Vec<_>>(), total)
+        };
+        let [beta, alpha, gamma, delta, ali] = ids[..] else {
+            panic!()
+        };
+        // By current name: "zeta" (was beta) after "gamma", the CJK name last (code points).
+        assert_eq!(
+            page("", SenderColumn::Name, false, 0, 10),
+            (vec![alpha, delta, gamma, beta, ali], 5),
+            "{name}"
+        );
+        assert_eq!(
+            page("", SenderColumn::Name, true, 0, 2),
+            (vec![ali, beta], 5),
+            "{name}"
+        );
+        assert_eq!(
+            page("", SenderColumn::Name, true, 2, 2),
+            (vec![gamma, delta], 5),
+            "{name}"
+        );
+        assert_eq!(
+            page("", SenderColumn::Id, true, 4, 2),
+            (vec![beta], 5),
+            "{name}"
+        );
+        assert_eq!(
+            page("", SenderColumn::Created, false, 0, 10).0,
+            ids,
+            "{name}"
+        );
+        // Search: ignoring case, wildcards as themselves, by signature, by number, by id.
+        assert_eq!(
+            page("ALP", SenderColumn::Id, false, 0, 10),
+            (vec![alpha], 1)
+        );
+        assert_eq!(
+            page("50%", SenderColumn::Id, false, 0, 10),
+            (vec![gamma], 1)
+        );
+        assert_eq!(page("_", SenderColumn::Id, false, 0, 10), (vec![delta], 1));
+        assert_eq!(
+            page("【zeta", SenderColumn::Id, false, 0, 10),
+            (vec![beta], 1)
+        );
+        assert_eq!(
+            page("beta", SenderColumn::Id, false, 0, 10),
+            (vec![], 0),
+            "renamed"
+        );
+        let number = format!("1069{:04}", ali.0);
+        assert_eq!(
+            page(&number, SenderColumn::Id, false, 0, 10),
+            (vec![ali], 1)
+        );
+        assert_eq!(page("nothing", SenderColumn::Id, false, 0, 10), (vec![], 0));
+    }
+}
+
+/// A common reason (more messages than the sparse bound) is searched by probing each
+/// candidate rather than gathering every message with it: the same answers either way.
+#[test]
+fn a_common_reason_is_searched_as_exactly_as_a_rare_one() {
+    use policy::{Reason, ReasonCode};
+    for (name, s, _g) in backends("common_reason") {
+        let p = Msisdn::parse("13800138000", Region::CN).unwrap();
+        let no_consent = [Reason::new(ReasonCode::NoConsent, "none")];
+        let rare = [Reason::new(ReasonCode::FraudSuspected, "x")];
+        let msgs: Vec<NewMessage<'_>> = (0..5_010)
+            .map(|i| NewMessage {
+                sender: SenderId(1),
+                to: "x",
+                phone: Some(p),
+                text: "【A】hi",
+                category: Category::Marketing,
+                verdict: Verdict::Rejected,
+                reasons: if i % 1000 == 7 { &rare } else { &no_consent },
+                decided_at: t("2026-11-11T09:00:00Z"),
+                release_at: None,
+                text_hash: 1,
+                content_scores: None,
+            })
+            .collect();
+        let ids = s.insert_messages(&msgs).unwrap();
+        let search = |code, limit| -> Vec<u64> {
+            s.search_messages(&MessageQuery {
+                reason: Some(code),
+                limit,
+                ..MessageQuery::default()
+            })
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect()
+        };
+        let newest: Vec<u64> = ids
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(i, _)| i % 1000 != 7)
+            .take(3)
+            .map(|(_, id)| *id)
+            .collect();
+        assert_eq!(search(ReasonCode::NoConsent, 3), newest, "{name}");
+        let rare_ids: Vec<u64> = ids
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(i, _)| i % 1000 == 7)
+            .map(|(_, id)| *id)
+            .collect();
+        assert_eq!(search(ReasonCode::FraudSuspected, 50), rare_ids, "{name}");
     }
 }

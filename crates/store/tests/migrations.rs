@@ -100,3 +100,102 @@ fn keys_and_accounts_from_before_credentials_were_chained_are_adopted_and_verify
     drop(store);
     assert_eq!(adopted(dir.path()), 3, "adopted once");
 }
+
+/// A store from before `message_reasons` (the reason search's index) gets it filled from the
+/// messages it holds when opened, so its searches by reason find what they found before.
+#[test]
+fn the_reason_index_is_filled_from_an_older_stores_messages() {
+    use domain::{Category, Msisdn, Region, SenderId};
+    use policy::{Reason, ReasonCode, Verdict};
+    use store::{ConsoleAccounts, MessageLog, MessageQuery, NewMessage};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let phone = Msisdn::parse("13800138000", Region::CN).expect("phone");
+    let reasons = [Reason::new(ReasonCode::NoConsent, "none")];
+    let ids = {
+        let s = Store::open_sqlite(dir.path(), Durability::Normal).expect("opens");
+        let msg = |verdict, reasons| NewMessage {
+            sender: SenderId(1),
+            to: "13800138000",
+            phone: Some(phone),
+            text: "【A】hi",
+            category: Category::Marketing,
+            verdict,
+            reasons,
+            decided_at: "2026-11-11T09:00:00Z".parse().expect("time"),
+            release_at: None,
+            text_hash: 1,
+            content_scores: None,
+        };
+        s.insert_messages(&[
+            msg(Verdict::Rejected, &reasons),
+            msg(Verdict::Accepted, &[]),
+        ])
+        .expect("messages")
+    };
+    // As an older version left it: no table.
+    rusqlite::Connection::open(dir.path().join("consentry.db"))
+        .expect("db")
+        .execute_batch("DROP TABLE message_reasons")
+        .expect("drop");
+    let s = Store::open_sqlite(dir.path(), Durability::Normal).expect("opens and migrates");
+    let found: Vec<u64> = s
+        .search_messages(&MessageQuery {
+            reason: Some(ReasonCode::NoConsent),
+            limit: 10,
+            ..MessageQuery::default()
+        })
+        .expect("search")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(found, [ids[0]]);
+}
+
+/// PostgreSQL: migration 0009 fills `message_reasons` from the messages a store holds (run
+/// again here on a store as 0008 left it).
+#[test]
+fn migration_0009_fills_the_reason_index_on_postgres() {
+    use domain::{Category, Msisdn, Region, SenderId};
+    use policy::{Reason, ReasonCode, Verdict};
+    use store::{ConsoleAccounts, MessageLog, MessageQuery, NewMessage};
+    let Some(schema) = store::testing::fresh_schema("migration_0009") else {
+        return;
+    };
+    let phone = Msisdn::parse("13800138000", Region::CN).expect("phone");
+    let reasons = [Reason::new(ReasonCode::NoConsent, "none")];
+    let ids = {
+        let s = Store::open_postgres(&schema.opts).expect("opens");
+        s.insert_messages(&[NewMessage {
+            sender: SenderId(1),
+            to: "13800138000",
+            phone: Some(phone),
+            text: "【A】hi",
+            category: Category::Marketing,
+            verdict: Verdict::Rejected,
+            reasons: &reasons,
+            decided_at: "2026-11-11T09:00:00Z".parse().expect("time"),
+            release_at: None,
+            text_hash: 1,
+            content_scores: None,
+        }])
+        .expect("messages")
+    };
+    store::postgres::PgStore::connect(&schema.opts)
+        .expect("connects")
+        .execute_batch(
+            "DROP TABLE message_reasons; DELETE FROM schema_migrations WHERE version = 9;",
+        )
+        .expect("as 0008 left it");
+    let s = Store::open_postgres(&schema.opts).expect("opens and migrates");
+    let found: Vec<u64> = s
+        .search_messages(&MessageQuery {
+            reason: Some(ReasonCode::NoConsent),
+            limit: 10,
+            ..MessageQuery::default()
+        })
+        .expect("search")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(found, ids);
+}

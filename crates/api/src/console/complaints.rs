@@ -1,5 +1,6 @@
-//! `/console/complaints`: the complaints queue (filter by verdict and sender, newest first, a
-//! page at a time by id), a complaint's page with its verdict, findings and the consent that
+//! `/console/complaints`: the complaints queue (filter by verdict and sender; newest first a
+//! page at a time by id, or sorted by a column header's link — filed, sender, verdict, either
+//! way, paged by offset), a complaint's page with its verdict, findings and the consent that
 //! decided it, and its evidence bundle as a download. Operators and auditors read every
 //! complaint; a merchant reads the complaints against it only (never the unverified ones, and
 //! without the complainant's note) — another's id is 404, as on `/v1/complaints/{id}`.
@@ -12,7 +13,7 @@ use complaints::{ComplaintVerdict, MatchOutcome};
 use domain::SenderId;
 use maud::{Markup, html};
 use serde::Deserialize;
-use store::ComplaintRecord;
+use store::{ComplaintColumn, ComplaintQuery, ComplaintRecord, ComplaintSort};
 
 use super::i18n::Lang;
 use super::layout::{Failure, Page, page, when};
@@ -35,7 +36,14 @@ pub(crate) struct Filter {
     verdict: String,
     #[serde(default)]
     sender: String,
+    /// `filed` (default), `sender` or `verdict`.
+    #[serde(default)]
+    sort: String,
+    /// `desc` (default) or `asc`.
+    #[serde(default)]
+    dir: String,
     before: Option<u64>,
+    offset: Option<u32>,
 }
 
 /// A filter the page cannot read: 422 with the stable code `invalid_query` and what was wrong.
@@ -59,7 +67,7 @@ fn code<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-/// `GET /console/complaints?verdict=&sender=&before=`.
+/// `GET /console/complaints?verdict=&sender=&sort=&dir=&before=&offset=`.
 pub(crate) async fn list(
     State(state): State<AppState>,
     user: User,
@@ -85,17 +93,42 @@ pub(crate) async fn list(
             bad(lang, "sender: expected a sender id (digits)".into())
         })?)),
     };
+    let api = |e| Failure::from_api(lang, e);
+    let sort = crate::listing::complaint_sort(Some(&f.sort), Some(&f.dir)).map_err(api)?;
+    let offset = crate::listing::offset(f.offset).map_err(api)?;
     let by = user.user.principal();
     let before = f.before;
+    let query = ComplaintQuery {
+        sender,
+        verdict,
+        hide_unverified: false,
+        before,
+        sort,
+        offset,
+        limit: PER_PAGE,
+    };
     let found = state
-        .run(move |gw| gw.complaint_page(by, sender, verdict, before, PER_PAGE))
+        .run(move |gw| gw.complaint_page(by, query))
         .await
-        .map_err(|e| Failure::from_api(lang, e))?;
-    let base = format!(
-        "/console/complaints?verdict={}&sender={}",
+        .map_err(api)?;
+    let filters = format!(
+        "verdict={}&sender={}",
         urlencode(&f.verdict),
         urlencode(f.sender.trim())
     );
+    let base = format!(
+        "/console/complaints?{filters}&sort={}&dir={}",
+        sort.column.as_str(),
+        if sort.descending { "desc" } else { "asc" }
+    );
+    // Newest first pages by id (a page stays put while complaints arrive); other orders by
+    // offset.
+    let next = match (found.next_before, found.next_offset) {
+        (Some(b), _) if f.offset.is_none() => Some(format!("{base}&before={b}")),
+        (_, Some(n)) => Some(format!("{base}&offset={n}")),
+        _ => None,
+    };
+    let first_page = before.is_none() && offset == 0;
     let body = html! {
         form.filters method="get" action="/console/complaints" role="search" {
             div {
@@ -112,27 +145,64 @@ pub(crate) async fn list(
             @if staff {
                 div { label for="sender" { (lang.t("sender")) " " (lang.t("id")) } input #sender name="sender" value=(f.sender) inputmode="numeric" size="6" maxlength="10"; }
             }
+            input type="hidden" name="sort" value=(sort.column.as_str());
+            input type="hidden" name="dir" value=(if sort.descending { "desc" } else { "asc" });
             button type="submit" { (lang.t("search")) }
         }
-        (table(lang, &found.complaints, staff))
+        (table(lang, &found.complaints, staff, sort, &filters))
         @if found.complaints.is_empty() { p { (lang.t("no_results")) } }
         nav.pager aria-label=(lang.t("page")) {
-            @if before.is_some() { a href=(base) { (lang.t("newest")) } }
-            @if let Some(next) = found.next_before {
-                a rel="next" href={ (base) "&before=" (next) } { (lang.t("older")) }
-            }
+            @if !first_page { a href=(base) { (lang.t("first_page")) } }
+            @if let Some(next) = next { a rel="next" href=(next) { (lang.t("next_page")) } }
         }
     };
     Ok(page(&user, lang.t("complaints_title"), body))
 }
 
-fn table(lang: Lang, found: &[ComplaintRecord], staff: bool) -> Markup {
+/// A column header that sorts by `column`: a link to the same queue ordered by it, largest
+/// first, or the other way when it is already the order; `aria-sort` says the current order.
+fn sort_header(
+    lang: Lang,
+    label: &'static str,
+    column: ComplaintColumn,
+    current: ComplaintSort,
+    filters: &str,
+    class: Option<&str>,
+) -> Markup {
+    let active = current.column == column;
+    let next_desc = !(active && current.descending);
+    let (aria, arrow) = match (active, current.descending) {
+        (false, _) => ("none", ""),
+        (true, true) => ("descending", " ▼"),
+        (true, false) => ("ascending", " ▲"),
+    };
+    html! {
+        th class=[class] aria-sort=(aria) {
+            a href={ "/console/complaints?" (filters) "&sort=" (column.as_str()) "&dir=" (if next_desc { "desc" } else { "asc" }) }
+                title=(lang.t("sort_by")) { (lang.t(label)) (arrow) }
+        }
+    }
+}
+
+fn table(
+    lang: Lang,
+    found: &[ComplaintRecord],
+    staff: bool,
+    sort: ComplaintSort,
+    filters: &str,
+) -> Markup {
     html! {
         table {
             thead { tr {
-                th.num { (lang.t("id")) } th { (lang.t("filed_at")) }
-                @if staff { th.num { (lang.t("sender")) } th { (lang.t("phone")) } }
-                th { (lang.t("kind")) } th { (lang.t("verdict")) } th { (lang.t("findings")) }
+                th.num { (lang.t("id")) }
+                (sort_header(lang, "filed_at", ComplaintColumn::Filed, sort, filters, None))
+                @if staff {
+                    (sort_header(lang, "sender", ComplaintColumn::Sender, sort, filters, Some("num")))
+                    th { (lang.t("phone")) }
+                }
+                th { (lang.t("kind")) }
+                (sort_header(lang, "verdict", ComplaintColumn::Verdict, sort, filters, None))
+                th { (lang.t("findings")) }
                 th.num { (lang.t("message")) }
             } }
             tbody {

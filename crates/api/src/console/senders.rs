@@ -11,7 +11,7 @@ use complaints::SuspensionAction;
 use domain::SenderId;
 use maud::{Markup, html};
 use serde::Deserialize;
-use store::SenderRecord;
+use store::{SenderColumn, SenderQuery};
 
 use super::i18n::Lang;
 use super::layout::{Failure, Page, page, when};
@@ -35,33 +35,16 @@ pub(crate) struct ListQuery {
     dir: String,
 }
 
-/// A column the senders list sorts by (in memory: the registry is held by the node).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SenderColumn {
-    Id,
-    Name,
-    Created,
-}
-
-impl SenderColumn {
-    fn as_str(self) -> &'static str {
-        match self {
-            SenderColumn::Id => "id",
-            SenderColumn::Name => "name",
-            SenderColumn::Created => "created",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self, crate::error::ApiError> {
-        match s.trim() {
-            "" | "id" => Ok(SenderColumn::Id),
-            "name" => Ok(SenderColumn::Name),
-            "created" => Ok(SenderColumn::Created),
-            other => Err(crate::listing::invalid_sort(format!(
+/// The list's sort column: `id` (default), `name` or `created`.
+fn sender_column(s: &str) -> Result<SenderColumn, crate::error::ApiError> {
+    match s.trim() {
+        "" => Ok(SenderColumn::Id),
+        other => SenderColumn::parse(other).ok_or_else(|| {
+            crate::listing::invalid_sort(format!(
                 "sort {:?}: expected id, name or created",
                 other.chars().take(32).collect::<String>()
-            ))),
-        }
+            ))
+        }),
     }
 }
 
@@ -73,17 +56,6 @@ pub(crate) fn bad_query(lang: Lang) -> Failure {
 fn status_tag(lang: Lang, suspended: bool) -> Markup {
     let key = if suspended { "suspended" } else { "active" };
     html! { span.tag.(key) { (lang.t(key)) } }
-}
-
-fn matches(s: &SenderRecord, q: &str) -> bool {
-    if q.is_empty() {
-        return true;
-    }
-    let q = q.to_lowercase();
-    s.id.0.to_string() == q
-        || s.name.to_lowercase().contains(&q)
-        || s.signature.to_lowercase().contains(&q)
-        || s.source_number.contains(&q)
 }
 
 fn new_sender_form(user: &User) -> Markup {
@@ -117,29 +89,42 @@ pub(crate) async fn list(
         sort,
         dir,
     }) = q.map_err(|_| bad_query(lang))?;
-    let column = SenderColumn::parse(&sort).map_err(|e| Failure::from_api(lang, e))?;
+    let column = sender_column(&sort).map_err(|e| Failure::from_api(lang, e))?;
     let desc =
         crate::listing::descending(Some(&dir), false).map_err(|e| Failure::from_api(lang, e))?;
     let q: String = q.trim().chars().take(100).collect();
-    let n = n.unwrap_or(1).max(1);
-    let mut found: Vec<SenderRecord> = state
-        .gateway
-        .senders()
-        .into_iter()
-        .filter(|s| matches(s, &q))
-        .collect();
-    found.sort_by(|a, b| {
-        let by = match column {
-            SenderColumn::Id => a.id.0.cmp(&b.id.0),
-            SenderColumn::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-            SenderColumn::Created => a.created_at.cmp(&b.created_at),
+    // Pages beyond the deepest offset are not offered (narrow the search instead).
+    let deepest = store::MAX_OFFSET as usize / PER_PAGE + 1;
+    let mut n = n.unwrap_or(1).clamp(1, deepest);
+    let mut query = SenderQuery {
+        text: q.clone(),
+        column,
+        descending: desc,
+        offset: 0,
+        limit: u32::try_from(PER_PAGE).unwrap_or(20),
+    };
+    let (shown, total) = loop {
+        query.offset = u32::try_from((n - 1) * PER_PAGE).unwrap_or(store::MAX_OFFSET);
+        let wanted = query.clone();
+        let (found, total) = state
+            .run(move |gw| gw.sender_page(&wanted))
+            .await
+            .map_err(|e| Failure::from_api(lang, e))?;
+        // A page past the end shows the last one.
+        let last = usize::try_from(total)
+            .unwrap_or(usize::MAX)
+            .div_ceil(PER_PAGE)
+            .clamp(1, deepest);
+        if found.is_empty() && n > last {
+            n = last;
+            continue;
         }
-        .then(a.id.0.cmp(&b.id.0));
-        if desc { by.reverse() } else { by }
-    });
-    let pages = found.len().div_ceil(PER_PAGE).max(1);
-    let n = n.min(pages);
-    let shown = found.iter().skip((n - 1) * PER_PAGE).take(PER_PAGE);
+        break (found, total);
+    };
+    let pages = usize::try_from(total)
+        .unwrap_or(usize::MAX)
+        .div_ceil(PER_PAGE)
+        .clamp(1, deepest);
     let dir_word = |d: bool| if d { "desc" } else { "asc" };
     let link = |p: usize| {
         format!(
@@ -181,7 +166,7 @@ pub(crate) async fn list(
                 (header(SenderColumn::Created, "created"))
             } }
             tbody {
-                @for s in shown {
+                @for s in &shown {
                     tr {
                         td.num { (s.id) }
                         td { a href={ "/console/senders/" (s.id) } { (s.name) } }
@@ -193,7 +178,7 @@ pub(crate) async fn list(
                 }
             }
         }
-        @if found.is_empty() { p { (lang.t("no_results")) } }
+        @if shown.is_empty() { p { (lang.t("no_results")) } }
         nav.pager aria-label=(lang.t("page")) {
             @if n > 1 { a rel="prev" href=(link(n - 1)) { (lang.t("prev_page")) } }
             span { (lang.t("page")) " " (n) " / " (pages) }
@@ -287,6 +272,14 @@ pub(crate) async fn sender_page(
                 @if let Some(t) = view.since { " " (lang.t("suspended_since")) " " (when(t)) }
             } }
             tr { th { (lang.t("created")) } td { (when(s.created_at)) } }
+        }
+        // What staff look at next about this shop: its consents, messages and complaints.
+        nav.related aria-label=(lang.t("related")) {
+            a href={ "/console/senders/" (s.id) "/consents" } { (lang.t("consents_summary")) }
+            " · "
+            a href={ "/console/messages?sender=" (s.id) } { (lang.t("messages")) }
+            " · "
+            a href={ "/console/complaints?sender=" (s.id) } { (lang.t("complaints_title")) }
         }
         @if staff && user.user.may_change() {
             h2 { (lang.t("suspension")) }

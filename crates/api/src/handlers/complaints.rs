@@ -87,23 +87,36 @@ pub struct ListQuery {
     /// Only complaints with this verdict: `violation`, `no_violation` or `unverified`.
     #[param(schema_with = crate::schema::complaint_verdict)]
     pub verdict: Option<ComplaintVerdict>,
+    /// Order by `filed` (the order of filing, the default), `sender` or `verdict`; ties by id.
+    #[param(schema_with = crate::schema::complaint_sort)]
+    pub sort: Option<String>,
+    /// `desc` (default) or `asc`.
+    #[param(schema_with = crate::schema::sort_dir)]
+    pub dir: Option<String>,
     /// Only complaints with ids below this (the last id of the previous page).
     pub before: Option<u64>,
+    /// Rows of the order to skip, at most 10,000: pass `next_offset` to get the next page of
+    /// any sort.
+    #[param(schema_with = crate::schema::list_offset)]
+    pub offset: Option<u32>,
     /// At most this many (1–500, default 100).
     #[param(schema_with = crate::schema::page_limit)]
     pub limit: Option<u32>,
 }
 
-/// A page of complaints, newest first.
+/// A page of complaints, in the order asked for (newest first by default).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ComplaintList {
     /// Complaints.
     #[schema(value_type = Vec<Object>)]
     pub complaints: Vec<ComplaintRecord>,
-    /// Pass as `before` for the next page; absent when there is none. With a `verdict` a page
-    /// may hold fewer than `limit` when the scan for it stopped first; follow `next_before`.
+    /// Newest-first pages only: pass as `before` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_before: Option<u64>,
+    /// Pass as `offset` (with the same query) for the next page; absent on the last page or
+    /// past the deepest offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u32>,
 }
 
 fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, ApiError> {
@@ -116,29 +129,34 @@ fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Re
     })
 }
 
-/// Lists complaints: the admin sees all, a sender only those about itself.
+/// Lists complaints, filtered by sender and verdict, sorted by filing, sender or verdict
+/// either way, paged by id (`before`) or by `offset`: the admin sees all, a sender only those
+/// about itself (never the unverified ones).
 #[utoipa::path(get, path = "/v1/complaints", params(ListQuery),
-    responses((status = 200, body = ComplaintList)), security(("bearer" = [])))]
+    responses((status = 200, body = ComplaintList),
+        (status = 400, body = crate::error::ErrorBody, description = "invalid_sort (sort, dir), invalid_filter (offset)"),
+        (status = 422, body = crate::error::ErrorBody, description = "invalid_query (an unknown parameter, a verdict that is not one)")),
+    security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(by): Caller,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ComplaintList>, ApiError> {
     let q = query(q)?;
-    let page = state
-        .run(move |gw| {
-            gw.complaint_page(
-                by,
-                q.sender_id.map(SenderId),
-                q.verdict,
-                q.before,
-                q.limit.unwrap_or(100),
-            )
-        })
-        .await?;
+    let list = store::ComplaintQuery {
+        sender: q.sender_id.map(SenderId),
+        verdict: q.verdict,
+        hide_unverified: false,
+        before: q.before,
+        sort: crate::listing::complaint_sort(q.sort.as_deref(), q.dir.as_deref())?,
+        offset: crate::listing::offset(q.offset)?,
+        limit: q.limit.unwrap_or(100),
+    };
+    let page = state.run(move |gw| gw.complaint_page(by, list)).await?;
     Ok(Json(ComplaintList {
         complaints: page.complaints,
         next_before: page.next_before,
+        next_offset: page.next_offset,
     }))
 }
 

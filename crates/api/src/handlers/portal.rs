@@ -261,26 +261,42 @@ pub struct PastedComplaint {
 
 /// Files the consumer's own complaint about a pasted message: attributed to the shop whose
 /// registered signature it carries (of shops sharing one, the one that wrote to this number),
-/// else to the sender of the message sent to this number that reads like it; then matched,
-/// adjudicated and recorded as filed by `consumer`, like `POST /v1/portal/complaints`.
+/// else to the sender of the message sent to this number that reads like it — and only to a
+/// shop that sent to this number in the last 90 days; filed about that shop's message (the one
+/// like the text, else its latest), matched, adjudicated and recorded as filed by `consumer`,
+/// like `POST /v1/portal/complaints`. The `unattributed_complaint` message is in Chinese, or
+/// in English when `Accept-Language` starts with `en` (as the portal's pages).
 #[utoipa::path(post, path = "/v1/portal/complaints/pasted", request_body = PastedComplaint,
     responses((status = 201, body = ComplaintReceipt),
         (status = 401, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "duplicate_complaint"),
         (status = 422, body = crate::error::ErrorBody,
-            description = "unattributed_complaint (no shop's signature in the text and no \
-                message sent to this number like it), invalid_field (empty or too long), \
-                invalid_json"),
+            description = "unattributed_complaint (no shop that sent to this number in the last \
+                90 days is named by the text's signature or reads like it: pick the message from \
+                the list instead), invalid_field (empty or too long), invalid_json"),
         (status = 429, body = crate::error::ErrorBody, description = "too_many_complaints")),
     security(("bearer" = [])))]
 pub async fn complain_pasted(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Consumer(phone): Consumer,
     ApiJson(body): ApiJson<PastedComplaint>,
 ) -> Result<(StatusCode, Json<ComplaintReceipt>), ApiError> {
     let filed = state
         .run(move |gw| gw.portal_pasted_complaint(phone, &body.text, body.kind, body.note))
-        .await?;
+        .await
+        .map_err(|mut e| {
+            // A consumer is told what to do in their language, as on the portal's page.
+            if e.code == "unattributed_complaint" {
+                let en = headers
+                    .get(axum::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("en"));
+                let lang = crate::portal::session::lang(&headers, en.then_some("en"));
+                e.message = crate::portal::i18n::t(lang, "unattributed_complaint").to_string();
+            }
+            e
+        })?;
     Ok((StatusCode::CREATED, Json(ComplaintReceipt::of(&filed))))
 }
 

@@ -225,8 +225,8 @@ pub(crate) const TABLE: &Table = &[
     ),
     (
         "unattributed_complaint",
-        "无法确定这条短信来自哪家商家：请包含【商家签名】，或从列表中选择短信。",
-        "We could not tell which shop sent it: include its 【signature】, or pick the message from the list.",
+        "无法确定这条短信来自哪家商家：90 天内没有带这个签名的商家给您的号码发过短信，也没有内容相似的短信。请在上方“从列表中选择”里选出您收到的这条短信。",
+        "We could not tie it to a shop that sent a message to your number in the last 90 days (by its 【signature】 or its text). Please pick the message you received under “Pick it from the list” above.",
     ),
     ("unknown_sender", "找不到这家商家。", "No such shop."),
     (

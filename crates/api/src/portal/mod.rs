@@ -14,9 +14,9 @@
 
 mod actions;
 mod history;
-mod i18n;
+pub(crate) mod i18n;
 mod pages;
-mod session;
+pub(crate) mod session;
 
 use axum::Router;
 use axum::routing::{get, post};

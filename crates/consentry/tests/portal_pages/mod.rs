@@ -669,3 +669,105 @@ async fn a_signature_two_shops_share_names_the_one_that_wrote_to_the_number() {
     assert_eq!(c["sender"].as_u64(), Some(*second), "{c}");
     assert!(c["message_id"].is_u64(), "{c}");
 }
+
+/// #12: a pasted complaint bearing a shop's signature is that shop's only if the shop sent to
+/// this number (in the last 90 days), and it is filed about that shop's message — the one
+/// like the text, else its latest; otherwise 422 `unattributed_complaint`, telling the
+/// consumer in their language to pick the message from the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pasted_signature_names_a_shop_only_if_it_sent_to_the_number() {
+    let srv = common::start("2026-11-11T02:00:00Z").await;
+    let (shop_id, shop) = srv.shop("好店").await;
+    // It writes to another number only.
+    srv.send(
+        &shop,
+        "13900139000",
+        "【好店】您的订单已发货",
+        "transactional",
+    )
+    .await;
+    let token = crate::login_again(&srv).await;
+    let paste = |text: &str, lang: Option<&'static str>| {
+        let mut req = srv
+            .http
+            .post(format!("{}/v1/portal/complaints/pasted", srv.base))
+            .bearer_auth(&token)
+            .json(&json!({"text": text, "kind": "unwanted_marketing"}));
+        if let Some(l) = lang {
+            req = req.header(reqwest::header::ACCEPT_LANGUAGE, l);
+        }
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status();
+            (status, resp.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let forged = "【好店】恭喜您获得iPhone，点击领取";
+    let (s, v) = paste(forged, None).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unattributed_complaint")
+        ),
+        "the shop never wrote to this number: {v}"
+    );
+    let zh = v["error"]["message"].as_str().unwrap();
+    assert!(zh.contains("从列表中选择"), "Chinese by default: {zh}");
+    let (_, v) = paste(forged, Some("en-US,en;q=0.9")).await;
+    let en = v["error"]["message"].as_str().unwrap();
+    assert!(
+        en.contains("Pick it from the list") && en.contains("90 days"),
+        "{en}"
+    );
+    let (_, list) = srv.get("/v1/complaints", &srv.admin).await;
+    assert_eq!(list["complaints"], json!([]), "nothing was filed: {list}");
+
+    // It writes to this number twice: a text like the first is filed about the first; a text
+    // like neither, about its latest.
+    let first = srv
+        .send(
+            &shop,
+            PHONE,
+            "【好店】您的订单已发货，单号 SF123",
+            "transactional",
+        )
+        .await;
+    let latest = srv
+        .send(&shop, PHONE, "【好店】您的积分即将到期", "transactional")
+        .await;
+    srv.inbox(PHONE).await;
+    let filed_about = |v: &serde_json::Value| v["message_id"].as_u64();
+    let (s, v) = paste("【好店】您的订单已发货，单号 SF123", None).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(filed_about(&v), first["id"].as_u64(), "{v}");
+    let (s, v) = paste(forged, None).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(filed_about(&v), latest["id"].as_u64(), "{v}");
+    let (_, c) = srv
+        .get(&format!("/v1/complaints/{}", v["id"]), &srv.admin)
+        .await;
+    assert_eq!(c["sender"].as_u64(), Some(shop_id), "{c}");
+    assert_eq!(c["filed_by"], "consumer", "{c}");
+    assert_eq!(c["text"], forged, "the pasted text is kept: {c}");
+
+    // Ninety-one days on, its messages are out of reach: unattributed again.
+    srv.clock.advance(jiff::SignedDuration::from_hours(24 * 91));
+    let token = crate::login_again(&srv).await;
+    let (s, v) = srv
+        .call(
+            Method::POST,
+            "/v1/portal/complaints/pasted",
+            Some(&token),
+            Some(json!({"text": "【好店】又一条广告", "kind": "other"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unattributed_complaint")
+        ),
+        "{v}"
+    );
+}

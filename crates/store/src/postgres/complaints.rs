@@ -13,7 +13,8 @@ use crate::audit::canon::{ComplaintFields, Digest32, suspension_digest};
 use crate::complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
-use crate::{AuditKind, StoreError};
+use crate::console::SearchValue;
+use crate::{AuditKind, ComplaintQuery, StoreError};
 
 use crate::values::u64_of;
 
@@ -233,26 +234,18 @@ impl ComplaintLog for PgStore {
         })
     }
 
-    fn complaints(
-        &self,
-        sender: Option<SenderId>,
-        before: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<ComplaintRecord>, StoreError> {
-        let sender = sender.map(|s| i64::from(s.0));
-        let before = before.map_or(i64::MAX, id_col);
+    fn complaints(&self, q: &ComplaintQuery) -> Result<Vec<ComplaintRecord>, StoreError> {
+        let (sql, values) = q.select(COLUMNS, '$');
+        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
+            .iter()
+            .map(|v| match v {
+                SearchValue::Int(i) => i as &(dyn tokio_postgres::types::ToSql + Sync),
+                SearchValue::Text(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
+                SearchValue::Owned(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
+            })
+            .collect();
         self.run(async |c| {
-            let rows = c
-                .query(
-                    &format!(
-                        "SELECT {COLUMNS} FROM complaints
-                         WHERE ($1::bigint IS NULL OR sender_id = $1) AND id < $2
-                         ORDER BY id DESC LIMIT $3"
-                    ),
-                    &[&sender, &before, &i64::from(limit)],
-                )
-                .await
-                .map_err(pg_err)?;
+            let rows = c.query(&sql, &params).await.map_err(pg_err)?;
             rows.iter().map(complaint).collect()
         })
     }

@@ -243,7 +243,17 @@ impl ConsoleAccounts for PgStore {
     }
 
     fn search_messages(&self, q: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
-        let (clause, values) = search_where(q, '$');
+        let sparse = match q.reason {
+            Some(r) => self.run(async |c| {
+                let row = c
+                    .query_one(&crate::console::sparse_reason_probe('$'), &[&r.as_str()])
+                    .await
+                    .map_err(pg_err)?;
+                Ok::<bool, StoreError>(row.get(0))
+            })?,
+            None => false,
+        };
+        let (clause, values) = search_where(q, '$', sparse);
         let sql = q.select(super::messages::COLUMNS, &clause);
         let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
             .iter()

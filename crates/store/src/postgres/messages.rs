@@ -146,6 +146,7 @@ impl PgStore {
             )
             .await
             .map_err(pg_err)?;
+            super::reason_codes::replace(&tx, id, &decision.reasons).await?;
             let rid: i64 = tx
                 .query_one(
                     "INSERT INTO redecisions (message_id, at, status, reasons) VALUES ($1, $2, $3, $4)
@@ -232,6 +233,8 @@ impl MessageLog for PgStore {
             )
             .await
             .map_err(pg_err)?;
+            let reasons: Vec<&[policy::Reason]> = msgs.iter().map(|m| m.reasons).collect();
+            super::reason_codes::insert(&tx, &ids, &reasons).await?;
             let digests: Vec<(i64, crate::audit::canon::Digest32)> = if self.audit {
                 ids.iter()
                     .enumerate()

@@ -14,6 +14,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_cmpp.sql")),
     (6, include_str!("migrations/0006_credentials.sql")),
     (7, include_str!("migrations/0007_console_lists.sql")),
+    (8, include_str!("migrations/0008_complaint_queue.sql")),
+    (9, include_str!("migrations/0009_message_reasons.sql")),
 ];
 
 /// The newest schema this binary knows.

@@ -27,6 +27,7 @@ mod credentials;
 pub mod leases;
 mod messages;
 mod migrate;
+mod reason_codes;
 mod replies;
 mod senders;
 mod smpp;

@@ -7,8 +7,11 @@ use super::{PgStore, from_micros, is_unique_violation, micros, pg_err};
 use crate::audit::canon::{sender_digest, sender_edit_digest};
 use crate::audit::credentials::{Credential, ISSUED};
 use crate::complaints::{LAST_SUSPENSION_ACTION, suspended_after};
+use crate::console::SearchValue;
 use crate::values::{SENDER_NAME, SENDER_SIGNATURE};
-use crate::{AuditKind, KeyRing, KeyRole, NewSender, SenderRecord, SenderRegistry, StoreError};
+use crate::{
+    AuditKind, KeyRing, KeyRole, NewSender, SenderQuery, SenderRecord, SenderRegistry, StoreError,
+};
 
 impl SenderRegistry for PgStore {
     fn create_sender(&self, new: &NewSender) -> Result<SenderRecord, StoreError> {
@@ -74,6 +77,27 @@ impl SenderRegistry for PgStore {
         self.sender_rows(None)
     }
 
+    fn sender_page(&self, q: &SenderQuery) -> Result<(Vec<SenderRecord>, u64), StoreError> {
+        let (page, count, values) = q.select('$');
+        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
+            .iter()
+            .map(|v| match v {
+                SearchValue::Int(i) => i as &(dyn tokio_postgres::types::ToSql + Sync),
+                SearchValue::Text(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
+                SearchValue::Owned(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
+            })
+            .collect();
+        self.run(async |c| {
+            let total: i64 = c.query_one(&count, &params).await.map_err(pg_err)?.get(0);
+            let rows = c.query(&page, &params).await.map_err(pg_err)?;
+            let found = rows
+                .iter()
+                .map(sender_record)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((found, crate::values::u64_of(total)))
+        })
+    }
+
     fn edit_sender(
         &self,
         id: SenderId,
@@ -116,6 +140,19 @@ impl SenderRegistry for PgStore {
     }
 }
 
+/// A sender from `id, name, signature, source_number, last suspension action, created_at`.
+fn sender_record(r: &tokio_postgres::Row) -> Result<SenderRecord, StoreError> {
+    let id: i64 = r.get(0);
+    Ok(SenderRecord {
+        id: SenderId(u32::try_from(id).map_err(|e| super::corrupt("senders", id, e))?),
+        name: r.get(1),
+        signature: r.get(2),
+        source_number: r.get(3),
+        suspended: suspended_after(r.get::<_, Option<&str>>(4)),
+        created_at: from_micros("senders", id, r.get(5))?,
+    })
+}
+
 impl PgStore {
     fn sender_rows(&self, only: Option<i64>) -> Result<Vec<SenderRecord>, StoreError> {
         self.run(async |c| {
@@ -130,21 +167,7 @@ impl PgStore {
                 )
                 .await
                 .map_err(pg_err)?;
-            rows.iter()
-                .map(|r| {
-                    let id: i64 = r.get(0);
-                    Ok(SenderRecord {
-                        id: SenderId(
-                            u32::try_from(id).map_err(|e| super::corrupt("senders", id, e))?,
-                        ),
-                        name: r.get(1),
-                        signature: r.get(2),
-                        source_number: r.get(3),
-                        suspended: suspended_after(r.get::<_, Option<&str>>(4)),
-                        created_at: from_micros("senders", id, r.get(5))?,
-                    })
-                })
-                .collect()
+            rows.iter().map(sender_record).collect()
         })
     }
 }

@@ -224,7 +224,15 @@ impl ConsoleAccounts for SqliteStore {
     }
 
     fn search_messages(&self, q: &MessageQuery) -> Result<Vec<MessageRecord>, StoreError> {
-        let (clause, values) = search_where(q, '?');
+        let sparse = match q.reason {
+            Some(r) => self.reader.lock().query_row(
+                &crate::console::sparse_reason_probe('?'),
+                [r.as_str()],
+                |row| row.get::<_, bool>(0),
+            )?,
+            None => false,
+        };
+        let (clause, values) = search_where(q, '?', sparse);
         let sql = q.select(super::messages::COLUMNS, &clause);
         let params: Vec<rusqlite::types::Value> = values
             .into_iter()

@@ -100,6 +100,7 @@ impl MessageLog for SqliteStore {
                     m.content_scores,
                 ])?;
                 let id = tx.last_insert_rowid();
+                super::reason_codes::insert(&tx, id, m.reasons)?;
                 if self.audit {
                     digests.push((
                         id,
@@ -184,6 +185,7 @@ impl MessageLog for SqliteStore {
                 delivery.as_str()
             ],
         )?;
+        super::reason_codes::replace(&tx, id, &decision.reasons)?;
         tx.execute(
             "INSERT INTO redecisions (message_id, at, status, reasons) VALUES (?1, ?2, ?3, ?4)",
             params![id, micros(at), decision.verdict.as_str(), reasons],

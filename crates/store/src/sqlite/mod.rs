@@ -12,6 +12,7 @@ mod consents;
 mod console;
 mod keys;
 mod messages;
+mod reason_codes;
 mod replies;
 mod senders;
 mod smpp;
@@ -104,6 +105,14 @@ fn clustered(conn: &Connection) -> Result<bool, StoreError> {
     Ok(sql.to_ascii_uppercase().contains("WITHOUT ROWID"))
 }
 
+/// Fills `message_reasons` from the current decision of every message (what a store from
+/// before the table needs, and what a bulk load that writes `messages` directly runs after).
+pub const MESSAGE_REASONS_BACKFILL: &str =
+    "INSERT OR IGNORE INTO message_reasons (code, message_id)
+     SELECT json_extract(j.value, '$.code'), m.id
+     FROM messages m, json_each(coalesce(m.current_reasons, m.reasons)) j
+     WHERE json_extract(j.value, '$.code') IS NOT NULL";
+
 /// Brings a database written by an earlier version up to this schema.
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let has_current: bool = conn.query_row(
@@ -169,6 +178,26 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     )?;
     if !has_revoked {
         conn.execute_batch("ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;")?;
+    }
+    // The reason codes of each message's current decision, for the search by reason (an index
+    // range instead of matching the reasons' JSON row by row). A store from before it gets the
+    // table filled from the messages it holds, once.
+    let has_reasons: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'message_reasons'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_reasons {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE message_reasons (
+                 code       TEXT    NOT NULL,
+                 message_id INTEGER NOT NULL,
+                 PRIMARY KEY (code, message_id)
+             ) WITHOUT ROWID;
+             {MESSAGE_REASONS_BACKFILL};
+             COMMIT;"
+        ))?;
     }
     // A message's latest chained decision is looked up when a complaint is adjudicated; sends
     // released from deferral are counted by their release when the volume is rebuilt; the

@@ -198,6 +198,19 @@ CREATE TABLE IF NOT EXISTS complaints (
 CREATE INDEX IF NOT EXISTS complaints_sender ON complaints (sender_id, filed_at);
 CREATE INDEX IF NOT EXISTS complaints_phone ON complaints (phone, filed_at);
 CREATE INDEX IF NOT EXISTS complaints_filed ON complaints (filed_at);
+-- The complaints queue (store::complaint_list): an index for each filter and order it offers,
+-- so a page reads only its rows. No sender reads as 0 when sorting by sender. A merchant's
+-- queue leaves out the unverified complaints: partial indexes hold only what it shows.
+CREATE INDEX IF NOT EXISTS complaints_sender_id ON complaints (sender_id, id);
+CREATE INDEX IF NOT EXISTS complaints_verdict_id ON complaints (verdict, id);
+CREATE INDEX IF NOT EXISTS complaints_sender_verdict_id ON complaints (sender_id, verdict, id);
+CREATE INDEX IF NOT EXISTS complaints_any_sender_id ON complaints ((coalesce(sender_id, 0)), id);
+CREATE INDEX IF NOT EXISTS complaints_verdict_any_sender_id
+    ON complaints (verdict, (coalesce(sender_id, 0)), id);
+CREATE INDEX IF NOT EXISTS complaints_visible_sender_id ON complaints (sender_id, id)
+    WHERE verdict <> 'unverified';
+CREATE INDEX IF NOT EXISTS complaints_visible_sender_verdict_id ON complaints (sender_id, verdict, id)
+    WHERE verdict <> 'unverified';
 
 -- Every change to a sender's suspension, with its reason: automatic (actor 'enforcement',
 -- with the complaint and the figures that triggered it) or by an admin.

@@ -8,8 +8,9 @@ use crate::AuditKind;
 use crate::audit::canon::{sender_digest, sender_edit_digest};
 use crate::audit::credentials::{Credential, ISSUED};
 use crate::complaints::{LAST_SUSPENSION_ACTION, suspended_after};
+use crate::console::SearchValue;
 use crate::values::{SENDER_NAME, SENDER_SIGNATURE};
-use crate::{KeyRole, NewSender, SenderRecord, SenderRegistry, StoreError};
+use crate::{KeyRole, NewSender, SenderQuery, SenderRecord, SenderRegistry, StoreError};
 
 impl SqliteStore {
     fn sender_rows(&self, id: Option<SenderId>) -> Result<Vec<SenderRecord>, StoreError> {
@@ -95,6 +96,47 @@ impl SenderRegistry for SqliteStore {
 
     fn senders(&self) -> Result<Vec<SenderRecord>, StoreError> {
         self.sender_rows(None)
+    }
+
+    fn sender_page(&self, q: &SenderQuery) -> Result<(Vec<SenderRecord>, u64), StoreError> {
+        let (page, count, values) = q.select('?');
+        let params: Vec<rusqlite::types::Value> = values
+            .into_iter()
+            .map(|v| match v {
+                SearchValue::Int(i) => rusqlite::types::Value::Integer(i),
+                SearchValue::Text(t) => rusqlite::types::Value::Text(t.to_string()),
+                SearchValue::Owned(t) => rusqlite::types::Value::Text(t),
+            })
+            .collect();
+        let conn = self.reader.lock();
+        let total: i64 = conn
+            .prepare_cached(&count)?
+            .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))?;
+        let mut stmt = conn.prepare_cached(&page)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(&params), |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                suspended_after(r.get::<_, Option<String>>(4)?.as_deref()),
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        let found = rows
+            .map(|row| {
+                let (id, name, signature, source_number, suspended, created) = row?;
+                Ok(SenderRecord {
+                    id: SenderId(id),
+                    name,
+                    signature,
+                    source_number,
+                    suspended,
+                    created_at: from_micros("senders", i64::from(id), created)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((found, crate::values::u64_of(total)))
     }
 
     fn edit_sender(

@@ -125,6 +125,8 @@ fn build_messages(store: &Store, args: &Args, now: Timestamp) -> Result<()> {
                 ])?;
             }
         }
+        // The reason index the send path writes with each decision.
+        tx.execute_batch(store::sqlite::MESSAGE_REASONS_BACKFILL)?;
         tx.commit()?;
         Ok(())
     })?;
