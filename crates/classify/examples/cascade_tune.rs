@@ -6,7 +6,7 @@
 //!     cargo run -p classify --release --example cascade_tune -- [RECIPE.toml]
 
 use classify::calibrate;
-use classify::cascade::{Cascade, CascadeConfig, Gate};
+use classify::cascade::{Cascade, Gate};
 use classify::datasets::{Part, Source, load, part_of, shared_data_dir, split};
 use classify::judgement::{Judgement, synth_test_sets};
 use classify::versus::unwanted_prf;
@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     report("first pass only", &first);
     let mut gates = vec![(
-        "second only (no gate)",
+        "second only (no gate)".to_owned(),
         Gate {
             band: 1.0,
             han_only: false,
@@ -91,9 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for keep in [0.5f32, 0.8, 0.9, 0.95, 2.0] {
             for blend in [0.7f32, 1.0] {
                 gates.push((
-                    Box::leak(
-                        format!("band {band} keep_person {keep} blend {blend}").into_boxed_str(),
-                    ),
+                    format!("band {band} keep_person {keep} blend {blend}"),
                     Gate {
                         band,
                         han_only: false,
@@ -105,7 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     gates.push((
-        "han only, band 1, keep 0.5, blend 1",
+        "han only, band 1, keep 0.5, blend 1".to_owned(),
         Gate {
             band: 1.0,
             han_only: true,
@@ -114,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     ));
     gates.push((
-        "han only, band 1, keep 0.5, blend 0.5",
+        "han only, band 1, keep 0.5, blend 0.5".to_owned(),
         Gate {
             band: 1.0,
             han_only: true,
@@ -124,8 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     for (name, g) in gates {
         let m = first.clone().with_cascade(second.clone().with_gate(g))?;
-        report(name, &m);
+        report(&name, &m);
     }
-    let _ = CascadeConfig::default();
     Ok(())
 }
