@@ -359,3 +359,101 @@ fn labels_of(examples: &[Example]) -> Result<Vec<String>, Error> {
     }
     Ok(labels)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TrainConfig;
+
+    fn rows() -> Vec<Example> {
+        vec![
+            Example::new("marketing", "全场5折 点击领取优惠券"),
+            Example::new("marketing", "双11大促 满减优惠 速来"),
+            Example::new("personal", "晚上一起吃饭吗"),
+            Example::new("personal", "我到楼下了 你下来吧"),
+        ]
+    }
+
+    fn small() -> CascadeConfig {
+        CascadeConfig {
+            grams: Grams {
+                bits: 14,
+                ..Grams::default()
+            },
+            ..CascadeConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_second_stage_decides_only_inside_the_gate() {
+        let first = crate::train(
+            &rows(),
+            &TrainConfig {
+                bits: 14,
+                ..TrainConfig::default()
+            },
+        )
+        .expect("first pass");
+        let second = Cascade::train(&rows(), &small(), false).expect("second");
+        let text = "全场5折 点击领取优惠券";
+        let mut plain = [0f32; MAX_LABELS];
+        first.logits(text, &mut plain);
+        // A band of 0 never asks it: the logits are the first pass's.
+        let never = first
+            .clone()
+            .with_cascade(second.clone().with_gate(Gate {
+                band: 0.0,
+                ..Gate::default()
+            }))
+            .expect("attach");
+        let mut z = [0f32; MAX_LABELS];
+        never.logits(text, &mut z);
+        assert_eq!(z, plain);
+        // Always asked: the second stage's answer, and it learnt the toy data.
+        let always = first
+            .with_cascade(second.with_gate(Gate {
+                band: 1.0,
+                keep_person: 2.0,
+                ..Gate::default()
+            }))
+            .expect("attach");
+        always.logits(text, &mut z);
+        assert_ne!(z, plain);
+        assert_eq!(always.classify(text).category, "marketing");
+        assert_eq!(always.classify("晚上一起吃饭吗").category, "personal");
+    }
+
+    #[test]
+    fn bad_settings_are_errors() {
+        for cfg in [
+            CascadeConfig {
+                grams: Grams {
+                    bits: 30,
+                    ..Grams::default()
+                },
+                ..CascadeConfig::default()
+            },
+            CascadeConfig {
+                grams: Grams {
+                    max_n_han: 0,
+                    ..small().grams
+                },
+                ..small()
+            },
+        ] {
+            assert!(matches!(
+                Cascade::train(&rows(), &cfg, false),
+                Err(Error::Config(_))
+            ));
+        }
+        assert!(matches!(
+            Cascade::train(&[], &small(), true),
+            Err(Error::NoExamples)
+        ));
+        let one = vec![Example::new("personal", "hi")];
+        assert!(matches!(
+            Cascade::train(&one, &small(), false),
+            Err(Error::LabelCount(1))
+        ));
+    }
+}

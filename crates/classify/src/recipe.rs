@@ -415,6 +415,23 @@ map = "spam=marketing"
             ),
             ("[train]\nbitz = 3\n[[source]]\npath = \"a.tsv\"", "bitz"),
             ("[train]\nbits = 20", "no [[source]]"),
+            (
+                "[cascade]\nbnad = 0.8\n[[source]]\npath = \"a.tsv\"",
+                "bnad",
+            ),
+            (
+                "[cascade]\nc = 0\n[[source]]\npath = \"a.tsv\"",
+                "c must be > 0",
+            ),
+            ("[cascade]\nbits = 40\n[[source]]\npath = \"a.tsv\"", "bits"),
+            (
+                "[cascade]\nblend = 2\n[[source]]\npath = \"a.tsv\"",
+                "blend",
+            ),
+            (
+                "[cascade]\nmax_n_han = 0\n[[source]]\npath = \"a.tsv\"",
+                "n-gram",
+            ),
             ("not toml [", "r.toml"),
         ] {
             let e = Recipe::parse(text, p).expect_err(text).to_string();
