@@ -85,18 +85,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             han_only: false,
             keep_person: 2.0,
             blend: 1.0,
+            keep_fraud: false,
         },
     )];
     for band in [0.7f32, 0.8, 0.9, 1.0] {
-        for keep in [0.5f32, 0.8, 0.9, 0.95, 2.0] {
-            for blend in [0.7f32, 1.0] {
+        for keep in [0.5f32, 2.0] {
+            for (blend, keep_fraud) in [(1.0f32, false), (1.0, true), (0.7, true)] {
                 gates.push((
-                    format!("band {band} keep_person {keep} blend {blend}"),
+                    format!("band {band} keep_person {keep} blend {blend} keep_fraud {keep_fraud}"),
                     Gate {
                         band,
                         han_only: false,
                         keep_person: keep,
                         blend,
+                        keep_fraud,
                     },
                 ));
             }
@@ -109,6 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             han_only: true,
             keep_person: 0.5,
             blend: 1.0,
+            keep_fraud: false,
         },
     ));
     gates.push((
@@ -118,6 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             han_only: true,
             keep_person: 0.5,
             blend: 0.5,
+            keep_fraud: false,
         },
     ));
     for (name, g) in gates {

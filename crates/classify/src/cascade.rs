@@ -41,6 +41,10 @@ pub struct Gate {
     pub keep_person: f32,
     /// Weight of the second stage in the blended calibrated log-odds (1 = it decides).
     pub blend: f32,
+    /// The `fraud` score stays the first pass's: the second stage learns fraud from one
+    /// source (the fake-base-station set) and reads a person's "换号了，这是我新号码" as the
+    /// scam it opens there.
+    pub keep_fraud: bool,
 }
 
 impl Default for Gate {
@@ -50,6 +54,7 @@ impl Default for Gate {
             han_only: false,
             keep_person: 0.5,
             blend: 1.0,
+            keep_fraud: false,
         }
     }
 }
@@ -305,12 +310,13 @@ impl Cascade {
 
     /// Applies the gate to first-pass logits `z` of normalised text `n`, replacing them by
     /// the blended answer when the second stage is asked. `first` is the first pass's Platt
-    /// calibration, `person` the index of `personal`. Returns whether it was asked.
+    /// calibration, `person` and `fraud` the indices of those labels. Returns whether it was
+    /// asked.
     pub(crate) fn refine(
         &self,
         n: &Normalised,
         first: &[(f32, f32)],
-        person: Option<usize>,
+        (person, fraud): (Option<usize>, Option<usize>),
         b: &mut Buffers,
         z: &mut [f32; MAX_LABELS],
     ) -> bool {
@@ -338,6 +344,9 @@ impl Cascade {
         let mut s = [0f32; MAX_LABELS];
         self.decision(n, b, &mut s);
         for c in 0..k {
+            if gate.keep_fraud && Some(c) == fraud {
+                continue;
+            }
             let (a2, b2) = self.calibration[c];
             let u = (1.0 - gate.blend) * lin[c] + gate.blend * (a2 * s[c] + b2);
             let (a1, b1) = first[c];

@@ -256,8 +256,9 @@ impl Model {
             extract(normalised, self.bits, ids);
             self.logits_of_ids(ids, out);
             if let Some(second) = &self.cascade {
-                let person = self.labels.iter().position(|l| l == "personal");
-                second.refine(normalised, &self.calibration, person, cascade, out);
+                let find = |name: &str| self.labels.iter().position(|l| l == name);
+                let roles = (find("personal"), find("fraud"));
+                second.refine(normalised, &self.calibration, roles, cascade, out);
             }
         });
     }

@@ -91,6 +91,7 @@ struct RawCascade {
     han_only: Option<bool>,
     keep_person: Option<f32>,
     blend: Option<f32>,
+    keep_fraud: Option<bool>,
 }
 
 impl RawCascade {
@@ -113,6 +114,7 @@ impl RawCascade {
                 han_only: self.han_only.unwrap_or(d.gate.han_only),
                 keep_person: self.keep_person.unwrap_or(d.gate.keep_person),
                 blend: self.blend.unwrap_or(d.gate.blend),
+                keep_fraud: self.keep_fraud.unwrap_or(d.gate.keep_fraud),
             },
         };
         if !(12..=24).contains(&c.grams.bits) {

@@ -22,7 +22,7 @@
 //!
 //! ```text
 //! bits u32, max_n_han u8, max_n_latin u8
-//! gate     band f32, han_only u8, keep_person f32, blend f32
+//! gate     band f32, han_only u8, keep_fraud u8, keep_person f32, blend f32
 //! idf_scale f32, n u32, n × (varint gap + u16 idf)      columns seen in training
 //! scale f32, bias k × f32, calib k × (f32 a, f32 b)
 //! nnz u32, nnz × (varint gap + k × i16 weights)
@@ -80,6 +80,7 @@ fn put_cascade(out: &mut Vec<u8>, c: &Cascade) {
     out.push(c.grams.max_n_latin);
     put_f32s(out, [c.gate.band]);
     out.push(u8::from(c.gate.han_only));
+    out.push(u8::from(c.gate.keep_fraud));
     put_f32s(out, [c.gate.keep_person, c.gate.blend, c.idf_scale]);
     let seen: Vec<(usize, u16)> = c
         .idf
@@ -126,11 +127,13 @@ fn take_cascade(r: &mut Reader<'_>, k: usize) -> Result<Cascade, String> {
         return Err("second stage n-gram lengths out of range".into());
     }
     let band = r.f32()?;
-    let han_only = match r.take(1)?[0] {
-        0 => false,
-        1 => true,
-        x => return Err(format!("second stage flag {x} is not 0 or 1")),
+    let mut flag = || match r.take(1)?[0] {
+        0 => Ok(false),
+        1 => Ok(true),
+        x => Err(format!("second stage flag {x} is not 0 or 1")),
     };
+    let han_only = flag()?;
+    let keep_fraud = flag()?;
     let (keep_person, blend, idf_scale) = (r.f32()?, r.f32()?, r.f32()?);
     let columns = 1usize << bits;
     let mut idf = vec![0u16; columns];
@@ -171,6 +174,7 @@ fn take_cascade(r: &mut Reader<'_>, k: usize) -> Result<Cascade, String> {
             han_only,
             keep_person,
             blend,
+            keep_fraud,
         },
         idf,
         idf_scale,
