@@ -433,6 +433,52 @@ mod tests {
     }
 
     #[test]
+    fn keep_fraud_leaves_the_fraud_score_to_the_first_pass() {
+        let mut data = rows();
+        data.push(Example::new("fraud", "您的账户异常 请点击链接验证身份"));
+        data.push(Example::new("fraud", "恭喜中奖 请先缴纳手续费"));
+        let first = crate::train(
+            &data,
+            &TrainConfig {
+                bits: 14,
+                ..TrainConfig::default()
+            },
+        )
+        .expect("first pass");
+        let second = Cascade::train(&data, &small(), false).expect("second");
+        let fraud = first
+            .labels()
+            .iter()
+            .position(|l| l == "fraud")
+            .expect("fraud");
+        let text = "请点击链接验证 全场5折";
+        let mut plain = [0f32; MAX_LABELS];
+        first.logits(text, &mut plain);
+        let gate = Gate {
+            band: 1.0,
+            keep_person: 2.0,
+            keep_fraud: true,
+            ..Gate::default()
+        };
+        let kept = first
+            .clone()
+            .with_cascade(second.clone().with_gate(gate))
+            .expect("attach");
+        let mut z = [0f32; MAX_LABELS];
+        kept.logits(text, &mut z);
+        assert_eq!(z[fraud], plain[fraud]);
+        assert_ne!(z, plain, "the other classes are the second stage's");
+        let all = first
+            .with_cascade(second.with_gate(Gate {
+                keep_fraud: false,
+                ..gate
+            }))
+            .expect("attach");
+        all.logits(text, &mut z);
+        assert_ne!(z[fraud], plain[fraud]);
+    }
+
+    #[test]
     fn bad_settings_are_errors() {
         for cfg in [
             CascadeConfig {
