@@ -2,7 +2,7 @@
 //! reading the send path and the CLI use), passes alternated so both see the same machine
 //! load (no training, no baseline): the quick loop for profiling the hot path.
 //!
-//! `cargo run -p classify --release --example throughput -- [rounds]`
+//! `cargo run -p classify --release --example throughput -- [rounds] [MODEL.bin]`
 
 use classify::Model;
 use classify::datasets::{Source, load, shared_data_dir};
@@ -21,7 +21,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for s in Source::ALL {
         messages.extend(load(&dir, s)?);
     }
-    let model = Model::default_model()?;
+    let model = match std::env::args().nth(2) {
+        Some(path) => Model::load(path)?,
+        None => Model::default_model()?,
+    };
     let mut best = [0f64; 2];
     for _ in 0..rounds {
         for (which, slot) in best.iter_mut().enumerate() {

@@ -38,7 +38,7 @@ pub fn fit(model: &Model, rows: &[Example]) -> Vec<(f32, f32)> {
 
 /// Newton's method on the regularised log loss of `σ(a·z + b)` against smoothed targets.
 #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
-fn platt(z: &[f64], y: &[bool]) -> (f32, f32) {
+pub(crate) fn platt(z: &[f64], y: &[bool]) -> (f32, f32) {
     let pos = y.iter().filter(|&&v| v).count() as f64;
     let neg = y.len() as f64 - pos;
     if pos == 0.0 || neg == 0.0 {

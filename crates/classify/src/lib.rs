@@ -36,6 +36,7 @@
 
 pub mod bench;
 pub mod calibrate;
+pub mod cascade;
 pub mod clauses;
 pub mod cli;
 pub mod datasets;
@@ -53,7 +54,9 @@ pub mod quality;
 pub mod reading;
 pub mod recipe;
 pub mod store;
+pub mod svm;
 pub mod synth;
+pub mod tfidf;
 pub mod train;
 pub mod triage;
 pub mod versus;

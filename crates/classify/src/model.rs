@@ -14,6 +14,7 @@
 //! (`weights[bucket * k + class]`), so a message costs one cache line per feature and the
 //! default model stays a few megabytes in memory.
 
+use crate::cascade::{Buffers, Cascade};
 use crate::features::extract;
 use crate::normalise::{Normalised, Normaliser};
 use std::cell::RefCell;
@@ -32,6 +33,9 @@ pub struct Model {
     /// Platt scaling per class, `(a, b)`: the calibrated probability is `σ(a·z + b)` of the
     /// raw logit `z`. Fitted on held-out rows (see [`crate::calibrate`]); `(1, 0)` = raw.
     pub(crate) calibration: Vec<(f32, f32)>,
+    /// The second stage asked where this pass is unsure ([`crate::cascade`]); `None` for a
+    /// plain linear model.
+    pub(crate) cascade: Option<Box<Cascade>>,
 }
 
 /// The result of classifying one message.
@@ -72,6 +76,7 @@ struct Scratch {
     normaliser: Normaliser,
     normalised: Normalised,
     ids: Vec<u32>,
+    cascade: Buffers,
 }
 
 thread_local! {
@@ -116,6 +121,38 @@ impl Model {
             bias,
             weights,
             calibration,
+            cascade: None,
+        }
+    }
+
+    /// Attaches a second stage ([`crate::cascade`]), trained on the same labels.
+    ///
+    /// # Errors
+    /// [`Error::Config`](crate::Error::Config) when its number of classes differs.
+    pub fn with_cascade(mut self, cascade: Cascade) -> Result<Self, crate::Error> {
+        if cascade.bias.len() != self.labels.len() {
+            return Err(crate::Error::Config(format!(
+                "second stage has {} classes, the model {}",
+                cascade.bias.len(),
+                self.labels.len()
+            )));
+        }
+        self.cascade = Some(Box::new(cascade));
+        Ok(self)
+    }
+
+    /// The second stage, if this model is a cascade.
+    #[must_use]
+    pub fn cascade(&self) -> Option<&Cascade> {
+        self.cascade.as_deref()
+    }
+
+    /// The first pass alone (the cascade's second stage dropped).
+    #[must_use]
+    pub fn first_pass(&self) -> Self {
+        Self {
+            cascade: None,
+            ..self.clone()
         }
     }
 
@@ -203,7 +240,9 @@ impl Model {
         (1..self.labels.len()).fold(0, |best, c| if at(c) > at(best) { c } else { best })
     }
 
-    /// Writes the raw logits of `text` into `out[..labels.len()]`.
+    /// Writes the raw logits of `text` into `out[..labels.len()]`: the first pass's, or,
+    /// when a second stage is attached and its gate asks it, the blended answer expressed
+    /// in the first pass's logit scale (so its calibration still applies).
     pub fn logits(&self, text: &str, out: &mut [f32; MAX_LABELS]) {
         SCRATCH.with(|s| {
             let mut guard = s.borrow_mut();
@@ -211,10 +250,16 @@ impl Model {
                 normaliser,
                 normalised,
                 ids,
+                cascade,
             } = &mut *guard;
             normaliser.normalise_into(text, normalised);
             extract(normalised, self.bits, ids);
             self.logits_of_ids(ids, out);
+            if let Some(second) = &self.cascade {
+                let find = |name: &str| self.labels.iter().position(|l| l == name);
+                let roles = (find("personal"), find("fraud"));
+                second.refine(normalised, &self.calibration, roles, cascade, out);
+            }
         });
     }
 

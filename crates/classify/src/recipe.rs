@@ -26,10 +26,13 @@
 //! Paths are relative to the recipe file. Sources are concatenated in the order written
 //! (training shuffles with the seed, so order is part of what makes a model reproducible).
 
+use crate::cascade::{Cascade, CascadeConfig, Gate};
 use crate::datasets::{Part, Rows, part_of};
 use crate::error::Error;
 use crate::io::{LabelMap, ReadStats, read_tsv_file};
 use crate::model::Model;
+use crate::svm::SvmConfig;
+use crate::tfidf::Grams;
 use crate::train::{Example, TrainConfig, train};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -48,6 +51,8 @@ pub struct Recipe {
     pub calibrate: bool,
     /// The data, in order.
     pub sources: Vec<Source>,
+    /// A second stage to train and attach (`[cascade]`), see [`crate::cascade`].
+    pub cascade: Option<CascadeConfig>,
 }
 
 /// One data source of a recipe.
@@ -70,6 +75,67 @@ struct RawRecipe {
     train: RawTrain,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
+    cascade: Option<RawCascade>,
+}
+
+/// `[cascade]`: every key optional, defaults of [`CascadeConfig`].
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCascade {
+    bits: Option<u32>,
+    max_n_han: Option<u8>,
+    max_n_latin: Option<u8>,
+    c: Option<f32>,
+    max_passes: Option<u32>,
+    band: Option<f32>,
+    han_only: Option<bool>,
+    keep_person: Option<f32>,
+    blend: Option<f32>,
+    keep_fraud: Option<bool>,
+}
+
+impl RawCascade {
+    fn config(self, seed: u64) -> Result<CascadeConfig, String> {
+        let d = CascadeConfig::default();
+        let c = CascadeConfig {
+            grams: Grams {
+                bits: self.bits.unwrap_or(d.grams.bits),
+                max_n_han: self.max_n_han.unwrap_or(d.grams.max_n_han),
+                max_n_latin: self.max_n_latin.unwrap_or(d.grams.max_n_latin),
+            },
+            svm: SvmConfig {
+                c: self.c.unwrap_or(d.svm.c),
+                max_passes: self.max_passes.unwrap_or(d.svm.max_passes),
+                seed,
+                ..d.svm
+            },
+            gate: Gate {
+                band: self.band.unwrap_or(d.gate.band),
+                han_only: self.han_only.unwrap_or(d.gate.han_only),
+                keep_person: self.keep_person.unwrap_or(d.gate.keep_person),
+                blend: self.blend.unwrap_or(d.gate.blend),
+                keep_fraud: self.keep_fraud.unwrap_or(d.gate.keep_fraud),
+            },
+        };
+        if !(12..=24).contains(&c.grams.bits) {
+            return Err("[cascade] bits must be 12..=24".into());
+        }
+        if !(1..=8).contains(&c.grams.max_n_han) || !(1..=8).contains(&c.grams.max_n_latin) {
+            return Err("[cascade] n-gram lengths must be 1..=8".into());
+        }
+        if !(c.svm.c.is_finite() && c.svm.c > 0.0) {
+            return Err("[cascade] c must be > 0".into());
+        }
+        let g = c.gate;
+        if ![g.band, g.keep_person, g.blend]
+            .iter()
+            .all(|x| x.is_finite())
+            || !(0.0..=1.0).contains(&g.blend)
+        {
+            return Err("[cascade] band and keep_person must be numbers, blend 0..=1".into());
+        }
+        Ok(c)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -143,6 +209,11 @@ impl Recipe {
         if raw.sources.is_empty() {
             return Err(bad(path, "no [[source]] given"));
         }
+        let cascade = raw
+            .cascade
+            .map(|c| c.config(train.seed))
+            .transpose()
+            .map_err(|e| bad(path, e))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut sources = Vec::with_capacity(raw.sources.len());
         for (i, s) in raw.sources.into_iter().enumerate() {
@@ -171,6 +242,7 @@ impl Recipe {
             source_balance,
             calibrate,
             sources,
+            cascade,
         })
     }
 
@@ -240,6 +312,15 @@ impl Recipe {
     /// # Errors
     /// Training errors.
     pub fn train_on(&self, examples: &[Example]) -> Result<Model, Error> {
+        let model = self.first_pass(examples)?;
+        match &self.cascade {
+            None => Ok(model),
+            Some(c) => model.with_cascade(Cascade::train(examples, c, self.calibrate)?),
+        }
+    }
+
+    /// The first pass: the linear model, calibrated if the recipe says so.
+    fn first_pass(&self, examples: &[Example]) -> Result<Model, Error> {
         let model = train(examples, &self.train)?;
         if !self.calibrate {
             return Ok(model);
@@ -336,6 +417,23 @@ map = "spam=marketing"
             ),
             ("[train]\nbitz = 3\n[[source]]\npath = \"a.tsv\"", "bitz"),
             ("[train]\nbits = 20", "no [[source]]"),
+            (
+                "[cascade]\nbnad = 0.8\n[[source]]\npath = \"a.tsv\"",
+                "bnad",
+            ),
+            (
+                "[cascade]\nc = 0\n[[source]]\npath = \"a.tsv\"",
+                "c must be > 0",
+            ),
+            ("[cascade]\nbits = 40\n[[source]]\npath = \"a.tsv\"", "bits"),
+            (
+                "[cascade]\nblend = 2\n[[source]]\npath = \"a.tsv\"",
+                "blend",
+            ),
+            (
+                "[cascade]\nmax_n_han = 0\n[[source]]\npath = \"a.tsv\"",
+                "n-gram",
+            ),
             ("not toml [", "r.toml"),
         ] {
             let e = Recipe::parse(text, p).expect_err(text).to_string();

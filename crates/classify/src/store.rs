@@ -13,7 +13,19 @@
 //! calib    k × (f32 a, f32 b)   Platt scaling per class (version 2 only)
 //! nnz      u32      buckets with a non-zero weight, then nnz × (varint gap from the
 //!                   previous bucket + k × i8 weights)
+//! cascade           version 3 only: the second stage (below)
 //! checksum u64      FNV-1a of every byte before it
+//! ```
+//!
+//! Version 3 is version 2 plus a second stage ([`crate::cascade`]); a model without one is
+//! still written as version 2, so the committed v2 file rebuilds bit for bit:
+//!
+//! ```text
+//! bits u32, max_n_han u8, max_n_latin u8
+//! gate     band f32, han_only u8, keep_fraud u8, keep_person f32, blend f32
+//! idf_scale f32, n u32, n × (varint gap + u16 idf)      columns seen in training
+//! scale f32, bias k × f32, calib k × (f32 a, f32 b)
+//! nnz u32, nnz × (varint gap + k × i16 weights)
 //! ```
 //!
 //! Only non-zero buckets are written (FTRL's L1 zeroes most), so the file is a fraction of
@@ -25,16 +37,153 @@
 //! keep the committed model at 0.9 MB where a serialised dense table would be 5 MB, and the
 //! whole codec is ~150 lines with no format crate whose encoding could change under us.
 
+use crate::cascade::{Cascade, Gate};
 use crate::error::Error;
 use crate::model::{MAX_LABELS, Model};
+use crate::tfidf::Grams;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"CSTRYCLS";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+/// The newest format version this build writes and reads (3 only for a cascade).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The committed default model, built by `consentry train --recipe models/classify-v2.toml`.
 static DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/classify-v2.bin");
+
+fn put_varint(out: &mut Vec<u8>, mut gap: usize) {
+    loop {
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = (gap & 0x7F) as u8;
+        gap >>= 7;
+        out.push(if gap > 0 { byte | 0x80 } else { byte });
+        if gap == 0 {
+            break;
+        }
+    }
+}
+
+fn put_f32s(out: &mut Vec<u8>, xs: impl IntoIterator<Item = f32>) {
+    for x in xs {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+}
+
+fn put_u32(out: &mut Vec<u8>, x: usize) {
+    out.extend_from_slice(&u32::try_from(x).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+/// Writes the second stage (format version 3).
+fn put_cascade(out: &mut Vec<u8>, c: &Cascade) {
+    let k = c.bias.len();
+    out.extend_from_slice(&c.grams.bits.to_le_bytes());
+    out.push(c.grams.max_n_han);
+    out.push(c.grams.max_n_latin);
+    put_f32s(out, [c.gate.band]);
+    out.push(u8::from(c.gate.han_only));
+    out.push(u8::from(c.gate.keep_fraud));
+    put_f32s(out, [c.gate.keep_person, c.gate.blend, c.idf_scale]);
+    let seen: Vec<(usize, u16)> = c
+        .idf
+        .iter()
+        .enumerate()
+        .filter(|&(_, &q)| q != 0)
+        .map(|(j, &q)| (j, q))
+        .collect();
+    put_u32(out, seen.len());
+    let mut prev = 0;
+    for (j, q) in seen {
+        put_varint(out, j - prev);
+        prev = j;
+        out.extend_from_slice(&q.to_le_bytes());
+    }
+    put_f32s(out, [c.scale]);
+    put_f32s(out, c.bias.iter().copied());
+    put_f32s(out, c.calibration.iter().flat_map(|&(a, b)| [a, b]));
+    let rows: Vec<(usize, &[i16])> = c
+        .weights
+        .chunks(k)
+        .enumerate()
+        .filter(|(_, w)| w.iter().any(|&x| x != 0))
+        .collect();
+    put_u32(out, rows.len());
+    let mut prev = 0;
+    for (j, w) in rows {
+        put_varint(out, j - prev);
+        prev = j;
+        for x in w {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+}
+
+/// Reads the second stage of a `k`-label model.
+fn take_cascade(r: &mut Reader<'_>, k: usize) -> Result<Cascade, String> {
+    let bits = r.u32()?;
+    if !(12..=24).contains(&bits) {
+        return Err(format!("second stage hash space 2^{bits} out of range"));
+    }
+    let (max_n_han, max_n_latin) = (r.take(1)?[0], r.take(1)?[0]);
+    if !(1..=8).contains(&max_n_han) || !(1..=8).contains(&max_n_latin) {
+        return Err("second stage n-gram lengths out of range".into());
+    }
+    let band = r.f32()?;
+    let mut flag = || match r.take(1)?[0] {
+        0 => Ok(false),
+        1 => Ok(true),
+        x => Err(format!("second stage flag {x} is not 0 or 1")),
+    };
+    let han_only = flag()?;
+    let keep_fraud = flag()?;
+    let (keep_person, blend, idf_scale) = (r.f32()?, r.f32()?, r.f32()?);
+    let columns = 1usize << bits;
+    let mut idf = vec![0u16; columns];
+    let mut j = 0usize;
+    for _ in 0..r.u32()? {
+        j += r.varint()?;
+        let slot = idf
+            .get_mut(j)
+            .ok_or_else(|| format!("idf column {j} outside 2^{bits}"))?;
+        let b = r.take(2)?;
+        *slot = u16::from_le_bytes([b[0], b[1]]);
+    }
+    let scale = r.f32()?;
+    let bias = (0..k).map(|_| r.f32()).collect::<Result<Vec<_>, _>>()?;
+    let calibration = (0..k)
+        .map(|_| Ok((r.f32()?, r.f32()?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut weights = vec![0i16; columns * k];
+    let mut j = 0usize;
+    for _ in 0..r.u32()? {
+        j += r.varint()?;
+        let row = weights
+            .get_mut(j * k..j * k + k)
+            .ok_or_else(|| format!("second stage column {j} outside 2^{bits}"))?;
+        for w in row {
+            let b = r.take(2)?;
+            *w = i16::from_le_bytes([b[0], b[1]]);
+        }
+    }
+    Ok(Cascade {
+        grams: Grams {
+            bits,
+            max_n_han,
+            max_n_latin,
+        },
+        gate: Gate {
+            band,
+            han_only,
+            keep_person,
+            blend,
+            keep_fraud,
+        },
+        idf,
+        idf_scale,
+        weights,
+        scale,
+        bias,
+        calibration,
+    })
+}
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xCBF2_9CE4_8422_2325, |h, &b| {
@@ -89,7 +238,8 @@ impl Model {
         let k = self.labels.len();
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let version: u32 = if self.cascade.is_some() { 3 } else { 2 };
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&self.bits.to_le_bytes());
         out.extend_from_slice(&u32::try_from(k).unwrap_or(0).to_le_bytes());
         for l in &self.labels {
@@ -113,18 +263,12 @@ impl Model {
         out.extend_from_slice(&u32::try_from(rows.len()).unwrap_or(0).to_le_bytes());
         let mut prev = 0usize;
         for (bucket, w) in rows {
-            let mut gap = bucket - prev;
+            put_varint(&mut out, bucket - prev);
             prev = bucket;
-            loop {
-                #[allow(clippy::cast_possible_truncation)]
-                let byte = (gap & 0x7F) as u8;
-                gap >>= 7;
-                out.push(if gap > 0 { byte | 0x80 } else { byte });
-                if gap == 0 {
-                    break;
-                }
-            }
             out.extend(w.iter().map(|&x| x.to_le_bytes()[0]));
+        }
+        if let Some(c) = &self.cascade {
+            put_cascade(&mut out, c);
         }
         out.extend_from_slice(&fnv1a(&out).to_le_bytes());
         out
@@ -191,6 +335,11 @@ impl Model {
                 *dst = i8::from_le_bytes([src]);
             }
         }
+        let cascade = if version >= 3 {
+            Some(Box::new(take_cascade(&mut r, k)?))
+        } else {
+            None
+        };
         if r.pos != body.len() {
             return Err("trailing bytes after the weights".into());
         }
@@ -201,6 +350,7 @@ impl Model {
             bias,
             weights,
             calibration,
+            cascade,
         })
     }
 }

@@ -86,3 +86,65 @@ fn the_embedded_default_model_loads() {
         ]
     );
 }
+
+/// A first pass with a second stage (`classify::cascade`) attached: tiny, both trained on
+/// the same rows.
+fn tiny_cascade() -> Model {
+    use classify::cascade::{Cascade, CascadeConfig};
+    use classify::tfidf::Grams;
+    let data = vec![
+        Example::new("marketing", "全场5折 点击领取优惠券 回T退订"),
+        Example::new("marketing", "Big sale today, 50% off everything"),
+        Example::new("personal", "晚上一起吃饭吗"),
+        Example::new("personal", "see you at the station at six"),
+    ];
+    let config = CascadeConfig {
+        grams: Grams {
+            bits: 14,
+            ..Grams::default()
+        },
+        ..CascadeConfig::default()
+    };
+    let second = Cascade::train(&data, &config, false).expect("second stage");
+    train(
+        &data,
+        &TrainConfig {
+            bits: 14,
+            ..TrainConfig::default()
+        },
+    )
+    .expect("train")
+    .with_cascade(second)
+    .expect("same labels")
+}
+
+#[test]
+fn a_cascade_survives_save_and_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("cascade.bin");
+    let m = tiny_cascade();
+    m.save(&path).expect("save");
+    let back = Model::load(&path).expect("load");
+    assert_eq!(back, m);
+    assert!(back.cascade().is_some());
+    for text in ["全场5折", "一起吃饭", "50% off", ""] {
+        assert_eq!(back.classify(text), m.classify(text), "{text}");
+    }
+    // Version 3 only when a second stage is attached: a plain model stays version 2.
+    assert_eq!(m.to_bytes()[8], 3);
+    assert_eq!(m.first_pass().to_bytes()[8], 2);
+}
+
+#[test]
+fn a_damaged_cascade_is_an_error_not_a_panic() {
+    let good = tiny_cascade().to_bytes();
+    // Every truncation, and a flipped byte anywhere, is refused with a reason.
+    for cut in (9..good.len()).step_by(97) {
+        assert!(Model::from_bytes(&good[..cut]).is_err(), "cut at {cut}");
+    }
+    for at in (12..good.len() - 8).step_by(89) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x5A;
+        assert!(Model::from_bytes(&bad).is_err(), "flip at {at}");
+    }
+}
