@@ -183,7 +183,8 @@ fn migration_0009_fills_the_reason_index_on_postgres() {
     store::postgres::PgStore::connect(&schema.opts)
         .expect("connects")
         .execute_batch(
-            "DROP TABLE message_reasons; DELETE FROM schema_migrations WHERE version = 9;",
+            // The later migrations go too: a store as 0008 left it had none of them.
+            "DROP TABLE message_reasons; DELETE FROM schema_migrations WHERE version >= 9;",
         )
         .expect("as 0008 left it");
     let s = Store::open_postgres(&schema.opts).expect("opens and migrates");
@@ -198,4 +199,57 @@ fn migration_0009_fills_the_reason_index_on_postgres() {
         .map(|m| m.id)
         .collect();
     assert_eq!(found, ids);
+}
+
+/// The (phone, delivery_at) index an older store made is dropped when it is opened: a phone's
+/// messages are read through (phone, id), and every send no longer pays for the other.
+#[test]
+fn the_phone_and_delivery_time_index_of_an_older_store_is_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(Store::open_sqlite(dir.path(), Durability::Normal).expect("opens"));
+    let db = dir.path().join("consentry.db");
+    let count = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .expect("db")
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'messages_phone'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count")
+    };
+    // As an older version left it.
+    rusqlite::Connection::open(&db)
+        .expect("db")
+        .execute_batch("CREATE INDEX messages_phone ON messages (phone, delivery_at)")
+        .expect("index");
+    assert_eq!(count(), 1);
+    drop(Store::open_sqlite(dir.path(), Durability::Normal).expect("opens and migrates"));
+    assert_eq!(count(), 0);
+}
+
+/// PostgreSQL: migration 0010 drops the same index (run again on a schema as 0009 left it).
+#[test]
+fn migration_0010_drops_the_phone_and_delivery_time_index_on_postgres() {
+    let Some(schema) = store::testing::fresh_schema("migration_0010") else {
+        return;
+    };
+    let absent = "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_indexes
+                   WHERE schemaname = current_schema() AND indexname = 'messages_phone')
+                   THEN RAISE EXCEPTION 'messages_phone is still there'; END IF; END $$;";
+    drop(Store::open_postgres(&schema.opts).expect("opens"));
+    let pg = store::postgres::PgStore::connect(&schema.opts).expect("connects");
+    pg.execute_batch(absent)
+        .expect("a new schema has no such index");
+    pg.execute_batch(
+        "CREATE INDEX messages_phone ON messages (phone, delivery_at);
+         DELETE FROM schema_migrations WHERE version >= 10;",
+    )
+    .expect("as 0009 left it");
+    assert!(
+        pg.execute_batch(absent).is_err(),
+        "the check sees the index"
+    );
+    drop(Store::open_postgres(&schema.opts).expect("opens and migrates"));
+    pg.execute_batch(absent).expect("0010 dropped it");
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("migrations/0007_console_lists.sql")),
     (8, include_str!("migrations/0008_complaint_queue.sql")),
     (9, include_str!("migrations/0009_message_reasons.sql")),
+    (10, include_str!("migrations/0010_messages_phone.sql")),
 ];
 
 /// The newest schema this binary knows.

@@ -120,6 +120,21 @@ fn row(rows: &mut BTreeMap<u32, SenderFigures>, id: u32) -> &mut SenderFigures {
         .or_insert_with(|| SenderFigures::empty(SenderId(id), String::new()))
 }
 
+/// The messages handed off to a phone whose decision falls in a window (`?2`..`?3`).
+pub(super) const SENT_TO_WHERE: &str = "phone = ?1 AND delivery_at >= ?2
+       AND delivery IN ('submitted', 'delivered', 'failed')
+       AND coalesce(current_decided_at, decided_at) BETWEEN ?2 AND ?3
+     ORDER BY delivery_at, id";
+
+/// The marketing handed off to a phone in a window. `+category` keeps the planner off the
+/// (category, decided_at) index — a third of the table — and on the phone's own key.
+pub(super) const MARKETING_SENT_TO: &str =
+    "SELECT id, sender_id, coalesce(current_decided_at, decided_at) FROM messages
+     WHERE phone = ?1 AND delivery_at >= ?2 AND +category = 'marketing'
+       AND delivery IN ('submitted', 'delivered', 'failed')
+       AND coalesce(current_decided_at, decided_at) BETWEEN ?2 AND ?3
+     ORDER BY delivery_at, id";
+
 impl ComplaintLog for SqliteStore {
     fn insert_complaint(
         &self,
@@ -276,14 +291,11 @@ impl ComplaintLog for SqliteStore {
         until: Timestamp,
     ) -> Result<Vec<crate::MessageRecord>, StoreError> {
         let conn = self.reader.lock();
-        // The delivery state changes at or after the decision, so `delivery_at >= since` bounds
-        // the range on the (phone, delivery_at) index; the decision time is then checked exactly.
+        // The phone's messages are read through its (phone, id) key. The delivery state changes
+        // at or after the decision, so `delivery_at >= since` drops older ones cheaply; the
+        // decision time is then checked exactly.
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {} FROM messages
-             WHERE phone = ?1 AND delivery_at >= ?2
-               AND delivery IN ('submitted', 'delivered', 'failed')
-               AND coalesce(current_decided_at, decided_at) BETWEEN ?2 AND ?3
-             ORDER BY delivery_at, id",
+            "SELECT {} FROM messages WHERE {SENT_TO_WHERE}",
             super::messages::COLUMNS
         ))?;
         let mut rows = stmt.query(params![phone_col(phone), micros(since), micros(until)])?;
@@ -301,13 +313,7 @@ impl ComplaintLog for SqliteStore {
         until: Timestamp,
     ) -> Result<Vec<(u64, SenderId, Timestamp)>, StoreError> {
         let conn = self.reader.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, sender_id, coalesce(current_decided_at, decided_at) FROM messages
-             WHERE phone = ?1 AND delivery_at >= ?2 AND category = 'marketing'
-               AND delivery IN ('submitted', 'delivered', 'failed')
-               AND coalesce(current_decided_at, decided_at) BETWEEN ?2 AND ?3
-             ORDER BY delivery_at, id",
-        )?;
+        let mut stmt = conn.prepare_cached(MARKETING_SENT_TO)?;
         let mut rows = stmt.query(params![phone_col(phone), micros(since), micros(until)])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {

@@ -299,8 +299,9 @@ impl ConsoleAccounts for SqliteStore {
 
     fn sender_consent_events(&self, sender: SenderId) -> Result<Vec<ConsentEvent>, StoreError> {
         self.consent_events_where(
-            "phone IN (SELECT DISTINCT phone FROM consent_events
-                       WHERE sender_id = ?1 AND scope = 'sender')
+            // A sender id is set on the sender-scoped events only (a platform-wide one has
+            // none), so the merchant's phones come from its index alone, row by row unread.
+            "phone IN (SELECT DISTINCT phone FROM consent_events WHERE sender_id = ?1)
              AND (scope = 'platform' OR sender_id = ?1) ORDER BY phone, seq",
             params![sender.0],
         )

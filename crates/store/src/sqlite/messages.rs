@@ -48,6 +48,10 @@ pub(super) fn record(r: &Row<'_>) -> Result<MessageRecord, StoreError> {
     })
 }
 
+/// A phone's delivered messages, oldest first (the inbox); read through `messages_phone_id`.
+pub(super) const INBOX_WHERE: &str =
+    "phone = ?1 AND delivery IN ('submitted', 'delivered') ORDER BY delivery_at, id";
+
 impl SqliteStore {
     fn query_records(
         &self,
@@ -228,10 +232,7 @@ impl MessageLog for SqliteStore {
 
     fn inbox(&self, phone: Msisdn) -> Result<Vec<MessageRecord>, StoreError> {
         self.query_records(
-            &format!(
-                "SELECT {COLUMNS} FROM messages WHERE phone = ?1 AND delivery IN ('submitted', 'delivered')
-                 ORDER BY delivery_at, id"
-            ),
+            &format!("SELECT {COLUMNS} FROM messages WHERE {INBOX_WHERE}"),
             [phone_col(Some(phone))],
         )
     }

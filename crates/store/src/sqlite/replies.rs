@@ -8,6 +8,13 @@ use super::{SqliteStore, corrupt, from_micros, micros};
 use crate::values::phone_col;
 use crate::{LinkRecord, NewReply, ReplyLog, StoreError, UnsubscribeLinks};
 
+/// The senders whose marketing reached a phone since `?2`. `+category` keeps the planner off
+/// the (category, decided_at) index and on the phone's own key.
+pub(super) const MARKETING_SENDERS: &str = "SELECT DISTINCT sender_id FROM messages
+     WHERE phone = ?1 AND +category = 'marketing' AND submitted_at >= ?2
+       AND status != 'rejected' AND delivery IN ('pending', 'submitted', 'delivered')
+     ORDER BY sender_id";
+
 impl ReplyLog for SqliteStore {
     fn reply_outcome(&self, key: &str) -> Result<Option<(u64, String)>, StoreError> {
         let conn = self.reader.lock();
@@ -69,12 +76,7 @@ impl ReplyLog for SqliteStore {
         since: Timestamp,
     ) -> Result<Vec<SenderId>, StoreError> {
         let conn = self.reader.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT DISTINCT sender_id FROM messages
-             WHERE phone = ?1 AND category = 'marketing' AND submitted_at >= ?2
-               AND status != 'rejected' AND delivery IN ('pending', 'submitted', 'delivered')
-             ORDER BY sender_id",
-        )?;
+        let mut stmt = conn.prepare_cached(MARKETING_SENDERS)?;
         let rows = stmt.query_map(params![phone_col(phone), micros(since)], |r| {
             r.get::<_, u32>(0)
         })?;

@@ -88,7 +88,6 @@ CREATE TABLE IF NOT EXISTS messages (
     -- NULL when the classifier is off. Part of the decision's digest when present.
     content_scores      TEXT
 );
-CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, delivery_at);
 CREATE INDEX IF NOT EXISTS messages_pending ON messages (delivery) WHERE delivery = 'pending';
 CREATE INDEX IF NOT EXISTS messages_decided ON messages (decided_at);
 
