@@ -81,7 +81,7 @@ flow('operator', async () => {
     body: JSON.stringify({ to: '13800138001', text: '【阿尔法】双十一全场五折，回T退订', category: 'marketing' }),
   }).then((r) => r.json());
   assert.ok(sent.id, JSON.stringify(sent));
-  await page.getByRole('link', { name: 'Messages' }).click();
+  await page.getByRole('link', { name: 'Messages', exact: true }).click();
   await page.getByLabel('Phone').fill('13800138001');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.locator(`a[href="/console/messages/${sent.id}"]`).click();
@@ -126,7 +126,7 @@ flow('complaint', async () => {
   const ctx = await browser.newContext({ javaScriptEnabled: false, locale: 'en-US', acceptDownloads: true, viewport: { width: 1100, height: 760 } });
   const page = await ctx.newPage();
   await signIn(page, OPERATOR, PASSWORD);
-  await page.getByRole('link', { name: 'Complaints' }).click();
+  await page.getByRole('link', { name: 'Complaints', exact: true }).click();
   await page.getByLabel('Verdict').waitFor();
   await page.locator(`a[href="/console/complaints/${COMPLAINT}"]`).click();
   await page.getByRole('heading', { name: `Complaint #${COMPLAINT}` }).waitFor();
@@ -171,7 +171,7 @@ flow('merchant', async () => {
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByText('Account created; sign in').waitFor();
   await signIn(page, 'beta-shop', 'beta shop password');
-  await page.getByRole('link', { name: 'Messages' }).click();
+  await page.getByRole('link', { name: 'Messages', exact: true }).click();
   assert.equal(await page.locator(`a[href="/console/messages/${OWN_MESSAGE}"]`).count(), 1, 'its own message is listed');
   assert.equal(await page.locator(`a[href="/console/messages/${FOREIGN_MESSAGE}"]`).count(), 0, 'no one else\'s');
   await shot(page, '09-merchant-messages');

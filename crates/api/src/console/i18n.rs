@@ -158,6 +158,10 @@ pub(crate) const TABLE: &Table = &[
     ("next_page", "下一页", "Next"),
     ("first_page", "第一页", "First page"),
     ("related", "相关页面", "Related pages"),
+    // A sender page's links to the same lists as the menu's, named apart for screen readers.
+    ("shop_consents", "该商户的授权", "This shop's consents"),
+    ("shop_messages", "该商户的短信", "This shop's messages"),
+    ("shop_complaints", "该商户的投诉", "This shop's complaints"),
     ("sort_by", "按此列排序", "Sort by this column"),
     ("consents_summary", "授权概况", "Consents"),
     ("phones_known", "有记录的号码", "Phones on record"),

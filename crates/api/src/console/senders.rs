@@ -275,11 +275,11 @@ pub(crate) async fn sender_page(
         }
         // What staff look at next about this shop: its consents, messages and complaints.
         nav.related aria-label=(lang.t("related")) {
-            a href={ "/console/senders/" (s.id) "/consents" } { (lang.t("consents_summary")) }
+            a href={ "/console/senders/" (s.id) "/consents" } { (lang.t("shop_consents")) }
             " · "
-            a href={ "/console/messages?sender=" (s.id) } { (lang.t("messages")) }
+            a href={ "/console/messages?sender=" (s.id) } { (lang.t("shop_messages")) }
             " · "
-            a href={ "/console/complaints?sender=" (s.id) } { (lang.t("complaints_title")) }
+            a href={ "/console/complaints?sender=" (s.id) } { (lang.t("shop_complaints")) }
         }
         @if staff && user.user.may_change() {
             h2 { (lang.t("suspension")) }
