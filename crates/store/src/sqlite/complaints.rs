@@ -12,7 +12,6 @@ use crate::audit::canon::{ComplaintFields, Digest32, suspension_digest};
 use crate::complaints::{
     ComplaintLog, ComplaintRecord, NewComplaint, NewSuspension, SuspensionRecord,
 };
-use crate::console::SearchValue;
 use crate::values::phone_col;
 use crate::{AuditKind, ComplaintQuery, StoreError};
 
@@ -232,14 +231,7 @@ impl ComplaintLog for SqliteStore {
 
     fn complaints(&self, q: &ComplaintQuery) -> Result<Vec<ComplaintRecord>, StoreError> {
         let (sql, values) = q.select(COLUMNS, '?');
-        let params: Vec<rusqlite::types::Value> = values
-            .into_iter()
-            .map(|v| match v {
-                SearchValue::Int(i) => rusqlite::types::Value::Integer(i),
-                SearchValue::Text(t) => rusqlite::types::Value::Text(t.to_string()),
-                SearchValue::Owned(t) => rusqlite::types::Value::Text(t),
-            })
-            .collect();
+        let params = super::search_params(values);
         let conn = self.reader.lock();
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
@@ -523,20 +515,12 @@ mod tests {
     use complaints::ComplaintVerdict;
     use domain::SenderId;
 
-    use crate::console::SearchValue;
     use crate::{ComplaintColumn, ComplaintQuery, ComplaintSort};
 
     /// SQLite's plan for `q`: one line per step.
     fn plan(store: &super::SqliteStore, q: &ComplaintQuery) -> String {
         let (sql, values) = q.select("id", '?');
-        let params: Vec<rusqlite::types::Value> = values
-            .into_iter()
-            .map(|v| match v {
-                SearchValue::Int(i) => rusqlite::types::Value::Integer(i),
-                SearchValue::Text(t) => rusqlite::types::Value::Text(t.to_string()),
-                SearchValue::Owned(t) => rusqlite::types::Value::Text(t),
-            })
-            .collect();
+        let params = super::super::search_params(values);
         let conn = store.reader.lock();
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let rows = stmt

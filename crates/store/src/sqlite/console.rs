@@ -5,7 +5,7 @@ use ledger::ConsentEvent;
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, corrupt, from_micros, micros};
-use crate::console::{SearchValue, search_where};
+use crate::console::search_where;
 use crate::values::verdict;
 use crate::{
     AccountRecord, AccountRole, ConsoleAccounts, MessageQuery, MessageRecord, NewAccount,
@@ -234,14 +234,7 @@ impl ConsoleAccounts for SqliteStore {
         };
         let (clause, values) = search_where(q, '?', sparse);
         let sql = q.select(super::messages::COLUMNS, &clause);
-        let params: Vec<rusqlite::types::Value> = values
-            .into_iter()
-            .map(|v| match v {
-                SearchValue::Int(i) => rusqlite::types::Value::Integer(i),
-                SearchValue::Text(t) => rusqlite::types::Value::Text(t.to_string()),
-                SearchValue::Owned(t) => rusqlite::types::Value::Text(t),
-            })
-            .collect();
+        let params = super::search_params(values);
         let conn = self.reader.lock();
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params))?;

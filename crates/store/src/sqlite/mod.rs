@@ -59,6 +59,20 @@ fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError
     Ok(())
 }
 
+/// A console search's bound values (`crate::console::SearchValue`) as SQLite values, in order.
+fn search_params(values: Vec<crate::console::SearchValue>) -> Vec<rusqlite::types::Value> {
+    use crate::console::SearchValue;
+    use rusqlite::types::Value;
+    values
+        .into_iter()
+        .map(|v| match v {
+            SearchValue::Int(i) => Value::Integer(i),
+            SearchValue::Text(t) => Value::Text(t.to_string()),
+            SearchValue::Owned(t) => Value::Text(t),
+        })
+        .collect()
+}
+
 /// Reader connections per store: enough for both cores and the API's blocking threads to read
 /// at once without queueing on one connection.
 const READERS: usize = 4;

@@ -8,7 +8,6 @@ use crate::AuditKind;
 use crate::audit::canon::{sender_digest, sender_edit_digest};
 use crate::audit::credentials::{Credential, ISSUED};
 use crate::complaints::{LAST_SUSPENSION_ACTION, suspended_after};
-use crate::console::SearchValue;
 use crate::values::{SENDER_NAME, SENDER_SIGNATURE};
 use crate::{KeyRole, NewSender, SenderQuery, SenderRecord, SenderRegistry, StoreError};
 
@@ -100,14 +99,7 @@ impl SenderRegistry for SqliteStore {
 
     fn sender_page(&self, q: &SenderQuery) -> Result<(Vec<SenderRecord>, u64), StoreError> {
         let (page, count, values) = q.select('?');
-        let params: Vec<rusqlite::types::Value> = values
-            .into_iter()
-            .map(|v| match v {
-                SearchValue::Int(i) => rusqlite::types::Value::Integer(i),
-                SearchValue::Text(t) => rusqlite::types::Value::Text(t.to_string()),
-                SearchValue::Owned(t) => rusqlite::types::Value::Text(t),
-            })
-            .collect();
+        let params = super::search_params(values);
         let conn = self.reader.lock();
         let total: i64 = conn
             .prepare_cached(&count)?
