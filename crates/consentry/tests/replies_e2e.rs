@@ -794,6 +794,9 @@ async fn a_report_reply_files_the_consumers_own_complaint_about_the_shops_last_m
     srv.consent(&a.key, PHONE, "opt_in", "sender").await;
     srv.consent(&b.key, PHONE, "opt_in", "sender").await;
     let first = srv.send(&a.key, PHONE, &ad("甲店"), "marketing").await;
+    // Handed off before the day turns: a marketing message still queued on a new day is
+    // decided again (and counted) on that day, which would then cap the next one.
+    assert_eq!(srv.inbox(PHONE).await.len(), 1);
     // The next day (one marketing message a shop a day).
     srv.clock.advance(jiff::SignedDuration::from_hours(24));
     let last = srv.send(&a.key, PHONE, &ad("甲店"), "marketing").await;
