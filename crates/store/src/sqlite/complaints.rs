@@ -520,15 +520,7 @@ mod tests {
     /// SQLite's plan for `q`: one line per step.
     fn plan(store: &super::SqliteStore, q: &ComplaintQuery) -> String {
         let (sql, values) = q.select("id", '?');
-        let params = super::super::search_params(values);
-        let conn = store.reader.lock();
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params), |r| {
-                r.get::<_, String>(3)
-            })
-            .unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        super::super::plans::plan_of(store, &sql, super::super::search_params(values))
     }
 
     /// Every filter and order the queue offers walks an index in the order asked for: no sort

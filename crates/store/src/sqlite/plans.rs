@@ -4,19 +4,27 @@
 
 #![allow(clippy::unwrap_used)]
 
-/// SQLite's plan for `sql` on a fresh store: one line per step.
-fn plan(sql: &str) -> String {
-    let store = super::SqliteStore::open_in_memory().unwrap();
+/// SQLite's plan for `sql` with `params` on `store`: one line per step.
+pub(super) fn plan_of(
+    store: &super::SqliteStore,
+    sql: &str,
+    params: Vec<rusqlite::types::Value>,
+) -> String {
     let conn = store.reader.lock();
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-    let n = stmt.parameter_count();
-    let params: Vec<i64> = vec![0; n];
     let rows = stmt
         .query_map(rusqlite::params_from_iter(params), |r| {
             r.get::<_, String>(3)
         })
         .unwrap();
     rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+}
+
+/// SQLite's plan for `sql` on a fresh store, every parameter 0.
+fn plan(sql: &str) -> String {
+    let store = super::SqliteStore::open_in_memory().unwrap();
+    let n = store.reader.lock().prepare(sql).unwrap().parameter_count();
+    plan_of(&store, sql, vec![rusqlite::types::Value::Integer(0); n])
 }
 
 #[test]
