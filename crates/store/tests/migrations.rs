@@ -2,6 +2,20 @@
 
 use store::{Durability, Store};
 
+/// The ids a search for the reason `no_consent` finds.
+fn no_consent_ids(s: &Store) -> Vec<u64> {
+    use store::{ConsoleAccounts, MessageQuery};
+    s.search_messages(&MessageQuery {
+        reason: Some(policy::ReasonCode::NoConsent),
+        limit: 10,
+        ..MessageQuery::default()
+    })
+    .expect("search")
+    .iter()
+    .map(|m| m.id)
+    .collect()
+}
+
 /// Early stores keyed redecisions by their implicit rowid, which `VACUUM` may renumber (and the
 /// audit chain names them by number). Opening such a store gives them an explicit key with
 /// the same numbers, which `VACUUM` then keeps.
@@ -107,7 +121,7 @@ fn keys_and_accounts_from_before_credentials_were_chained_are_adopted_and_verify
 fn the_reason_index_is_filled_from_an_older_stores_messages() {
     use domain::{Category, Msisdn, Region, SenderId};
     use policy::{Reason, ReasonCode, Verdict};
-    use store::{ConsoleAccounts, MessageLog, MessageQuery, NewMessage};
+    use store::{MessageLog, NewMessage};
     let dir = tempfile::tempdir().expect("tempdir");
     let phone = Msisdn::parse("13800138000", Region::CN).expect("phone");
     let reasons = [Reason::new(ReasonCode::NoConsent, "none")];
@@ -138,16 +152,7 @@ fn the_reason_index_is_filled_from_an_older_stores_messages() {
         .execute_batch("DROP TABLE message_reasons")
         .expect("drop");
     let s = Store::open_sqlite(dir.path(), Durability::Normal).expect("opens and migrates");
-    let found: Vec<u64> = s
-        .search_messages(&MessageQuery {
-            reason: Some(ReasonCode::NoConsent),
-            limit: 10,
-            ..MessageQuery::default()
-        })
-        .expect("search")
-        .iter()
-        .map(|m| m.id)
-        .collect();
+    let found = no_consent_ids(&s);
     assert_eq!(found, [ids[0]]);
 }
 
@@ -157,7 +162,7 @@ fn the_reason_index_is_filled_from_an_older_stores_messages() {
 fn migration_0009_fills_the_reason_index_on_postgres() {
     use domain::{Category, Msisdn, Region, SenderId};
     use policy::{Reason, ReasonCode, Verdict};
-    use store::{ConsoleAccounts, MessageLog, MessageQuery, NewMessage};
+    use store::{MessageLog, NewMessage};
     let Some(schema) = store::testing::fresh_schema("migration_0009") else {
         return;
     };
@@ -188,16 +193,7 @@ fn migration_0009_fills_the_reason_index_on_postgres() {
         )
         .expect("as 0008 left it");
     let s = Store::open_postgres(&schema.opts).expect("opens and migrates");
-    let found: Vec<u64> = s
-        .search_messages(&MessageQuery {
-            reason: Some(ReasonCode::NoConsent),
-            limit: 10,
-            ..MessageQuery::default()
-        })
-        .expect("search")
-        .iter()
-        .map(|m| m.id)
-        .collect();
+    let found = no_consent_ids(&s);
     assert_eq!(found, ids);
 }
 
