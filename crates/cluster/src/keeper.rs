@@ -232,84 +232,96 @@ impl State {
             .bytes()
             .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
             % count;
-        let mut have = have;
         let leases: HashMap<i32, &store::postgres::Lease> =
             leases.iter().map(|l| (l.part, l)).collect();
-        let mut changed = false;
-        for i in 0..count {
-            if have >= share {
-                break;
-            }
-            let part = (offset + i) % count;
-            if self.parts.holds(part) {
-                continue;
-            }
-            let free = leases
-                .get(&i32::try_from(part).unwrap_or(-1))
-                .is_some_and(|l| l.owner.is_none() || l.expires_in_ms < 0);
-            if !free {
-                continue;
-            }
-            if self.take(part) {
-                have += 1;
-                changed = true;
-            }
-        }
-        changed
+        let free: Vec<u32> = (0..count)
+            .map(|i| (offset + i) % count)
+            .filter(|&part| !self.parts.holds(part))
+            .filter(|&part| {
+                leases
+                    .get(&i32::try_from(part).unwrap_or(-1))
+                    .is_some_and(|l| l.owner.is_none() || l.expires_in_ms < 0)
+            })
+            .take((share - have) as usize)
+            .collect();
+        !free.is_empty() && self.take(&free) > 0
     }
 
-    /// Claims `part`; on success loads its slice and starts serving it. Returns whether it is
-    /// now held.
-    fn take(&self, part: u32) -> bool {
+    /// Claims `parts`; loads the slices of those claimed in one pass and starts serving them.
+    /// Returns how many are now held.
+    ///
+    /// One load for all of them, not one per partition: loading reads the last two days' sends
+    /// and the queued messages of every phone and keeps the partition's, so taking a dead node's
+    /// twenty partitions one by one read them twenty times — seconds on a busy store, during
+    /// which this round renewed nothing and the first partitions taken expired again, to be
+    /// taken by another node, and so on (`bench cluster`'s kill -9 never settled).
+    fn take(&self, parts: &[u32]) -> usize {
         let sent = Instant::now();
-        let p = i32::try_from(part).unwrap_or(0);
-        let epoch = match self.store.claim(p, &self.config.node, self.lease()) {
-            Ok(Some(e)) => e,
-            Ok(None) => return false,
-            Err(e) => {
-                tracing::warn!(part, error = %e, "claiming a partition failed");
-                return false;
+        let mut claimed = Vec::with_capacity(parts.len());
+        for &part in parts {
+            let p = i32::try_from(part).unwrap_or(0);
+            match self.store.claim(p, &self.config.node, self.lease()) {
+                Ok(Some(epoch)) => claimed.push((part, epoch)),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(part, error = %e, "claiming a partition failed"),
             }
-        };
-        // The takeover committed: every write of the previous owner is visible, and any it
-        // still attempts is refused by the fence. Load, then start answering.
+        }
+        if claimed.is_empty() {
+            return 0;
+        }
+        // The takeovers committed: every write of the previous owners is visible, and any they
+        // still attempt is refused by the fence. Load, then start answering.
         let count = self.parts.count();
-        let mine = |phone: domain::Msisdn| phone.as_u64() % u64::from(count) == u64::from(part);
+        let part_of = move |phone: domain::Msisdn| {
+            u32::try_from(phone.as_u64() % u64::from(count)).unwrap_or(u32::MAX)
+        };
+        let mine = |phone: domain::Msisdn| claimed.iter().any(|(p, _)| *p == part_of(phone));
         let store = Arc::clone(&self.store);
-        let loaded = self
-            .gateway
-            .load_phones(&mine, &|f| store.scan_partition(count, part, f));
+        let loaded = self.gateway.load_phones(&mine, &|f| {
+            let mut events = 0;
+            for (part, _) in &claimed {
+                events += store.scan_partition(count, *part, &mut *f)?;
+            }
+            Ok(events)
+        });
         match loaded {
             Ok(l) => {
                 tracing::info!(
-                    part,
-                    epoch,
+                    parts = ?claimed,
                     events = l.events,
                     deferred = l.deferred,
-                    "partition taken"
+                    "partitions taken"
                 );
             }
             Err(e) => {
-                tracing::error!(part, error = %e, "loading a partition failed; giving it back");
-                let _ = self.store.release(p, &self.config.node, epoch);
-                return false;
+                tracing::error!(parts = ?claimed, error = %e, "loading partitions failed; giving them back");
+                for (part, epoch) in &claimed {
+                    let p = i32::try_from(*part).unwrap_or(0);
+                    let _ = self.store.release(p, &self.config.node, *epoch);
+                }
+                return 0;
             }
         }
-        self.parts.hold(part, epoch, sent, self.lease());
-        if let Err(e) = self.serving.start(part) {
-            tracing::error!(part, error = %e, "cannot serve a partition; giving it back");
-            self.give_up(part, epoch);
-            return false;
+        let mut held = 0;
+        for &(part, epoch) in &claimed {
+            self.parts.hold(part, epoch, sent, self.lease());
+            if let Err(e) = self.serving.start(part) {
+                tracing::error!(part, error = %e, "cannot serve a partition; giving it back");
+                self.give_up(part, epoch);
+                continue;
+            }
+            // Held: what the previous owner accepted and never handed to a carrier, or handed
+            // to a link that never put it on the wire, goes out under this epoch.
+            let this = |phone: domain::Msisdn| part_of(phone) == part;
+            match self.gateway.resume_phones(&this, epoch) {
+                Ok(n) if n > 0 => tracing::info!(part, epoch, resumed = n, "hand-offs resumed"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(part, error = %e, "resuming hand-offs failed"),
+            }
+            metrics::counter!("consentry_partition_takeovers_total").increment(1);
+            held += 1;
         }
-        // Held: what the previous owner accepted and never handed to a carrier, or handed to
-        // a link that never put it on the wire, goes out under this epoch.
-        match self.gateway.resume_phones(&mine, epoch) {
-            Ok(n) if n > 0 => tracing::info!(part, epoch, resumed = n, "hand-offs resumed"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(part, error = %e, "resuming hand-offs failed"),
-        }
-        metrics::counter!("consentry_partition_takeovers_total").increment(1);
-        true
+        held
     }
 
     /// Stops acting for `part` (its lease was not renewed).

@@ -24,6 +24,10 @@ use domain::{Msisdn, Region};
 use serde_json::{Value, json};
 
 use crate::Partitions;
+
+/// How long a request waits for an owner named by the leases to start answering for its
+/// partition (it claimed it and is loading its slice) before `503 partition_unavailable`.
+const LOADING_WAIT: Duration = Duration::from_millis(500);
 use crate::forward::{FORWARDED, decode_reply, encode_request, run_local};
 
 /// What the routing layer needs.
@@ -174,12 +178,24 @@ impl Router {
                 }
                 return unavailable(part, "no owner known");
             };
-            let headers = encode_request(epoch, method, path, auth, content_type, cookie);
-            let request = async_nats::Request::new()
-                .headers(headers)
-                .payload(body.clone())
-                .timeout(Some(self.timeout));
-            let reply = self.client.send_request(subject.clone(), request).await;
+            // An owner that has just claimed its partitions subscribes once their slices are
+            // loaded; until then the broker has no responder for the subject and nobody
+            // received the request, so it is sent again for a moment rather than refused.
+            let waiting = tokio::time::Instant::now() + LOADING_WAIT;
+            let reply = loop {
+                let headers = encode_request(epoch, method, path, auth, content_type, cookie);
+                let request = async_nats::Request::new()
+                    .headers(headers)
+                    .payload(body.clone())
+                    .timeout(Some(self.timeout));
+                let reply = self.client.send_request(subject.clone(), request).await;
+                let nobody = matches!(&reply, Err(e)
+                    if e.kind() == async_nats::RequestErrorKind::NoResponders);
+                if !nobody || tokio::time::Instant::now() >= waiting {
+                    break reply;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
             let stale = matches!(&reply, Ok(m) if crate::forward::other_period(m));
             answer = Some(reply);
             if !stale {

@@ -150,7 +150,11 @@ impl Topology {
             std::fs::write(
                 &cfg,
                 format!(
-                    "[store]\nbackend = \"postgres\"\nurl = \"{url}\"\nmax_connections = 8\n\
+                    // No quiet hours: the caps run must accept marketing whatever the hour
+                    // (at night in Beijing every send was held, and "0 cap violations" said
+                    // nothing).
+                    "[policy]\nquiet_hours_start = \"00:00\"\nquiet_hours_end = \"00:00\"\n\
+                     [store]\nbackend = \"postgres\"\nurl = \"{url}\"\nmax_connections = 8\n\
                      [cluster]\nnats = \"{}\"\nnode = \"n{i}\"\npartitions = 64\nlease_ms = {}\nprefix = \"{schema}\"\n",
                     args.nats, args.lease_ms
                 ),
