@@ -247,10 +247,28 @@ impl Topology {
             .and_then(|i| i.parse().ok()))
     }
 
-    fn drop_schema(&self) {
-        if let (Some(store), Some(schema)) = (&self.store, &self.schema) {
+    /// Stops the nodes, then drops the topology's schema. The nodes first: one still running
+    /// while its tables go logs an error a second until it is killed.
+    fn drop_schema(&mut self) {
+        for n in &mut self.nodes {
+            let _ = n.child.start_kill();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for n in &mut self.nodes {
+            while matches!(n.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        if let (Some(store), Some(schema)) = (&self.store, self.schema.take()) {
             let _ = store.execute_batch(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
+    }
+}
+
+/// A run that fails half-way leaves no nodes running and no schema behind either.
+impl Drop for Topology {
+    fn drop(&mut self) {
+        self.drop_schema();
     }
 }
 
@@ -437,13 +455,12 @@ async fn bench(args: &Args) -> Result<Value> {
     let mut rates = Vec::new();
     let mut three = Value::Null;
     for n in 1..=3 {
-        let t = Topology::postgres(args, n).await?;
+        let mut t = Topology::postgres(args, n).await?;
         let key = t.sender("好店").await?;
         let rate = recorded_rate(&t, args, &key, 0).await;
         if n == 3 {
             let probes = probes(&t, args, &key).await?;
             let caps = caps(&t, args).await?;
-            let mut t = t;
             let victim = t.nodes.pop().context("three nodes")?;
             let mut child = victim.child;
             child.start_kill()?;
