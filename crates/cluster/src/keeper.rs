@@ -272,10 +272,10 @@ impl State {
         // The takeovers committed: every write of the previous owners is visible, and any they
         // still attempt is refused by the fence. Load, then start answering.
         let count = self.parts.count();
-        let part_of = move |phone: domain::Msisdn| {
-            u32::try_from(phone.as_u64() % u64::from(count)).unwrap_or(u32::MAX)
+        let mine = |phone: domain::Msisdn| {
+            let of = self.parts.of(phone);
+            claimed.iter().any(|(p, _)| *p == of)
         };
-        let mine = |phone: domain::Msisdn| claimed.iter().any(|(p, _)| *p == part_of(phone));
         let store = Arc::clone(&self.store);
         let loaded = self.gateway.load_phones(&mine, &|f| {
             let mut events = 0;
@@ -312,7 +312,7 @@ impl State {
             }
             // Held: what the previous owner accepted and never handed to a carrier, or handed
             // to a link that never put it on the wire, goes out under this epoch.
-            let this = |phone: domain::Msisdn| part_of(phone) == part;
+            let this = |phone: domain::Msisdn| self.parts.of(phone) == part;
             match self.gateway.resume_phones(&this, epoch) {
                 Ok(n) if n > 0 => tracing::info!(part, epoch, resumed = n, "hand-offs resumed"),
                 Ok(_) => {}
@@ -328,9 +328,7 @@ impl State {
     fn lose(&self, part: u32) {
         self.parts.drop_part(part);
         self.serving.stop(part);
-        let count = self.parts.count();
-        self.gateway
-            .forget_phones(&|p| p.as_u64() % u64::from(count) == u64::from(part));
+        self.gateway.forget_phones(&|p| self.parts.of(p) == part);
     }
 
     /// Stops acting for `part` and hands its lease back at once.

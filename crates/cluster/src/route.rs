@@ -24,11 +24,11 @@ use domain::{Msisdn, Region};
 use serde_json::{Value, json};
 
 use crate::Partitions;
+use crate::forward::{FORWARDED, decode_reply, encode_request, run_local};
 
 /// How long a request waits for an owner named by the leases to start answering for its
 /// partition (it claimed it and is loading its slice) before `503 partition_unavailable`.
 const LOADING_WAIT: Duration = Duration::from_millis(500);
-use crate::forward::{FORWARDED, decode_reply, encode_request, run_local};
 
 /// What the routing layer needs.
 pub struct Router {
