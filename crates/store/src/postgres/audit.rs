@@ -66,13 +66,13 @@ async fn append(
     blocks: &[(AuditKind, i64, Vec<Digest32>)],
     at: jiff::Timestamp,
 ) -> Result<(), StoreError> {
-    let head = tx
-        .query_one(
+    let lock = tx
+        .prepare_cached(
             "SELECT next_seq, head, records FROM audit_heads WHERE chain = $1 FOR UPDATE",
-            &[&CHAIN],
         )
         .await
         .map_err(pg_err)?;
+    let head = tx.query_one(&lock, &[&CHAIN]).await.map_err(pg_err)?;
     let next: i64 = head.get(0);
     let mut chain = Chain::after(next - 1, head.get(1), head.get(2))?;
     let insert = tx
@@ -102,8 +102,14 @@ async fn append(
         .map_err(pg_err)?;
         chain.advance(&b);
     }
+    let advance = tx
+        .prepare_cached(
+            "UPDATE audit_heads SET next_seq = $2, head = $3, records = $4 WHERE chain = $1",
+        )
+        .await
+        .map_err(pg_err)?;
     tx.execute(
-        "UPDATE audit_heads SET next_seq = $2, head = $3, records = $4 WHERE chain = $1",
+        &advance,
         &[
             &CHAIN,
             &chain.next_seq,

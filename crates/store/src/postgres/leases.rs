@@ -272,16 +272,19 @@ pub(crate) async fn check(
             }
         }
     }
-    let rows = tx
-        .query(
+    let fenced = tx
+        .prepare_cached(
             "SELECT l.part FROM partition_leases l
              JOIN unnest($1::int[], $2::bigint[]) AS f(part, epoch)
                ON l.part = f.part AND l.epoch = f.epoch
              WHERE l.owner = $3 AND l.expires_at > now()
              ORDER BY l.part
              FOR SHARE OF l",
-            &[&parts, &epochs, &fence.node()],
         )
+        .await
+        .map_err(pg_err)?;
+    let rows = tx
+        .query(&fenced, &[&parts, &epochs, &fence.node()])
         .await
         .map_err(pg_err)?;
     if rows.len() == parts.len() {

@@ -191,12 +191,17 @@ impl MessageLog for PgStore {
             // One round trip for the ids and one for the rows, however many messages: a
             // statement per row would make a campaign batch cost its size in network round trips.
             let n = i64::try_from(msgs.len()).unwrap_or(i64::MAX);
-            let mut ids: Vec<i64> = tx
-                .query(
+            // Prepared once per connection (as every statement of this transaction): a statement
+            // given as text costs a round trip of its own to be parsed, every time.
+            let next_ids = tx
+                .prepare_cached(
                     "SELECT nextval(pg_get_serial_sequence('messages', 'id'))
                      FROM generate_series(1, $1::bigint)",
-                    &[&n],
                 )
+                .await
+                .map_err(pg_err)?;
+            let mut ids: Vec<i64> = tx
+                .query(&next_ids, &[&n])
                 .await
                 .map_err(pg_err)?
                 .iter()
@@ -205,16 +210,22 @@ impl MessageLog for PgStore {
             // Ascending, so a batch's rows form runs of consecutive ids (one audit block each).
             ids.sort_unstable();
             let cols = Columns::of(msgs);
+            let insert = tx
+                .prepare_cached(
+                    "INSERT INTO messages (id, sender_id, recipient, phone, text, category, status, reasons,
+                        submitted_at, decided_at, release_at, delivery, text_hash, content_scores)
+                     SELECT id, sender_id, recipient, phone, text, category, status, reasons,
+                        decided_at, decided_at, release_at, delivery, text_hash, content_scores
+                     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
+                        $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[],
+                        $12::bigint[], $13::text[])
+                        AS x(id, sender_id, recipient, phone, text, category, status, reasons,
+                             decided_at, release_at, delivery, text_hash, content_scores)",
+                )
+                .await
+                .map_err(pg_err)?;
             tx.execute(
-                "INSERT INTO messages (id, sender_id, recipient, phone, text, category, status, reasons,
-                    submitted_at, decided_at, release_at, delivery, text_hash, content_scores)
-                 SELECT id, sender_id, recipient, phone, text, category, status, reasons,
-                    decided_at, decided_at, release_at, delivery, text_hash, content_scores
-                 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
-                    $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[],
-                    $12::bigint[], $13::text[])
-                    AS x(id, sender_id, recipient, phone, text, category, status, reasons,
-                         decided_at, release_at, delivery, text_hash, content_scores)",
+                &insert,
                 &[
                     &ids,
                     &cols.sender,
@@ -326,8 +337,9 @@ impl MessageLog for PgStore {
             // hand-off that preceded it: `submitted` never replaces a final state, stored or earlier in
             // the batch; otherwise the batch's last update to a message wins (as applying them
             // one by one would).
-            c.execute(
-                "UPDATE messages m SET delivery = u.state, delivery_at = u.at
+            let update = c
+                .prepare_cached(
+                    "UPDATE messages m SET delivery = u.state, delivery_at = u.at
                  FROM (SELECT DISTINCT ON (x.id) x.id, x.state, x.at
                        FROM unnest($1::bigint[], $2::text[], $3::bigint[])
                             WITH ORDINALITY AS x(id, state, at, n)
@@ -339,10 +351,12 @@ impl MessageLog for PgStore {
                  WHERE m.id = u.id
                    AND NOT (u.state = 'submitted' AND m.delivery IN ('delivered', 'failed'))
                    AND m.delivery <> 'not_sent'",
-                &[&ids, &states, &ats],
-            )
-            .await
-            .map_err(pg_err)?;
+                )
+                .await
+                .map_err(pg_err)?;
+            c.execute(&update, &[&ids, &states, &ats])
+                .await
+                .map_err(pg_err)?;
             Ok(())
         })
     }

@@ -2,8 +2,8 @@
 //! written in the transaction that records or changes the decision (see the SQLite file of
 //! the same name, and migration 0009).
 
+use deadpool_postgres::Transaction;
 use policy::Reason;
-use tokio_postgres::Transaction;
 
 use super::pg_err;
 use crate::StoreError;
@@ -26,14 +26,17 @@ pub(crate) async fn insert(
     if codes.is_empty() {
         return Ok(());
     }
-    tx.execute(
-        "INSERT INTO message_reasons (code, message_id)
-         SELECT DISTINCT code, message_id FROM unnest($1::text[], $2::bigint[]) AS x(code, message_id)
-         ON CONFLICT DO NOTHING",
-        &[&codes, &messages],
-    )
-    .await
-    .map_err(pg_err)?;
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO message_reasons (code, message_id)
+             SELECT DISTINCT code, message_id FROM unnest($1::text[], $2::bigint[]) AS x(code, message_id)
+             ON CONFLICT DO NOTHING",
+        )
+        .await
+        .map_err(pg_err)?;
+    tx.execute(&insert, &[&codes, &messages])
+        .await
+        .map_err(pg_err)?;
     Ok(())
 }
 

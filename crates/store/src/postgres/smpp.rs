@@ -86,16 +86,19 @@ impl SmppRegistry for PgStore {
         self.run(async |c| {
             // DISTINCT ON: a batch naming one carrier id twice keeps its last, as INSERT OR
             // REPLACE one by one would (ON CONFLICT cannot touch a row twice in one statement).
-            c.execute(
-                "INSERT INTO carrier_ids (carrier, carrier_id, message_id)
-                 SELECT DISTINCT ON (cid) $1, cid, mid
-                 FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS x(cid, mid, n)
-                 ORDER BY cid, n DESC
-                 ON CONFLICT (carrier, carrier_id) DO UPDATE SET message_id = excluded.message_id",
-                &[&carrier, &carrier_ids, &messages],
-            )
-            .await
-            .map_err(pg_err)?;
+            let insert = c
+                .prepare_cached(
+                    "INSERT INTO carrier_ids (carrier, carrier_id, message_id)
+                     SELECT DISTINCT ON (cid) $1, cid, mid
+                     FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS x(cid, mid, n)
+                     ORDER BY cid, n DESC
+                     ON CONFLICT (carrier, carrier_id) DO UPDATE SET message_id = excluded.message_id",
+                )
+                .await
+                .map_err(pg_err)?;
+            c.execute(&insert, &[&carrier, &carrier_ids, &messages])
+                .await
+                .map_err(pg_err)?;
             Ok(())
         })
     }

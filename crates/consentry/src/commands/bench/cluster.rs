@@ -55,7 +55,8 @@ struct Node {
     _dir: tempfile::TempDir,
 }
 
-struct Topology {
+/// Nodes started for one configuration (also `bench http --cluster`).
+pub(super) struct Topology {
     nodes: Vec<Node>,
     admin: String,
     http: reqwest::Client,
@@ -135,11 +136,24 @@ impl Topology {
     }
 
     async fn postgres(args: &Args, n: usize) -> Result<Topology> {
+        Self::postgres_nodes(&args.pg, &args.nats, args.lease_ms, n, "").await
+    }
+
+    /// `n` cluster nodes on a fresh schema of `pg` and `nats`, each configured with `extra`
+    /// (TOML appended to the cluster's own settings: carriers, `[http]`); returns once the
+    /// partitions are owned by them all.
+    pub(super) async fn postgres_nodes(
+        pg: &str,
+        nats: &str,
+        lease_ms: u64,
+        n: usize,
+        extra: &str,
+    ) -> Result<Topology> {
         let schema = format!("bench_cluster_{}_{n}", std::process::id());
-        let mut opts = PgOptions::new(&args.pg);
+        let mut opts = PgOptions::new(pg);
         opts.schema = Some(schema.clone());
         let store = PgStore::connect(&opts).context("bench cluster: --pg")?;
-        let url = url_with_schema(&args.pg, &schema)
+        let url = url_with_schema(pg, &schema)
             .replace('\\', "\\\\")
             .replace('"', "\\\"");
         let mut nodes = Vec::new();
@@ -155,8 +169,7 @@ impl Topology {
                     // nothing).
                     "[policy]\nquiet_hours_start = \"00:00\"\nquiet_hours_end = \"00:00\"\n\
                      [store]\nbackend = \"postgres\"\nurl = \"{url}\"\nmax_connections = 8\n\
-                     [cluster]\nnats = \"{}\"\nnode = \"n{i}\"\npartitions = 64\nlease_ms = {}\nprefix = \"{schema}\"\n",
-                    args.nats, args.lease_ms
+                     [cluster]\nnats = \"{nats}\"\nnode = \"n{i}\"\npartitions = 64\nlease_ms = {lease_ms}\nprefix = \"{schema}\"\n{extra}",
                 ),
             )?;
             let data = dir.path().join("data");
@@ -217,7 +230,13 @@ impl Topology {
         Ok(r.json().await?)
     }
 
-    async fn sender(&self, name: &str) -> Result<String> {
+    /// Every node's HTTP base URL, in node order.
+    pub(super) fn bases(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.base.clone()).collect()
+    }
+
+    /// Registers a sender through the first node; returns its API key.
+    pub(super) async fn sender(&self, name: &str) -> Result<String> {
         let v = self
             .post(
                 0,

@@ -4,6 +4,11 @@
 //! against the same requests each committing alone, and against Debian's Kannel (`sendsms` →
 //! smsbox → bearerbox → the same SMSC), all in the same run.
 //!
+//! With `--cluster N` the group-commit configuration runs once more through N `consentry serve`
+//! nodes on PostgreSQL and NATS (a fresh schema, dropped afterwards), the connections spread
+//! over the nodes as a load balancer would, so about (N−1)/N of the requests are forwarded to
+//! their phone's owner: the issue asks for 2× Kannel "on one node and through a cluster".
+//!
 //! What each acknowledges differs and the figures say so: consentry answers after the decision
 //! is durable (fsync with `durability = "full"`); Kannel's smsbox answers when bearerbox has
 //! queued the message in memory (no store configured, as Debian ships it).
@@ -30,6 +35,24 @@ pub struct Args {
     /// `full` (fsync every commit) or `normal`.
     #[arg(long, default_value = "full")]
     durability: String,
+    /// Also run the group-commit configuration through this many cluster nodes on PostgreSQL
+    /// and NATS, the connections spread over them (each node forwards what another owns).
+    #[arg(long)]
+    cluster: Option<usize>,
+    /// PostgreSQL for `--cluster`; the bench makes a schema of its own there and drops it.
+    #[arg(long, default_value = "host=127.0.0.1 user=postgres dbname=test")]
+    pg: String,
+    /// NATS for `--cluster`.
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    nats: String,
+}
+
+/// The carrier every configuration hands off to: the bench's sink SMSC.
+fn carrier(smsc: u16) -> String {
+    format!(
+        "[[carrier]]\nname = \"sink\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {smsc}\n\
+         system_id = \"consentry\"\npassword = \"bench\"\nmax_tps = 0\nwindow = 100\n"
+    )
 }
 
 struct Run {
@@ -44,10 +67,9 @@ async fn one(args: &Args, group_commit: bool, smsc: u16) -> Result<Run> {
     std::fs::write(
         &cfg,
         format!(
-            "[http]\ngroup_commit = {group_commit}\n[store]\ndurability = \"{}\"\n\
-             [[carrier]]\nname = \"sink\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {smsc}\n\
-             system_id = \"consentry\"\npassword = \"bench\"\nmax_tps = 0\nwindow = 100\n",
-            args.durability
+            "[http]\ngroup_commit = {group_commit}\n[store]\ndurability = \"{}\"\n{}",
+            args.durability,
+            carrier(smsc)
         ),
     )?;
     let data = dir.path().join("data");
@@ -93,16 +115,39 @@ async fn one(args: &Args, group_commit: bool, smsc: u16) -> Result<Run> {
         .json()
         .await?;
     let key = v["api_key"].as_str().context("sender key")?.to_string();
+    let run = load(args, &http, &[base], &key).await;
+    let _ = child.start_kill();
+    run
+}
+
+/// `args.requests` one-recipient sends over `args.connections` keep-alive connections, the
+/// connections spread over `bases` in turn.
+async fn load(args: &Args, http: &reqwest::Client, bases: &[String], key: &str) -> Result<Run> {
+    let (http, key) = (http.clone(), key.to_string());
+    drive(args, bases, move |base, i| {
+        Ok(http.post(format!("{base}/v1/messages"))
+            .bearer_auth(&key)
+            .json(&json!({"to": format!("137{i:08}"), "text": "【好店】您的订单已发货，取件码 1234", "category": "transactional"})))
+    })
+    .await
+}
+
+/// Sends request `i` (0 ≤ i < `args.requests`, each once) as `request(base, i)` makes it, from
+/// `args.connections` tasks each on its own base of `bases` in turn; an answer that is not a
+/// success stops the run.
+async fn drive<F>(args: &Args, bases: &[String], request: F) -> Result<Run>
+where
+    F: Fn(&str, usize) -> Result<reqwest::RequestBuilder> + Clone + Send + 'static,
+{
     let next = Arc::new(AtomicUsize::new(0));
     let t0 = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..args.connections {
-        let (http, base, key, next, n) = (
-            http.clone(),
-            base.clone(),
-            key.clone(),
+    for c in 0..args.connections {
+        let (base, next, n, request) = (
+            bases[c % bases.len()].clone(),
             next.clone(),
             args.requests,
+            request.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
@@ -112,14 +157,9 @@ async fn one(args: &Args, group_commit: bool, smsc: u16) -> Result<Run> {
                     return Ok::<_, anyhow::Error>(lat);
                 }
                 let t = Instant::now();
-                let r = http
-                    .post(format!("{base}/v1/messages"))
-                    .bearer_auth(&key)
-                    .json(&json!({"to": format!("137{i:08}"), "text": "【好店】您的订单已发货，取件码 1234", "category": "transactional"}))
-                    .send()
-                    .await?;
+                let r = request(&base, i)?.send().await?;
                 if !r.status().is_success() {
-                    bail!("request {i}: {}", r.status());
+                    bail!("request {i} to {base}: {}", r.status());
                 }
                 let _ = r.bytes().await?;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -131,9 +171,11 @@ async fn one(args: &Args, group_commit: bool, smsc: u16) -> Result<Run> {
         lat.extend(t.await??);
     }
     let secs = t0.elapsed().as_secs_f64();
+    if lat.is_empty() {
+        bail!("no request was sent (--requests 0)");
+    }
     lat.sort_by(f64::total_cmp);
     let at = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
-    let _ = child.start_kill();
     Ok(Run {
         per_s: lat.len() as f64 / secs,
         p50_ms: at(0.5),
@@ -241,52 +283,40 @@ async fn kannel(args: &Args, smsc: &super::smsc::Sink) -> Result<Option<Run>> {
             tail(log("smsbox.log"))
         );
     }
-    let next = Arc::new(AtomicUsize::new(0));
-    let t0 = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.connections {
-        let (http, next, n, url) = (http.clone(), next.clone(), args.requests, url);
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    return Ok::<_, anyhow::Error>(lat);
-                }
-                let t = Instant::now();
-                let r = http.get(url(i)?).send().await?;
-                if !r.status().is_success() {
-                    bail!("Kannel request {i}: {}", r.status());
-                }
-                let _ = r.bytes().await?;
-                lat.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-        }));
-    }
-    let mut lat = Vec::with_capacity(args.requests);
-    for t in tasks {
-        lat.extend(t.await??);
-    }
-    let secs = t0.elapsed().as_secs_f64();
-    lat.sort_by(f64::total_cmp);
-    let at = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
-    Ok(Some(Run {
-        per_s: lat.len() as f64 / secs,
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
-    }))
+    let run = drive(args, &[String::new()], move |_, i| Ok(http.get(url(i)?))).await?;
+    Ok(Some(run))
+}
+
+/// The group-commit configuration through `n` cluster nodes on PostgreSQL and NATS, each with
+/// the same sink SMSC as its carrier; the connections are spread over the nodes, so a request
+/// for a phone another node owns is forwarded to that owner, as behind a load balancer.
+async fn cluster(args: &Args, n: usize, smsc: u16) -> Result<(usize, Run)> {
+    let t = super::cluster::Topology::postgres_nodes(&args.pg, &args.nats, 3000, n, &carrier(smsc))
+        .await
+        .context("bench http --cluster: starting the nodes (PostgreSQL at --pg, NATS at --nats)")?;
+    let key = t.sender("好店").await?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let run = load(args, &http, &t.bases(), &key).await?;
+    Ok((n, run))
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (shared, alone, kannel) = rt.block_on(async {
+    let (shared, alone, kannel, cluster) = rt.block_on(async {
         let smsc = super::smsc::Sink::start().await?;
         let alone = one(args, false, smsc.port).await?;
         let shared = one(args, true, smsc.port).await?;
         let kannel = kannel(args, &smsc).await?;
-        Ok::<_, anyhow::Error>((shared, alone, kannel))
+        let cluster = match args.cluster {
+            Some(n) => Some(cluster(args, n.max(1), smsc.port).await?),
+            None => None,
+        };
+        Ok::<_, anyhow::Error>((shared, alone, kannel, cluster))
     })?;
     let figures = |r: &Run| json!({"per_s": r.per_s, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms});
     let out = json!({
@@ -299,6 +329,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         "ratio": shared.per_s / alone.per_s,
         "kannel": kannel.as_ref().map(figures),
         "ratio_to_kannel": kannel.as_ref().map(|k| shared.per_s / k.per_s),
+        "cluster": cluster.as_ref().map(|(n, r)| json!({
+            "nodes": n,
+            "store": "postgres",
+            "group_commit": figures(r),
+            "ratio_to_kannel": kannel.as_ref().map(|k| r.per_s / k.per_s),
+            "ratio_to_one_sqlite_node": r.per_s / shared.per_s,
+        })),
         "acknowledges": {
             "consentry": "after the decision is durable",
             "kannel": "when bearerbox has queued the message in memory",
