@@ -57,12 +57,13 @@ impl ConsentLog for PgStore {
             let mut phones: Vec<i64> = events.iter().map(|e| phone_col(e.phone)).collect();
             phones.sort_unstable();
             phones.dedup();
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(p) FROM unnest($1::bigint[]) AS p ORDER BY p",
-                &[&phones],
-            )
-            .await
-            .map_err(pg_err)?;
+            let lock = tx
+                .prepare_cached(
+                    "SELECT pg_advisory_xact_lock(p) FROM unnest($1::bigint[]) AS p ORDER BY p",
+                )
+                .await
+                .map_err(pg_err)?;
+            tx.execute(&lock, &[&phones]).await.map_err(pg_err)?;
             super::leases::check(self, &tx, phones.iter().copied(), pins).await?;
             let insert = tx
                 .prepare_cached(
