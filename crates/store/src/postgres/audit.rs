@@ -60,7 +60,8 @@ impl PgStore {
 }
 
 /// Locks the head, writes `blocks` after it and moves it, all inside `tx`. Called last in a
-/// transaction, so the head stays locked only for its commit.
+/// transaction (or awaited together with its last writes, whose statements are then sent
+/// before the lock's), so the head stays locked only for the blocks, its move and the commit.
 async fn append(
     tx: &deadpool_postgres::Transaction<'_>,
     blocks: &[(AuditKind, i64, Vec<Digest32>)],
@@ -82,10 +83,26 @@ async fn append(
         )
         .await
         .map_err(pg_err)?;
-    for (kind, first, digests) in blocks {
-        let b = chain.block(*kind, *first, digests);
+    let advance = tx
+        .prepare_cached(
+            "UPDATE audit_heads SET next_seq = $2, head = $3, records = $4 WHERE chain = $1",
+        )
+        .await
+        .map_err(pg_err)?;
+    let built: Vec<_> = blocks
+        .iter()
+        .map(|(kind, first, digests)| {
+            let b = chain.block(*kind, *first, digests);
+            chain.advance(&b);
+            b
+        })
+        .collect();
+    let (at, records) = (micros(at), i64::try_from(chain.records).unwrap_or(i64::MAX));
+    // The blocks and the head's move in one round trip (pipelined, applied in order).
+    let (insert, at) = (&insert, &at);
+    let writes = built.iter().map(|b| async move {
         tx.execute(
-            &insert,
+            insert,
             &[
                 &CHAIN,
                 &b.seq,
@@ -95,29 +112,18 @@ async fn append(
                 &b.digests,
                 &b.prev.as_slice(),
                 &b.hash.as_slice(),
-                &micros(at),
+                at,
             ],
         )
         .await
-        .map_err(pg_err)?;
-        chain.advance(&b);
-    }
-    let advance = tx
-        .prepare_cached(
-            "UPDATE audit_heads SET next_seq = $2, head = $3, records = $4 WHERE chain = $1",
-        )
-        .await
-        .map_err(pg_err)?;
-    tx.execute(
-        &advance,
-        &[
-            &CHAIN,
-            &chain.next_seq,
-            &chain.head.as_slice(),
-            &i64::try_from(chain.records).unwrap_or(i64::MAX),
-        ],
+    });
+    let head = chain.head.as_slice();
+    let moved: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+        [&CHAIN, &chain.next_seq, &head, &records];
+    futures_util::try_join!(
+        futures_util::future::try_join_all(writes),
+        tx.execute(&advance, &moved),
     )
-    .await
     .map_err(pg_err)?;
     Ok(())
 }

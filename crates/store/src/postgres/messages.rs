@@ -177,17 +177,6 @@ impl MessageLog for PgStore {
     ) -> Result<Vec<u64>, StoreError> {
         self.run(async |c| {
             let tx = c.transaction().await.map_err(pg_err)?;
-            // Accepted messages are queued for hand-off by whoever records them: only the
-            // owner of their phones may.
-            super::leases::check(
-                self,
-                &tx,
-                msgs.iter()
-                    .filter(|m| m.verdict != Verdict::Rejected)
-                    .filter_map(|m| phone_col(m.phone)),
-                pins,
-            )
-            .await?;
             // One round trip for the ids and one for the rows, however many messages: a
             // statement per row would make a campaign batch cost its size in network round trips.
             let n = i64::try_from(msgs.len()).unwrap_or(i64::MAX);
@@ -200,16 +189,6 @@ impl MessageLog for PgStore {
                 )
                 .await
                 .map_err(pg_err)?;
-            let mut ids: Vec<i64> = tx
-                .query(&next_ids, &[&n])
-                .await
-                .map_err(pg_err)?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            // Ascending, so a batch's rows form runs of consecutive ids (one audit block each).
-            ids.sort_unstable();
-            let cols = Columns::of(msgs);
             let insert = tx
                 .prepare_cached(
                     "INSERT INTO messages (id, sender_id, recipient, phone, text, category, status, reasons,
@@ -224,28 +203,26 @@ impl MessageLog for PgStore {
                 )
                 .await
                 .map_err(pg_err)?;
-            tx.execute(
-                &insert,
-                &[
-                    &ids,
-                    &cols.sender,
-                    &cols.to,
-                    &cols.phone,
-                    &cols.text,
-                    &cols.category,
-                    &cols.status,
-                    &cols.reasons,
-                    &cols.decided,
-                    &cols.release,
-                    &cols.delivery,
-                    &cols.text_hash,
-                    &cols.scores,
-                ],
-            )
-            .await
-            .map_err(pg_err)?;
+            // Statements awaited together are pipelined (sent at once, answered in order): the
+            // transaction is four round trips after BEGIN, not eight. Accepted messages are queued
+            // for hand-off by whoever records them: only the owner of their phones may (the
+            // fence); a fenced batch fails here and nothing of it is written.
+            let (_, rows) = futures_util::try_join!(
+                super::leases::check(
+                    self,
+                    &tx,
+                    msgs.iter()
+                        .filter(|m| m.verdict != Verdict::Rejected)
+                        .filter_map(|m| phone_col(m.phone)),
+                    pins,
+                ),
+                async { tx.query(&next_ids, &[&n]).await.map_err(pg_err) },
+            )?;
+            let mut ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            // Ascending, so a batch's rows form runs of consecutive ids (one audit block each).
+            ids.sort_unstable();
+            let cols = Columns::of(msgs);
             let reasons: Vec<&[policy::Reason]> = msgs.iter().map(|m| m.reasons).collect();
-            super::reason_codes::insert(&tx, &ids, &reasons).await?;
             let digests: Vec<(i64, crate::audit::canon::Digest32)> = if self.audit {
                 ids.iter()
                     .enumerate()
@@ -271,10 +248,30 @@ impl MessageLog for PgStore {
             } else {
                 Vec::new()
             };
-            let ids: Vec<u64> = ids.iter().map(|i| u64::try_from(*i).unwrap_or(0)).collect();
             let at = msgs.first().map_or_else(Timestamp::now, |m| m.decided_at);
-            self.chain_records(&tx, AuditKind::Decision, &digests, at)
-                .await?;
+            // The rows, their reason codes and the audit head's lock in one round trip; the head
+            // is locked after the rows are written, so it is held only for the block, the head's
+            // move and the commit.
+            futures_util::try_join!(
+                async { tx.execute(&insert, &[
+                    &ids,
+                    &cols.sender,
+                    &cols.to,
+                    &cols.phone,
+                    &cols.text,
+                    &cols.category,
+                    &cols.status,
+                    &cols.reasons,
+                    &cols.decided,
+                    &cols.release,
+                    &cols.delivery,
+                    &cols.text_hash,
+                    &cols.scores,
+                ]).await.map_err(pg_err) },
+                super::reason_codes::insert(&tx, &ids, &reasons),
+                self.chain_records(&tx, AuditKind::Decision, &digests, at),
+            )?;
+            let ids: Vec<u64> = ids.iter().map(|i| u64::try_from(*i).unwrap_or(0)).collect();
             tx.commit().await.map_err(pg_err)?;
             Ok(ids)
         })
