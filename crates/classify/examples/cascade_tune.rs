@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let arg = std::env::args()
         .nth(1)
-        .map_or_else(|| root.join("models/classify-v2.toml"), Into::into);
+        .map_or_else(|| root.join("models/classify-cascade.toml"), Into::into);
     let recipe = Recipe::load(&arg)?;
     let config = recipe.cascade.unwrap_or_default();
     let (examples, _) = recipe.examples()?;

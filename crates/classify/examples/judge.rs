@@ -1,4 +1,5 @@
-//! Trains the model a recipe describes (default `models/classify-v2.toml`), or loads a model
+//! Trains the model a recipe describes (default `models/classify-cascade.toml`,
+//! the default model's), or loads a model
 //! file, and prints the judgement figures (people, pure notices, disguised notices) and the
 //! held-out unwanted F1 of each public source.
 //!
@@ -15,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arg = args
         .first()
         .filter(|a| !a.starts_with("--"))
-        .map_or_else(|| root.join("models/classify-v2.toml"), Into::into);
+        .map_or_else(|| root.join("models/classify-cascade.toml"), Into::into);
     let model = if arg.extension().is_some_and(|e| e == "toml") {
         let t = std::time::Instant::now();
         let (m, n, _) = Recipe::load(&arg)?.train()?;

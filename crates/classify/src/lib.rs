@@ -12,6 +12,8 @@
 //! - [`features`]: Chinese character 1–3-grams, English words and bigrams and structure
 //!   features, hashed into `2^bits` buckets;
 //! - [`model`]: one-vs-rest logistic regression, per-class sigmoid scores;
+//! - [`cascade`]: a TF-IDF character n-gram linear SVM asked where that first pass is
+//!   unsure (the compiled-in model, `models/classify-cascade.bin`, is such a cascade);
 //! - [`mod@train`]: FTRL-Proximal, deterministic for a seed;
 //! - [`mod@eval`], [`mod@triage`], [`mod@bench`]: figures and uses of a model;
 //! - [`store`] and [`io`]: the only modules that touch bytes or files (model format, TSV).

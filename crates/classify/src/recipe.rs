@@ -2,7 +2,7 @@
 //! model is trained from, written down as a TOML file next to the model.
 //!
 //! The default model must be rebuilt by anyone with `consentry train --recipe
-//! models/classify-v2.toml --out models/classify-v2.bin`, bit for bit. A bare list of
+//! models/classify-cascade.toml --out models/classify-cascade.bin`, bit for bit. A bare list of
 //! `--data` files cannot say that 3.5k English rows weigh more than 32k Chinese ones, that
 //! our hand-written corpus weighs 8, or that each public set's test part is left out; a
 //! recipe can, and it is reviewed like code.

@@ -18,7 +18,8 @@
 //! ```
 //!
 //! Version 3 is version 2 plus a second stage ([`crate::cascade`]); a model without one is
-//! still written as version 2, so the committed v2 file rebuilds bit for bit:
+//! still written as version 2 (`models/classify-v2.toml` trains one, bit for bit the first
+//! pass of the committed cascade):
 //!
 //! ```text
 //! bits u32, max_n_han u8, max_n_latin u8
@@ -34,7 +35,7 @@
 //!
 //! Written by hand rather than with serde: the layout *is* the compatibility promise (a
 //! reader must know the version before it knows the shape of the rest), the varint gaps
-//! keep the committed model at 0.9 MB where a serialised dense table would be 5 MB, and the
+//! keep a first pass at 0.9 MB where a serialised dense table would be 5 MB, and the
 //! whole codec is ~150 lines with no format crate whose encoding could change under us.
 
 use crate::cascade::{Cascade, Gate};
@@ -47,8 +48,9 @@ const MAGIC: &[u8; 8] = b"CSTRYCLS";
 /// The newest format version this build writes and reads (3 only for a cascade).
 pub const FORMAT_VERSION: u32 = 3;
 
-/// The committed default model, built by `consentry train --recipe models/classify-v2.toml`.
-static DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/classify-v2.bin");
+/// The committed default model, built by `consentry train --recipe
+/// models/classify-cascade.toml` (the v2 first pass and its second stage, format version 3).
+static DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/classify-cascade.bin");
 
 fn put_varint(out: &mut Vec<u8>, mut gap: usize) {
     loop {
@@ -215,7 +217,7 @@ impl Model {
     /// [`Error::CorruptModel`] only if the build embedded a bad file (caught by the tests).
     pub fn default_model() -> Result<Self, Error> {
         Self::from_bytes(DEFAULT_MODEL).map_err(|reason| Error::CorruptModel {
-            path: PathBuf::from("<embedded models/classify-v2.bin>"),
+            path: PathBuf::from("<embedded models/classify-cascade.bin>"),
             reason,
         })
     }

@@ -20,7 +20,7 @@ use crate::Gateway;
 pub struct ClassifyConfig {
     /// Whether submissions are classified at all.
     pub enabled: bool,
-    /// Model file; empty means the model compiled into the binary (`models/classify-v2.bin`).
+    /// Model file; empty means the model compiled into the binary (`models/classify-cascade.bin`).
     pub model: String,
     /// Declared transactional/verification with p(marketing) at or above this is decided as
     /// marketing (`reclassified_marketing`).

@@ -20,7 +20,7 @@ pub struct TrainCmd {
     #[arg(long, num_args = 1.., required_unless_present = "recipe")]
     data: Vec<PathBuf>,
     /// A training recipe (TOML: files, label maps, weights, split parts, hyper-parameters),
-    /// e.g. `models/classify-v2.toml`, which rebuilds the default model bit for bit.
+    /// e.g. `models/classify-cascade.toml`, which rebuilds the default model bit for bit.
     #[arg(long, conflicts_with_all = ["data", "map"])]
     recipe: Option<PathBuf>,
     /// Where to write the model file.

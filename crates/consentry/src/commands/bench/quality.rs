@@ -21,7 +21,7 @@ use crate::commands::classify::flat;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The recipe both models learn from (default: models/classify-v2.toml of this tree).
+    /// The recipe both models learn from (default: models/classify-cascade.toml of this tree, the default model's).
     #[arg(long)]
     recipe: Option<PathBuf>,
     /// The Python interpreter for the baseline.
@@ -243,7 +243,7 @@ fn calibration(model: &Model, sets: &[HeldOut]) -> Value {
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let path = args.recipe.clone().unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/classify-v2.toml")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/classify-cascade.toml")
     });
     let recipe = Recipe::load(&path).map_err(flat)?;
     if shared_data_dir().is_none() {
