@@ -43,6 +43,7 @@ use crate::error::Error;
 use crate::model::{MAX_LABELS, Model};
 use crate::tfidf::Grams;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 const MAGIC: &[u8; 8] = b"CSTRYCLS";
 /// The newest format version this build writes and reads (3 only for a cascade).
@@ -216,10 +217,29 @@ impl Model {
     /// # Errors
     /// [`Error::CorruptModel`] only if the build embedded a bad file (caught by the tests).
     pub fn default_model() -> Result<Self, Error> {
-        Self::from_bytes(DEFAULT_MODEL).map_err(|reason| Error::CorruptModel {
+        // The checksum is not recomputed here: these bytes are part of the binary, not a file
+        // that can be truncated or edited, and hashing 10 MB was half of every process's model
+        // load (10 of 20 ms, which `consentry classify` pays per run). A test checks the
+        // embedded checksum once (`the_embedded_model_passes_its_checksum`).
+        Self::parse(DEFAULT_MODEL, false).map_err(|reason| Error::CorruptModel {
             path: PathBuf::from("<embedded models/classify-cascade.bin>"),
             reason,
         })
+    }
+
+    /// The embedded default model, decoded once per process and shared: the send path's
+    /// classifier and the complaints' reading hold the same copy (about 20 MB since the cascade
+    /// became the default) instead of one each.
+    ///
+    /// # Errors
+    /// As [`Model::default_model`].
+    pub fn shared_default() -> Result<Arc<Self>, Error> {
+        static SHARED: OnceLock<Arc<Model>> = OnceLock::new();
+        if let Some(m) = SHARED.get() {
+            return Ok(Arc::clone(m));
+        }
+        let m = Arc::new(Self::default_model()?);
+        Ok(Arc::clone(SHARED.get_or_init(|| m)))
     }
 
     /// Writes the model to `path`.
@@ -281,6 +301,11 @@ impl Model {
     /// # Errors
     /// A description of the first problem found.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        Self::parse(bytes, true)
+    }
+
+    /// [`Model::from_bytes`], checking the checksum only when `verify`.
+    fn parse(bytes: &[u8], verify: bool) -> Result<Self, String> {
         if bytes.len() < MAGIC.len() + 8 || &bytes[..8] != MAGIC {
             return Err("not a consentry classifier model (bad magic bytes)".into());
         }
@@ -295,7 +320,7 @@ impl Model {
                 "format version {version}, this build reads versions 1 to {FORMAT_VERSION}"
             ));
         }
-        if sum != fnv1a(body).to_le_bytes() {
+        if verify && sum != fnv1a(body).to_le_bytes() {
             return Err("checksum mismatch: the file is truncated or damaged".into());
         }
         let bits = r.u32()?;
@@ -393,5 +418,31 @@ impl<'a> Reader<'a> {
             }
         }
         Err("malformed varint".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::{DEFAULT_MODEL, Model, fnv1a};
+
+    /// [`Model::default_model`] skips the checksum of the bytes built into the binary: a bad
+    /// embed fails here instead.
+    #[test]
+    fn the_embedded_model_passes_its_checksum() {
+        let (body, sum) = DEFAULT_MODEL.split_at(DEFAULT_MODEL.len() - 8);
+        assert_eq!(sum, fnv1a(body).to_le_bytes());
+        assert!(Model::from_bytes(DEFAULT_MODEL).is_ok());
+    }
+
+    /// A damaged copy of the same bytes read as a file is still refused.
+    #[test]
+    fn a_damaged_copy_is_refused() {
+        let mut bytes = DEFAULT_MODEL.to_vec();
+        let i = bytes.len() / 2;
+        bytes[i] ^= 0x40;
+        let err = Model::from_bytes(&bytes).err().unwrap();
+        assert!(err.contains("checksum"), "{err}");
     }
 }

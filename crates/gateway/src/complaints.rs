@@ -69,19 +69,20 @@ pub struct ComplaintFiled {
     pub suspended: Option<String>,
 }
 
-/// The classifier, loaded once per process; `None` if the embedded model cannot be read (then
-/// adjudication goes on without content scores, and says so by leaving them out).
+/// The classifier, the process's shared default model (the send path holds the same copy);
+/// `None` if the embedded model cannot be read (then adjudication goes on without content
+/// scores, and says so by leaving them out).
 fn classifier() -> Option<&'static classify::Model> {
-    static MODEL: OnceLock<Option<classify::Model>> = OnceLock::new();
+    static MODEL: OnceLock<Option<std::sync::Arc<classify::Model>>> = OnceLock::new();
     MODEL
-        .get_or_init(|| match classify::Model::default_model() {
+        .get_or_init(|| match classify::Model::shared_default() {
             Ok(m) => Some(m),
             Err(e) => {
                 tracing::error!(error = %e, "content classifier unavailable; complaints are adjudicated without it");
                 None
             }
         })
-        .as_ref()
+        .as_deref()
 }
 
 /// What the classifier reads in `text`.

@@ -43,7 +43,7 @@ impl Default for ClassifyConfig {
 /// A loaded model with the thresholds to apply.
 #[derive(Debug, Clone)]
 pub struct ContentClassifier {
-    model: classify::Model,
+    model: std::sync::Arc<classify::Model>,
     marketing_threshold: f32,
     fraud_threshold: f32,
 }
@@ -69,22 +69,22 @@ impl ContentClassifier {
             }
         }
         let model = if config.model.trim().is_empty() {
-            classify::Model::default_model()?
+            classify::Model::shared_default()?
         } else {
-            classify::Model::load(Path::new(config.model.trim()))?
+            std::sync::Arc::new(classify::Model::load(Path::new(config.model.trim()))?)
         };
-        Ok(Some(Self::new(
+        Ok(Some(Self {
             model,
-            config.marketing_threshold,
-            config.fraud_threshold,
-        )))
+            marketing_threshold: config.marketing_threshold,
+            fraud_threshold: config.fraud_threshold,
+        }))
     }
 
     /// A classifier over `model`.
     #[must_use]
     pub fn new(model: classify::Model, marketing_threshold: f32, fraud_threshold: f32) -> Self {
         Self {
-            model,
+            model: std::sync::Arc::new(model),
             marketing_threshold,
             fraud_threshold,
         }
