@@ -255,3 +255,23 @@ fn a_stale_owners_redecision_is_refused_and_the_new_owners_decision_stands() {
     );
     assert!(b.verify_audit().unwrap().broken.is_none());
 }
+
+/// The send path's statements are prepared once per connection; a generic plan of the
+/// delivery update (`FROM unnest($1)`) cannot see how many ids it gets and read `messages`
+/// whole on every hand-off. Every pooled connection plans each execution with its values.
+#[test]
+fn every_connection_plans_prepared_statements_with_their_values() {
+    let Some(schema) = store::testing::fresh_schema("custom_plans") else {
+        return;
+    };
+    let s = PgStore::open(&schema.opts).unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            s.count(
+                "SELECT (current_setting('plan_cache_mode') = 'force_custom_plan')::int::bigint"
+            )
+            .unwrap(),
+            1
+        );
+    }
+}
