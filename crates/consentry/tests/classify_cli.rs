@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
@@ -567,20 +567,12 @@ fn repo() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-#[test]
-fn the_committed_recipe_rebuilds_the_default_model_bit_for_bit() {
-    let root = repo();
-    let shared = root.join("../shared/data/sms");
-    if !shared.is_dir() {
-        eprintln!(
-            "skipped: {} is absent, so the public data the default model is trained from is not here",
-            shared.display()
-        );
-        return;
-    }
+/// Trains `recipe` (relative to the repository) with `consentry train` into a fresh
+/// directory; returns the directory (kept alive by the caller) and the model's path.
+fn train_recipe(root: &Path, recipe: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let out_path = dir.path().join("rebuilt.bin");
-    let recipe = root.join("models/classify-cascade.toml");
+    let out_path = dir.path().join("trained.bin");
+    let recipe = root.join(recipe);
     let out = consentry(
         &[
             "train",
@@ -596,6 +588,21 @@ fn the_committed_recipe_rebuilds_the_default_model_bit_for_bit() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (dir, out_path)
+}
+
+#[test]
+fn the_committed_recipe_rebuilds_the_default_model_bit_for_bit() {
+    let root = repo();
+    let shared = root.join("../shared/data/sms");
+    if !shared.is_dir() {
+        eprintln!(
+            "skipped: {} is absent, so the public data the default model is trained from is not here",
+            shared.display()
+        );
+        return;
+    }
+    let (_dir, out_path) = train_recipe(&root, "models/classify-cascade.toml");
     let rebuilt = std::fs::read(&out_path).unwrap();
     let committed = std::fs::read(root.join("models/classify-cascade.bin")).unwrap();
     assert!(
@@ -617,24 +624,7 @@ fn the_first_pass_recipe_trains_the_default_models_first_pass() {
         eprintln!("skipped: ../shared/data/sms is absent");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let out_path = dir.path().join("first.bin");
-    let recipe = root.join("models/classify-v2.toml");
-    let out = consentry(
-        &[
-            "train",
-            "--recipe",
-            recipe.to_str().unwrap(),
-            "--out",
-            out_path.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_dir, out_path) = train_recipe(&root, "models/classify-v2.toml");
     let first = classify::Model::load(&out_path).unwrap();
     let default = classify::Model::default_model().unwrap();
     assert!(first.cascade().is_none() && default.cascade().is_some());
