@@ -28,9 +28,11 @@ use crate::forward::{FORWARDED, decode_reply, encode_request, run_local};
 
 /// How long a request waits for an owner named by the leases to start answering for its
 /// partition (it claimed it and is loading its slice) before `503 partition_unavailable`.
-/// 500 ms was too short on a busy machine: in one CI run two `cluster_e2e` tests got 503 for
-/// a partition whose new owner was still loading right after the cluster had balanced. Nobody
-/// received a request the broker had no responder for, so sending it again is safe.
+/// It also covers a partition handed back during a rebalance, which has no owner until another
+/// node's next lease round (every third of the lease: 1 s at the default 3 s) claims and loads
+/// it. 500 ms was shorter than such a round: in one CI run two `cluster_e2e` tests (lease 2 s)
+/// got 503 for one partition right after the cluster had balanced. Nobody received a request
+/// the broker had no responder for, so sending it again is safe.
 const LOADING_WAIT: Duration = Duration::from_secs(2);
 
 /// What the routing layer needs.
