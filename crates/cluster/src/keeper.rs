@@ -302,7 +302,7 @@ impl State {
                 return 0;
             }
         }
-        let mut held = 0;
+        let mut held = Vec::with_capacity(claimed.len());
         for &(part, epoch) in &claimed {
             self.parts.hold(part, epoch, sent, self.lease());
             if let Err(e) = self.serving.start(part) {
@@ -310,18 +310,25 @@ impl State {
                 self.give_up(part, epoch);
                 continue;
             }
-            // Held: what the previous owner accepted and never handed to a carrier, or handed
-            // to a link that never put it on the wire, goes out under this epoch.
-            let this = |phone: domain::Msisdn| self.parts.of(phone) == part;
-            match self.gateway.resume_phones(&this, epoch) {
-                Ok(n) if n > 0 => tracing::info!(part, epoch, resumed = n, "hand-offs resumed"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(part, error = %e, "resuming hand-offs failed"),
-            }
             metrics::counter!("consentry_partition_takeovers_total").increment(1);
-            held += 1;
+            held.push((part, epoch));
         }
-        held
+        if held.is_empty() {
+            return 0;
+        }
+        // Held: what the previous owners accepted and never handed to a carrier, or handed to
+        // a link that never put it on the wire, goes out under each partition's new epoch — in
+        // one pass over the pending messages and the unacknowledged hand-offs, as the load.
+        let epoch_of = |phone: domain::Msisdn| {
+            let of = self.parts.of(phone);
+            held.iter().find(|(p, _)| *p == of).map(|(_, e)| *e)
+        };
+        match self.gateway.resume_phones(&epoch_of) {
+            Ok(n) if n > 0 => tracing::info!(parts = ?held, resumed = n, "hand-offs resumed"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(parts = ?held, error = %e, "resuming hand-offs failed"),
+        }
+        held.len()
     }
 
     /// Stops acting for `part` (its lease was not renewed).

@@ -153,7 +153,10 @@ impl Node {
             .load_phones(&Self::mine(part), &|f| pg.scan_partition(PARTS, part, f))
             .unwrap();
         self.parts.hold(part, epoch, Instant::now(), LEASE);
-        self.gw.resume_phones(&Self::mine(part), epoch).unwrap();
+        let mine = Self::mine(part);
+        self.gw
+            .resume_phones(&|p| mine(p).then_some(epoch))
+            .unwrap();
         true
     }
 

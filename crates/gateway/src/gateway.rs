@@ -152,7 +152,7 @@ impl Gateway {
         gw.reload_access()?;
         if load_all {
             gw.rebuild_volume(&|_| true)?;
-            gw.rebuild_queues(&|_| true, None, (true, true))?;
+            gw.rebuild_queues(&|_| true, &|_| None, (true, true))?;
         }
         Ok(Arc::new(gw))
     }

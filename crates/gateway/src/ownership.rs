@@ -41,9 +41,10 @@ pub type EventScan<'a> = dyn Fn(
     ) -> Result<u64, StoreError>
     + 'a;
 
-/// What a carrier link does after a takeover: given the partition's phones and the new epoch,
-/// queue again what it holds no carrier acknowledgement for ([`Gateway::on_takeover`]).
-pub type Resumer = Box<dyn Fn(&dyn Fn(Msisdn) -> bool, i64) + Send + Sync>;
+/// What a carrier link does after a takeover: given the new epoch of each phone taken over
+/// (`None` for the others), queue again what it holds no carrier acknowledgement for
+/// ([`Gateway::on_takeover`]).
+pub type Resumer = Box<dyn Fn(&dyn Fn(Msisdn) -> Option<i64>) + Send + Sync>;
 
 /// What a partition load found.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -167,27 +168,29 @@ impl Gateway {
             ..Loaded::default()
         };
         self.rebuild_volume(mine)?;
-        let (_, deferred) = self.rebuild_queues(mine, None, (true, false))?;
+        let (_, deferred) = self.rebuild_queues(mine, &|_| None, (true, false))?;
         loaded.deferred = deferred;
         self.consent_events
             .fetch_add(loaded.events, std::sync::atomic::Ordering::Relaxed);
         Ok(loaded)
     }
 
-    /// After a takeover, once [`Ownership::epoch`] says `epoch` for the phones `mine` selects:
-    /// queues their accepted messages that no carrier has for hand-off again (after the consent
+    /// After a takeover, once [`Ownership::epoch`] says `epoch_of(phone)` for the phones taken
+    /// over (`epoch_of` is `None` for the others): queues their accepted messages that no
+    /// carrier has for hand-off again, each under its partition's epoch (after the consent
     /// check at hand-off), and has each carrier link send again what the previous owner handed
     /// it and no carrier acknowledged ([`Gateway::on_takeover`]). Not before: the dispatcher and
-    /// the links drop what is queued under an epoch this node does not hold. Returns how many
-    /// accepted messages were queued again.
+    /// the links drop what is queued under an epoch this node does not hold. One call for all
+    /// the partitions of a lease round: each reads every pending message and every
+    /// unacknowledged hand-off once. Returns how many accepted messages were queued again.
     pub fn resume_phones(
         &self,
-        mine: &dyn Fn(Msisdn) -> bool,
-        epoch: i64,
+        epoch_of: &dyn Fn(Msisdn) -> Option<i64>,
     ) -> Result<usize, GatewayError> {
-        let (resumed, _) = self.rebuild_queues(mine, Some(epoch), (false, true))?;
+        let (resumed, _) =
+            self.rebuild_queues(&|p| epoch_of(p).is_some(), epoch_of, (false, true))?;
         for r in self.resumers.lock().iter() {
-            r(mine, epoch);
+            r(epoch_of);
         }
         Ok(resumed)
     }
@@ -219,12 +222,12 @@ impl Gateway {
 
     /// Queues again the pending messages to the phones `mine` selects, as `(deferred,
     /// accepted)` asks: deferred ones held for their release, accepted ones for hand-off under
-    /// `epoch` (after the consent check at hand-off). Before the workers start they wait in `resume`, which the
+    /// `epoch_of(phone)` (after the consent check at hand-off). Before the workers start they wait in `resume`, which the
     /// dispatcher takes first. Returns how many were resumed and held.
     pub(crate) fn rebuild_queues(
         &self,
         mine: &dyn Fn(Msisdn) -> bool,
-        epoch: Option<i64>,
+        epoch_of: &dyn Fn(Msisdn) -> Option<i64>,
         (deferred, accepted): (bool, bool),
     ) -> Result<(usize, usize), GatewayError> {
         let mut resume = Vec::new();
@@ -246,7 +249,7 @@ impl Gateway {
                     text: m.text,
                     category: m.category,
                     decided_at: m.decided_at,
-                    epoch,
+                    epoch: epoch_of(phone),
                 }),
                 _ => {}
             }

@@ -41,7 +41,7 @@ impl Gateway {
     }
 
     /// What a carrier link does after its node takes a partition over (register it with
-    /// [`Gateway::on_takeover`]): `requeue`, under the new epoch, the partition's hand-offs to
+    /// [`Gateway::on_takeover`]): `requeue`, under their new epochs, the taken phones' hand-offs to
     /// the recipients it `serves` that no carrier acknowledged (on any node). A message the
     /// old owner put on the wire just before it stopped may so be sent twice, as after a
     /// restart; none is lost. `requeue` answers false when the link's queue is full: the
@@ -53,7 +53,7 @@ impl Gateway {
         serves: Option<Serves>,
         requeue: impl Fn(Outbound) -> bool + Send + Sync + 'static,
     ) -> Resumer {
-        Box::new(move |mine, epoch| {
+        Box::new(move |epoch_of| {
             let Some(gateway) = gateway.upgrade() else {
                 return;
             };
@@ -66,7 +66,10 @@ impl Gateway {
             };
             let mut n = 0usize;
             for mut m in msgs {
-                if !mine(m.phone) || serves.as_ref().is_some_and(|s| !s(m.phone)) {
+                let Some(epoch) = epoch_of(m.phone) else {
+                    continue;
+                };
+                if serves.as_ref().is_some_and(|s| !s(m.phone)) {
                     continue;
                 }
                 m.epoch = Some(epoch);
@@ -78,7 +81,7 @@ impl Gateway {
                 }
             }
             if n > 0 {
-                tracing::info!(carrier = %carrier, n, epoch, "resending hand-offs no carrier acknowledged, after a takeover");
+                tracing::info!(carrier = %carrier, n, "resending hand-offs no carrier acknowledged, after a takeover");
             }
         })
     }

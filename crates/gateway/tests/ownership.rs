@@ -156,13 +156,13 @@ fn a_takeover_requeues_the_unacknowledged_hand_offs_of_the_phones_taken_under_th
         },
     ));
     owner.0.store(2, Ordering::SeqCst);
-    gw.resume_phones(&|_| true, 2).unwrap();
+    gw.resume_phones(&|_| Some(2)).unwrap();
     let got = requeued.lock().clone();
     assert_eq!(got.len(), 1, "only the phone this link serves: {got:?}");
     assert_eq!((got[0].id, got[0].epoch), (out[0].id, Some(2)));
 
     // A takeover of other phones requeues none of these.
     requeued.lock().clear();
-    gw.resume_phones(&|_| false, 3).unwrap();
+    gw.resume_phones(&|_| None).unwrap();
     assert!(requeued.lock().is_empty());
 }
