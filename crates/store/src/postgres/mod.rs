@@ -194,6 +194,16 @@ impl PgStore {
         if cfg.get_application_name().is_none() {
             cfg.application_name("consentry");
         }
+        // The send path's statements are prepared once per connection (`prepare_cached`), and
+        // after five runs PostgreSQL may switch a prepared statement to a generic plan, which
+        // cannot see how long an array parameter is: the delivery update (`FROM unnest($1)`)
+        // then joined against a sequential scan of `messages` — 3.2M rows read for 7.7k in
+        // one `bench http --cluster 3` run. Planning each execution with its values keeps the
+        // index plans; the parse is still saved. Appended to the URL's own options.
+        let mut options = format!(
+            "{} -c plan_cache_mode=force_custom_plan",
+            cfg.get_options().unwrap_or_default()
+        );
         if let Some(schema) = &opts.schema {
             if !schema
                 .chars()
@@ -203,22 +213,8 @@ impl PgStore {
                     "schema name {schema:?}: letters, digits and _ only"
                 )));
             }
-            let options = format!(
-                "{} -c search_path={schema}",
-                cfg.get_options().unwrap_or_default()
-            );
-            cfg.options(options.trim());
+            options.push_str(&format!(" -c search_path={schema}"));
         }
-        // The send path's statements are prepared once per connection (`prepare_cached`), and
-        // after five runs PostgreSQL may switch a prepared statement to a generic plan, which
-        // cannot see how long an array parameter is: the delivery update (`FROM unnest($1)`)
-        // then joined against a sequential scan of `messages` — 3.2M rows read for 7.7k in
-        // one `bench http --cluster 3` run. Planning each execution with its values keeps the
-        // index plans; the parse is still saved.
-        let options = format!(
-            "{} -c plan_cache_mode=force_custom_plan",
-            cfg.get_options().unwrap_or_default()
-        );
         cfg.options(options.trim());
         let place = place(&cfg);
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -47,6 +47,14 @@ pub struct Args {
     nats: String,
 }
 
+/// The HTTP client every configuration sends with: one keep-alive connection per sender task.
+fn client(args: &Args) -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
 /// The carrier every configuration hands off to: the bench's sink SMSC.
 fn carrier(smsc: u16) -> String {
     format!(
@@ -102,10 +110,7 @@ async fn one(args: &Args, group_commit: bool, smsc: u16) -> Result<Run> {
     let admin = std::fs::read_to_string(data.join("admin.token"))?
         .trim()
         .to_string();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let http = client(args)?;
     let v: Value = http
         .post(format!("{base}/v1/senders"))
         .bearer_auth(&admin)
@@ -247,10 +252,7 @@ async fn kannel(args: &Args, smsc: &super::smsc::Sink) -> Result<Option<Run>> {
         .spawn()
         .context("starting smsbox")?;
     listening(sendsms, "smsbox").await?;
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let http = client(args)?;
     let url = move |i: usize| {
         reqwest::Url::parse_with_params(
             &format!("http://127.0.0.1:{sendsms}/cgi-bin/sendsms"),
@@ -290,17 +292,12 @@ async fn kannel(args: &Args, smsc: &super::smsc::Sink) -> Result<Option<Run>> {
 /// The group-commit configuration through `n` cluster nodes on PostgreSQL and NATS, each with
 /// the same sink SMSC as its carrier; the connections are spread over the nodes, so a request
 /// for a phone another node owns is forwarded to that owner, as behind a load balancer.
-async fn cluster(args: &Args, n: usize, smsc: u16) -> Result<(usize, Run)> {
+async fn cluster(args: &Args, n: usize, smsc: u16) -> Result<Run> {
     let t = super::cluster::Topology::postgres_nodes(&args.pg, &args.nats, 3000, n, &carrier(smsc))
         .await
         .context("bench http --cluster: starting the nodes (PostgreSQL at --pg, NATS at --nats)")?;
     let key = t.sender("好店").await?;
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let run = load(args, &http, &t.bases(), &key).await?;
-    Ok((n, run))
+    load(args, &client(args)?, &t.bases(), &key).await
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
@@ -313,7 +310,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         let shared = one(args, true, smsc.port).await?;
         let kannel = kannel(args, &smsc).await?;
         let cluster = match args.cluster {
-            Some(n) => Some(cluster(args, n.max(1), smsc.port).await?),
+            Some(n) => Some((n.max(1), cluster(args, n.max(1), smsc.port).await?)),
             None => None,
         };
         Ok::<_, anyhow::Error>((shared, alone, kannel, cluster))
